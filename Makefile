@@ -1,0 +1,93 @@
+# celerywatch: eBPF recorder of Celery worker lives and deaths, and its explainer.
+# `make` builds build/celerywatch; `make test` runs unit and (as root) integration tests.
+
+BUILD    ?= build
+CC       ?= cc
+CLANG    ?= clang
+BPFTOOL  ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+WARN     := -Wall -Wextra -Werror
+CFLAGS   ?= -O2 -g
+CPPFLAGS += -Iinclude -Iuser -I$(BUILD) -DCW_VERSION='"$(VERSION)"' -D_GNU_SOURCE
+DEPFLAGS  = -MMD -MP
+LDLIBS   += -lbpf -lelf -lz -lhiredis -ljson-c -lpthread -lm
+TEST_LIBS = -lcmocka
+
+BPF_SRC  := bpf/celerywatch.bpf.c
+BPF_OBJ  := $(BUILD)/celerywatch.bpf.o
+SKEL     := $(BUILD)/celerywatch.skel.h
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Iinclude -I$(BUILD) $(WARN) \
+	-Wno-unused-parameter -Wno-missing-field-initializers
+
+USER_SRC := $(wildcard user/*.c)
+USER_OBJ := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRC))
+LIB_OBJ  := $(filter-out $(BUILD)/obj/main.o,$(USER_OBJ))
+LIB      := $(BUILD)/libcw.a
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all deps test unit integration test-asan run demo bench clean
+all: $(BUILD)/celerywatch $(UNIT_BIN)
+
+# Dependencies are Debian packages; the script installs only what is missing.
+deps:
+	@./tools/install-deps.sh
+
+$(BUILD) $(BUILD)/obj $(BUILD)/tests:
+	@mkdir -p $@
+
+# The BPF object is compiled against bpf/vmlinux_min.h, a minimal CO-RE header kept in the
+# tree: the build never reads the build host's /sys/kernel/btf.
+$(BPF_OBJ): $(BPF_SRC) $(wildcard bpf/*.h) include/events.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp.o
+	$(BPFTOOL) gen object $@ $@.tmp.o
+	@rm -f $@.tmp.o
+
+$(SKEL): $(BPF_OBJ)
+	$(BPFTOOL) gen skeleton $< name celerywatch_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/%.o: user/%.c $(SKEL) | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(DEPFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/celerywatch: $(BUILD)/obj/main.o $(LIB)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(DEPFLAGS) $< $(LIB) $(LDLIBS) $(TEST_LIBS) -o $@
+
+-include $(USER_OBJ:.o=.d) $(UNIT_BIN:=.d)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+# Integration tests need root, the real kernel, redis-server and Debian's Celery.
+integration: $(BUILD)/celerywatch
+	/usr/bin/python3 -m unittest discover -v -s tests/integration -p 'test_*.py'
+
+test: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) integration
+
+# Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer, in their own build dir.
+test-asan: deps
+	$(MAKE) BUILD=build/asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+		LDFLAGS='-fsanitize=address,undefined' unit
+
+run: deps all
+	./$(BUILD)/celerywatch record -o -
+
+demo: deps all
+	./tools/demo.sh
+
+bench: deps all
+	./tools/bench.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,600 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* celerywatch kernel side: record Celery processes' births, renames, signals, OOM kills and
+ * deaths, filtered in the kernel.
+ *
+ * Hook choice: this kernel family has no kprobes and no fentry/tp_btf, so everything is a
+ * tracepoint. Scheduler, signal, OOM and task events are *raw* tracepoints: they need no
+ * tracefs to attach and hand us the kernel's own pointers (task_struct, siginfo), read with
+ * CO-RE. Syscall tracepoints (write and execve exit) only exist as perf tracepoints; they are
+ * the per-syscall ones (sys_enter_write fires for write(2) only, unlike raw sys_enter which
+ * would run on every syscall of the host). */
+#include "vmlinux_min.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "events.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* knobs set by the loader before load */
+const volatile bool trace_all = false;	/* --all: every process, not only Celery */
+const volatile bool memcg_v1 = false;	/* memory controller on a v1 hierarchy */
+const volatile __u32 page_kb = 4;
+
+#define MAX_TRACKED 32768
+#define MAX_TAILS 4096
+#define EXEC_ARGS_MAX 48	/* argv pointers read for a failed exec */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TRACKED);
+	__type(key, __u32);	/* tgid */
+	__type(value, __u32);	/* enum cw_track_flags */
+} tracked SEC(".maps");
+
+/* Last writes of a tracked process to fd 1 and 2: a round robin of slots, emitted only
+ * with its exit. Costs a copy per write, never an event per write. */
+struct tail {
+	__u32 next;		/* slot the next write goes to (monotonic, & (SLOTS-1)) */
+	__u32 dropped;
+	__u16 lens[CW_TAIL_SLOTS];
+	char data[CW_TAIL_SLOTS][CW_TAIL_SLOT_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TAILS);
+	__type(key, __u32);
+	__type(value, struct tail);
+} tails SEC(".maps");
+
+/* execve argv pointer from sys_enter, kept until sys_exit tells whether the exec failed */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);	/* tid */
+	__type(value, __u64);
+} exec_args SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+/* ring buffer reserve failures by event type; read and reported by userspace */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CW_EV_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/* scratch: an exec record is built here, filtered, then copied out; too big for the stack */
+union scratch {
+	struct cw_exec exec;
+	struct cw_exec_fail fail;
+	struct tail tail;
+	char argbuf[2 * CW_ARGV_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, union scratch);
+} heap SEC(".maps");
+
+static __always_inline void count_lost(__u32 type)
+{
+	__u64 *n = bpf_map_lookup_elem(&lost, &type);
+	if (n)
+		(*n)++;
+}
+
+static __always_inline void *reserve(__u32 type, __u64 size)
+{
+	void *p = bpf_ringbuf_reserve(&events, size, 0);
+	if (!p)
+		count_lost(type);
+	return p;
+}
+
+static __always_inline bool is_tracked(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&tracked, &tgid) != NULL;
+}
+
+static __always_inline void fill_hdr(struct cw_hdr *h, __u16 type, __u16 size, struct task_struct *t)
+{
+	h->type = type;
+	h->size = size;
+	h->pid = BPF_CORE_READ(t, tgid);
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	/* the leader's start time: the process identity, as in /proc/PID/stat */
+	h->start_ns = BPF_CORE_READ(t, group_leader, start_boottime);
+}
+
+static __always_inline __u32 task_uid(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, real_cred, uid.val);
+}
+
+static __always_inline __u32 task_ppid(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, real_parent, tgid);
+}
+
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(kn->__parent))
+		return BPF_CORE_READ(kn, __parent);
+	struct kernfs_node___old *old = (void *)kn;
+	return (struct kernfs_node *)BPF_CORE_READ(old, parent);
+}
+
+/* The cgroup that matters for memory: the memory controller's on a v1 host, else the
+ * unified one. Names are collected deepest first; userspace joins them. */
+static __always_inline void fill_cgroup(struct cw_cgroup *cg, struct task_struct *t)
+{
+	struct cgroup *cgrp;
+	struct kernfs_node *kn;
+
+	if (memcg_v1) {
+		int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+		struct cgroup_subsys_state *css = NULL;
+		if (id >= 0 && id < 12)
+			css = BPF_CORE_READ(t, cgroups, subsys[id]);
+		cgrp = css ? BPF_CORE_READ(css, cgroup) : NULL;
+	} else {
+		cgrp = BPF_CORE_READ(t, cgroups, dfl_cgrp);
+	}
+	cg->depth = 0;
+	cg->truncated = 0;
+	kn = cgrp ? BPF_CORE_READ(cgrp, kn) : NULL;
+#pragma unroll
+	for (int i = 0; i < CW_CGROUP_DEPTH; i++) {
+		if (!kn)
+			return;
+		struct kernfs_node *parent = kn_parent(kn);
+		if (!parent)
+			return;	/* the root's own name is not part of the path */
+		bpf_probe_read_kernel_str(cg->names[i], CW_CGROUP_NAME_LEN, BPF_CORE_READ(kn, name));
+		cg->depth = i + 1;
+		kn = parent;
+	}
+	if (kn && kn_parent(kn))
+		cg->truncated = 1;
+}
+
+/* Userspace twin: cw_argv_mentions_celery(). True if an argument's basename is "celery":
+ * `celery`, `/usr/bin/celery`, `.venv/bin/celery`, `python3 -m celery`. A sliding window of
+ * the last 7 bytes keeps this one pass with no string compare. */
+#define CELERY_LE 0x7972656c6563ULL	/* "celery" little-endian in the low 6 bytes */
+static __always_inline bool window_is_celery(__u64 win)
+{
+	__u8 before = (win >> 48) & 0xff;
+	return (win & 0xffffffffffffULL) == CELERY_LE && (before == 0 || before == '/');
+}
+
+static __always_inline bool argv_mentions_celery(const char *buf, __u32 len)
+{
+	__u64 win = 0;
+
+	for (__u32 i = 0; i < CW_ARGV_LEN; i++) {
+		if (i >= len)
+			break;
+		char c = buf[i];
+		if (c == 0) {
+			if (window_is_celery(win))
+				return true;
+			win = 0;
+			continue;
+		}
+		win = (win << 8) | (__u8)c;
+	}
+	return window_is_celery(win);
+}
+
+/* Copies the current process's argv (from its mm) into buf; returns bytes, sets *trunc. */
+static __always_inline __u32 read_cur_argv(char *buf, __u32 max, __u8 *trunc)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	struct mm_struct *mm = BPF_CORE_READ(t, mm);
+	if (!mm)
+		return 0;	/* kernel thread */
+	unsigned long start = BPF_CORE_READ(mm, arg_start);
+	unsigned long end = BPF_CORE_READ(mm, arg_end);
+	__u64 len = end > start ? end - start : 0;
+	*trunc = 0;
+	if (len > max) {
+		len = max;
+		*trunc = 1;
+	}
+	if (len == 0 || len > CW_ARGV_LEN)
+		return 0;
+	if (bpf_probe_read_user(buf, len, (void *)start))
+		return 0;
+	return len;
+}
+
+SEC("raw_tp/sched_process_exec")
+int handle_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *t = (void *)ctx->args[0];
+	__u32 old_pid = (__u32)ctx->args[1];
+	__u32 zero = 0, tgid = BPF_CORE_READ(t, tgid);
+	union scratch *s = bpf_map_lookup_elem(&heap, &zero);
+	if (!s)
+		return 0;
+	struct cw_exec *e = &s->exec;
+
+	__u32 len = read_cur_argv(e->argv, CW_ARGV_LEN, &e->argv_truncated);
+	bool celery = argv_mentions_celery(e->argv, len);
+	__u32 *flags = bpf_map_lookup_elem(&tracked, &tgid);
+	bool was_tracked = flags != NULL;
+
+	if (celery) {
+		__u32 f = CW_TRACK_EXEC | (flags ? *flags : 0);
+		bpf_map_update_elem(&tracked, &tgid, &f, BPF_ANY);
+		e->tracked = f;
+	} else {
+		/* a tracked process turned into something else (a task's subprocess): report this
+		 * exec for context, then stop following it */
+		if (was_tracked) {
+			bpf_map_delete_elem(&tracked, &tgid);
+			bpf_map_delete_elem(&tails, &tgid);
+		}
+		e->tracked = 0;
+		if (!was_tracked && !trace_all)
+			return 0;
+	}
+
+	fill_hdr(&e->hdr, CW_EV_EXEC, sizeof(*e), t);
+	e->ppid = task_ppid(t);
+	e->uid = task_uid(t);
+	e->old_pid = old_pid;
+	e->argv_len = len;
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), t->comm);
+	fill_cgroup(&e->cgroup, t);
+	if (bpf_ringbuf_output(&events, e, sizeof(*e), 0))
+		count_lost(CW_EV_EXEC);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int handle_fork(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *parent = (void *)ctx->args[0];
+	struct task_struct *child = (void *)ctx->args[1];
+	__u32 child_pid = BPF_CORE_READ(child, pid);
+	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+
+	if (child_pid != child_tgid)
+		return 0;	/* a new thread, not a process */
+	if (!is_tracked(ptgid)) {
+		if (!trace_all)
+			return 0;
+	} else {
+		__u32 f = CW_TRACK_FORK;
+		bpf_map_update_elem(&tracked, &child_tgid, &f, BPF_ANY);
+	}
+
+	struct cw_fork *e = reserve(CW_EV_FORK, sizeof(*e));
+	if (!e)
+		return 0;
+	fill_hdr(&e->hdr, CW_EV_FORK, sizeof(*e), parent);
+	e->child_pid = child_tgid;
+	e->_pad = 0;
+	e->child_start_ns = BPF_CORE_READ(child, start_boottime);
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), parent->comm);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int handle_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *t = (void *)ctx->args[0];
+	__u32 pid = BPF_CORE_READ(t, pid), tgid = BPF_CORE_READ(t, tgid);
+
+	if (pid != tgid)
+		return 0;	/* thread exits are not deaths */
+	bool tracked_proc = is_tracked(tgid);
+	if (!tracked_proc && !trace_all)
+		return 0;
+
+	struct cw_exit *e = reserve(CW_EV_EXIT, sizeof(*e));
+	if (e) {
+		fill_hdr(&e->hdr, CW_EV_EXIT, sizeof(*e), t);
+		e->ppid = task_ppid(t);
+		e->exit_code = BPF_CORE_READ(t, exit_code);
+		e->maxrss_kb = BPF_CORE_READ(t, signal, maxrss) * page_kb;
+		e->_pad = 0;
+		e->tail_dropped = 0;
+		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), t->comm);
+		struct tail *tl = bpf_map_lookup_elem(&tails, &tgid);
+#pragma unroll
+		for (int i = 0; i < CW_TAIL_SLOTS; i++) {
+			e->tail_lens[i] = 0;
+			if (!tl)
+				continue;
+			/* oldest slot first: the one the next write would overwrite */
+			__u32 slot = (tl->next + i) & (CW_TAIL_SLOTS - 1);
+			__u16 n = tl->lens[slot];
+			if (n > CW_TAIL_SLOT_LEN)
+				n = CW_TAIL_SLOT_LEN;
+			e->tail_lens[i] = n;
+			bpf_probe_read_kernel(e->tail[i], CW_TAIL_SLOT_LEN, tl->data[slot]);
+		}
+		if (tl)
+			e->tail_dropped = tl->dropped;
+		bpf_ringbuf_submit(e, 0);
+	}
+	if (tracked_proc) {
+		bpf_map_delete_elem(&tracked, &tgid);
+		bpf_map_delete_elem(&tails, &tgid);
+	}
+	return 0;
+}
+
+static __always_inline __u32 sigcode_class(long info, __s32 *si_code)
+{
+	/* SEND_SIG_NOINFO (0) and SEND_SIG_PRIV (1) are special pointer values */
+	if (info == 0) {
+		*si_code = 0;	/* SI_USER */
+		return CW_SI_USER;
+	}
+	if (info == 1) {
+		*si_code = 0x80;	/* SI_KERNEL */
+		return CW_SI_KERNEL;
+	}
+	/* si_code sits at offset 8 of siginfo on every architecture: a userspace ABI */
+	__s32 code = 0;
+	bpf_probe_read_kernel(&code, sizeof(code), (void *)info + 8);
+	*si_code = code;
+	if (code == 0)
+		return CW_SI_USER;
+	if (code == 0x80)
+		return CW_SI_KERNEL;
+	if (code == -1)
+		return CW_SI_QUEUE;
+	if (code == -6)
+		return CW_SI_TKILL;
+	return CW_SI_OTHER;
+}
+
+SEC("raw_tp/signal_generate")
+int handle_signal(struct bpf_raw_tracepoint_args *ctx)
+{
+	int sig = (int)ctx->args[0];
+	long info = (long)ctx->args[1];
+	struct task_struct *target = (void *)ctx->args[2];
+	__u32 tgid = BPF_CORE_READ(target, tgid);
+
+	if (!trace_all && !is_tracked(tgid))
+		return 0;
+
+	struct cw_signal *e = reserve(CW_EV_SIGNAL, sizeof(*e));
+	if (!e)
+		return 0;
+	struct task_struct *cur = (void *)bpf_get_current_task();
+	__u64 id = bpf_get_current_pid_tgid();
+
+	fill_hdr(&e->hdr, CW_EV_SIGNAL, sizeof(*e), target);
+	e->sig = sig;
+	e->group = (__u32)ctx->args[3];
+	e->result = (int)ctx->args[4];
+	e->code = sigcode_class(info, &e->si_code);
+	e->sender_pid = id >> 32;
+	e->sender_tid = (__u32)id;
+	e->sender_uid = task_uid(cur);
+	e->sender_start_ns = BPF_CORE_READ(cur, group_leader, start_boottime);
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), target->comm);
+	bpf_get_current_comm(e->sender_comm, sizeof(e->sender_comm));
+	/* the sender's argv now: a `kill` is gone before userspace could read its /proc */
+	__u8 trunc = 0;
+	e->sender_argv_len = read_cur_argv(e->sender_argv, CW_SENDER_ARGV_LEN, &trunc);
+	e->sender_argv_truncated = trunc;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline __u64 mm_counter(struct mm_struct *mm, int member)
+{
+	s64 v;
+	if (bpf_core_field_exists(((struct mm_rss_stat___old *)0)->count) &&
+	    !bpf_core_type_exists(struct percpu_counter)) {
+		struct mm_struct___old *old = (void *)mm;
+		v = BPF_CORE_READ(old, rss_stat.count[member].counter);
+	} else {
+		v = BPF_CORE_READ(mm, rss_stat[member].count);
+	}
+	return v > 0 ? (__u64)v : 0;
+}
+
+/* OOM kills of any process are recorded: they are context for what happens next */
+SEC("raw_tp/mark_victim")
+int handle_oom(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct cw_oom *e = reserve(CW_EV_OOM, sizeof(*e));
+	if (!e)
+		return 0;
+	__builtin_memset(&e->uid, 0, sizeof(*e) - sizeof(e->hdr));
+
+	if (!bpf_core_field_exists(((struct trace_event_raw_mark_victim *)0)->total_vm)) {
+		/* before 6.8 the tracepoint only has the pid */
+		e->hdr.type = CW_EV_OOM;
+		e->hdr.size = sizeof(*e);
+		e->hdr.pid = (__u32)ctx->args[0];
+		e->hdr.ts_ns = bpf_ktime_get_boot_ns();
+		e->hdr.start_ns = 0;
+		bpf_ringbuf_submit(e, 0);
+		return 0;
+	}
+	struct task_struct *t = (void *)ctx->args[0];
+	fill_hdr(&e->hdr, CW_EV_OOM, sizeof(*e), t);
+	e->uid = (__u32)ctx->args[1];
+	e->oom_score_adj = BPF_CORE_READ(t, signal, oom_score_adj);
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), t->comm);
+	fill_cgroup(&e->cgroup, t);
+	struct mm_struct *mm = BPF_CORE_READ(t, mm);
+	if (mm) {
+		e->have_mm = 1;
+		e->total_vm_kb = BPF_CORE_READ(mm, total_vm) * page_kb;
+		/* MM_FILEPAGES 0, MM_ANONPAGES 1, MM_SWAPENTS 2, MM_SHMEMPAGES 3 */
+		e->file_rss_kb = mm_counter(mm, 0) * page_kb;
+		e->anon_rss_kb = mm_counter(mm, 1) * page_kb;
+		e->shmem_rss_kb = mm_counter(mm, 3) * page_kb;
+		long pgt = BPF_CORE_READ(mm, pgtables_bytes.counter);
+		e->pgtables_kb = pgt > 0 ? (__u64)pgt >> 10 : 0;
+	}
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("raw_tp/task_rename")
+int handle_rename(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *t = (void *)ctx->args[0];
+	const char *comm = (const char *)ctx->args[1];
+	__u32 tgid = BPF_CORE_READ(t, tgid);
+
+	if (!is_tracked(tgid))
+		return 0;	/* even with --all: renames of untracked processes are noise */
+	if ((__u32)BPF_CORE_READ(t, pid) != tgid)
+		return 0;	/* thread names (Python sets them) are not the process title */
+	struct cw_rename *e = reserve(CW_EV_RENAME, sizeof(*e));
+	if (!e)
+		return 0;
+	fill_hdr(&e->hdr, CW_EV_RENAME, sizeof(*e), t);
+	bpf_probe_read_kernel_str(e->oldcomm, sizeof(e->oldcomm), t->comm);
+	bpf_probe_read_kernel_str(e->newcomm, sizeof(e->newcomm), comm);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_write")
+int handle_write(struct trace_event_raw_sys_enter *ctx)
+{
+	int fd = (int)ctx->args[0];
+	if (fd != 1 && fd != 2)
+		return 0;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!is_tracked(tgid))
+		return 0;
+
+	struct tail *tl = bpf_map_lookup_elem(&tails, &tgid);
+	if (!tl) {
+		__u32 zero = 0;
+		union scratch *s = bpf_map_lookup_elem(&heap, &zero);
+		if (!s)
+			return 0;
+		__builtin_memset(&s->tail, 0, sizeof(s->tail.next) + sizeof(s->tail.dropped) + sizeof(s->tail.lens));
+		bpf_map_update_elem(&tails, &tgid, &s->tail, BPF_NOEXIST);
+		tl = bpf_map_lookup_elem(&tails, &tgid);
+		if (!tl)
+			return 0;	/* map full: the tail of this process is not kept */
+	}
+	const char *buf = (const char *)ctx->args[1];
+	__u64 count = ctx->args[2];
+	__u32 slot = tl->next & (CW_TAIL_SLOTS - 1);
+	__u32 n = count > CW_TAIL_SLOT_LEN ? CW_TAIL_SLOT_LEN : count;
+	if (count > CW_TAIL_SLOT_LEN) {
+		/* keep the end of a long write: a traceback's last line is the useful one */
+		tl->dropped += count - CW_TAIL_SLOT_LEN;
+		buf += count - CW_TAIL_SLOT_LEN;
+	}
+	if (tl->lens[slot])
+		tl->dropped += tl->lens[slot];
+	if (n == 0 || bpf_probe_read_user(tl->data[slot], n, buf))
+		n = 0;
+	tl->lens[slot] = n;
+	tl->next++;
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_execve")
+int handle_execve_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 argv = ctx->args[1];
+	bpf_map_update_elem(&exec_args, &tid, &argv, BPF_ANY);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_execveat")
+int handle_execveat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 argv = ctx->args[2];
+	bpf_map_update_elem(&exec_args, &tid, &argv, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int exec_exit(long ret)
+{
+	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *argvp = bpf_map_lookup_elem(&exec_args, &tid);
+	if (!argvp)
+		return 0;
+	const char *const *argv = (const char *const *)*argvp;
+	bpf_map_delete_elem(&exec_args, &tid);
+	if (ret >= 0)
+		return 0;	/* success is reported by sched_process_exec */
+
+	union scratch *s = bpf_map_lookup_elem(&heap, &zero);
+	if (!s)
+		return 0;
+	__u32 off = 0;
+	__u8 trunc = 0;
+	for (int i = 0; i < EXEC_ARGS_MAX; i++) {
+		const char *arg = NULL;
+		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
+			break;
+		if (off >= CW_ARGV_LEN) {
+			trunc = 1;
+			break;
+		}
+		/* argbuf is twice CW_ARGV_LEN, so a read at any off < CW_ARGV_LEN fits */
+		long n = bpf_probe_read_user_str(&s->argbuf[off & (CW_ARGV_LEN - 1)], CW_ARGV_LEN, arg);
+		if (n <= 0)
+			break;
+		off += n;
+	}
+	if (off > CW_ARGV_LEN) {
+		off = CW_ARGV_LEN;
+		trunc = 1;
+	}
+	if (!trace_all && !argv_mentions_celery(s->argbuf, off))
+		return 0;
+
+	struct cw_exec_fail *e = reserve(CW_EV_EXEC_FAIL, sizeof(*e));
+	if (!e)
+		return 0;
+	struct task_struct *t = (void *)bpf_get_current_task();
+	fill_hdr(&e->hdr, CW_EV_EXEC_FAIL, sizeof(*e), t);
+	e->ppid = task_ppid(t);
+	e->uid = task_uid(t);
+	e->err = ret;
+	e->argv_len = off;
+	e->argv_truncated = trunc;
+	e->_pad = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_probe_read_kernel(e->argv, CW_ARGV_LEN, s->argbuf);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_execve")
+int handle_execve_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return exec_exit(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_exit_execveat")
+int handle_execveat_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return exec_exit(ctx->ret);
+}

@@ -1,0 +1,157 @@
+/* Event log output file: permissions, symlink refusal, reopen, write errors, line header. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "eventlog.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	strcpy(dir, "/tmp/cw-eventlog-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+static char *slurp(const char *path)
+{
+	static char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+static void test_creates_0640_and_appends(void **state)
+{
+	(void)state;
+	char path[128], err[256];
+	struct cw_output o;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/ev.jsonl", dir);
+	mode_t old = umask(0);
+	assert_int_equal(cw_output_open(&o, path, err, sizeof(err)), 0);
+	umask(old);
+	assert_int_equal(cw_output_write(&o, "{\"a\":1}\n", 8), 0);
+	cw_output_close(&o);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(cw_output_open(&o, path, err, sizeof(err)), 0);
+	assert_int_equal(cw_output_write(&o, "{\"b\":2}\n", 8), 0);
+	assert_int_equal(o.lines, 1);
+	cw_output_close(&o);
+	assert_string_equal(slurp(path), "{\"a\":1}\n{\"b\":2}\n");
+}
+
+static void test_refuses_symlink(void **state)
+{
+	(void)state;
+	char target[128], link[128], err[256];
+	struct cw_output o;
+
+	snprintf(target, sizeof(target), "%s/victim", dir);
+	snprintf(link, sizeof(link), "%s/ev-link.jsonl", dir);
+	assert_int_equal(symlink(target, link), 0);
+	assert_int_equal(cw_output_open(&o, link, err, sizeof(err)), -ELOOP);
+	assert_non_null(strstr(err, "symbolic link"));
+	assert_int_equal(access(target, F_OK), -1);	/* nothing created through the link */
+	cw_output_close(&o);
+}
+
+static void test_reopen_after_rotation(void **state)
+{
+	(void)state;
+	char path[128], rotated[128], err[256];
+	struct cw_output o;
+
+	snprintf(path, sizeof(path), "%s/rot.jsonl", dir);
+	snprintf(rotated, sizeof(rotated), "%s/rot.jsonl.1", dir);
+	assert_int_equal(cw_output_open(&o, path, err, sizeof(err)), 0);
+	cw_output_write(&o, "1\n", 2);
+	assert_int_equal(rename(path, rotated), 0);
+	cw_output_write(&o, "2\n", 2);	/* still the old file until SIGHUP */
+	assert_int_equal(cw_output_reopen(&o, err, sizeof(err)), 0);
+	cw_output_write(&o, "3\n", 2);
+	cw_output_close(&o);
+	assert_string_equal(slurp(rotated), "1\n2\n");
+	assert_string_equal(slurp(path), "3\n");
+}
+
+/* /dev/full answers every write with ENOSPC: the error is counted, not fatal */
+static void test_disk_full_counted(void **state)
+{
+	(void)state;
+	char err[256];
+	struct cw_output o;
+
+	assert_int_equal(cw_output_open(&o, "/dev/full", err, sizeof(err)), 0);
+	assert_int_equal(cw_output_write(&o, "x\n", 2), -ENOSPC);
+	assert_int_equal(cw_output_write(&o, "y\n", 2), -ENOSPC);
+	assert_int_equal(o.write_errors, 2);
+	assert_int_equal(o.last_errno, ENOSPC);
+	assert_int_equal(o.lines, 0);
+	cw_output_close(&o);
+}
+
+/* After a partial write the next line starts on a line of its own, never glued on */
+static void test_partial_write_is_terminated(void **state)
+{
+	(void)state;
+	char path[128], err[256];
+	struct cw_output o;
+
+	snprintf(path, sizeof(path), "%s/partial.jsonl", dir);
+	assert_int_equal(cw_output_open(&o, path, err, sizeof(err)), 0);
+	write(o.fd, "{\"trunc", 7);	/* what a full disk can leave behind */
+	o.dangling = true;
+	assert_int_equal(cw_output_write(&o, "{\"ok\":1}\n", 9), 0);
+	cw_output_close(&o);
+	assert_string_equal(slurp(path), "{\"trunc\n{\"ok\":1}\n");
+}
+
+static void test_line_begin(void **state)
+{
+	(void)state;
+	struct jw w;
+	jw_init(&w);
+	cw_eventlog_set_host("web1");
+	cw_line_begin(&w, "exit", 1795521791123456000ull, 4766);
+	jw_end(&w);
+	assert_string_equal(w.buf, "{\"v\":1,\"type\":\"exit\",\"ts\":\"2026-11-24T12:03:11.123456Z\","
+				   "\"host\":\"web1\",\"pid\":4766}\n");
+	jw_free(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_creates_0640_and_appends),
+		cmocka_unit_test(test_refuses_symlink),
+		cmocka_unit_test(test_reopen_after_rotation),
+		cmocka_unit_test(test_disk_full_counted),
+		cmocka_unit_test(test_partial_write_is_terminated),
+		cmocka_unit_test(test_line_begin),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

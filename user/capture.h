@@ -1,0 +1,31 @@
+/* Kernel capture: open, configure, load and attach the BPF programs, then hand ring-buffer
+ * records to a callback. Everything libbpf-specific lives behind this header. */
+#ifndef CW_CAPTURE_H
+#define CW_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "events.h"
+
+struct cw_capture;
+
+struct cw_capture_opts {
+	bool all;		/* every process, not only Celery ones */
+	bool verbose;		/* let libbpf talk */
+	int (*on_record)(void *ctx, const void *data, size_t size);
+	void *ctx;
+};
+
+/* Returns 0, or -errno with one sentence in err (not root, BPF refused, attach failed). */
+int cw_capture_open(struct cw_capture **out, const struct cw_capture_opts *o, char *err, size_t errlen);
+int cw_capture_fd(struct cw_capture *c);		/* poll this; then cw_capture_consume */
+int cw_capture_consume(struct cw_capture *c);		/* records handled, or -errno */
+int cw_capture_track(struct cw_capture *c, uint32_t pid, uint32_t flags);
+/* Lost records by type since load (sums of the per-CPU counters). */
+int cw_capture_lost(struct cw_capture *c, uint64_t by_type[CW_EV_MAX]);
+bool cw_capture_memcg_v1(const struct cw_capture *c);
+void cw_capture_close(struct cw_capture *c);
+
+#endif

@@ -1,0 +1,464 @@
+/* Kernel records -> JSON lines; see eventfmt.h. */
+#include "eventfmt.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "eventlog.h"
+
+static const char *const type_names[CW_EV_MAX] = {
+	[CW_EV_EXEC] = "exec", [CW_EV_EXEC_FAIL] = "exec_fail", [CW_EV_FORK] = "fork",
+	[CW_EV_EXIT] = "exit", [CW_EV_SIGNAL] = "signal", [CW_EV_OOM] = "oom",
+	[CW_EV_RENAME] = "rename",
+};
+
+static const size_t type_sizes[CW_EV_MAX] = {
+	[CW_EV_EXEC] = sizeof(struct cw_exec), [CW_EV_EXEC_FAIL] = sizeof(struct cw_exec_fail),
+	[CW_EV_FORK] = sizeof(struct cw_fork), [CW_EV_EXIT] = sizeof(struct cw_exit),
+	[CW_EV_SIGNAL] = sizeof(struct cw_signal), [CW_EV_OOM] = sizeof(struct cw_oom),
+	[CW_EV_RENAME] = sizeof(struct cw_rename),
+};
+
+static uint64_t wall_now(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+}
+
+void cw_fmt_sync_clock(struct cw_fmt *f)
+{
+	struct timespec rt, bt;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	f->boot_to_real_ns = ((int64_t)rt.tv_sec - bt.tv_sec) * 1000000000ll + (rt.tv_nsec - bt.tv_nsec);
+}
+
+void cw_fmt_init(struct cw_fmt *f, const char *host, bool all)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->host, sizeof(f->host), "%s", host);
+	f->all = all;
+	long hz = sysconf(_SC_CLK_TCK);
+	f->ns_per_tick = 1000000000ull / (uint64_t)(hz > 0 ? hz : 100);
+	cw_fmt_sync_clock(f);
+}
+
+uint64_t cw_fmt_pstart(const struct cw_fmt *f, uint64_t start_ns)
+{
+	return start_ns / f->ns_per_tick;
+}
+
+uint64_t cw_fmt_realtime(const struct cw_fmt *f, uint64_t boot_ns)
+{
+	return (uint64_t)((int64_t)boot_ns + f->boot_to_real_ns);
+}
+
+const char *cw_signame(int sig, char *buf, size_t len)
+{
+	const char *abbrev = sig > 0 && sig < SIGRTMIN ? sigabbrev_np(sig) : NULL;
+	if (abbrev)
+		snprintf(buf, len, "SIG%s", abbrev);
+	else if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+		snprintf(buf, len, "SIGRTMIN+%d", sig - SIGRTMIN);
+	else
+		snprintf(buf, len, "SIG%d", sig);
+	return buf;
+}
+
+void cw_cgroup_path(const struct cw_cgroup *cg, char *out, size_t len)
+{
+	size_t pos = 0;
+	int depth = cg->depth > CW_CGROUP_DEPTH ? CW_CGROUP_DEPTH : cg->depth;
+
+	out[0] = '\0';
+	if (cg->truncated)
+		pos += (size_t)snprintf(out, len, "/...");
+	for (int i = depth - 1; i >= 0 && pos < len; i--)
+		pos += (size_t)snprintf(out + pos, len - pos, "/%.*s", CW_CGROUP_NAME_LEN, cg->names[i]);
+	if (out[0] == '\0')
+		snprintf(out, len, "/");
+}
+
+static void begin(struct cw_fmt *f, struct jw *w, const char *type, const struct cw_hdr *h)
+{
+	cw_line_begin(w, type, cw_fmt_realtime(f, h->ts_ns), h->pid);
+	if (h->start_ns)
+		jw_uint(w, "pstart", cw_fmt_pstart(f, h->start_ns));
+	else
+		jw_null(w, "pstart");
+}
+
+static void comm_field(struct jw *w, const char *key, const char *comm)
+{
+	jw_strn(w, key, comm, strnlen(comm, CW_COMM_LEN));
+}
+
+static void worker_fields(struct jw *w, const struct cw_identity *id)
+{
+	jw_str(w, "worker", id ? id->worker : NULL);
+	if (id && id->queues) {
+		jw_arr_begin(w, "queues");
+		for (size_t i = 0; i < id->nqueues; i++)
+			jw_str(w, NULL, id->queues[i]);
+		jw_arr_end(w);
+	} else {
+		jw_null(w, "queues");
+	}
+	jw_str(w, "role", id && id->role ? id->role : "other");
+}
+
+static void int_or_null(struct jw *w, const char *key, long v)
+{
+	if (v < 0)
+		jw_null(w, key);
+	else
+		jw_int(w, key, v);
+}
+
+static void command_fields(struct jw *w, const struct cw_identity *id)
+{
+	int_or_null(w, "concurrency", id->concurrency);
+	jw_str(w, "pool", id->pool);
+	int_or_null(w, "max_tasks_per_child", id->max_tasks_per_child);
+	jw_str(w, "app", id->app);
+	jw_str(w, "command", id->command);
+}
+
+/* Queues of a worker identity, offered to the broker sampler */
+static void offer_queues(const struct cw_identity *id, const char **newq, size_t *nnew)
+{
+	for (size_t i = 0; id->queues && i < id->nqueues && *nnew < CW_FMT_MAX_NEWQ; i++)
+		newq[(*nnew)++] = id->queues[i];
+}
+
+static void parse_identity(struct cw_fmt *f, struct cw_identity *id, const char *buf, size_t len)
+{
+	char **argv = NULL;
+	size_t argc = cw_split_nul(buf, len, &argv);
+	memset(id, 0, sizeof(*id));
+	cw_identity_from_argv(id, (const char *const *)argv, argc, f->host);
+	cw_free_argv(argv);
+}
+
+static void fmt_exec(struct cw_fmt *f, struct cw_ptable *t, const struct cw_exec *e, struct jw *w,
+		     const char **newq, size_t *nnew)
+{
+	uint64_t pstart = cw_fmt_pstart(f, e->hdr.start_ns);
+	size_t len = e->argv_len > CW_ARGV_LEN ? CW_ARGV_LEN : e->argv_len;
+	struct cw_identity id;
+	char cg[CW_CGROUP_DEPTH * (CW_CGROUP_NAME_LEN + 1) + 8];
+
+	parse_identity(f, &id, e->argv, len);
+	struct cw_pentry *pe = cw_ptable_get(t, e->hdr.pid);
+	if (!id.is_celery && pe && pe->pstart == pstart) {
+		/* a worker's child ran another program: it keeps its worker, as "other" */
+		cw_identity_free(&id);
+		cw_identity_copy(&id, &pe->id);
+		id.role = "other";
+	}
+	struct cw_pentry *stored = NULL;
+	if (e->tracked) {
+		stored = cw_ptable_put(t, e->hdr.pid, pstart);
+		if (stored) {
+			cw_identity_free(&stored->id);
+			cw_identity_copy(&stored->id, &id);
+		}
+	} else if (pe) {
+		cw_ptable_del(t, e->hdr.pid);	/* the kernel stopped following it */
+	}
+
+	begin(f, w, "exec", &e->hdr);
+	jw_uint(w, "ppid", e->ppid);
+	jw_uint(w, "uid", e->uid);
+	comm_field(w, "comm", e->comm);
+	jw_argv(w, "argv", e->argv, len);
+	jw_bool(w, "argv_truncated", e->argv_truncated);
+	cw_cgroup_path(&e->cgroup, cg, sizeof(cg));
+	jw_str(w, "cgroup", cg);
+	if (e->old_pid != e->hdr.pid)
+		jw_uint(w, "old_tid", e->old_pid);
+	worker_fields(w, &id);
+	command_fields(w, &id);
+	jw_end(w);
+	if (stored && stored->id.worker)
+		offer_queues(&stored->id, newq, nnew);
+	cw_identity_free(&id);
+}
+
+static void fmt_exec_fail(struct cw_fmt *f, const struct cw_exec_fail *e, struct jw *w)
+{
+	size_t len = e->argv_len > CW_ARGV_LEN ? CW_ARGV_LEN : e->argv_len;
+	struct cw_identity id;
+	const char *name = strerrorname_np(-e->err);
+
+	parse_identity(f, &id, e->argv, len);
+	begin(f, w, "exec_fail", &e->hdr);
+	jw_uint(w, "ppid", e->ppid);
+	jw_uint(w, "uid", e->uid);
+	comm_field(w, "comm", e->comm);
+	jw_argv(w, "argv", e->argv, len);
+	jw_bool(w, "argv_truncated", e->argv_truncated);
+	jw_str(w, "errno", name ? name : "E?");
+	jw_int(w, "err", -e->err);
+	worker_fields(w, &id);
+	command_fields(w, &id);
+	jw_end(w);
+	cw_identity_free(&id);
+}
+
+static void fmt_fork(struct cw_fmt *f, struct cw_ptable *t, const struct cw_fork *e, struct jw *w)
+{
+	struct cw_pentry *parent = cw_ptable_get(t, e->hdr.pid);
+	uint64_t child_pstart = cw_fmt_pstart(f, e->child_start_ns);
+	struct cw_identity id = {0};
+
+	if (parent) {
+		cw_identity_copy(&id, &parent->id);
+		/* prefork: a worker's MainProcess forks its pool; --detach forks the real worker */
+		if (parent->id.role && !strcmp(parent->id.role, "main") && !parent->id.detach)
+			id.role = "pool";
+		struct cw_pentry *child = cw_ptable_put(t, e->child_pid, child_pstart);
+		if (child) {
+			cw_identity_free(&child->id);
+			cw_identity_copy(&child->id, &id);
+		}
+	}
+	cw_line_begin(w, "fork", cw_fmt_realtime(f, e->hdr.ts_ns), e->child_pid);
+	jw_uint(w, "pstart", child_pstart);
+	jw_uint(w, "ppid", e->hdr.pid);
+	jw_uint(w, "parent_pstart", cw_fmt_pstart(f, e->hdr.start_ns));
+	comm_field(w, "comm", e->comm);
+	worker_fields(w, parent ? &id : NULL);
+	jw_end(w);
+	cw_identity_free(&id);
+}
+
+static void fmt_exit(struct cw_fmt *f, struct cw_ptable *t, const struct cw_exit *e, struct jw *w)
+{
+	struct cw_pentry *pe = cw_ptable_get(t, e->hdr.pid);
+	int sig = e->exit_code & 0x7f;
+	char name[32];
+
+	begin(f, w, "exit", &e->hdr);
+	jw_uint(w, "ppid", e->ppid);
+	comm_field(w, "comm", e->comm);
+	if (sig) {
+		jw_null(w, "exit_code");
+		jw_str(w, "signal", cw_signame(sig, name, sizeof(name)));
+	} else {
+		jw_int(w, "exit_code", (e->exit_code >> 8) & 0xff);
+		jw_null(w, "signal");
+	}
+	jw_bool(w, "core_dumped", e->exit_code & 0x80);
+	if (e->hdr.start_ns && e->hdr.ts_ns >= e->hdr.start_ns)
+		jw_double(w, "lifetime_s", (double)(e->hdr.ts_ns - e->hdr.start_ns) / 1e9, 3);
+	else
+		jw_null(w, "lifetime_s");
+	jw_uint(w, "maxrss_kb", e->maxrss_kb);
+
+	size_t total = 0;
+	for (int i = 0; i < CW_TAIL_SLOTS; i++)
+		total += e->tail_lens[i] > CW_TAIL_SLOT_LEN ? CW_TAIL_SLOT_LEN : e->tail_lens[i];
+	if (total) {
+		char tail[CW_TAIL_SLOTS * CW_TAIL_SLOT_LEN];
+		size_t pos = 0;
+		for (int i = 0; i < CW_TAIL_SLOTS; i++) {
+			size_t n = e->tail_lens[i] > CW_TAIL_SLOT_LEN ? CW_TAIL_SLOT_LEN : e->tail_lens[i];
+			memcpy(tail + pos, e->tail[i], n);
+			pos += n;
+		}
+		jw_strn(w, "stderr_tail", tail, pos);
+	} else {
+		jw_null(w, "stderr_tail");
+	}
+	jw_uint(w, "stderr_dropped", e->tail_dropped);
+	worker_fields(w, pe && pe->pstart == cw_fmt_pstart(f, e->hdr.start_ns) ? &pe->id : NULL);
+	jw_end(w);
+	if (pe)
+		cw_ptable_del(t, e->hdr.pid);
+}
+
+static const char *code_name(uint32_t code)
+{
+	static const char *const names[] = {"user", "kernel", "queue", "tkill", "other"};
+	return code < sizeof(names) / sizeof(names[0]) ? names[code] : "other";
+}
+
+static const char *result_name(int result)
+{
+	static const char *const names[] = {"delivered", "ignored", "already_pending", "overflow_fail", "lose_info"};
+	return result >= 0 && result < 5 ? names[result] : "unknown";
+}
+
+static void fmt_signal(struct cw_fmt *f, struct cw_ptable *t, const struct cw_signal *e, struct jw *w)
+{
+	struct cw_pentry *pe = cw_ptable_get(t, e->hdr.pid);
+	size_t alen = e->sender_argv_len > CW_SENDER_ARGV_LEN ? CW_SENDER_ARGV_LEN : e->sender_argv_len;
+	char name[32], cmdline[CW_SENDER_ARGV_LEN + 4];
+
+	begin(f, w, "signal", &e->hdr);
+	comm_field(w, "comm", e->comm);
+	jw_str(w, "signal", cw_signame(e->sig, name, sizeof(name)));
+	jw_int(w, "signo", e->sig);
+	jw_str(w, "code", code_name(e->code));
+	jw_int(w, "si_code", e->si_code);
+	jw_str(w, "result", result_name(e->result));
+	jw_bool(w, "group", e->group);
+	jw_obj_begin(w, "sender");
+	jw_uint(w, "pid", e->sender_pid);
+	jw_uint(w, "tid", e->sender_tid);
+	comm_field(w, "comm", e->sender_comm);
+	jw_uint(w, "uid", e->sender_uid);
+	/* cmdline: the arguments joined by spaces, as ps shows them */
+	memcpy(cmdline, e->sender_argv, alen);
+	while (alen && cmdline[alen - 1] == '\0')
+		alen--;
+	for (size_t i = 0; i < alen; i++)
+		if (cmdline[i] == '\0')
+			cmdline[i] = ' ';
+	if (e->sender_argv_truncated)
+		memcpy(cmdline + alen, "...", 3), alen += 3;
+	jw_strn(w, "cmdline", cmdline, alen);
+	jw_argv(w, "argv", e->sender_argv, e->sender_argv_len > CW_SENDER_ARGV_LEN ? CW_SENDER_ARGV_LEN : e->sender_argv_len);
+	jw_uint(w, "pstart", cw_fmt_pstart(f, e->sender_start_ns));
+	jw_obj_end(w);
+	worker_fields(w, pe ? &pe->id : NULL);
+	jw_end(w);
+}
+
+static void fmt_oom(struct cw_fmt *f, struct cw_ptable *t, const struct cw_oom *e, struct jw *w)
+{
+	struct cw_pentry *pe = cw_ptable_get(t, e->hdr.pid);
+	char cg[CW_CGROUP_DEPTH * (CW_CGROUP_NAME_LEN + 1) + 8];
+
+	begin(f, w, "oom", &e->hdr);
+	if (e->have_mm) {
+		comm_field(w, "comm", e->comm);
+		jw_uint(w, "uid", e->uid);
+		jw_uint(w, "total_vm_kb", e->total_vm_kb);
+		jw_uint(w, "anon_rss_kb", e->anon_rss_kb);
+		jw_uint(w, "file_rss_kb", e->file_rss_kb);
+		jw_uint(w, "shmem_rss_kb", e->shmem_rss_kb);
+		jw_uint(w, "pgtables_kb", e->pgtables_kb);
+		jw_int(w, "oom_score_adj", e->oom_score_adj);
+		cw_cgroup_path(&e->cgroup, cg, sizeof(cg));
+		jw_str(w, "cgroup", cg);
+	} else {
+		static const char *const absent[] = {"comm", "uid", "total_vm_kb", "anon_rss_kb", "file_rss_kb",
+						     "shmem_rss_kb", "pgtables_kb", "oom_score_adj", "cgroup"};
+		for (size_t i = 0; i < sizeof(absent) / sizeof(absent[0]); i++)
+			jw_null(w, absent[i]);
+	}
+	jw_bool(w, "tracked", pe != NULL);
+	worker_fields(w, pe ? &pe->id : NULL);
+	jw_end(w);
+}
+
+/* A rename is setproctitle at work: the new /proc/PID/cmdline title names the role
+ * (MainProcess, ForkPoolWorker-N, beat) better than the fork that made the process. */
+static void refine_from_title(struct cw_fmt *f, struct cw_pentry *pe)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", pe->pid);
+	FILE *fp = fopen(path, "re");
+	if (!fp)
+		return;
+	size_t n = fread(buf, 1, sizeof(buf), fp);
+	fclose(fp);
+	struct cw_identity id;
+	parse_identity(f, &id, buf, n);
+	if (id.is_celery && id.from_title) {
+		pe->id.role = id.role;
+		if (id.worker) {
+			free(pe->id.worker);
+			pe->id.worker = strdup(id.worker);
+		}
+	}
+	cw_identity_free(&id);
+}
+
+static void fmt_rename(struct cw_fmt *f, struct cw_ptable *t, const struct cw_rename *e, struct jw *w)
+{
+	struct cw_pentry *pe = cw_ptable_get(t, e->hdr.pid);
+	if (pe)
+		refine_from_title(f, pe);
+	begin(f, w, "rename", &e->hdr);
+	comm_field(w, "oldcomm", e->oldcomm);
+	comm_field(w, "comm", e->newcomm);
+	worker_fields(w, pe ? &pe->id : NULL);
+	jw_end(w);
+}
+
+int cw_fmt_record(struct cw_fmt *f, struct cw_ptable *t, const void *data, size_t size, struct jw *w,
+		  const char **newq, size_t *nnew)
+{
+	const struct cw_hdr *h = data;
+
+	*nnew = 0;
+	if (size < sizeof(*h) || h->type == 0 || h->type >= CW_EV_MAX || size < type_sizes[h->type] ||
+	    h->size != type_sizes[h->type]) {
+		f->malformed++;
+		return -EINVAL;
+	}
+	switch (h->type) {
+	case CW_EV_EXEC: fmt_exec(f, t, data, w, newq, nnew); break;
+	case CW_EV_EXEC_FAIL: fmt_exec_fail(f, data, w); break;
+	case CW_EV_FORK: fmt_fork(f, t, data, w); break;
+	case CW_EV_EXIT: fmt_exit(f, t, data, w); break;
+	case CW_EV_SIGNAL: fmt_signal(f, t, data, w); break;
+	case CW_EV_OOM: fmt_oom(f, t, data, w); break;
+	case CW_EV_RENAME: fmt_rename(f, t, data, w); break;
+	}
+	return 0;
+}
+
+void cw_fmt_scan(struct cw_fmt *f, struct cw_ptable *t, const struct cw_proc *p, struct jw *w,
+		 const char **newq, size_t *nnew)
+{
+	struct cw_pentry *pe = cw_ptable_put(t, (uint32_t)p->pid, p->pstart);
+
+	*nnew = 0;
+	if (pe) {
+		cw_identity_free(&pe->id);
+		cw_identity_copy(&pe->id, &p->id);
+	}
+	cw_line_begin(w, "scan", wall_now(), (uint32_t)p->pid);
+	jw_uint(w, "pstart", p->pstart);
+	jw_int(w, "ppid", p->ppid);
+	jw_uint(w, "uid", p->uid);
+	jw_str(w, "comm", p->comm);
+	jw_arr_begin(w, "argv");
+	for (size_t i = 0; i < p->argc; i++)
+		jw_str(w, NULL, p->argv[i]);
+	jw_arr_end(w);
+	jw_bool(w, "title", p->id.from_title);
+	jw_str(w, "cgroup", p->cgroup);
+	worker_fields(w, &p->id);
+	command_fields(w, &p->id);
+	jw_end(w);
+	if (pe && pe->id.worker)
+		offer_queues(&pe->id, newq, nnew);
+}
+
+void cw_fmt_lost(struct cw_fmt *f, struct jw *w, const uint64_t *by_type, const uint64_t *prev, uint64_t total)
+{
+	uint64_t count = 0;
+
+	for (int i = 0; i < CW_EV_MAX; i++)
+		count += by_type[i] - prev[i];
+	cw_line_begin(w, "lost", wall_now(), (uint32_t)getpid());
+	jw_uint(w, "count", count);
+	jw_obj_begin(w, "by_type");
+	for (int i = 1; i < CW_EV_MAX; i++)
+		if (by_type[i] != prev[i])
+			jw_uint(w, type_names[i], by_type[i] - prev[i]);
+	jw_obj_end(w);
+	jw_uint(w, "total", total);
+	jw_end(w);
+}

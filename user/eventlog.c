@@ -1,0 +1,138 @@
+/* The event log output; see eventlog.h. */
+#include "eventlog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char cw_host[256] = "localhost";
+
+void cw_eventlog_set_host(const char *host)
+{
+	snprintf(cw_host, sizeof(cw_host), "%s", host);
+}
+
+const char *cw_eventlog_host(void)
+{
+	return cw_host;
+}
+
+void cw_line_begin(struct jw *w, const char *type, uint64_t realtime_ns, uint32_t pid)
+{
+	char ts[40];
+
+	jw_format_ts(ts, sizeof(ts), realtime_ns);
+	jw_begin(w);
+	jw_int(w, "v", CW_SCHEMA_VERSION);
+	jw_str(w, "type", type);
+	jw_str(w, "ts", ts);
+	jw_str(w, "host", cw_host);
+	jw_uint(w, "pid", pid);
+}
+
+static int open_path(struct cw_output *o, char *err, size_t errlen)
+{
+	/* O_NOFOLLOW: a root tool must not write through a link planted in a shared directory */
+	int fd = open(o->path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ELOOP)
+			snprintf(err, errlen, "%s is a symbolic link; refusing to write through it", o->path);
+		else
+			snprintf(err, errlen, "cannot open %s: %s", o->path, strerror(e));
+		return -e;
+	}
+	struct stat st;
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a regular file", o->path);
+		close(fd);
+		return -EINVAL;
+	}
+	o->fd = fd;
+	return 0;
+}
+
+int cw_output_open(struct cw_output *o, const char *path, char *err, size_t errlen)
+{
+	memset(o, 0, sizeof(*o));
+	if (!path || strcmp(path, "-") == 0) {
+		o->fd = STDOUT_FILENO;
+		return 0;
+	}
+	o->path = strdup(path);
+	if (!o->path) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	return open_path(o, err, errlen);
+}
+
+int cw_output_reopen(struct cw_output *o, char *err, size_t errlen)
+{
+	if (!o->path)
+		return 0;
+	int old = o->fd;
+	int r = open_path(o, err, errlen);
+	if (r < 0)
+		return r;	/* keep writing to the old file rather than nowhere */
+	if (old >= 0)
+		close(old);
+	o->dangling = false;
+	return 0;
+}
+
+static int write_all(int fd, const char *p, size_t len, size_t *done)
+{
+	*done = 0;
+	while (*done < len) {
+		ssize_t n = write(fd, p + *done, len - *done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		*done += (size_t)n;
+	}
+	return 0;
+}
+
+int cw_output_write(struct cw_output *o, const char *line, size_t len)
+{
+	size_t done;
+	int r;
+
+	if (o->dangling) {
+		/* end the fragment a failed write left, so it cannot glue onto this line */
+		r = write_all(o->fd, "\n", 1, &done);
+		if (r < 0)
+			goto fail;
+		o->dangling = false;
+	}
+	r = write_all(o->fd, line, len, &done);
+	if (r < 0) {
+		if (done > 0)
+			o->dangling = true;
+		goto fail;
+	}
+	o->lines++;
+	return 0;
+fail:
+	o->write_errors++;
+	o->last_errno = -r;
+	return r;
+}
+
+void cw_output_close(struct cw_output *o)
+{
+	if (o->path && o->fd >= 0)
+		close(o->fd);
+	free(o->path);
+	o->path = NULL;
+	o->fd = -1;
+}

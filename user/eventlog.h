@@ -1,0 +1,38 @@
+/* The event log file: created 0640 without following symlinks, reopened on SIGHUP, write
+ * errors counted (tracing goes on), and the fields every line starts with. */
+#ifndef CW_EVENTLOG_H
+#define CW_EVENTLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jsonw.h"
+
+#define CW_SCHEMA_VERSION 1
+
+struct cw_output {
+	int fd;
+	char *path;		/* NULL for stdout */
+	uint64_t lines;		/* lines written whole */
+	uint64_t write_errors;	/* lines not written (or only in part) */
+	int last_errno;
+	bool dangling;		/* a partial line is in the file: start the next write with '\n' */
+};
+
+/* path "-" or NULL is stdout. Returns 0, or -errno with a sentence in err. */
+int cw_output_open(struct cw_output *o, const char *path, char *err, size_t errlen);
+/* Close and open the same path again (logrotate moved the file away). */
+int cw_output_reopen(struct cw_output *o, char *err, size_t errlen);
+/* Write one complete line. Returns 0, or -errno (the error is counted, not fatal). */
+int cw_output_write(struct cw_output *o, const char *line, size_t len);
+void cw_output_close(struct cw_output *o);
+
+/* The host name written on every line; set once at start. */
+void cw_eventlog_set_host(const char *host);
+const char *cw_eventlog_host(void);
+
+/* Start a line: {"v":1,"type":...,"ts":...,"host":...,"pid":... */
+void cw_line_begin(struct jw *w, const char *type, uint64_t realtime_ns, uint32_t pid);
+
+#endif

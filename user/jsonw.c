@@ -1,0 +1,268 @@
+/* JSON line builder; see jsonw.h. Escaping follows docs/events.md: RFC 8259 escapes for
+ * '"', '\\' and control bytes, and bytes that are not valid UTF-8 as \udcXX (surrogateescape). */
+#include "jsonw.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void jw_init(struct jw *w)
+{
+	memset(w, 0, sizeof(*w));
+}
+
+void jw_free(struct jw *w)
+{
+	free(w->buf);
+	jw_init(w);
+}
+
+void jw_reset(struct jw *w)
+{
+	w->len = 0;
+	w->need_comma = false;
+	w->oom = false;
+}
+
+static bool reserve(struct jw *w, size_t extra)
+{
+	if (w->oom)
+		return false;
+	if (w->len + extra + 1 <= w->cap)
+		return true;
+	size_t cap = w->cap ? w->cap : 512;
+	while (cap < w->len + extra + 1)
+		cap *= 2;
+	char *nb = realloc(w->buf, cap);
+	if (!nb) {
+		w->oom = true;
+		return false;
+	}
+	w->buf = nb;
+	w->cap = cap;
+	return true;
+}
+
+static void put(struct jw *w, const char *s, size_t n)
+{
+	if (!reserve(w, n))
+		return;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+static void putc_(struct jw *w, char c)
+{
+	put(w, &c, 1);
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there are not one.
+ * Rejects overlongs, surrogates and code points above U+10FFFF, as RFC 3629 requires. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (n >= 2 && (s[1] & 0xc0) == 0x80) ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xe0 && s[1] < 0xa0)
+			return 0;	/* overlong */
+		if (c == 0xed && s[1] >= 0xa0)
+			return 0;	/* UTF-16 surrogate */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xf0 && s[1] < 0x90)
+			return 0;	/* overlong */
+		if (c == 0xf4 && s[1] >= 0x90)
+			return 0;	/* above U+10FFFF */
+		return 4;
+	}
+	return 0;
+}
+
+void jw_escape(struct jw *w, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	char tmp[8];
+	size_t i = 0;
+
+	while (i < n) {
+		size_t run = i;
+		/* copy the longest run of bytes that need no escaping at once */
+		while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
+			run++;
+		if (run > i) {
+			put(w, str + i, run - i);
+			i = run;
+			continue;
+		}
+		unsigned char c = s[i];
+		switch (c) {
+		case '"': put(w, "\\\"", 2); i++; continue;
+		case '\\': put(w, "\\\\", 2); i++; continue;
+		case '\n': put(w, "\\n", 2); i++; continue;
+		case '\r': put(w, "\\r", 2); i++; continue;
+		case '\t': put(w, "\\t", 2); i++; continue;
+		case '\b': put(w, "\\b", 2); i++; continue;
+		case '\f': put(w, "\\f", 2); i++; continue;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			snprintf(tmp, sizeof(tmp), "\\u%04x", c);
+			put(w, tmp, 6);
+			i++;
+			continue;
+		}
+		size_t seq = utf8_seq(s + i, n - i);
+		if (seq) {
+			put(w, str + i, seq);
+			i += seq;
+		} else {
+			snprintf(tmp, sizeof(tmp), "\\udc%02x", c);
+			put(w, tmp, 6);
+			i++;
+		}
+	}
+}
+
+static void key(struct jw *w, const char *k)
+{
+	if (w->need_comma)
+		putc_(w, ',');
+	w->need_comma = true;
+	if (k) {
+		putc_(w, '"');
+		jw_escape(w, k, strlen(k));
+		put(w, "\":", 2);
+	}
+}
+
+void jw_begin(struct jw *w)
+{
+	putc_(w, '{');
+	w->need_comma = false;
+}
+
+void jw_end(struct jw *w)
+{
+	put(w, "}\n", 2);
+	w->need_comma = false;
+}
+
+void jw_obj_begin(struct jw *w, const char *k)
+{
+	key(w, k);
+	putc_(w, '{');
+	w->need_comma = false;
+}
+
+void jw_obj_end(struct jw *w)
+{
+	putc_(w, '}');
+	w->need_comma = true;
+}
+
+void jw_arr_begin(struct jw *w, const char *k)
+{
+	key(w, k);
+	putc_(w, '[');
+	w->need_comma = false;
+}
+
+void jw_arr_end(struct jw *w)
+{
+	putc_(w, ']');
+	w->need_comma = true;
+}
+
+void jw_strn(struct jw *w, const char *k, const char *s, size_t n)
+{
+	if (!s) {
+		jw_null(w, k);
+		return;
+	}
+	key(w, k);
+	putc_(w, '"');
+	jw_escape(w, s, n);
+	putc_(w, '"');
+}
+
+void jw_str(struct jw *w, const char *k, const char *s)
+{
+	jw_strn(w, k, s, s ? strlen(s) : 0);
+}
+
+void jw_int(struct jw *w, const char *k, int64_t v)
+{
+	char tmp[24];
+	int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+	key(w, k);
+	put(w, tmp, (size_t)n);
+}
+
+void jw_uint(struct jw *w, const char *k, uint64_t v)
+{
+	char tmp[24];
+	int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
+	key(w, k);
+	put(w, tmp, (size_t)n);
+}
+
+void jw_double(struct jw *w, const char *k, double v, int decimals)
+{
+	char tmp[64];
+	if (v != v || v > 1e300 || v < -1e300) {	/* NaN and infinities are not JSON */
+		jw_null(w, k);
+		return;
+	}
+	int n = snprintf(tmp, sizeof(tmp), "%.*f", decimals, v);
+	key(w, k);
+	put(w, tmp, (size_t)n);
+}
+
+void jw_bool(struct jw *w, const char *k, bool v)
+{
+	key(w, k);
+	if (v)
+		put(w, "true", 4);
+	else
+		put(w, "false", 5);
+}
+
+void jw_null(struct jw *w, const char *k)
+{
+	key(w, k);
+	put(w, "null", 4);
+}
+
+void jw_argv(struct jw *w, const char *k, const char *buf, size_t len)
+{
+	jw_arr_begin(w, k);
+	size_t i = 0;
+	/* a trailing NUL ends the last argument; no empty element is made of it */
+	while (i < len) {
+		const char *end = memchr(buf + i, '\0', len - i);
+		size_t n = end ? (size_t)(end - (buf + i)) : len - i;
+		jw_strn(w, NULL, buf + i, n);
+		i += n + 1;
+	}
+	jw_arr_end(w);
+}
+
+void jw_format_ts(char *out, size_t outlen, uint64_t realtime_ns)
+{
+	time_t sec = (time_t)(realtime_ns / 1000000000ull);
+	unsigned usec = (unsigned)((realtime_ns % 1000000000ull) / 1000u);
+	struct tm tm;
+	gmtime_r(&sec, &tm);
+	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+}

@@ -1,0 +1,400 @@
+/* celerywatch record: the loop. epoll over the ring buffer, a signalfd, a 1 s timer and the
+ * broker sampler's fd; kernel records get their Celery identity here and become JSON lines.
+ * Nothing here classifies causes: that is explain's job. */
+#include <argp.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "capture.h"
+#include "celery.h"
+#include "commands.h"
+#include "eventfmt.h"
+#include "eventlog.h"
+#include "procscan.h"
+#include "proctable.h"
+
+struct record_opts {
+	const char *output;
+	bool all, verbose;
+	const char *redis_url, *password_file, *key_prefix;
+	char **queues;
+	size_t nqueues;
+	double interval;
+};
+
+struct recorder {
+	struct record_opts opts;
+	struct cw_capture *cap;
+	struct cw_sampler *sampler;
+	struct cw_output out;
+	struct cw_ptable procs;
+	struct cw_fmt fmt;
+	struct jw line;
+	uint64_t lost_reported[CW_EV_MAX];
+	uint64_t lost_total;
+};
+
+static const char doc[] =
+	"Trace Celery worker lives and deaths in the kernel and write a JSON-lines event log.\n"
+	"Needs root. Filters in the kernel: only Celery processes (a `celery` argument at exec, "
+	"their forks, and those already running at start-up) produce events, unless --all.\n"
+	"SIGINT/SIGTERM stop cleanly with a tracer_stop line; SIGHUP reopens the output file "
+	"(logrotate). Schema: docs/events.md.\n\n"
+	"Examples:\n"
+	"  sudo celerywatch record -o /var/log/celerywatch.jsonl\n"
+	"  sudo celerywatch record --redis redis://127.0.0.1:6379/3 --interval 1 -o ev.jsonl\n"
+	"  sudo celerywatch record --all -o - | grep '\"type\":\"signal\"'\v"
+	"Exit status: 0 after SIGINT/SIGTERM, 1 when BPF cannot be loaded (not root, refused), "
+	"2 on bad options or an unusable broker URL.";
+
+enum { OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX };
+
+static const struct argp_option options[] = {
+	{"output", 'o', "PATH", 0, "Write the event log to PATH (created 0640, appended, never through a symlink); - is stdout (default)", 0},
+	{"all", 'a', NULL, 0, "Record every process on the host, not only Celery ones", 0},
+	{"verbose", 'v', NULL, 0, "Show libbpf's messages (verifier log on load errors)", 0},
+	{"redis", OPT_REDIS, "URL", OPTION_ARG_OPTIONAL, "Sample queue depths from this broker: redis://[[user]:password@]host[:port][/db] or unix:///path.sock[?db=N]; without URL, $CELERY_BROKER_URL or redis://127.0.0.1:6379/0", 1},
+	{"redis-password-file", OPT_PWFILE, "FILE", 0, "Read the broker password from FILE (arguments are visible in ps)", 1},
+	{"queues", OPT_QUEUES, "Q1,Q2", 0, "Sample these queues too (workers' queues and the broker's bindings are found on their own)", 1},
+	{"interval", OPT_INTERVAL, "SECONDS", 0, "Seconds between broker samples (default 5, at least 0.1)", 1},
+	{"key-prefix", OPT_PREFIX, "PREFIX", 0, "kombu's global_keyprefix, if the app sets one", 1},
+	{0},
+};
+
+static int add_queue_list(struct record_opts *o, const char *list)
+{
+	char *copy = strdup(list), *save = NULL;
+	if (!copy)
+		return -ENOMEM;
+	for (char *q = strtok_r(copy, ",", &save); q; q = strtok_r(NULL, ",", &save)) {
+		char **nq = realloc(o->queues, (o->nqueues + 1) * sizeof(*nq));
+		if (!nq)
+			break;
+		o->queues = nq;
+		o->queues[o->nqueues++] = strdup(q);
+	}
+	free(copy);
+	return 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct record_opts *o = state->input;
+	char *end;
+
+	switch (key) {
+	case 'o': o->output = arg; break;
+	case 'a': o->all = true; break;
+	case 'v': o->verbose = true; break;
+	case OPT_REDIS:
+		o->redis_url = arg ? arg : getenv("CELERY_BROKER_URL");
+		if (!o->redis_url)
+			o->redis_url = "redis://127.0.0.1:6379/0";
+		break;
+	case OPT_PWFILE: o->password_file = arg; break;
+	case OPT_PREFIX: o->key_prefix = arg; break;
+	case OPT_QUEUES:
+		if (add_queue_list(o, arg))
+			argp_failure(state, 2, ENOMEM, "--queues");
+		break;
+	case OPT_INTERVAL:
+		errno = 0;
+		o->interval = strtod(arg, &end);
+		if (errno || end == arg || *end || !(o->interval >= 0.1) || o->interval > 86400)
+			argp_error(state, "--interval '%s': expected seconds between 0.1 and 86400", arg);
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void write_line(struct recorder *r, const char *buf, size_t len)
+{
+	if (cw_output_write(&r->out, buf, len) < 0) {
+		uint64_t n = r->out.write_errors;
+		if ((n & (n - 1)) == 0)	/* 1st, 2nd, 4th, 8th...: reported, never a flood */
+			fprintf(stderr, "celerywatch: cannot write the event log: %s (%llu lines lost so far; tracing goes on)\n",
+				strerror(r->out.last_errno), (unsigned long long)n);
+	}
+}
+
+static void emit(struct recorder *r)
+{
+	if (r->line.oom) {
+		fprintf(stderr, "celerywatch: out of memory formatting an event; it is counted as a write error\n");
+		r->out.write_errors++;
+	} else {
+		write_line(r, r->line.buf, r->line.len);
+	}
+	jw_reset(&r->line);
+}
+
+static int on_record(void *ctx, const void *data, size_t size)
+{
+	struct recorder *r = ctx;
+	const char *newq[64];
+	size_t nnew = 0;
+
+	if (cw_fmt_record(&r->fmt, &r->procs, data, size, &r->line, newq, &nnew) == 0 && r->line.len)
+		emit(r);
+	jw_reset(&r->line);
+	if (r->sampler && nnew)
+		cw_sampler_add_queues(r->sampler, newq, nnew);
+	return 0;
+}
+
+static void report_lost(struct recorder *r, bool force)
+{
+	uint64_t by[CW_EV_MAX], delta = 0;
+
+	if (cw_capture_lost(r->cap, by))
+		return;
+	for (int t = 0; t < CW_EV_MAX; t++)
+		delta += by[t] - r->lost_reported[t];
+	if (!delta && !force)
+		return;
+	if (delta) {
+		r->lost_total += delta;
+		cw_fmt_lost(&r->fmt, &r->line, by, r->lost_reported, r->lost_total);
+		emit(r);
+		fprintf(stderr, "celerywatch: %llu kernel records lost (ring buffer full)\n", (unsigned long long)delta);
+	}
+	memcpy(r->lost_reported, by, sizeof(by));
+}
+
+static int scan_cb(const struct cw_proc *p, void *ctx)
+{
+	struct recorder *r = ctx;
+	const char *newq[64];
+	size_t nnew = 0;
+
+	if ((pid_t)p->pid == getpid())
+		return 0;
+	cw_capture_track(r->cap, (uint32_t)p->pid, CW_TRACK_SCAN);
+	cw_fmt_scan(&r->fmt, &r->procs, p, &r->line, newq, &nnew);
+	emit(r);
+	if (r->sampler && nnew)
+		cw_sampler_add_queues(r->sampler, newq, nnew);
+	return 0;
+}
+
+static void write_start(struct recorder *r)
+{
+	struct utsname u;
+	char redacted[512] = "";
+
+	uname(&u);
+	cw_line_begin(&r->line, "tracer_start", now_ns(CLOCK_REALTIME), (uint32_t)getpid());
+	jw_str(&r->line, "version", CW_VERSION);
+	jw_str(&r->line, "kernel", u.release);
+	jw_int(&r->line, "schema", CW_SCHEMA_VERSION);
+	jw_int(&r->line, "clock_ticks", sysconf(_SC_CLK_TCK));
+	jw_obj_begin(&r->line, "options");
+	jw_bool(&r->line, "all", r->opts.all);
+	jw_str(&r->line, "output", r->opts.output ? r->opts.output : "-");
+	if (r->opts.redis_url) {
+		cw_redis_url_redacted(r->opts.redis_url, redacted, sizeof(redacted));
+		jw_str(&r->line, "redis", redacted);
+		jw_double(&r->line, "interval", r->opts.interval, 3);
+	} else {
+		jw_null(&r->line, "redis");
+		jw_null(&r->line, "interval");
+	}
+	jw_arr_begin(&r->line, "queues");
+	for (size_t i = 0; i < r->opts.nqueues; i++)
+		jw_str(&r->line, NULL, r->opts.queues[i]);
+	jw_arr_end(&r->line);
+	jw_bool(&r->line, "memcg_v1", cw_capture_memcg_v1(r->cap));
+	jw_obj_end(&r->line);
+	jw_end(&r->line);
+	emit(r);
+}
+
+static void write_stop(struct recorder *r, const char *reason)
+{
+	cw_line_begin(&r->line, "tracer_stop", now_ns(CLOCK_REALTIME), (uint32_t)getpid());
+	jw_str(&r->line, "reason", reason);
+	jw_uint(&r->line, "events", r->out.lines);
+	jw_uint(&r->line, "lost", r->lost_total);
+	jw_uint(&r->line, "write_errors", r->out.write_errors);
+	jw_end(&r->line);
+	emit(r);
+}
+
+static int epoll_add(int ep, int fd, uint32_t tag)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+enum { TAG_RING, TAG_SIGNAL, TAG_TIMER, TAG_SAMPLER };
+
+static int loop(struct recorder *r, int sfd, int tfd)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	char err[256];
+
+	if (ep < 0 || epoll_add(ep, cw_capture_fd(r->cap), TAG_RING) || epoll_add(ep, sfd, TAG_SIGNAL) ||
+	    epoll_add(ep, tfd, TAG_TIMER) || (r->sampler && epoll_add(ep, cw_sampler_fd(r->sampler), TAG_SAMPLER))) {
+		fprintf(stderr, "celerywatch: epoll: %s\n", strerror(errno));
+		return 1;
+	}
+	for (;;) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(ep, evs, 8, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "celerywatch: epoll_wait: %s\n", strerror(errno));
+			close(ep);
+			return 1;
+		}
+		for (int i = 0; i < n; i++) {
+			switch (evs[i].data.u32) {
+			case TAG_RING:
+				cw_capture_consume(r->cap);
+				break;
+			case TAG_TIMER: {
+				uint64_t ticks;
+				if (read(tfd, &ticks, sizeof(ticks)) < 0)
+					break;
+				cw_fmt_sync_clock(&r->fmt);
+				report_lost(r, false);
+				break;
+			}
+			case TAG_SAMPLER: {
+				char *l;
+				while ((l = cw_sampler_take(r->sampler))) {
+					write_line(r, l, strlen(l));
+					free(l);
+				}
+				break;
+			}
+			case TAG_SIGNAL: {
+				struct signalfd_siginfo si;
+				if (read(sfd, &si, sizeof(si)) != sizeof(si))
+					break;
+				if (si.ssi_signo == SIGHUP) {
+					if (cw_output_reopen(&r->out, err, sizeof(err)))
+						fprintf(stderr, "celerywatch: SIGHUP: %s; still writing to the old file\n", err);
+					break;
+				}
+				/* drain what the kernel already wrote before saying goodbye */
+				cw_capture_consume(r->cap);
+				report_lost(r, false);
+				write_stop(r, si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+				close(ep);
+				return 0;
+			}
+			}
+		}
+	}
+}
+
+int cmd_record(int argc, char **argv)
+{
+	static struct recorder rec;
+	struct recorder *r = &rec;
+	struct argp argp = {options, parse_opt, NULL, doc, NULL, NULL, NULL};
+	char err[512], host[256];
+	sigset_t mask;
+	int ret = 1, sfd = -1, tfd = -1;
+
+	r->opts.interval = 5.0;
+	if (argp_parse(&argp, argc, argv, 0, NULL, &r->opts))
+		return 2;
+
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		cw_eventlog_set_host(host);
+	}
+	cw_ptable_init(&r->procs);
+	jw_init(&r->line);
+
+	if (cw_output_open(&r->out, r->opts.output, err, sizeof(err))) {
+		fprintf(stderr, "celerywatch: %s\n", err);
+		return 1;
+	}
+
+	struct cw_capture_opts co = {.all = r->opts.all, .verbose = r->opts.verbose, .on_record = on_record, .ctx = r};
+	if (cw_capture_open(&r->cap, &co, err, sizeof(err))) {
+		fprintf(stderr, "celerywatch: %s\n", err);
+		goto out;
+	}
+	cw_fmt_init(&r->fmt, cw_eventlog_host(), r->opts.all);
+
+	if (r->opts.redis_url) {
+		struct cw_broker_config bc = {
+			.url = r->opts.redis_url,
+			.password_file = r->opts.password_file,
+			.key_prefix = r->opts.key_prefix,
+			.queues = (const char *const *)r->opts.queues,
+			.nqueues = r->opts.nqueues,
+			.interval_s = r->opts.interval,
+			.discover = true,
+		};
+		if (cw_sampler_start(&r->sampler, &bc, err, sizeof(err))) {
+			fprintf(stderr, "celerywatch: %s\n", err);
+			ret = 2;
+			goto out;
+		}
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);	/* a closed stdout is a write error, counted */
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
+	if (sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL)) {
+		fprintf(stderr, "celerywatch: signalfd/timerfd: %s\n", strerror(errno));
+		goto out;
+	}
+
+	/* Programs are attached: say so, then seed the tracked map with what already runs.
+	 * Anything forked or exec'd from here on is seen by the kernel side. */
+	write_start(r);
+	if (cw_procscan("/proc", cw_eventlog_host(), scan_cb, r) < 0)
+		fprintf(stderr, "celerywatch: /proc scan failed: %s\n", strerror(errno));
+
+	ret = loop(r, sfd, tfd);
+out:
+	if (r->sampler)
+		cw_sampler_stop(r->sampler);
+	if (sfd >= 0)
+		close(sfd);
+	if (tfd >= 0)
+		close(tfd);
+	cw_capture_close(r->cap);
+	cw_output_close(&r->out);
+	cw_ptable_free(&r->procs);
+	jw_free(&r->line);
+	for (size_t i = 0; i < r->opts.nqueues; i++)
+		free(r->opts.queues[i]);
+	free(r->opts.queues);
+	return ret;
+}
