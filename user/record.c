@@ -25,11 +25,11 @@
 
 struct record_opts {
 	const char *output;
-	bool all, verbose;
+	bool all, verbose, redis;
 	const char *redis_url, *password_file, *key_prefix;
 	char **queues;
 	size_t nqueues;
-	double interval;
+	double interval, rescan;
 };
 
 struct recorder {
@@ -57,7 +57,7 @@ static const char doc[] =
 	"Exit status: 0 after SIGINT/SIGTERM, 1 when BPF cannot be loaded (not root, refused), "
 	"2 on bad options or an unusable broker URL.";
 
-enum { OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX };
+enum { OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
 
 static const struct argp_option options[] = {
 	{"output", 'o', "PATH", 0, "Write the event log to PATH (created 0640, appended, never through a symlink); - is stdout (default)", 0},
@@ -68,6 +68,7 @@ static const struct argp_option options[] = {
 	{"queues", OPT_QUEUES, "Q1,Q2", 0, "Sample these queues too (workers' queues and the broker's bindings are found on their own)", 1},
 	{"interval", OPT_INTERVAL, "SECONDS", 0, "Seconds between broker samples (default 5, at least 0.1)", 1},
 	{"key-prefix", OPT_PREFIX, "PREFIX", 0, "kombu's global_keyprefix, if the app sets one", 1},
+	{"redis-rescan", OPT_RESCAN, "SECONDS", 0, "Seconds between scans for queues bound in the broker (default 30)", 1},
 	{0},
 };
 
@@ -97,9 +98,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'a': o->all = true; break;
 	case 'v': o->verbose = true; break;
 	case OPT_REDIS:
-		o->redis_url = arg ? arg : getenv("CELERY_BROKER_URL");
-		if (!o->redis_url)
-			o->redis_url = "redis://127.0.0.1:6379/0";
+		o->redis = true;
+		o->redis_url = arg;	/* NULL: the sampler takes $CELERY_BROKER_URL or its default */
 		break;
 	case OPT_PWFILE: o->password_file = arg; break;
 	case OPT_PREFIX: o->key_prefix = arg; break;
@@ -112,6 +112,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->interval = strtod(arg, &end);
 		if (errno || end == arg || *end || !(o->interval >= 0.1) || o->interval > 86400)
 			argp_error(state, "--interval '%s': expected seconds between 0.1 and 86400", arg);
+		break;
+	case OPT_RESCAN:
+		errno = 0;
+		o->rescan = strtod(arg, &end);
+		if (errno || end == arg || *end || !(o->rescan >= 0.1) || o->rescan > 86400)
+			argp_error(state, "--redis-rescan '%s': expected seconds between 0.1 and 86400", arg);
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
@@ -202,7 +208,6 @@ static int scan_cb(const struct cw_proc *p, void *ctx)
 static void write_start(struct recorder *r)
 {
 	struct utsname u;
-	char redacted[512] = "";
 
 	uname(&u);
 	cw_line_begin(&r->line, "tracer_start", now_ns(CLOCK_REALTIME), (uint32_t)getpid());
@@ -213,9 +218,8 @@ static void write_start(struct recorder *r)
 	jw_obj_begin(&r->line, "options");
 	jw_bool(&r->line, "all", r->opts.all);
 	jw_str(&r->line, "output", r->opts.output ? r->opts.output : "-");
-	if (r->opts.redis_url) {
-		cw_redis_url_redacted(r->opts.redis_url, redacted, sizeof(redacted));
-		jw_str(&r->line, "redis", redacted);
+	if (r->sampler) {
+		jw_str(&r->line, "redis", cw_sampler_url(r->sampler));
 		jw_double(&r->line, "interval", r->opts.interval, 3);
 	} else {
 		jw_null(&r->line, "redis");
@@ -238,6 +242,13 @@ static void write_stop(struct recorder *r, const char *reason)
 	jw_uint(&r->line, "events", r->out.lines);
 	jw_uint(&r->line, "lost", r->lost_total);
 	jw_uint(&r->line, "write_errors", r->out.write_errors);
+	if (r->sampler) {
+		struct cw_sampler_stats st;
+		cw_sampler_get_stats(r->sampler, &st);
+		jw_uint(&r->line, "samples", st.samples);
+		jw_uint(&r->line, "samples_dropped", st.dropped);
+		jw_uint(&r->line, "samples_failed", st.failures);
+	}
 	jw_end(&r->line);
 	emit(r);
 }
@@ -344,7 +355,7 @@ int cmd_record(int argc, char **argv)
 	}
 	cw_fmt_init(&r->fmt, cw_eventlog_host(), r->opts.all);
 
-	if (r->opts.redis_url) {
+	if (r->opts.redis) {
 		struct cw_broker_config bc = {
 			.url = r->opts.redis_url,
 			.password_file = r->opts.password_file,
@@ -353,6 +364,7 @@ int cmd_record(int argc, char **argv)
 			.nqueues = r->opts.nqueues,
 			.interval_s = r->opts.interval,
 			.discover = true,
+			.rescan_s = r->opts.rescan,
 		};
 		if (cw_sampler_start(&r->sampler, &bc, err, sizeof(err))) {
 			fprintf(stderr, "celerywatch: %s\n", err);

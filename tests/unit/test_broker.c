@@ -1,0 +1,1115 @@
+/* Tests for user/broker.c against a real redis-server started here on a free loopback port
+ * (its own temp dir, killed by PID), plus fake brokers that hang or check pipelining.
+ * Skipped, with a message, when redis-server is not installed. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+#include <json-c/json.h>
+
+#include "broker.h"
+#include "eventlog.h"
+
+#define SEP "\x06\x16"
+
+static char redis_bin[256];
+
+struct redis_proc {
+	pid_t pid;
+	int port;
+	char dir[64];
+	char sock[128];
+};
+
+struct fx {
+	struct redis_proc r;
+	redisContext *admin;
+	struct cw_sampler *s;
+	int fake_fd;
+	char pwfile[64];
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+static bool find_redis(void)
+{
+	const char *cands[] = { "/usr/bin/redis-server", "/usr/local/bin/redis-server",
+				"/usr/sbin/redis-server" };
+
+	for (size_t i = 0; i < sizeof(cands) / sizeof(cands[0]); i++)
+		if (access(cands[i], X_OK) == 0) {
+			snprintf(redis_bin, sizeof(redis_bin), "%s", cands[i]);
+			return true;
+		}
+	return false;
+}
+
+/* Start redis-server on r->port (0: a free one) and wait until it answers. */
+static void redis_start(struct redis_proc *r, const char *const *extra)
+{
+	char port[16], log[128];
+	const char *argv[32];
+	int n = 0;
+
+	if (!r->dir[0]) {
+		snprintf(r->dir, sizeof(r->dir), "/tmp/cw-test-redis-XXXXXX");
+		assert_non_null(mkdtemp(r->dir));
+		snprintf(r->sock, sizeof(r->sock), "%s/redis.sock", r->dir);
+	}
+	if (!r->port)
+		r->port = free_port();
+	snprintf(port, sizeof(port), "%d", r->port);
+	snprintf(log, sizeof(log), "%s/redis.log", r->dir);
+	argv[n++] = redis_bin;
+	argv[n++] = "--port";
+	argv[n++] = port;
+	argv[n++] = "--bind";
+	argv[n++] = "127.0.0.1";
+	argv[n++] = "--save";
+	argv[n++] = "";
+	argv[n++] = "--appendonly";
+	argv[n++] = "no";
+	argv[n++] = "--daemonize";
+	argv[n++] = "no";
+	argv[n++] = "--dir";
+	argv[n++] = r->dir;
+	argv[n++] = "--logfile";
+	argv[n++] = log;
+	argv[n++] = "--unixsocket";
+	argv[n++] = r->sock;
+	argv[n++] = "--unixsocketperm";
+	argv[n++] = "700";
+	for (; extra && *extra; extra++)
+		argv[n++] = *extra;
+	argv[n] = NULL;
+
+	r->pid = fork();
+	assert_true(r->pid >= 0);
+	if (r->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive a crashed test */
+		execv(redis_bin, (char **)argv);
+		_exit(127);
+	}
+	for (double t0 = now_s(); now_s() - t0 < 10;) {
+		struct timeval tv = { 0, 200000 };
+		redisContext *c = redisConnectWithTimeout("127.0.0.1", r->port, tv);
+		if (c && !c->err) {
+			redisReply *rep = redisCommand(c, "PING");	/* PONG or NOAUTH: it is up */
+			bool up = rep != NULL;
+			if (rep)
+				freeReplyObject(rep);
+			redisFree(c);
+			if (up)
+				return;
+		} else if (c) {
+			redisFree(c);
+		}
+		int st;
+		if (waitpid(r->pid, &st, WNOHANG) == r->pid) {
+			r->pid = 0;
+			fail_msg("redis-server exited at start; see %s", log);
+		}
+		usleep(20000);
+	}
+	fail_msg("redis-server did not answer on port %d within 10 s", r->port);
+}
+
+static void redis_kill(struct redis_proc *r, int sig)
+{
+	if (r->pid > 0) {
+		kill(r->pid, sig);
+		waitpid(r->pid, NULL, 0);
+	}
+	r->pid = 0;
+}
+
+static void redis_cleanup(struct redis_proc *r)
+{
+	redis_kill(r, SIGKILL);
+	if (!r->dir[0])
+		return;
+	DIR *d = opendir(r->dir);
+	if (d) {
+		struct dirent *e;
+		char p[512];
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+				snprintf(p, sizeof(p), "%s/%s", r->dir, e->d_name);
+				unlink(p);
+			}
+		closedir(d);
+	}
+	rmdir(r->dir);
+	r->dir[0] = '\0';
+}
+
+static redisContext *admin_connect(int port, const char *password)
+{
+	redisContext *c = redisConnect("127.0.0.1", port);
+
+	assert_non_null(c);
+	assert_int_equal(c->err, 0);
+	if (password) {
+		redisReply *rep = redisCommand(c, "AUTH %s", password);
+		assert_non_null(rep);
+		assert_int_equal(rep->type, REDIS_REPLY_STATUS);
+		freeReplyObject(rep);
+	}
+	return c;
+}
+
+/* Run a command; its reply must not be an error. */
+static void cmd(redisContext *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	redisReply *rep = redisvCommand(c, fmt, ap);
+	va_end(ap);
+	assert_non_null(rep);
+	if (rep->type == REDIS_REPLY_ERROR)
+		fail_msg("%s: %s", fmt, rep->str);
+	freeReplyObject(rep);
+}
+
+/* RPUSH n items onto a key (binary-safe key) */
+static void push_n(redisContext *c, const char *key, int n)
+{
+	for (int i = 0; i < n; i++)
+		cmd(c, "RPUSH %b %d", key, strlen(key), i);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	f->fake_fd = -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	cw_sampler_stop(f->s);
+	if (f->admin)
+		redisFree(f->admin);
+	redis_cleanup(&f->r);
+	if (f->fake_fd >= 0)
+		close(f->fake_fd);
+	if (f->pwfile[0])
+		unlink(f->pwfile);
+	free(f);
+	return 0;
+}
+
+#define NEED_REDIS()								\
+	do {									\
+		if (!redis_bin[0]) {						\
+			print_message("redis-server not installed (apt-get install " \
+				      "redis-server): skipping\n");		\
+			skip();							\
+		}								\
+	} while (0)
+
+/* Start redis with extra args and an admin connection on db 3. */
+static struct fx *with_redis(void **state, const char *const *extra, const char *password)
+{
+	struct fx *f = *state;
+
+	redis_start(&f->r, extra);
+	f->admin = admin_connect(f->r.port, password);
+	cmd(f->admin, "SELECT 3");
+	return f;
+}
+
+static void url_for(const struct fx *f, char *buf, size_t n, int db)
+{
+	snprintf(buf, n, "redis://127.0.0.1:%d/%d", f->r.port, db);
+}
+
+static const struct cw_queue_depth *find_q(const struct cw_sample *s, const char *name)
+{
+	for (size_t i = 0; i < s->nqueues; i++)
+		if (!strcmp(s->queues[i].queue, name))
+			return &s->queues[i];
+	return NULL;
+}
+
+static void assert_depths(const struct cw_queue_depth *q, int64_t p0, int64_t p3, int64_t p6,
+			  int64_t p9)
+{
+	assert_non_null(q);
+	assert_int_equal(q->by_priority[0], p0);
+	assert_int_equal(q->by_priority[1], p3);
+	assert_int_equal(q->by_priority[2], p6);
+	assert_int_equal(q->by_priority[3], p9);
+	assert_int_equal(q->depth, p0 + p3 + p6 + p9);
+}
+
+static void sample_once(const struct cw_broker_config *cfg, struct cw_sample *s)
+{
+	char err[512];
+
+	if (cw_broker_sample_once(cfg, s, err, sizeof(err)))
+		fail_msg("sample_once: %s", err);
+	assert_true(s->redis_ok);
+	for (size_t i = 1; i < s->nqueues; i++)	/* sorted, unique */
+		assert_true(strcmp(s->queues[i - 1].queue, s->queues[i].queue) < 0);
+}
+
+/* Next line from the sampler within timeout seconds, parsed; NULL on timeout. */
+static json_object *next_line(struct cw_sampler *s, double timeout)
+{
+	double end = now_s() + timeout;
+
+	for (;;) {
+		char *line = cw_sampler_take(s);
+		if (line) {
+			size_t n = strlen(line);
+			assert_true(n > 2 && line[n - 1] == '\n');
+			assert_null(memchr(line, '\n', n - 1));	/* one line, never split */
+			json_object *j = json_tokener_parse(line);
+			if (!j)
+				fail_msg("not JSON: %s", line);
+			free(line);
+			return j;
+		}
+		double left = end - now_s();
+		if (left <= 0)
+			return NULL;
+		struct pollfd p = { .fd = cw_sampler_fd(s), .events = POLLIN };
+		poll(&p, 1, (int)(left * 1000) + 1);
+	}
+}
+
+static json_object *get(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v;
+}
+
+static bool line_ok(json_object *j)
+{
+	return json_object_get_boolean(get(j, "redis_ok"));
+}
+
+/* depth of queue name in a sample line, -1 if absent */
+static int64_t line_depth(json_object *j, const char *name)
+{
+	json_object *qs = get(j, "queues");
+
+	for (size_t i = 0; qs && i < json_object_array_length(qs); i++) {
+		json_object *q = json_object_array_get_idx(qs, i);
+		if (!strcmp(json_object_get_string(get(q, "queue")), name))
+			return json_object_get_int64(get(q, "depth"));
+	}
+	return -1;
+}
+
+/* Wait for a line matching pred; NULL after timeout. */
+static json_object *wait_line(struct cw_sampler *s, double timeout, bool (*pred)(json_object *, const void *),
+			      const void *arg)
+{
+	double end = now_s() + timeout;
+
+	while (now_s() < end) {
+		json_object *j = next_line(s, end - now_s());
+		if (!j)
+			return NULL;
+		if (pred(j, arg))
+			return j;
+		json_object_put(j);
+	}
+	return NULL;
+}
+
+static bool is_ok(json_object *j, const void *a)
+{
+	(void)a;
+	return line_ok(j);
+}
+
+static bool is_not_ok(json_object *j, const void *a)
+{
+	(void)a;
+	return !line_ok(j);
+}
+
+static bool err_contains(json_object *j, const void *text)
+{
+	return !line_ok(j) && strstr(json_object_get_string(get(j, "error")), text);
+}
+
+static bool has_queue(json_object *j, const void *name)
+{
+	return line_ok(j) && line_depth(j, name) >= 0;
+}
+
+/* ---- tests ---- */
+
+static void test_depths_by_priority(void **state)
+{
+	NEED_REDIS();
+	struct fx *f = with_redis(state, NULL, NULL);
+	char url[128];
+	struct cw_sample s;
+
+	push_n(f->admin, "celery", 2);
+	push_n(f->admin, "celery" SEP "3", 3);
+	push_n(f->admin, "celery" SEP "6", 1);
+	push_n(f->admin, "celery" SEP "9", 4);
+	push_n(f->admin, "celery" SEP "5", 7);	/* not a kombu step: not counted */
+	push_n(f->admin, "low", 5);
+	cmd(f->admin, "HSET unacked t1 x t2 y t3 z");
+	cmd(f->admin, "ZADD unacked_index 1 t1 2 t2");
+	cmd(f->admin, "SET strq notalist");
+	/* db 0 holds other numbers: SELECT must be honoured */
+	cmd(f->admin, "SELECT 0");
+	push_n(f->admin, "celery", 11);
+
+	const char *queues[] = { "low", "celery", "empty", "strq", "celery" };
+	struct cw_broker_config cfg = { .url = url, .queues = queues, .nqueues = 5 };
+	url_for(f, url, sizeof(url), 3);
+	sample_once(&cfg, &s);
+	assert_int_equal(s.nqueues, 4);
+	assert_string_equal(s.queues[0].queue, "celery");
+	assert_string_equal(s.queues[1].queue, "empty");
+	assert_string_equal(s.queues[2].queue, "low");
+	assert_depths(find_q(&s, "celery"), 2, 3, 1, 4);
+	assert_depths(find_q(&s, "low"), 5, 0, 0, 0);
+	assert_depths(find_q(&s, "empty"), 0, 0, 0, 0);
+	assert_null(find_q(&s, "celery")->error);
+	/* a key that is not a list is that queue's problem, not the sample's */
+	assert_non_null(find_q(&s, "strq")->error);
+	assert_non_null(strstr(find_q(&s, "strq")->error, "WRONGTYPE"));
+	assert_int_equal(s.unacked, 3);
+	assert_int_equal(s.unacked_index, 2);
+	assert_true(s.latency_ms > 0 && s.latency_ms < 1000);
+
+	/* the JSON line of docs/events.md */
+	struct jw w;
+	jw_init(&w);
+	cw_sample_json(&w, &s, 0);
+	json_object *j = json_tokener_parse(w.buf);
+	assert_non_null(j);
+	assert_string_equal(json_object_get_string(get(j, "type")), "sample");
+	assert_int_equal(json_object_get_int(get(j, "pid")), getpid());
+	assert_true(line_ok(j));
+	assert_null(get(j, "error"));
+	assert_null(get(j, "dropped_samples"));
+	json_object *q0 = json_object_array_get_idx(get(j, "queues"), 0);
+	assert_int_equal(json_object_get_int(get(get(q0, "by_priority"), "9")), 4);
+	assert_int_equal(json_object_get_int(get(j, "unacked_index")), 2);
+	json_object_put(j);
+	jw_free(&w);
+	cw_sample_free(&s);
+
+	/* db 0 through the unix socket */
+	char uurl[256];
+	const char *one[] = { "celery" };
+	snprintf(uurl, sizeof(uurl), "unix://%s?db=0", f->r.sock);
+	cfg = (struct cw_broker_config){ .url = uurl, .queues = one, .nqueues = 1 };
+	sample_once(&cfg, &s);
+	assert_depths(find_q(&s, "celery"), 11, 0, 0, 0);
+	assert_int_equal(s.unacked, 0);	/* no hash: HLEN is 0 */
+	cw_sample_free(&s);
+
+	/* and through $CELERY_BROKER_URL when no URL is given */
+	setenv("CELERY_BROKER_URL", url, 1);
+	cfg = (struct cw_broker_config){ .queues = one, .nqueues = 1 };
+	sample_once(&cfg, &s);
+	assert_depths(find_q(&s, "celery"), 2, 3, 1, 4);
+	cw_sample_free(&s);
+	unsetenv("CELERY_BROKER_URL");
+}
+
+static void test_key_prefix(void **state)
+{
+	NEED_REDIS();
+	struct fx *f = with_redis(state, NULL, NULL);
+	char url[128];
+	struct cw_sample s;
+
+	push_n(f->admin, "pfx:q1", 2);
+	push_n(f->admin, "pfx:q1" SEP "9", 3);
+	push_n(f->admin, "q1", 50);	/* the unprefixed list is another app's */
+	push_n(f->admin, "q1" SEP "9", 50);
+	cmd(f->admin, "HSET pfx:unacked a 1");
+	cmd(f->admin, "HSET unacked a 1 b 2 c 3");
+	cmd(f->admin, "ZADD pfx:unacked_index 1 a");
+
+	const char *queues[] = { "q1" };
+	struct cw_broker_config cfg = { .url = url, .key_prefix = "pfx:", .queues = queues, .nqueues = 1 };
+	url_for(f, url, sizeof(url), 3);
+	sample_once(&cfg, &s);
+	assert_depths(find_q(&s, "q1"), 2, 0, 0, 3);
+	assert_int_equal(s.unacked, 1);
+	assert_int_equal(s.unacked_index, 1);
+	cw_sample_free(&s);
+
+	cfg.key_prefix = NULL;
+	sample_once(&cfg, &s);
+	assert_depths(find_q(&s, "q1"), 50, 0, 0, 50);
+	assert_int_equal(s.unacked, 3);
+	cw_sample_free(&s);
+}
+
+static void test_binding_discovery(void **state)
+{
+	NEED_REDIS();
+	struct fx *f = with_redis(state, NULL, NULL);
+	char url[128];
+	struct cw_sample s;
+
+	/* what kombu's _queue_bind writes: routing_key SEP pattern SEP queue */
+	cmd(f->admin, "SADD _kombu.binding.celery %s", "celery" SEP SEP "celery");
+	cmd(f->admin, "SADD _kombu.binding.tasks %s %s", "rk" SEP SEP "hipri", "rk2" SEP "p" SEP "lopri");
+	cmd(f->admin, "SADD _kombu.binding.celery.pidbox %s", SEP SEP "w1@h.celery.pidbox");
+	cmd(f->admin, "SADD _kombu.binding.reply.celery.pidbox %s", "x" SEP SEP "abc.reply.celery.pidbox");
+	cmd(f->admin, "SADD _kombu.binding.celeryev %s", "worker.#" SEP SEP "celeryev.1234");
+	/* control queues bound elsewhere are skipped by name; malformed members ignored */
+	cmd(f->admin, "SADD _kombu.binding.other %s %s %s %s %s", "a" SEP SEP "x.reply.celery.pidbox",
+	    "a" SEP SEP "celeryev.99", "nosep", "only" SEP "one", "a" SEP SEP "");
+	/* a binding key that is not a set: skipped without failing */
+	cmd(f->admin, "SET _kombu.binding.broken x");
+	/* many unrelated keys, so SCAN needs several cursors */
+	for (int i = 0; i < 3000; i += 100) {
+		redisReply *rep;
+		for (int k = 0; k < 100; k++)
+			redisAppendCommand(f->admin, "SET junk:%d x", i + k);
+		for (int k = 0; k < 100; k++) {
+			assert_int_equal(redisGetReply(f->admin, (void **)&rep), REDIS_OK);
+			freeReplyObject(rep);
+		}
+	}
+	for (int i = 0; i < 40; i++)
+		cmd(f->admin, "SADD _kombu.binding.ex%d q%02d" SEP SEP "bq%02d", i, i, i);
+	push_n(f->admin, "hipri", 4);
+	push_n(f->admin, "hipri" SEP "6", 2);
+	push_n(f->admin, "w1@h.celery.pidbox", 9);
+
+	const char *queues[] = { "configured" };
+	struct cw_broker_config cfg = { .url = url, .queues = queues, .nqueues = 1, .discover = true };
+	url_for(f, url, sizeof(url), 3);
+	sample_once(&cfg, &s);
+	assert_depths(find_q(&s, "hipri"), 4, 0, 2, 0);
+	assert_non_null(find_q(&s, "celery"));
+	assert_non_null(find_q(&s, "lopri"));
+	assert_non_null(find_q(&s, "configured"));
+	assert_non_null(find_q(&s, "bq00"));
+	assert_non_null(find_q(&s, "bq39"));
+	assert_null(find_q(&s, "w1@h.celery.pidbox"));
+	assert_null(find_q(&s, "abc.reply.celery.pidbox"));
+	assert_null(find_q(&s, "x.reply.celery.pidbox"));
+	assert_null(find_q(&s, "celeryev.1234"));
+	assert_null(find_q(&s, "celeryev.99"));
+	assert_int_equal(s.nqueues, 4 + 40);
+	cw_sample_free(&s);
+
+	/* discovery off: only what was asked for */
+	cfg.discover = false;
+	sample_once(&cfg, &s);
+	assert_int_equal(s.nqueues, 1);
+	cw_sample_free(&s);
+
+	/* a prefix with glob characters is matched literally */
+	cmd(f->admin, "SADD p*x:_kombu.binding.celery %s", "celery" SEP SEP "starq");
+	cmd(f->admin, "SADD pax:_kombu.binding.celery %s", "celery" SEP SEP "wrongq");
+	cmd(f->admin, "RPUSH p*x:starq" SEP "3 a b");
+	cfg = (struct cw_broker_config){ .url = url, .key_prefix = "p*x:", .discover = true };
+	sample_once(&cfg, &s);
+	assert_int_equal(s.nqueues, 1);
+	assert_depths(find_q(&s, "starq"), 0, 2, 0, 0);
+	cw_sample_free(&s);
+}
+
+static void test_pipeline_50_queues(void **state)
+{
+	NEED_REDIS();
+	struct fx *f = with_redis(state, NULL, NULL);
+	char url[128], names[50][24], key[40];
+	const char *queues[50];
+	struct cw_sample s;
+
+	for (int i = 0; i < 50; i++) {
+		snprintf(names[i], sizeof(names[i]), "queue-%02d", i);
+		queues[i] = names[i];
+		for (int p = 0; p < CW_NPRIO; p++) {
+			int step = cw_priority_steps[p];
+			if (step)
+				snprintf(key, sizeof(key), "%.24s" SEP "%d", names[i], step);
+			else
+				snprintf(key, sizeof(key), "%.24s", names[i]);
+			push_n(f->admin, key, (i * (p + 1)) % 7);
+		}
+	}
+	struct cw_broker_config cfg = { .url = url, .queues = queues, .nqueues = 50 };
+	url_for(f, url, sizeof(url), 3);
+	sample_once(&cfg, &s);
+	assert_int_equal(s.nqueues, 50);
+	for (int i = 0; i < 50; i++)
+		assert_depths(&s.queues[i], i % 7, (i * 2) % 7, (i * 3) % 7, (i * 4) % 7);
+	cw_sample_free(&s);
+
+	/* the thread: latency of the pipelined round trip (202 commands) */
+	cfg.interval_s = 0.1;
+	char err[512];
+	if (cw_sampler_start(&f->s, &cfg, err, sizeof(err)))
+		fail_msg("%s", err);
+	double lat[10], sum = 0, min = 1e9, max = 0;
+	for (int k = 0; k < 10; k++) {
+		json_object *j = next_line(f->s, 2);
+		assert_non_null(j);
+		assert_true(line_ok(j));
+		assert_int_equal(json_object_array_length(get(j, "queues")), 50);
+		assert_int_equal(line_depth(j, "queue-13"), 13 % 7 + 26 % 7 + 39 % 7 + 52 % 7);
+		lat[k] = json_object_get_double(get(j, "latency_ms"));
+		sum += lat[k];
+		min = fmin(min, lat[k]);
+		max = fmax(max, lat[k]);
+		json_object_put(j);
+	}
+	print_message("50 queues, 202 pipelined commands: latency_ms min %.3f mean %.3f max %.3f\n",
+		      min, sum / 10, max);
+	assert_true(min < 50);
+}
+
+/* A fake server that answers only once it has received every command of the sample: a
+ * client that waited for each reply would deadlock and time out. */
+struct pipe_srv {
+	int lfd, nqueues;
+	bool replied;
+};
+
+static void *pipe_srv_main(void *arg)
+{
+	struct pipe_srv *p = arg;
+	int fd = accept(p->lfd, NULL, NULL);
+	size_t cap = 1 << 20, len = 0;
+	char *buf = malloc(cap);
+	bool selected = false;
+
+	while (fd >= 0) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		if (poll(&pf, 1, 3000) <= 0)
+			break;
+		ssize_t r = read(fd, buf + len, cap - len - 1);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		buf[len] = '\0';
+		if (!selected && strstr(buf, "SELECT\r\n$1\r\n0\r\n")) {
+			assert_int_equal(write(fd, "+OK\r\n", 5), 5);
+			selected = true;
+			len = 0;
+			continue;
+		}
+		int llen = 0;
+		for (char *q = buf; (q = strstr(q, "$4\r\nLLEN\r\n")); q++)
+			llen++;
+		if (selected && llen == 4 * p->nqueues && strstr(buf, "unacked_index\r\n")) {
+			char out[16];
+			for (int i = 0; i < 4 * p->nqueues; i++) {
+				int n = snprintf(out, sizeof(out), ":%d\r\n", 1 + i % 4);
+				assert_int_equal(write(fd, out, n), n);
+			}
+			assert_int_equal(write(fd, ":7\r\n:8\r\n", 8), 8);
+			p->replied = true;
+			break;
+		}
+	}
+	usleep(100000);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return NULL;
+}
+
+static int listen_fake(int *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t l = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 64), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &l), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static void test_one_round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct pipe_srv p = { .nqueues = 50 };
+	char url[64], names[50][24], err[256];
+	const char *queues[50];
+	struct cw_sample s;
+	pthread_t t;
+	int port;
+
+	f->fake_fd = p.lfd = listen_fake(&port);
+	for (int i = 0; i < 50; i++) {
+		snprintf(names[i], sizeof(names[i]), "q%02d", i);
+		queues[i] = names[i];
+	}
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d", port);
+	pthread_create(&t, NULL, pipe_srv_main, &p);
+	struct cw_broker_config cfg = { .url = url, .queues = queues, .nqueues = 50 };
+	int rc = cw_broker_sample_once(&cfg, &s, err, sizeof(err));
+	pthread_join(t, NULL);
+	if (rc)
+		fail_msg("not pipelined? %s", err);
+	assert_true(p.replied);
+	assert_int_equal(s.nqueues, 50);
+	for (int i = 0; i < 50; i++)
+		assert_depths(&s.queues[i], 1, 2, 3, 4);
+	assert_int_equal(s.unacked, 7);
+	assert_int_equal(s.unacked_index, 8);
+	cw_sample_free(&s);
+}
+
+static void test_auth(void **state)
+{
+	NEED_REDIS();
+	const char *extra[] = { "--requirepass", "s3cr3t-pw", NULL };
+	struct fx *f = with_redis(state, extra, "s3cr3t-pw");
+	struct cw_broker_config cfg = { 0 };
+	char url[256], err[512];
+	struct cw_sample s;
+	int rc;
+
+	cmd(f->admin, "ACL SETUSER alice on >alice%%pw ~* &* +@all");
+
+	/* wrong password: start fails, one sentence, no password in it */
+	snprintf(url, sizeof(url), "redis://:wrong-guess@127.0.0.1:%d/0", f->r.port);
+	cfg.url = url;
+	rc = cw_sampler_start(&f->s, &cfg, err, sizeof(err));
+	assert_int_equal(rc, -EACCES);
+	assert_null(f->s);
+	print_message("wrong password: %s\n", err);
+	assert_non_null(strstr(err, "rejected the password"));
+	assert_null(strstr(err, "wrong-guess"));
+	assert_null(strchr(err, '\n'));
+
+	/* none at all */
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", f->r.port);
+	rc = cw_sampler_start(&f->s, &cfg, err, sizeof(err));
+	assert_int_equal(rc, -EACCES);
+	print_message("no password: %s\n", err);
+	assert_non_null(strstr(err, "requires a password"));
+
+	/* the right one, in the URL: start works; the redacted URL hides it */
+	snprintf(url, sizeof(url), "redis://:s3cr3t-pw@127.0.0.1:%d/3", f->r.port);
+	rc = cw_sampler_start(&f->s, &cfg, err, sizeof(err));
+	if (rc)
+		fail_msg("%s", err);
+	assert_null(strstr(cw_sampler_url(f->s), "s3cr3t"));
+	assert_non_null(strstr(cw_sampler_url(f->s), ":***@"));
+	cw_sampler_stop(f->s);
+	f->s = NULL;
+
+	/* from --redis-password-file, with a newline */
+	snprintf(f->pwfile, sizeof(f->pwfile), "/tmp/cw-test-pw-XXXXXX");
+	int fd = mkstemp(f->pwfile);
+	assert_int_equal(write(fd, "s3cr3t-pw\n", 10), 10);
+	close(fd);
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d/3", f->r.port);
+	cfg.password_file = f->pwfile;
+	sample_once(&cfg, &s);
+	cw_sample_free(&s);
+	cfg.password_file = NULL;
+
+	/* Redis 6 ACL user with a percent-escaped password */
+	snprintf(url, sizeof(url), "redis://alice:alice%%25pw@127.0.0.1:%d/3", f->r.port);
+	sample_once(&cfg, &s);
+	cw_sample_free(&s);
+	snprintf(url, sizeof(url), "redis://alice:nope-nope@127.0.0.1:%d/3", f->r.port);
+	rc = cw_broker_sample_once(&cfg, &s, err, sizeof(err));
+	assert_int_equal(rc, -EACCES);
+	assert_null(strstr(err, "nope-nope"));
+	assert_false(s.redis_ok);
+	cw_sample_free(&s);
+
+	/* a database that does not exist */
+	snprintf(url, sizeof(url), "redis://:s3cr3t-pw@127.0.0.1:%d/99", f->r.port);
+	rc = cw_sampler_start(&f->s, &cfg, err, sizeof(err));
+	assert_true(rc < 0);
+	print_message("db 99: %s\n", err);
+	assert_non_null(strstr(err, "database 99"));
+
+	/* the password changes while running: samples say so, without either password */
+	snprintf(url, sizeof(url), "redis://:s3cr3t-pw@127.0.0.1:%d/3", f->r.port);
+	cfg.interval_s = 0.1;
+	rc = cw_sampler_start(&f->s, &cfg, err, sizeof(err));
+	if (rc)
+		fail_msg("%s", err);
+	json_object *j = wait_line(f->s, 3, is_ok, NULL);
+	assert_non_null(j);
+	json_object_put(j);
+	cmd(f->admin, "CONFIG SET requirepass changed-pw");
+	cmd(f->admin, "CLIENT KILL TYPE normal");
+	j = wait_line(f->s, 3, is_not_ok, NULL);
+	assert_non_null(j);
+	const char *e = json_object_get_string(get(j, "error"));
+	print_message("after the password changed: %s\n", e);
+	j = (json_object_put(j), wait_line(f->s, 5, err_contains, "password"));
+	assert_non_null(j);
+	e = json_object_get_string(get(j, "error"));
+	assert_non_null(strstr(e, "password"));
+	assert_null(strstr(e, "s3cr3t"));
+	assert_null(strstr(e, "changed-pw"));
+	json_object_put(j);
+}
+
+static void test_start_errors(void **state)
+{
+	struct fx *f = *state;
+	struct cw_broker_config cfg = { 0 };
+	char url[128], err[512];
+	double t0;
+	int rc;
+
+	/* nothing listens there */
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", free_port());
+	cfg.url = url;
+	t0 = now_s();
+	rc = cw_sampler_start(&f->s, &cfg, err, sizeof(err));
+	assert_int_equal(rc, -ECONNREFUSED);
+	print_message("refused: %s (%.0f ms)\n", err, (now_s() - t0) * 1e3);
+	assert_non_null(strstr(err, "Connection refused"));
+	assert_null(f->s);
+
+	cfg.url = "unix:///nonexistent/cw/redis.sock";
+	rc = cw_sampler_start(&f->s, &cfg, err, sizeof(err));
+	assert_true(rc < 0);
+	assert_non_null(strstr(err, "/nonexistent/cw/redis.sock"));
+
+	cfg.url = "redis://:hunter2@127.0.0.1:abc/0";
+	rc = cw_sampler_start(&f->s, &cfg, err, sizeof(err));
+	assert_int_equal(rc, -EINVAL);
+	assert_null(strstr(err, "hunter2"));
+
+	cfg.url = "rediss://127.0.0.1/0";
+	assert_int_equal(cw_sampler_start(&f->s, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "TLS"));
+
+	setenv("CELERY_BROKER_URL", "amqp://guest:guest@localhost//", 1);
+	cfg.url = NULL;
+	assert_int_equal(cw_sampler_start(&f->s, &cfg, err, sizeof(err)), -EINVAL);
+	print_message("env: %s\n", err);
+	assert_non_null(strstr(err, "CELERY_BROKER_URL"));
+	unsetenv("CELERY_BROKER_URL");
+
+	cfg.url = "redis://127.0.0.1:1/0";
+	cfg.interval_s = 0.05;
+	assert_int_equal(cw_sampler_start(&f->s, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "interval"));
+	cfg.interval_s = NAN;
+	assert_int_equal(cw_sampler_start(&f->s, &cfg, err, sizeof(err)), -EINVAL);
+	cfg.interval_s = -1;
+	assert_int_equal(cw_sampler_start(&f->s, &cfg, err, sizeof(err)), -EINVAL);
+
+	const char *bad[] = { "ok", "" };
+	cfg = (struct cw_broker_config){ .url = "redis://127.0.0.1:1/0", .queues = bad, .nqueues = 2 };
+	assert_int_equal(cw_sampler_start(&f->s, &cfg, err, sizeof(err)), -EINVAL);
+
+	cfg = (struct cw_broker_config){ .url = "redis://127.0.0.1/0", .password_file = "/nonexistent/pw" };
+	assert_int_equal(cw_sampler_start(&f->s, &cfg, err, sizeof(err)), -ENOENT);
+	assert_null(f->s);
+}
+
+static void test_thread_lines(void **state)
+{
+	NEED_REDIS();
+	struct fx *f = with_redis(state, NULL, NULL);
+	const char *queues[] = { "cfg_q" };
+	struct cw_broker_config cfg = { .queues = queues, .nqueues = 1, .interval_s = 0.1,
+					.discover = true, .rescan_s = 0.2 };
+	char url[128], err[512];
+	json_object *j;
+
+	cmd(f->admin, "SADD _kombu.binding.celery %s", "bound_q" SEP SEP "bound_q");
+	push_n(f->admin, "bound_q" SEP "3", 2);
+	cw_eventlog_set_host("testhost");
+	url_for(f, url, sizeof(url), 3);
+	cfg.url = url;
+	if (cw_sampler_start(&f->s, &cfg, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_non_null(strstr(cw_sampler_url(f->s), url));
+
+	j = next_line(f->s, 2);
+	assert_non_null(j);
+	assert_int_equal(json_object_get_int(get(j, "v")), 1);
+	assert_string_equal(json_object_get_string(get(j, "type")), "sample");
+	assert_string_equal(json_object_get_string(get(j, "host")), "testhost");
+	assert_int_equal(json_object_get_int(get(j, "pid")), getpid());
+	assert_int_equal(strlen(json_object_get_string(get(j, "ts"))), 27);
+	assert_true(line_ok(j));
+	json_object *qs = get(j, "queues");
+	assert_int_equal(json_object_array_length(qs), 2);
+	json_object *q0 = json_object_array_get_idx(qs, 0);
+	assert_string_equal(json_object_get_string(get(q0, "queue")), "bound_q");
+	assert_int_equal(json_object_get_int(get(q0, "depth")), 2);
+	json_object *bp = get(q0, "by_priority");
+	assert_int_equal(json_object_object_length(bp), 4);
+	assert_int_equal(json_object_get_int(get(bp, "0")), 0);
+	assert_int_equal(json_object_get_int(get(bp, "3")), 2);
+	assert_int_equal(json_object_get_int(get(bp, "6")), 0);
+	assert_int_equal(json_object_get_int(get(bp, "9")), 0);
+	json_object *q1 = json_object_array_get_idx(qs, 1);
+	assert_string_equal(json_object_get_string(get(q1, "queue")), "cfg_q");
+	assert_int_equal(json_object_get_int(get(j, "unacked")), 0);
+	assert_int_equal(json_object_get_int(get(j, "unacked_index")), 0);
+	assert_true(json_object_get_double(get(j, "latency_ms")) > 0);
+	json_object_put(j);
+
+	/* workers seen at runtime, deduplicated, hostile names escaped */
+	const char *added[] = { "added_q", "cfg_q", "added_q", "we\"ird\\q\n\x01", "", NULL };
+	cw_sampler_add_queues(f->s, added, 6);
+	push_n(f->admin, "we\"ird\\q\n\x01", 3);
+	j = wait_line(f->s, 2, has_queue, "added_q");
+	assert_non_null(j);
+	assert_int_equal(json_object_array_length(get(j, "queues")), 4);
+	assert_int_equal(line_depth(j, "we\"ird\\q\n\x01"), 3);
+	json_object_put(j);
+
+	/* a queue bound while running is picked up at the next rescan */
+	cmd(f->admin, "SADD _kombu.binding.late %s", "late_q" SEP SEP "late_q");
+	push_n(f->admin, "late_q", 6);
+	double t0 = now_s();
+	j = wait_line(f->s, 3, has_queue, "late_q");
+	assert_non_null(j);
+	print_message("new binding seen after %.0f ms (rescan 0.2 s)\n", (now_s() - t0) * 1e3);
+	assert_int_equal(line_depth(j, "late_q"), 6);
+	json_object_put(j);
+
+	struct cw_sampler_stats st;
+	cw_sampler_get_stats(f->s, &st);
+	assert_true(st.samples >= 3);
+	assert_int_equal(st.failures, 0);
+
+	/* stop while the thread sleeps between samples: immediate */
+	t0 = now_s();
+	cw_sampler_stop(f->s);
+	f->s = NULL;
+	assert_true(now_s() - t0 < 0.5);
+}
+
+static void test_redis_restart(void **state)
+{
+	NEED_REDIS();
+	struct fx *f = with_redis(state, NULL, NULL);
+	const char *queues[] = { "celery" };
+	struct cw_broker_config cfg = { .queues = queues, .nqueues = 1, .interval_s = 0.1 };
+	char url[128], err[512], where[64];
+	json_object *j;
+
+	push_n(f->admin, "celery", 3);
+	url_for(f, url, sizeof(url), 3);
+	cfg.url = url;
+	if (cw_sampler_start(&f->s, &cfg, err, sizeof(err)))
+		fail_msg("%s", err);
+	j = wait_line(f->s, 2, is_ok, NULL);
+	assert_non_null(j);
+	assert_int_equal(line_depth(j, "celery"), 3);
+	json_object_put(j);
+
+	redisFree(f->admin);
+	f->admin = NULL;
+	redis_kill(&f->r, SIGKILL);
+	double t_kill = now_s();
+	j = wait_line(f->s, 3, is_not_ok, NULL);
+	assert_non_null(j);
+	snprintf(where, sizeof(where), "127.0.0.1:%d", f->r.port);
+	const char *e = json_object_get_string(get(j, "error"));
+	print_message("redis killed: %s\n", e);
+	assert_non_null(strstr(e, where));
+	assert_int_equal(json_object_array_length(get(j, "queues")), 0);
+	assert_true(json_object_is_type(get(j, "unacked"), json_type_null));
+	json_object_put(j);
+	/* samples go on while it is down */
+	int down = 0;
+	while (now_s() - t_kill < 1.5 && (j = next_line(f->s, 1))) {
+		assert_false(line_ok(j));
+		down++;
+		json_object_put(j);
+	}
+	assert_true(down >= 5);
+
+	/* same port again: the sampler reconnects on its own (backoff 0.5 s doubling) */
+	redis_start(&f->r, NULL);
+	double t_up = now_s();
+	j = wait_line(f->s, 12, is_ok, NULL);
+	assert_non_null(j);
+	print_message("recovered %.0f ms after the restart\n", (now_s() - t_up) * 1e3);
+	assert_int_equal(line_depth(j, "celery"), 0);	/* the new server is empty */
+	json_object_put(j);
+	struct cw_sampler_stats st;
+	cw_sampler_get_stats(f->s, &st);
+	assert_int_equal(st.reconnects, 1);
+	assert_true(st.failures >= 5);
+}
+
+static void test_fake_broker_hangs(void **state)
+{
+	struct fx *f = *state;
+	const char *queues[] = { "celery" };
+	struct cw_broker_config cfg = { .queues = queues, .nqueues = 1, .interval_s = 0.2 };
+	char url[64], err[512];
+	struct cw_sample s;
+	int port;
+	double t0;
+
+	/* listens, so connect succeeds (the kernel completes the handshake), never answers */
+	f->fake_fd = listen_fake(&port);
+	snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", port);
+	cfg.url = url;
+
+	t0 = now_s();
+	int rc = cw_broker_sample_once(&cfg, &s, err, sizeof(err));
+	double once = now_s() - t0;
+	assert_int_equal(rc, -ETIMEDOUT);
+	assert_false(s.redis_ok);
+	cw_sample_free(&s);
+	print_message("one-shot against a silent broker: %s (%.2f s)\n", err, once);
+	assert_true(once >= 0.9 && once < 1.5);
+
+	/* start does not fail on a slow broker: tracing goes on, samples say what happens */
+	t0 = now_s();
+	rc = cw_sampler_start(&f->s, &cfg, err, sizeof(err));
+	if (rc)
+		fail_msg("%s", err);
+	print_message("start against a silent broker took %.2f s\n", now_s() - t0);
+	json_object *j = next_line(f->s, 3);
+	assert_non_null(j);
+	assert_false(line_ok(j));
+	const char *e = json_object_get_string(get(j, "error"));
+	print_message("sample: %s\n", e);
+	assert_non_null(strstr(e, "no reply"));
+	json_object_put(j);
+
+	/* stop while a reconnect hangs */
+	usleep(700000);
+	t0 = now_s();
+	cw_sampler_stop(f->s);
+	f->s = NULL;
+	double stop = now_s() - t0;
+	print_message("cw_sampler_stop while Redis hangs: %.1f ms\n", stop * 1e3);
+	assert_true(stop < 2.0);
+}
+
+static void test_dropped_samples(void **state)
+{
+	NEED_REDIS();
+	struct fx *f = with_redis(state, NULL, NULL);
+	struct cw_broker_config cfg = { .interval_s = 0.1, .max_pending = 2 };
+	struct cw_sampler_stats st;
+	char url[128], err[512];
+	uint64_t reported = 0;
+	int taken = 0;
+	json_object *j;
+
+	url_for(f, url, sizeof(url), 3);
+	cfg.url = url;
+	if (cw_sampler_start(&f->s, &cfg, err, sizeof(err)))
+		fail_msg("%s", err);
+	do {	/* a consumer that lags */
+		usleep(50000);
+		cw_sampler_get_stats(f->s, &st);
+	} while (st.samples < 9);
+	while ((j = next_line(f->s, 0))) {
+		json_object *d = get(j, "dropped_samples");
+		if (d)
+			reported += (uint64_t)json_object_get_int64(d);
+		taken++;
+		json_object_put(j);
+	}
+	assert_true(taken >= 2 && taken <= 3);	/* 3 if a line arrived while draining */
+	assert_null(cw_sampler_take(f->s));
+	struct pollfd p = { .fd = cw_sampler_fd(f->s), .events = POLLIN };
+	assert_int_equal(poll(&p, 1, 0), 0);	/* drained: not readable */
+
+	/* the next line carries whatever was dropped and not yet reported */
+	j = next_line(f->s, 1);
+	assert_non_null(j);
+	json_object *d = get(j, "dropped_samples");
+	if (d)
+		reported += (uint64_t)json_object_get_int64(d);
+	json_object_put(j);
+	cw_sampler_get_stats(f->s, &st);
+	print_message("%llu samples, %llu dropped, %llu reported as dropped_samples\n",
+		      (unsigned long long)st.samples, (unsigned long long)st.dropped,
+		      (unsigned long long)reported);
+	assert_true(st.dropped >= 6);
+	assert_int_equal(reported, st.dropped);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_depths_by_priority, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_prefix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_binding_discovery, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pipeline_50_queues, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thread_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redis_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fake_broker_hangs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dropped_samples, setup, teardown),
+	};
+
+	if (!find_redis())
+		fprintf(stderr, "test_broker: redis-server not found; the tests that need it are skipped\n");
+	unsetenv("CELERY_BROKER_URL");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

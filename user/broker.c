@@ -1,0 +1,1273 @@
+/* Redis broker sampler; see broker.h. Queue depth is what kombu's Redis transport counts
+ * (Channel._size): LLEN of the queue's list and of its priority lists "name\x06\x16<step>",
+ * every key under kombu's global_keyprefix. One sample is one pipelined round trip. */
+#include "broker.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#include "eventlog.h"
+#include "redisurl.h"
+
+const int cw_priority_steps[CW_NPRIO] = { 0, 3, 6, 9 };
+
+#define KOMBU_SEP		"\x06\x16"	/* kombu.transport.redis.Channel.sep */
+#define BINDING_PREFIX		"_kombu.binding."
+#define DEFAULT_INTERVAL	5.0
+#define MIN_INTERVAL		0.1
+#define MAX_INTERVAL		86400.0
+#define MIN_TIMEOUT		1.0
+#define MAX_TIMEOUT		10.0
+#define START_TIMEOUT_MAX	2.0	/* start is synchronous in the caller: keep it short */
+#define DEFAULT_RESCAN		30.0
+#define BACKOFF_MIN		0.5
+#define BACKOFF_MAX		10.0
+#define MAX_BINDING_KEYS	4096
+#define MAX_SCAN_CALLS		10000
+
+/* Outcome of a Redis exchange; decides whether the connection is kept. */
+enum rc {
+	RC_OK,
+	RC_TIMEOUT,	/* no answer in time: connection dropped */
+	RC_STOPPED,	/* cw_sampler_stop() while waiting */
+	RC_IO,		/* refused, reset, closed, protocol error: connection dropped */
+	RC_AUTH,	/* password rejected or required: connection dropped */
+	RC_REPLY,	/* an error reply (LOADING, out-of-range db...): connection kept */
+	RC_NOMEM,
+};
+
+static int rc_errno(enum rc r)
+{
+	switch (r) {
+	case RC_OK:
+		return 0;
+	case RC_TIMEOUT:
+		return -ETIMEDOUT;
+	case RC_STOPPED:
+		return -ECANCELED;
+	case RC_IO:
+		return -ECONNREFUSED;
+	case RC_AUTH:
+		return -EACCES;
+	case RC_REPLY:
+		return -EPROTO;
+	default:
+		return -ENOMEM;
+	}
+}
+
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t now_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- sorted sets of names ---- */
+
+struct strset {
+	char **v;
+	size_t n, cap;
+};
+
+static bool strset_find(const struct strset *s, const char *x, size_t *pos)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(s->v[mid], x);
+		if (!c) {
+			*pos = mid;
+			return true;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*pos = lo;
+	return false;
+}
+
+/* Adds a copy of x[0..len); 1 added, 0 already there, -ENOMEM. */
+static int strset_add(struct strset *s, const char *x, size_t len)
+{
+	char *copy = strndup(x, len);
+	size_t pos;
+
+	if (!copy)
+		return -ENOMEM;
+	if (strset_find(s, copy, &pos)) {
+		free(copy);
+		return 0;
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		char **nv = realloc(s->v, cap * sizeof(*nv));
+		if (!nv) {
+			free(copy);
+			return -ENOMEM;
+		}
+		s->v = nv;
+		s->cap = cap;
+	}
+	memmove(s->v + pos + 1, s->v + pos, (s->n - pos) * sizeof(*s->v));
+	s->v[pos] = copy;
+	s->n++;
+	return 1;
+}
+
+static void strset_free(struct strset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static bool queue_name_ok(const char *q, size_t len)
+{
+	return len > 0 && len <= CW_QUEUE_NAME_MAX && !memchr(q, '\0', len);
+}
+
+/* Union of two sorted sets, at most CW_MAX_QUEUES names (pointers into a and b). */
+static const char **merge_names(const struct strset *a, const struct strset *b, size_t *n,
+				size_t *omitted)
+{
+	const char **v = malloc((a->n + b->n + 1) * sizeof(*v));
+	size_t i = 0, j = 0, k = 0;
+
+	if (!v)
+		return NULL;
+	while (i < a->n || j < b->n) {
+		int c = i == a->n ? 1 : j == b->n ? -1 : strcmp(a->v[i], b->v[j]);
+		v[k++] = c <= 0 ? a->v[i] : b->v[j];
+		if (c <= 0)
+			i++;
+		if (c >= 0)
+			j++;
+	}
+	*omitted = k > CW_MAX_QUEUES ? k - CW_MAX_QUEUES : 0;
+	*n = k - *omitted;
+	return v;
+}
+
+/* ---- one connection ---- */
+
+struct conn {
+	redisContext *c;
+	const struct cw_redis_url *url;
+	const char *password;
+	const char *prefix;
+	size_t prefix_len;
+	int stopfd;		/* -1: nothing can stop us but the deadline */
+	double timeout;
+	char where[320];
+	char *kbuf;		/* key under construction */
+	size_t kcap;
+};
+
+static void conn_close(struct conn *k)
+{
+	if (k->c)
+		redisFree(k->c);
+	k->c = NULL;
+}
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* A server's error text, with the password hidden should the server ever echo it. */
+static void reply_text(const struct conn *k, const redisReply *r, char *out, size_t outlen)
+{
+	size_t n = r->len < outlen - 1 ? r->len : outlen - 1;
+	size_t plen = k->password ? strlen(k->password) : 0;
+	size_t j = 0;
+
+	for (size_t i = 0; i < n && j + 1 < outlen;) {
+		if (plen && n - i >= plen && !memcmp(r->str + i, k->password, plen)) {
+			for (const char *m = "***"; *m && j + 1 < outlen; m++)
+				out[j++] = *m;
+			i += plen;
+			continue;
+		}
+		char c = r->str[i++];
+		out[j++] = (c == '\0' || c == '\n' || c == '\r') ? ' ' : c;
+	}
+	out[j] = '\0';
+}
+
+static bool reply_is_auth_error(const redisReply *r)
+{
+	return r->type == REDIS_REPLY_ERROR && r->str &&
+	       (!strncmp(r->str, "NOAUTH", 6) || !strncmp(r->str, "WRONGPASS", 9));
+}
+
+/* Wait until fd is ready, the deadline passes, or stop is asked for. */
+static enum rc wait_fd(struct conn *k, short events, double deadline)
+{
+	for (;;) {
+		double left = deadline - now_mono();
+		struct pollfd p[2] = {
+			{ .fd = k->c->fd, .events = events },
+			{ .fd = k->stopfd, .events = POLLIN },
+		};
+
+		if (left <= 0)
+			return RC_TIMEOUT;
+		int n = poll(p, k->stopfd >= 0 ? 2 : 1, (int)(left * 1000) + 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return RC_IO;
+		if (k->stopfd >= 0 && (p[1].revents & POLLIN))
+			return RC_STOPPED;
+		if (p[0].revents)	/* POLLERR/POLLHUP too: the read or write reports it */
+			return RC_OK;
+	}
+}
+
+static enum rc io_fail(struct conn *k, enum rc r, char *err, size_t errlen)
+{
+	if (r == RC_TIMEOUT)
+		seterr(err, errlen, "no reply from Redis at %s within %.1f s", k->where, k->timeout);
+	else if (r == RC_STOPPED)
+		seterr(err, errlen, "stopped");
+	else
+		seterr(err, errlen, "lost the connection to Redis at %s: %s", k->where,
+		       k->c && k->c->err ? k->c->errstr : strerror(errno));
+	conn_close(k);
+	return r;
+}
+
+/* hiredis writes with write(2): a peer that went away raises SIGPIPE, which would kill the
+ * recorder. Block it around the write and consume the one our write raised. */
+static int buffer_write(redisContext *c, int *done)
+{
+	sigset_t pipe_set, old, pending;
+	struct timespec zero = { 0, 0 };
+	bool was_pending;
+	int r;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+	r = redisBufferWrite(c, done);
+	if (r != REDIS_OK && !was_pending)
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+/*
+ * Send everything appended, then read n replies. The context is non-blocking and every wait
+ * is a poll on the socket and the stop eventfd with one deadline for the whole round trip:
+ * a broker that accepts and never answers costs at most the timeout, and stop is immediate
+ * (SO_RCVTIMEO via redisSetTimeout would make stop wait out the timeout instead).
+ */
+static enum rc roundtrip(struct conn *k, size_t n, redisReply **out, double deadline,
+			 char *err, size_t errlen)
+{
+	int done = 0;
+	enum rc r;
+	size_t i;
+
+	while (!done) {
+		if (buffer_write(k->c, &done) != REDIS_OK)
+			return io_fail(k, RC_IO, err, errlen);
+		if (!done && (r = wait_fd(k, POLLOUT, deadline)))
+			return io_fail(k, r, err, errlen);
+	}
+	for (i = 0; i < n; i++) {
+		for (;;) {
+			void *reply = NULL;
+			if (redisGetReplyFromReader(k->c, &reply) != REDIS_OK) {
+				r = RC_IO;
+				goto fail;
+			}
+			if (reply) {
+				out[i] = reply;
+				break;
+			}
+			if ((r = wait_fd(k, POLLIN, deadline)))
+				goto fail;
+			if (redisBufferRead(k->c) != REDIS_OK) {
+				r = RC_IO;
+				goto fail;
+			}
+		}
+	}
+	return RC_OK;
+fail:
+	while (i--)
+		freeReplyObject(out[i]);
+	return io_fail(k, r, err, errlen);
+}
+
+static void free_replies(redisReply **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i])
+			freeReplyObject(v[i]);
+	free(v);
+}
+
+static enum rc append(struct conn *k, int argc, const char **argv, const size_t *lens)
+{
+	return redisAppendCommandArgv(k->c, argc, argv, lens) == REDIS_OK ? RC_OK : RC_NOMEM;
+}
+
+/* prefix + name [+ sep + step]: the key kombu's PrefixedStrictRedis uses */
+static enum rc append_key_cmd(struct conn *k, const char *cmd, const char *name, int step)
+{
+	size_t nlen = strlen(name), need = k->prefix_len + nlen + 16;
+
+	if (need > k->kcap) {
+		char *nb = realloc(k->kbuf, need);
+		if (!nb)
+			return RC_NOMEM;
+		k->kbuf = nb;
+		k->kcap = need;
+	}
+	memcpy(k->kbuf, k->prefix, k->prefix_len);
+	memcpy(k->kbuf + k->prefix_len, name, nlen);
+	size_t len = k->prefix_len + nlen;
+	if (step)	/* kombu's _q_for_pri: priority 0 is the bare name */
+		len += (size_t)snprintf(k->kbuf + len, 16, "%s%d", KOMBU_SEP, step);
+
+	const char *argv[2] = { cmd, k->kbuf };
+	size_t lens[2] = { strlen(cmd), len };
+	return append(k, 2, argv, lens);
+}
+
+/* Connect, AUTH, SELECT: one round trip after the TCP (or unix) connect. */
+static enum rc conn_open(struct conn *k, char *err, size_t errlen)
+{
+	const struct cw_redis_url *u = k->url;
+	double deadline = now_mono() + k->timeout;
+	redisReply *rep[2] = { NULL, NULL };
+	char text[200], dbs[16];
+	size_t n = 0;
+	enum rc r;
+
+	conn_close(k);
+	k->c = u->kind == CW_REDIS_UNIX ? redisConnectUnixNonBlock(u->path)
+					: redisConnectNonBlock(u->host, u->port);
+	if (!k->c) {
+		seterr(err, errlen, "out of memory connecting to Redis");
+		return RC_NOMEM;
+	}
+	if (k->c->err) {
+		seterr(err, errlen, "cannot connect to Redis at %s: %s", k->where, k->c->errstr);
+		conn_close(k);
+		return RC_IO;
+	}
+	if ((r = wait_fd(k, POLLOUT, deadline))) {
+		if (r == RC_TIMEOUT)
+			seterr(err, errlen, "timed out after %.1f s connecting to Redis at %s",
+			       k->timeout, k->where);
+		else
+			seterr(err, errlen, "stopped");
+		conn_close(k);
+		return r;
+	}
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
+	if (getsockopt(k->c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+		soerr = errno;
+	if (soerr) {
+		seterr(err, errlen, "cannot connect to Redis at %s: %s", k->where, strerror(soerr));
+		conn_close(k);
+		return RC_IO;
+	}
+
+	if (k->password) {
+		const char *argv[3] = { "AUTH", u->user, k->password };
+		size_t lens[3] = { 4, u->user ? strlen(u->user) : 0, strlen(k->password) };
+		/* user + password: Redis 6 ACL AUTH; password alone: the default user */
+		if (u->user)
+			r = append(k, 3, argv, lens);
+		else
+			r = append(k, 2, (const char *[]){ "AUTH", k->password },
+				   (const size_t[]){ 4, lens[2] });
+		if (r)
+			goto nomem;
+		n++;
+	}
+	/* SELECT even for db 0: it proves the server answers and that no password is missing */
+	snprintf(dbs, sizeof(dbs), "%d", u->db);
+	if (append(k, 2, (const char *[]){ "SELECT", dbs }, (const size_t[]){ 6, strlen(dbs) }))
+		goto nomem;
+	n++;
+	if ((r = roundtrip(k, n, rep, deadline, err, errlen)))
+		return r;
+
+	redisReply *auth = n == 2 ? rep[0] : NULL, *sel = rep[n - 1];
+	r = RC_OK;
+	if (auth && auth->type == REDIS_REPLY_ERROR) {
+		reply_text(k, auth, text, sizeof(text));
+		seterr(err, errlen, "Redis at %s rejected the password%s%.64s: %s", k->where,
+		       u->user ? " of user " : "", u->user ? u->user : "", text);
+		r = RC_AUTH;
+	} else if (sel->type == REDIS_REPLY_ERROR) {
+		reply_text(k, sel, text, sizeof(text));
+		if (reply_is_auth_error(sel)) {
+			seterr(err, errlen, "Redis at %s requires a password (%s); give it in the URL "
+			       "or with --redis-password-file", k->where, text);
+			r = RC_AUTH;
+		} else {
+			seterr(err, errlen, "Redis at %s: cannot select database %d: %s", k->where,
+			       u->db, text);
+			r = RC_REPLY;
+		}
+	} else if (sel->type != REDIS_REPLY_STATUS) {
+		seterr(err, errlen, "Redis at %s gave an unexpected reply to SELECT (is it Redis?)",
+		       k->where);
+		r = RC_IO;
+	}
+	for (size_t i = 0; i < n; i++)
+		freeReplyObject(rep[i]);
+	if (r)
+		conn_close(k);
+	return r;
+nomem:
+	seterr(err, errlen, "out of memory");
+	conn_close(k);
+	return RC_NOMEM;
+}
+
+static bool has_suffix(const char *s, size_t n, const char *suf)
+{
+	size_t m = strlen(suf);
+	return n >= m && !memcmp(s + n - m, suf, m);
+}
+
+/* Control-plane exchanges and queues (remote control, events, replies) are not work queues. */
+static bool exchange_skipped(const char *e, size_t n)
+{
+	static const char *const skip[] = { "celery.pidbox", "celeryev", "reply.celery.pidbox" };
+
+	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+		if (n == strlen(skip[i]) && !memcmp(e, skip[i], n))
+			return true;
+	return false;
+}
+
+static bool queue_skipped(const char *q, size_t n)
+{
+	return has_suffix(q, n, ".reply.celery.pidbox") || (n >= 9 && !memcmp(q, "celeryev.", 9));
+}
+
+/* The prefix is literal text; SCAN MATCH would read its *?[]\ as a glob. */
+static char *scan_pattern(const char *prefix)
+{
+	size_t n = strlen(prefix);
+	char *p = malloc(2 * n + sizeof(BINDING_PREFIX) + 2), *o = p;
+
+	if (!p)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (strchr("*?[]\\", prefix[i]))
+			*o++ = '\\';
+		*o++ = prefix[i];
+	}
+	strcpy(o, BINDING_PREFIX "*");
+	return p;
+}
+
+/* "routing_key\x06\x16pattern\x06\x16queue" (kombu's _queue_bind): the queue, or NULL */
+static const char *binding_queue(const char *m, size_t n, size_t *qlen)
+{
+	const char *a = memmem(m, n, KOMBU_SEP, 2);
+	if (!a)
+		return NULL;
+	const char *b = memmem(a + 2, n - (size_t)(a + 2 - m), KOMBU_SEP, 2);
+	if (!b)
+		return NULL;
+	const char *q = b + 2;
+	*qlen = n - (size_t)(q - m);
+	if (memmem(q, *qlen, KOMBU_SEP, 2))	/* kombu would not unpack it either */
+		return NULL;
+	return q;
+}
+
+/*
+ * Queues bound in the broker: SCAN (never KEYS, which blocks Redis) for the binding sets,
+ * then SMEMBERS of all of them in one pipelined round trip. On success *out is replaced.
+ */
+static enum rc conn_discover(struct conn *k, struct strset *out, char *err, size_t errlen)
+{
+	struct strset keys = { 0 }, found = { 0 };
+	redisReply **rep = NULL, *sr = NULL;
+	char cursor[32] = "0", *pat = scan_pattern(k->prefix);
+	size_t skip = k->prefix_len + strlen(BINDING_PREFIX);
+	enum rc r = RC_NOMEM;
+
+	if (!pat)
+		goto nomem;
+	for (int calls = 0; calls < MAX_SCAN_CALLS; calls++) {
+		const char *argv[6] = { "SCAN", cursor, "MATCH", pat, "COUNT", "1000" };
+		size_t lens[6] = { 4, strlen(cursor), 5, strlen(pat), 5, 4 };
+
+		if (append(k, 6, argv, lens))
+			goto nomem;
+		if ((r = roundtrip(k, 1, &sr, now_mono() + k->timeout, err, errlen)))
+			goto out;
+		if (sr->type == REDIS_REPLY_ERROR) {
+			char text[200];
+			reply_text(k, sr, text, sizeof(text));
+			seterr(err, errlen, "Redis at %s: SCAN failed: %s", k->where, text);
+			r = reply_is_auth_error(sr) ? RC_AUTH : RC_REPLY;
+			goto out;
+		}
+		if (sr->type != REDIS_REPLY_ARRAY || sr->elements != 2 ||
+		    sr->element[0]->type != REDIS_REPLY_STRING ||
+		    sr->element[1]->type != REDIS_REPLY_ARRAY ||
+		    sr->element[0]->len >= sizeof(cursor)) {
+			seterr(err, errlen, "Redis at %s: unexpected reply to SCAN", k->where);
+			r = RC_REPLY;
+			goto out;
+		}
+		redisReply *ks = sr->element[1];
+		for (size_t i = 0; i < ks->elements && keys.n < MAX_BINDING_KEYS; i++) {
+			redisReply *e = ks->element[i];
+			if (e->type != REDIS_REPLY_STRING || e->len <= skip || memchr(e->str, '\0', e->len))
+				continue;
+			if (exchange_skipped(e->str + skip, e->len - skip))
+				continue;
+			if (strset_add(&keys, e->str, e->len) < 0)
+				goto nomem;
+		}
+		memcpy(cursor, sr->element[0]->str, sr->element[0]->len);
+		cursor[sr->element[0]->len] = '\0';
+		freeReplyObject(sr);
+		sr = NULL;
+		if (!strcmp(cursor, "0"))
+			break;
+	}
+
+	if (keys.n) {
+		rep = calloc(keys.n, sizeof(*rep));
+		if (!rep)
+			goto nomem;
+		for (size_t i = 0; i < keys.n; i++) {
+			const char *argv[2] = { "SMEMBERS", keys.v[i] };
+			size_t lens[2] = { 8, strlen(keys.v[i]) };
+			if (append(k, 2, argv, lens))
+				goto nomem;
+		}
+		if ((r = roundtrip(k, keys.n, rep, now_mono() + k->timeout, err, errlen)))
+			goto out;
+	}
+	for (size_t i = 0; i < keys.n; i++) {
+		if (rep[i]->type != REDIS_REPLY_ARRAY)
+			continue;	/* the set went away or is not a set: nothing bound */
+		for (size_t j = 0; j < rep[i]->elements; j++) {
+			redisReply *m = rep[i]->element[j];
+			const char *q;
+			size_t qlen;
+
+			if (m->type != REDIS_REPLY_STRING || !(q = binding_queue(m->str, m->len, &qlen)))
+				continue;
+			if (!queue_name_ok(q, qlen) || queue_skipped(q, qlen))
+				continue;
+			if (found.n < CW_MAX_QUEUES * 2 && strset_add(&found, q, qlen) < 0)
+				goto nomem;
+		}
+	}
+	strset_free(out);
+	*out = found;
+	found = (struct strset){ 0 };
+	r = RC_OK;
+	goto out;
+nomem:
+	seterr(err, errlen, "out of memory");
+	r = RC_NOMEM;
+	/* commands may be half appended: the connection's state is unknown */
+	conn_close(k);
+out:
+	if (sr)
+		freeReplyObject(sr);
+	if (rep)
+		free_replies(rep, keys.n);
+	strset_free(&keys);
+	strset_free(&found);
+	free(pat);
+	return r;
+}
+
+/* A reply that must be a count: its value, or -1 with *bad set to the reply when it is not. */
+static int64_t reply_count(redisReply *r, redisReply **bad)
+{
+	if (r->type == REDIS_REPLY_INTEGER)
+		return r->integer;
+	if (!*bad)
+		*bad = r;
+	return -1;
+}
+
+/*
+ * The sample: 4 LLEN per queue, HLEN unacked, ZCARD unacked_index, appended together and
+ * read back together (one write, one read when the replies fit the socket buffers).
+ * names are sorted; on RC_OK out->queues is filled and redis_ok set.
+ */
+static enum rc conn_sample(struct conn *k, const char *const *names, size_t n,
+			   struct cw_sample *out)
+{
+	size_t ncmd = n * CW_NPRIO + 2;
+	redisReply **rep = calloc(ncmd, sizeof(*rep));
+	enum rc r = RC_NOMEM;
+	double t0 = now_mono();
+
+	out->queues = calloc(n ? n : 1, sizeof(*out->queues));
+	if (!rep || !out->queues)
+		goto nomem;
+	for (size_t i = 0; i < n; i++)
+		for (int p = 0; p < CW_NPRIO; p++)
+			if (append_key_cmd(k, "LLEN", names[i], cw_priority_steps[p]))
+				goto nomem;
+	if (append_key_cmd(k, "HLEN", "unacked", 0) || append_key_cmd(k, "ZCARD", "unacked_index", 0))
+		goto nomem;
+	if ((r = roundtrip(k, ncmd, rep, t0 + k->timeout, out->error, sizeof(out->error)))) {
+		out->latency_ms = (now_mono() - t0) * 1e3;
+		free(rep);
+		return r;
+	}
+	out->latency_ms = (now_mono() - t0) * 1e3;
+
+	/* WRONGTYPE (a key that is not a list) is the queue's problem; any other error reply
+	 * (NOAUTH, LOADING, MISCONF...) makes the whole sample fail */
+	redisReply *bad = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct cw_queue_depth *q = &out->queues[i];
+
+		q->queue = strdup(names[i]);
+		if (!q->queue)
+			goto nomem_replies;
+		out->nqueues++;
+		for (int p = 0; p < CW_NPRIO; p++) {
+			redisReply *x = rep[i * CW_NPRIO + p], *wrong = NULL;
+			int64_t v = reply_count(x, &wrong);
+			if (v >= 0) {
+				q->by_priority[p] = v;
+				q->depth += v;
+				continue;
+			}
+			if (x->type == REDIS_REPLY_ERROR && x->str && !strncmp(x->str, "WRONGTYPE", 9)) {
+				if (!q->error) {
+					char text[200], msg[300];
+					reply_text(k, x, text, sizeof(text));
+					snprintf(msg, sizeof(msg), "priority %d list: %s",
+						 cw_priority_steps[p], text);
+					q->error = strdup(msg);
+				}
+			} else if (!bad) {
+				bad = x;
+			}
+		}
+	}
+	redisReply *hl = rep[n * CW_NPRIO], *zc = rep[n * CW_NPRIO + 1], *wrong = NULL;
+	out->unacked = reply_count(hl, &wrong);
+	out->unacked_index = reply_count(zc, &wrong);
+	if (wrong && !(wrong->type == REDIS_REPLY_ERROR && wrong->str &&
+		       !strncmp(wrong->str, "WRONGTYPE", 9)) && !bad)
+		bad = wrong;
+
+	r = RC_OK;
+	if (bad) {
+		char text[200];
+		if (bad->type == REDIS_REPLY_ERROR)
+			reply_text(k, bad, text, sizeof(text));
+		else
+			snprintf(text, sizeof(text), "unexpected reply type %d", bad->type);
+		seterr(out->error, sizeof(out->error), "Redis at %s: %s", k->where, text);
+		r = reply_is_auth_error(bad) ? RC_AUTH : RC_REPLY;
+		if (r == RC_AUTH)	/* re-AUTH on reconnect, after the backoff */
+			conn_close(k);
+	}
+	out->redis_ok = r == RC_OK;
+	free_replies(rep, ncmd);
+	return r;
+nomem_replies:
+	free_replies(rep, ncmd);
+	rep = NULL;
+nomem:
+	free(rep);
+	conn_close(k);	/* commands may be half appended */
+	seterr(out->error, sizeof(out->error), "out of memory");
+	return RC_NOMEM;
+}
+
+void cw_sample_free(struct cw_sample *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nqueues; i++) {
+		free(s->queues[i].queue);
+		free(s->queues[i].error);
+	}
+	free(s->queues);
+	s->queues = NULL;
+	s->nqueues = 0;
+}
+
+void cw_sample_json(struct jw *w, const struct cw_sample *s, uint64_t dropped)
+{
+	jw_reset(w);
+	cw_line_begin(w, "sample", s->realtime_ns, (uint32_t)getpid());
+	jw_bool(w, "redis_ok", s->redis_ok);
+	if (!s->redis_ok)
+		jw_str(w, "error", s->error);
+	jw_arr_begin(w, "queues");
+	for (size_t i = 0; s->redis_ok && i < s->nqueues; i++) {
+		const struct cw_queue_depth *q = &s->queues[i];
+		char key[8];
+
+		jw_obj_begin(w, NULL);
+		jw_str(w, "queue", q->queue);
+		jw_int(w, "depth", q->depth);
+		jw_obj_begin(w, "by_priority");
+		for (int p = 0; p < CW_NPRIO; p++) {
+			snprintf(key, sizeof(key), "%d", cw_priority_steps[p]);
+			jw_int(w, key, q->by_priority[p]);
+		}
+		jw_obj_end(w);
+		if (q->error)
+			jw_str(w, "error", q->error);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	if (s->redis_ok && s->unacked >= 0)
+		jw_int(w, "unacked", s->unacked);
+	else
+		jw_null(w, "unacked");
+	if (s->redis_ok && s->unacked_index >= 0)
+		jw_int(w, "unacked_index", s->unacked_index);
+	else
+		jw_null(w, "unacked_index");
+	jw_double(w, "latency_ms", s->latency_ms, 3);
+	if (s->queues_omitted)
+		jw_uint(w, "queues_omitted", s->queues_omitted);
+	if (dropped)
+		jw_uint(w, "dropped_samples", dropped);
+	jw_end(w);
+}
+
+/* ---- configuration shared by the thread and the one-shot ---- */
+
+struct setup {
+	struct cw_redis_url url;
+	char *password;
+	char *prefix;
+	char *redacted;
+	struct strset queues;
+	double interval, timeout, rescan;
+};
+
+static void setup_free(struct setup *st)
+{
+	cw_redis_url_free(&st->url);
+	if (st->password) {
+		explicit_bzero(st->password, strlen(st->password));
+		free(st->password);
+	}
+	free(st->prefix);
+	free(st->redacted);
+	strset_free(&st->queues);
+	memset(st, 0, sizeof(*st));
+}
+
+static int setup_init(struct setup *st, const struct cw_broker_config *cfg, bool oneshot,
+		      char *err, size_t errlen)
+{
+	bool from_env = false;
+	char *url = NULL;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	st->interval = cfg->interval_s ? cfg->interval_s : DEFAULT_INTERVAL;
+	if (!(st->interval >= MIN_INTERVAL && st->interval <= MAX_INTERVAL)) {	/* NaN too */
+		seterr(err, errlen, "the broker sampling interval must be from %.1f to %.0f seconds",
+		       MIN_INTERVAL, MAX_INTERVAL);
+		return -EINVAL;
+	}
+	/* a slow broker must not stall a sample past the next one, nor hang forever */
+	st->timeout = cfg->timeout_s > 0 ? cfg->timeout_s :
+		      oneshot && !cfg->interval_s ? MIN_TIMEOUT :
+		      st->interval < MIN_TIMEOUT ? MIN_TIMEOUT :
+		      st->interval > MAX_TIMEOUT ? MAX_TIMEOUT : st->interval;
+	st->rescan = cfg->rescan_s > 0 ? cfg->rescan_s : DEFAULT_RESCAN;
+
+	url = cfg->url ? strdup(cfg->url) : cw_redis_url_default(&from_env);
+	if (!url)
+		goto nomem;
+	if ((rc = cw_redis_url_parse(url, &st->url, err, errlen))) {
+		if (from_env) {	/* say where the URL came from */
+			char tmp[512];
+			snprintf(tmp, sizeof(tmp), "%s", err);
+			seterr(err, errlen, "$CELERY_BROKER_URL: %s (or pass --redis)", tmp);
+		}
+		goto fail;
+	}
+	size_t rlen = cw_redis_url_redacted(url, NULL, 0);
+	st->redacted = malloc(rlen + 1);
+	if (!st->redacted)
+		goto nomem;
+	cw_redis_url_redacted(url, st->redacted, rlen + 1);
+	if (cfg->password_file) {
+		/* the file wins over a password in the URL: it is the explicit, safer place */
+		if ((rc = cw_redis_read_password_file(cfg->password_file, &st->password, err, errlen)))
+			goto fail;
+	} else if (st->url.password && !(st->password = strdup(st->url.password))) {
+		goto nomem;
+	}
+	st->prefix = strdup(cfg->key_prefix ? cfg->key_prefix : "");
+	if (!st->prefix)
+		goto nomem;
+	for (size_t i = 0; i < cfg->nqueues; i++) {
+		const char *q = cfg->queues[i];
+		if (!q || !queue_name_ok(q, strlen(q))) {
+			seterr(err, errlen, "queue name %zu of %zu is empty or longer than %d bytes",
+			       i + 1, cfg->nqueues, CW_QUEUE_NAME_MAX);
+			rc = -EINVAL;
+			goto fail;
+		}
+		if (strset_add(&st->queues, q, strlen(q)) < 0)
+			goto nomem;
+	}
+	if (url)
+		explicit_bzero(url, strlen(url));
+	free(url);
+	return 0;
+nomem:
+	seterr(err, errlen, "out of memory");
+	rc = -ENOMEM;
+fail:
+	if (url)
+		explicit_bzero(url, strlen(url));
+	free(url);
+	setup_free(st);
+	return rc;
+}
+
+static void conn_init(struct conn *k, const struct setup *st, int stopfd, double timeout)
+{
+	memset(k, 0, sizeof(*k));
+	k->url = &st->url;
+	k->password = st->password;
+	k->prefix = st->prefix;
+	k->prefix_len = strlen(st->prefix);
+	k->stopfd = stopfd;
+	k->timeout = timeout;
+	cw_redis_url_where(&st->url, k->where, sizeof(k->where));
+}
+
+static void conn_fini(struct conn *k)
+{
+	conn_close(k);
+	free(k->kbuf);
+	k->kbuf = NULL;
+}
+
+int cw_broker_sample_once(const struct cw_broker_config *cfg, struct cw_sample *out,
+			  char *err, size_t errlen)
+{
+	struct setup st;
+	struct strset found = { 0 };
+	struct conn k;
+	const char **names = NULL;
+	size_t n;
+	enum rc r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->unacked = out->unacked_index = -1;
+	out->realtime_ns = now_real_ns();
+	if ((rc = setup_init(&st, cfg, true, err, errlen))) {
+		snprintf(out->error, sizeof(out->error), "%s", err);
+		return rc;
+	}
+	conn_init(&k, &st, -1, st.timeout);
+	if ((r = conn_open(&k, err, errlen)))
+		goto out;
+	if (cfg->discover && (r = conn_discover(&k, &found, err, errlen)))
+		goto out;
+	names = merge_names(&st.queues, &found, &n, &out->queues_omitted);
+	if (!names) {
+		r = RC_NOMEM;
+		seterr(err, errlen, "out of memory");
+		goto out;
+	}
+	if ((r = conn_sample(&k, names, n, out)))
+		seterr(err, errlen, "%s", out->error);
+out:
+	if (r && !out->error[0])
+		snprintf(out->error, sizeof(out->error), "%s", err);
+	free(names);
+	strset_free(&found);
+	conn_fini(&k);
+	setup_free(&st);
+	return rc_errno(r);
+}
+
+/* ---- the sampler thread ---- */
+
+struct pending {
+	char *line;
+	uint64_t carried;	/* dropped_samples this line reports */
+};
+
+struct cw_sampler {
+	struct setup st;
+	struct conn k;		/* thread-only once started */
+	bool discover;
+	int efd;		/* eventfd: readable while lines are pending */
+	int stopfd;		/* eventfd: written once by cw_sampler_stop */
+	pthread_t thread;
+	bool started;
+
+	pthread_mutex_t mu;	/* guards the fields below */
+	struct strset *extra;	/* configured + added at runtime (= &st.queues) */
+	struct pending *ring;
+	size_t max_pending, head, count;
+	uint64_t unreported;	/* dropped lines not yet reported in a line */
+	struct cw_sampler_stats stats;
+
+	/* thread-only */
+	struct strset discovered;
+	struct jw w;
+	double retry_at, backoff, next_rescan;
+	bool connected, ever_connected;
+	char last_error[256];
+};
+
+int cw_sampler_fd(struct cw_sampler *s)
+{
+	return s->efd;
+}
+
+char *cw_sampler_take(struct cw_sampler *s)
+{
+	char *line = NULL;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->count) {
+		line = s->ring[s->head].line;
+		s->head = (s->head + 1) % s->max_pending;
+		s->count--;
+	}
+	if (!s->count) {
+		uint64_t v;
+		/* empty: clear the eventfd under the lock, so a push after this re-arms it */
+		if (read(s->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			v = 0;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return line;
+}
+
+void cw_sampler_add_queues(struct cw_sampler *s, const char *const *queues, size_t n)
+{
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < n; i++)
+		if (queues[i] && queue_name_ok(queues[i], strlen(queues[i])) &&
+		    s->extra->n < CW_MAX_QUEUES * 2)
+			strset_add(s->extra, queues[i], strlen(queues[i]));
+	pthread_mutex_unlock(&s->mu);
+}
+
+const char *cw_sampler_url(const struct cw_sampler *s)
+{
+	return s->st.redacted;
+}
+
+void cw_sampler_get_stats(struct cw_sampler *s, struct cw_sampler_stats *st)
+{
+	pthread_mutex_lock(&s->mu);
+	*st = s->stats;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Queue a line; when the consumer lags, the oldest goes and the count travels on. */
+static void push_line(struct cw_sampler *s, char *line, uint64_t carried, bool ok)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->count == s->max_pending) {
+		struct pending *old = &s->ring[s->head];
+		s->unreported += 1 + old->carried;
+		s->stats.dropped++;
+		free(old->line);
+		s->head = (s->head + 1) % s->max_pending;
+		s->count--;
+	}
+	s->ring[(s->head + s->count) % s->max_pending] = (struct pending){ line, carried };
+	s->count++;
+	s->stats.samples++;
+	if (!ok)
+		s->stats.failures++;
+	if (write(s->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		one = 0;	/* cannot happen with a counter this small; nothing to do */
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void emit(struct cw_sampler *s, const struct cw_sample *smp)
+{
+	uint64_t carried;
+
+	pthread_mutex_lock(&s->mu);
+	carried = s->unreported;
+	s->unreported = 0;
+	pthread_mutex_unlock(&s->mu);
+
+	cw_sample_json(&s->w, smp, carried);
+	char *line = s->w.oom ? NULL : strndup(s->w.buf, s->w.len);
+	if (!line) {	/* the line is lost: count it like a dropped one */
+		pthread_mutex_lock(&s->mu);
+		s->unreported += 1 + carried;
+		s->stats.dropped++;
+		pthread_mutex_unlock(&s->mu);
+		return;
+	}
+	push_line(s, line, carried, smp->redis_ok);
+}
+
+static void failed(struct cw_sampler *s, const char *why, double now)
+{
+	snprintf(s->last_error, sizeof(s->last_error), "%s", why);
+	s->connected = false;
+	s->retry_at = now + s->backoff;
+	s->backoff = s->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : s->backoff * 2;
+}
+
+/* One tick: (re)connect if due, rescan bindings if due, sample, emit. false: stop asked. */
+static bool tick(struct cw_sampler *s)
+{
+	struct cw_sample smp = { 0 };
+	double t0 = now_mono();
+	char err[256];
+	enum rc r;
+
+	smp.realtime_ns = now_real_ns();
+	smp.unacked = smp.unacked_index = -1;
+	if (!s->connected) {
+		if (t0 < s->retry_at) {
+			snprintf(smp.error, sizeof(smp.error), "%.200s (reconnecting in %.1f s)",
+				 s->last_error, s->retry_at - t0);
+			goto out;
+		}
+		if ((r = conn_open(&s->k, err, sizeof(err)))) {
+			if (r == RC_STOPPED)
+				return false;
+			failed(s, err, now_mono());
+			snprintf(smp.error, sizeof(smp.error), "%s", err);
+			goto out;
+		}
+		s->connected = true;
+		s->next_rescan = 0;	/* the broker may have been replaced: rescan now */
+		if (s->ever_connected) {
+			pthread_mutex_lock(&s->mu);
+			s->stats.reconnects++;
+			pthread_mutex_unlock(&s->mu);
+		}
+		s->ever_connected = true;
+	}
+	if (s->discover && t0 >= s->next_rescan) {
+		s->next_rescan = t0 + s->st.rescan;
+		r = conn_discover(&s->k, &s->discovered, err, sizeof(err));
+		if (r == RC_STOPPED)
+			return false;
+		/* a failed rescan keeps the last known queues; a dead connection fails the sample */
+		if (!s->k.c) {
+			failed(s, err, now_mono());
+			snprintf(smp.error, sizeof(smp.error), "%s", err);
+			goto out;
+		}
+	}
+
+	const char **names;
+	size_t n;
+	pthread_mutex_lock(&s->mu);
+	names = merge_names(s->extra, &s->discovered, &n, &smp.queues_omitted);
+	pthread_mutex_unlock(&s->mu);
+	if (!names) {
+		snprintf(smp.error, sizeof(smp.error), "out of memory");
+		goto out;
+	}
+	/* extra only grows and its strings live until stop: the pointers stay valid unlocked */
+	r = conn_sample(&s->k, names, n, &smp);
+	free(names);
+	if (r == RC_STOPPED) {
+		cw_sample_free(&smp);
+		return false;
+	}
+	if (r == RC_OK)
+		s->backoff = BACKOFF_MIN;
+	else if (!s->k.c)
+		failed(s, smp.error, now_mono());
+out:
+	if (!smp.redis_ok && !smp.latency_ms)
+		smp.latency_ms = (now_mono() - t0) * 1e3;
+	emit(s, &smp);
+	cw_sample_free(&smp);
+	return true;
+}
+
+/* Sleep until t (monotonic); true if stop was asked. */
+static bool sleep_until(struct cw_sampler *s, double t)
+{
+	for (;;) {
+		double left = t - now_mono();
+		struct pollfd p = { .fd = s->stopfd, .events = POLLIN };
+
+		if (poll(&p, 1, left > 0 ? (int)(left * 1000) + 1 : 0) > 0 && (p.revents & POLLIN))
+			return true;
+		if (left <= 0)
+			return false;
+	}
+}
+
+static void *sampler_main(void *arg)
+{
+	struct cw_sampler *s = arg;
+	double next = now_mono();	/* the first sample at once: short runs get data too */
+
+	while (!sleep_until(s, next)) {
+		if (!tick(s))
+			break;
+		double now = now_mono();
+		next += s->st.interval;
+		if (next <= now)	/* a slow sample: skip the missed ticks rather than burst */
+			next = now + s->st.interval;
+	}
+	return NULL;
+}
+
+static void sampler_free(struct cw_sampler *s)
+{
+	if (s->ring) {
+		for (size_t i = 0; i < s->count; i++)
+			free(s->ring[(s->head + i) % s->max_pending].line);
+		free(s->ring);
+	}
+	conn_fini(&s->k);
+	strset_free(&s->discovered);
+	jw_free(&s->w);
+	setup_free(&s->st);
+	if (s->efd >= 0)
+		close(s->efd);
+	if (s->stopfd >= 0)
+		close(s->stopfd);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg,
+		     char *err, size_t errlen)
+{
+	struct cw_sampler *s = calloc(1, sizeof(*s));
+	sigset_t all, old;
+	enum rc r;
+	int rc;
+
+	*out = NULL;
+	if (!s) {
+		seterr(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	s->efd = s->stopfd = -1;
+	pthread_mutex_init(&s->mu, NULL);
+	jw_init(&s->w);
+	if ((rc = setup_init(&s->st, cfg, false, err, errlen))) {
+		sampler_free(s);
+		return rc;
+	}
+	s->extra = &s->st.queues;
+	s->discover = cfg->discover;
+	s->max_pending = cfg->max_pending ? cfg->max_pending : CW_SAMPLER_PENDING;
+	s->backoff = BACKOFF_MIN;
+	s->ring = calloc(s->max_pending, sizeof(*s->ring));
+	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	s->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!s->ring || s->efd < 0 || s->stopfd < 0) {
+		rc = s->ring ? -errno : -ENOMEM;
+		seterr(err, errlen, "cannot set up the broker sampler: %s", strerror(-rc));
+		sampler_free(s);
+		return rc;
+	}
+
+	conn_init(&s->k, &s->st, s->stopfd,
+		  s->st.timeout < START_TIMEOUT_MAX ? s->st.timeout : START_TIMEOUT_MAX);
+	r = conn_open(&s->k, err, errlen);
+	s->k.timeout = s->st.timeout;
+	if (r == RC_TIMEOUT) {
+		/* slow, not wrong: trace anyway and let the samples say what Redis does */
+		failed(s, err, now_mono());
+	} else if (r) {
+		sampler_free(s);
+		return rc_errno(r);
+	} else {
+		s->connected = s->ever_connected = true;
+	}
+
+	/* The thread takes no signals: the recorder's handlers and signalfd stay its own. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&s->thread, NULL, sampler_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		seterr(err, errlen, "cannot start the broker sampler thread: %s", strerror(rc));
+		sampler_free(s);
+		return -rc;
+	}
+	s->started = true;
+	*out = s;
+	return 0;
+}
+
+void cw_sampler_stop(struct cw_sampler *s)
+{
+	uint64_t one = 1;
+
+	if (!s)
+		return;
+	if (s->started) {
+		/* every wait in the thread polls this fd, so the join is prompt */
+		if (write(s->stopfd, &one, sizeof(one)) < 0)
+			one = 0;
+		pthread_join(s->thread, NULL);
+	}
+	sampler_free(s);
+}

@@ -1,0 +1,102 @@
+/* Redis broker sampler: queue depths as kombu counts them, sampled in a thread of its own
+ * that never blocks the recorder, plus a one-shot sample for `celerywatch status`. */
+#ifndef CW_BROKER_H
+#define CW_BROKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jsonw.h"
+
+#define CW_NPRIO		4	/* kombu's default priority_steps [0, 3, 6, 9] */
+#define CW_MAX_QUEUES		2048	/* queues sampled at most; the rest are counted as omitted */
+#define CW_QUEUE_NAME_MAX	1024	/* longer names are ignored */
+#define CW_SAMPLER_PENDING	256	/* default bound on lines waiting for cw_sampler_take() */
+
+extern const int cw_priority_steps[CW_NPRIO];
+
+struct cw_broker_config {
+	const char *url;		/* NULL: $CELERY_BROKER_URL, else redis://127.0.0.1:6379/0 */
+	const char *password_file;	/* NULL, or a file whose first line is the password */
+	const char *key_prefix;		/* kombu's global_keyprefix; NULL or "" for none */
+	const char *const *queues;	/* always sampled */
+	size_t nqueues;
+	double interval_s;		/* 0: 5 s; at least 0.1 s */
+	bool discover;			/* also sample queues bound in _kombu.binding.* sets */
+	/* tuning, 0 for the defaults */
+	double timeout_s;		/* per round trip: interval clamped to 1..10 s */
+	double rescan_s;		/* binding rescan period: 30 s */
+	size_t max_pending;		/* CW_SAMPLER_PENDING */
+};
+
+struct cw_queue_depth {
+	char *queue;
+	int64_t depth;			/* sum of by_priority */
+	int64_t by_priority[CW_NPRIO];
+	char *error;			/* NULL, or why a list could not be counted (WRONGTYPE) */
+};
+
+struct cw_sample {
+	uint64_t realtime_ns;		/* when the sample was started */
+	bool redis_ok;
+	char error[256];		/* when !redis_ok; never contains the password */
+	struct cw_queue_depth *queues;	/* sorted by name (bytewise) */
+	size_t nqueues;
+	size_t queues_omitted;		/* known queues over CW_MAX_QUEUES, not sampled */
+	int64_t unacked;		/* HLEN unacked, -1 unknown */
+	int64_t unacked_index;		/* ZCARD unacked_index, -1 unknown */
+	double latency_ms;		/* the pipelined round trip (or the failed attempt) */
+};
+
+void cw_sample_free(struct cw_sample *s);
+
+/* The `sample` line of docs/events.md, "\n"-terminated, into w (which is reset first).
+ * dropped > 0 adds "dropped_samples". */
+void cw_sample_json(struct jw *w, const struct cw_sample *s, uint64_t dropped);
+
+/*
+ * One sample, synchronously: parse, connect, AUTH, SELECT, discover (if cfg->discover),
+ * one pipelined round trip, disconnect. Each round trip is bounded by cfg->timeout_s, else
+ * 1 s (or max(1 s, interval) when an interval is given).
+ * Returns 0 with *out filled (out->redis_ok), or -errno with one sentence in err; out is then
+ * still valid to free. Always cw_sample_free(out).
+ */
+int cw_broker_sample_once(const struct cw_broker_config *cfg, struct cw_sample *out,
+			  char *err, size_t errlen);
+
+/* The sampler thread. */
+struct cw_sampler;
+
+/*
+ * Parse the URL, read the password file, connect, AUTH and SELECT once, synchronously; on
+ * a bad URL, a refused connection or a rejected password return -errno with one sentence in
+ * err (the caller prints it and exits 2). A broker that accepts but does not answer within
+ * the timeout is not fatal: the thread starts and reports it in `sample` lines.
+ * Errors: -EINVAL (URL, interval, queue name), -errno of the password file, -ECONNREFUSED
+ * (cannot connect, or the server hung up), -EACCES (password rejected or missing), -EPROTO
+ * (SELECT refused), -ENOMEM. The thread blocks every signal; the caller's mask is untouched.
+ */
+int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg,
+		     char *err, size_t errlen);
+/* Non-blocking fd, readable while lines are pending: poll it, then take until NULL. */
+int cw_sampler_fd(struct cw_sampler *s);
+/* The oldest pending line (malloc'd, '\n'-terminated, caller frees), or NULL. */
+char *cw_sampler_take(struct cw_sampler *s);
+/* Sample these queues too (workers seen consuming them). Thread-safe, deduplicated. */
+void cw_sampler_add_queues(struct cw_sampler *s, const char *const *queues, size_t n);
+/* The effective URL with the password replaced by "***", for tracer_start. */
+const char *cw_sampler_url(const struct cw_sampler *s);
+
+struct cw_sampler_stats {
+	uint64_t samples;		/* lines produced */
+	uint64_t dropped;		/* lines dropped because the consumer lagged */
+	uint64_t failures;		/* samples with redis_ok false */
+	uint64_t reconnects;		/* successful connections after the first */
+};
+void cw_sampler_get_stats(struct cw_sampler *s, struct cw_sampler_stats *st);
+
+/* Stop and join the thread (promptly, even while Redis hangs), free pending lines. */
+void cw_sampler_stop(struct cw_sampler *s);
+
+#endif
