@@ -170,30 +170,50 @@ static __always_inline void fill_cgroup(struct cw_cgroup *cg, struct task_struct
 /* Userspace twin: cw_argv_mentions_celery(). True if an argument's basename is "celery":
  * `celery`, `/usr/bin/celery`, `.venv/bin/celery`, `python3 -m celery`. A sliding window of
  * the last 7 bytes keeps this one pass with no string compare. */
-#define CELERY_LE 0x7972656c6563ULL	/* "celery" little-endian in the low 6 bytes */
+#define CELERY_WIN 0x63656c657279ULL	/* "celery": first byte read is the highest */
 static __always_inline bool window_is_celery(__u64 win)
 {
 	__u8 before = (win >> 48) & 0xff;
-	return (win & 0xffffffffffffULL) == CELERY_LE && (before == 0 || before == '/');
+	return (win & 0xffffffffffffULL) == CELERY_WIN && (before == 0 || before == '/');
 }
 
-static __always_inline bool argv_mentions_celery(const char *buf, __u32 len)
-{
-	__u64 win = 0;
+struct celery_scan {
+	__u32 len;
+	__u32 in_argbuf;	/* scan scratch.argbuf, else scratch.exec.argv */
+	__u64 win;
+	bool found;
+};
 
-	for (__u32 i = 0; i < CW_ARGV_LEN; i++) {
-		if (i >= len)
-			break;
-		char c = buf[i];
-		if (c == 0) {
-			if (window_is_celery(win))
-				return true;
-			win = 0;
-			continue;
+/* bpf_loop callback: the verifier checks it once, not once per byte of argv */
+static long celery_scan_step(__u32 i, struct celery_scan *cs)
+{
+	__u32 zero = 0;
+	union scratch *s = bpf_map_lookup_elem(&heap, &zero);
+	if (!s || i >= cs->len || i >= CW_ARGV_LEN)
+		return 1;
+	__u32 at = i;
+	barrier_var(at);	/* keep clang from dropping the mask the verifier needs */
+	at &= CW_ARGV_LEN - 1;
+	char c = cs->in_argbuf ? s->argbuf[at] : s->exec.argv[at];
+	if (c == 0) {
+		if (window_is_celery(cs->win)) {
+			cs->found = true;
+			return 1;
 		}
-		win = (win << 8) | (__u8)c;
+		cs->win = 0;
+		return 0;
 	}
-	return window_is_celery(win);
+	cs->win = (cs->win << 8) | (__u8)c;
+	return 0;
+}
+
+/* argv bytes are in the per-CPU scratch (exec record or the failed exec's argbuf) */
+static __always_inline bool argv_mentions_celery(bool in_argbuf, __u32 len)
+{
+	struct celery_scan cs = {.len = len, .in_argbuf = in_argbuf};
+
+	bpf_loop(CW_ARGV_LEN, celery_scan_step, &cs, 0);
+	return cs.found || window_is_celery(cs.win);
 }
 
 /* Copies the current process's argv (from its mm) into buf; returns bytes, sets *trunc. */
@@ -230,7 +250,7 @@ int handle_exec(struct bpf_raw_tracepoint_args *ctx)
 	struct cw_exec *e = &s->exec;
 
 	__u32 len = read_cur_argv(e->argv, CW_ARGV_LEN, &e->argv_truncated);
-	bool celery = argv_mentions_celery(e->argv, len);
+	bool celery = argv_mentions_celery(false, len);
 	__u32 *flags = bpf_map_lookup_elem(&tracked, &tgid);
 	bool was_tracked = flags != NULL;
 
@@ -567,7 +587,7 @@ static __always_inline int exec_exit(long ret)
 		off = CW_ARGV_LEN;
 		trunc = 1;
 	}
-	if (!trace_all && !argv_mentions_celery(s->argbuf, off))
+	if (!trace_all && !argv_mentions_celery(true, off))
 		return 0;
 
 	struct cw_exec_fail *e = reserve(CW_EV_EXEC_FAIL, sizeof(*e));

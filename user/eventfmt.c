@@ -141,7 +141,7 @@ static void parse_identity(struct cw_fmt *f, struct cw_identity *id, const char 
 {
 	char **argv = NULL;
 	size_t argc = cw_split_nul(buf, len, &argv);
-	memset(id, 0, sizeof(*id));
+	cw_identity_init(id);
 	cw_identity_from_argv(id, (const char *const *)argv, argc, f->host);
 	cw_free_argv(argv);
 }
@@ -216,8 +216,9 @@ static void fmt_fork(struct cw_fmt *f, struct cw_ptable *t, const struct cw_fork
 {
 	struct cw_pentry *parent = cw_ptable_get(t, e->hdr.pid);
 	uint64_t child_pstart = cw_fmt_pstart(f, e->child_start_ns);
-	struct cw_identity id = {0};
+	struct cw_identity id;
 
+	cw_identity_init(&id);
 	if (parent) {
 		cw_identity_copy(&id, &parent->id);
 		/* prefork: a worker's MainProcess forks its pool; --detach forks the real worker */
@@ -423,6 +424,7 @@ void cw_fmt_scan(struct cw_fmt *f, struct cw_ptable *t, const struct cw_proc *p,
 {
 	struct cw_pentry *pe = cw_ptable_put(t, (uint32_t)p->pid, p->pstart);
 
+	(void)f;	/* /proc times are already wall-clock and ticks */
 	*nnew = 0;
 	if (pe) {
 		cw_identity_free(&pe->id);
@@ -450,6 +452,7 @@ void cw_fmt_lost(struct cw_fmt *f, struct jw *w, const uint64_t *by_type, const 
 {
 	uint64_t count = 0;
 
+	(void)f;
 	for (int i = 0; i < CW_EV_MAX; i++)
 		count += by_type[i] - prev[i];
 	cw_line_begin(w, "lost", wall_now(), (uint32_t)getpid());

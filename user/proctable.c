@@ -42,7 +42,7 @@ struct cw_pentry *cw_ptable_put(struct cw_ptable *t, uint32_t pid, uint64_t psta
 		if ((*p)->pstart != pstart) {
 			/* pid reused: the old process's exit was lost */
 			cw_identity_free(&(*p)->id);
-			memset(&(*p)->id, 0, sizeof((*p)->id));
+			cw_identity_init(&(*p)->id);
 			(*p)->pstart = pstart;
 		}
 		return *p;
@@ -52,6 +52,7 @@ struct cw_pentry *cw_ptable_put(struct cw_ptable *t, uint32_t pid, uint64_t psta
 		return NULL;
 	e->pid = pid;
 	e->pstart = pstart;
+	cw_identity_init(&e->id);
 	*p = e;
 	t->n++;
 	return e;
