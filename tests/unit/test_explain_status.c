@@ -1,0 +1,241 @@
+/* Unit test of `celerywatch status` on a fake /proc tree (--proc) built here: workers with
+ * and without pool children, beat, and a recorder log giving the last death of a worker
+ * that is gone. Checks the JSON snapshot key by key and the exit status. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "commands.h"
+
+static char root[64];
+
+static const char *data(const char *name)
+{
+	static char buf[4096];
+	const char *dir = getenv("CW_TEST_DATA");
+
+	if (dir) {
+		snprintf(buf, sizeof(buf), "%s/%s", dir, name);
+		return buf;
+	}
+	const char *f = __FILE__, *slash = strrchr(f, '/');
+	snprintf(buf, sizeof(buf), "%.*sdata/%s", slash ? (int)(slash - f + 1) : 0, f, name);
+	return buf;
+}
+
+static void put(const char *dir, const char *name, const char *text, size_t len)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite(text, 1, len, f);
+	fclose(f);
+}
+
+/* one /proc/PID: argv given NUL-separated in args (as /proc/PID/cmdline) */
+static void fake_proc(int pid, int ppid, unsigned long long pstart, const char *args, size_t alen,
+		      const char *cgroup)
+{
+	char dir[256], buf[1024];
+
+	snprintf(dir, sizeof(dir), "%s/%d", root, pid);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	put(dir, "cmdline", args, alen);
+	put(dir, "comm", "celery\n", 7);
+	int n = snprintf(buf, sizeof(buf), "Name:\tcelery\nState:\tS (sleeping)\nPid:\t%d\nPPid:\t%d\n"
+			 "Uid:\t33\t33\t33\t33\nGid:\t33\t33\t33\t33\n", pid, ppid);
+	put(dir, "status", buf, (size_t)n);
+	/* stat: field 22 is the start time in clock ticks */
+	n = snprintf(buf, sizeof(buf), "%d (celery) S %d %d %d 0 -1 4194560 100 0 0 0 10 5 0 0 20 0 "
+		     "3 0 %llu 100000000 5000 18446744073709551615 1 1 0 0 0 0 0 16781312 134234626 "
+		     "0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0\n", pid, ppid, pid, pid, pstart);
+	put(dir, "stat", buf, (size_t)n);
+	n = snprintf(buf, sizeof(buf), "0::%s\n", cgroup);
+	put(dir, "cgroup", buf, (size_t)n);
+}
+
+#define ARGS(s) s, sizeof(s) - 1
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(root, sizeof(root), "/tmp/cw_test_procXXXXXX");
+	assert_non_null(mkdtemp(root));
+	put(root, "uptime", "20000.00 1000.00\n", 17);
+	/* worker_high: MainProcess and two prefork children with the parent's argv */
+	fake_proc(4700, 1, 1000000, ARGS("/usr/bin/python3\0/usr/bin/celery\0-A\0proj\0worker\0-n\0"
+					 "worker_high@%h\0-Q\0high_priority\0-c\0002\0"), "/celery/high");
+	fake_proc(4701, 4700, 1000010, ARGS("/usr/bin/python3\0/usr/bin/celery\0-A\0proj\0worker\0-n\0"
+					    "worker_high@%h\0-Q\0high_priority\0-c\0002\0"),
+		  "/celery/high");
+	fake_proc(4702, 4700, 1000011, ARGS("/usr/bin/python3\0/usr/bin/celery\0-A\0proj\0worker\0-n\0"
+					    "worker_high@%h\0-Q\0high_priority\0-c\0002\0"),
+		  "/celery/high");
+	/* worker_daemon: alive, but its pool is gone */
+	fake_proc(4800, 1, 1000100, ARGS("/usr/bin/python3\0/usr/bin/celery\0-A\0proj\0worker\0-n\0"
+					 "worker_daemon@%h\0-Q\0daemon\0-c\0001\0"), "/celery/daemon");
+	fake_proc(4900, 1, 1000200, ARGS("/usr/bin/python3\0/usr/bin/celery\0-A\0proj\0beat\0"),
+		  "/celery/beat");
+	/* not Celery */
+	fake_proc(5000, 1, 1000300, ARGS("/usr/sbin/sshd\0-D\0"), "/system.slice/ssh.service");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+/* run cmd_status with stdout captured */
+static int run_status(char **argv, int argc, char **out)
+{
+	char path[] = "/tmp/cw_test_outXXXXXX";
+	int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
+
+	fflush(stdout);
+	dup2(fd, STDOUT_FILENO);
+	int ret = cmd_status(argc, argv);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	off_t len = lseek(fd, 0, SEEK_END);
+	*out = calloc(1, (size_t)len + 1);
+	assert_int_equal(pread(fd, *out, (size_t)len, 0), len);
+	close(fd);
+	unlink(path);
+	return ret;
+}
+
+static json_object *get(json_object *o, const char *k)
+{
+	json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, k, &v))
+		fail_msg("no key %s", k);
+	return v;
+}
+
+static json_object *find(json_object *arr, const char *key, const char *val)
+{
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *e = json_object_array_get_idx(arr, i);
+		json_object *v = get(e, key);
+		if (v && !strcmp(json_object_to_json_string(v), val))
+			return e;
+		if (v && !strcmp(json_object_get_string(v), val))
+			return e;
+	}
+	fail_msg("no %s=%s", key, val);
+	return NULL;
+}
+
+static void test_status_json(void **state)
+{
+	(void)state;
+	char procopt[128], logopt[4200], *out;
+	snprintf(procopt, sizeof(procopt), "--proc=%s", root);
+	snprintf(logopt, sizeof(logopt), "--log=%s", data("incident.jsonl"));
+	char *argv[] = {"status", "--json", procopt, logopt, NULL};
+
+	unsetenv("CELERY_BROKER_URL");
+	int ret = run_status(argv, 4, &out);
+	assert_int_equal(ret, 1);	/* daemon degraded, low_priority without consumer */
+	json_object *doc = json_tokener_parse(out);
+	if (!doc)
+		fail_msg("not JSON: %s", out);
+
+	struct utsname un;
+	char name[512];
+	assert_int_equal(uname(&un), 0);
+	assert_string_equal(json_object_get_string(get(doc, "host")), un.nodename);
+
+	json_object *procs = get(doc, "processes");
+	assert_int_equal(json_object_array_length(procs), 5);	/* sshd is not Celery */
+	snprintf(name, sizeof(name), "worker_high@%s", un.nodename);
+	json_object *high = find(procs, "worker", name);
+	assert_string_equal(json_object_get_string(get(high, "role")), "main");
+	assert_int_equal(json_object_get_int(get(high, "pid")), 4700);
+	assert_int_equal(json_object_get_int(get(high, "pool_size")), 2);
+	assert_int_equal(json_object_get_int(get(high, "concurrency")), 2);
+	/* 20000 s since boot, started 1000000 ticks after it */
+	long ticks = sysconf(_SC_CLK_TCK);
+	assert_int_equal(json_object_get_int64(get(high, "uptime_s")), 20000 - 1000000 / ticks);
+	assert_null(get(high, "last_death"));
+	json_object *beat = find(procs, "pid", "4900");
+	assert_string_equal(json_object_get_string(get(beat, "role")), "beat");
+
+	json_object *qs = get(doc, "queues");
+	assert_int_equal(json_object_array_length(qs), 3);
+	json_object *q = find(qs, "queue", "high_priority");
+	assert_string_equal(json_object_get_string(get(q, "verdict")), "ok");
+	assert_int_equal(json_object_get_int(get(q, "consumers_now")), 1);
+	assert_int_equal(json_object_get_int(get(q, "pool_now")), 2);
+	assert_null(get(q, "depth"));	/* no broker */
+	assert_null(get(q, "cause"));
+	q = find(qs, "queue", "daemon");
+	assert_string_equal(json_object_get_string(get(q, "verdict")), "degraded");
+	/* gone from /proc, known from the log, with its cause */
+	q = find(qs, "queue", "low_priority");
+	assert_string_equal(json_object_get_string(get(q, "verdict")), "no_consumer");
+	assert_int_equal(json_object_get_int(get(q, "consumers_now")), 0);
+	json_object *cause = get(q, "cause");
+	assert_non_null(cause);
+	assert_string_equal(json_object_get_string(get(cause, "kind")), "oom_kill");
+	assert_string_equal(json_object_get_string(get(cause, "worker")), "worker_low@web1");
+	assert_null(get(doc, "redis"));
+	json_object_put(doc);
+	free(out);
+}
+
+static void test_status_text_and_broker_error(void **state)
+{
+	(void)state;
+	char procopt[128], *out;
+	snprintf(procopt, sizeof(procopt), "--proc=%s", root);
+	/* nothing listens on port 1: the snapshot still comes, the broker error is said */
+	char *argv[] = {"status", procopt, "--redis", "redis://:secret@127.0.0.1:1/3", NULL};
+
+	setenv("NO_COLOR", "1", 1);
+	int ret = run_status(argv, 4, &out);
+	assert_int_equal(ret, 1);
+	assert_non_null(strstr(out, "Workers"));
+	assert_non_null(strstr(out, "pid 4700"));
+	assert_non_null(strstr(out, "daemon: DEGRADED"));
+	assert_non_null(strstr(out, "unreachable"));
+	assert_null(strstr(out, "secret"));	/* the password is never shown */
+	assert_null(strchr(out, '\033'));
+	free(out);
+
+	char *help[] = {"status", "--help", NULL};
+	assert_int_equal(run_status(help, 2, &out), 0);
+	assert_non_null(strstr(out, "Usage: celerywatch status"));
+	assert_non_null(strstr(out, "Examples:"));
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_status_json),
+		cmocka_unit_test(test_status_text_and_broker_error),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,136 @@
+#!/bin/sh
+# Benchmark of `celerywatch explain` on a generated event log (default 1,000,000 lines):
+# four prefork workers recycling pool children (fork + exit 155), a depth sample every second,
+# signals, lost marks and one OOM kill of a MainProcess. Prints lines, size and wall times.
+#
+#   tools/bench_explain.sh [LINES] [CELERYWATCH]
+#
+# Not a test: figures depend on the machine. The log is written to a temporary directory
+# and removed afterwards (set KEEP=1 to keep it).
+set -eu
+
+LINES=${1:-1000000}
+BIN=${2:-./build/celerywatch}
+[ -x "$BIN" ] || { echo "bench_explain: $BIN not built (run make)" >&2; exit 1; }
+
+DIR=$(mktemp -d /tmp/cw_bench.XXXXXX)
+LOG=$DIR/bench.jsonl
+trap '[ "${KEEP:-0}" = 1 ] || rm -rf "$DIR"' EXIT
+
+/usr/bin/python3 - "$LINES" "$LOG" <<'EOF'
+import json, sys, datetime
+n_target, path = int(sys.argv[1]), sys.argv[2]
+t0 = datetime.datetime(2026, 11, 24, 0, 0, 0, tzinfo=datetime.timezone.utc)
+us = 0
+out = open(path, "w")
+count = 0
+def ts():
+    return (t0 + datetime.timedelta(microseconds=us)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def w(o):
+    global count
+    out.write(json.dumps(o, separators=(",", ":")) + "\n")
+    count += 1
+def line(typ, pid, **kw):
+    o = {"v": 1, "type": typ, "ts": ts(), "host": "web1", "pid": pid}
+    o.update(kw)
+    w(o)
+queues = ["high_priority", "low_priority", "daemon", "celery"]
+workers = []
+w({"v": 1, "type": "tracer_start", "ts": ts(), "host": "web1", "pid": 900, "version": "bench",
+   "kernel": "6.1.0", "schema": 1, "options": {"all": False, "output": path, "redis": None,
+   "interval": 1, "queues": []}, "clock_ticks": 100})
+pid, pstart = 10000, 5000
+for i, q in enumerate(queues):
+    name = "worker_%s@web1" % q
+    wf = {"worker": name, "queues": [q], "role": "main"}
+    argv = ["/usr/bin/python3", "/usr/bin/celery", "-A", "proj", "worker", "-n", name,
+            "-Q", q, "-c", "8", "--max-tasks-per-child", "100"]
+    line("scan", pid, ppid=1, uid=33, comm="celery", argv=argv, title=False,
+         cgroup="/celery/%s" % q, pstart=pstart, concurrency=8, pool="prefork",
+         max_tasks_per_child=100, app="proj", command="worker", **wf)
+    kids = []
+    for k in range(8):
+        kp, ks = pid + 1 + k, pstart + 1 + k
+        line("scan", kp, ppid=pid, uid=33, comm="celery", argv=argv, title=False,
+             cgroup="/celery/%s" % q, pstart=ks, concurrency=8, pool="prefork",
+             max_tasks_per_child=100, app="proj", command="worker",
+             worker=name, queues=[q], role="pool")
+        kids.append([kp, ks])
+    workers.append({"pid": pid, "pstart": pstart, "name": name, "q": q, "kids": kids, "alive": True})
+    pid += 100
+    pstart += 100
+nextpid, nextstart = 20000, 10000
+depth = {q: 0 for q in queues}
+step = 0
+while count < n_target:
+    us += 50000  # 50 ms
+    step += 1
+    wk = workers[step % len(workers)]
+    if wk["alive"]:
+        k = (step // len(workers)) % 8
+        kp, ks = wk["kids"][k]
+        pf = {"worker": wk["name"], "queues": [wk["q"]], "role": "pool"}
+        if step % 97 == 0:
+            line("signal", kp, pstart=ks, comm="celery", signal="SIGKILL", signo=9, code="user",
+                 si_code=0, result="delivered", group=True,
+                 sender={"pid": wk["pid"], "tid": wk["pid"], "comm": "celery", "uid": 33,
+                         "cmdline": "[celeryd: %s:MainProcess]" % wk["name"], "argv": [],
+                         "pstart": wk["pstart"]}, **pf)
+            line("exit", kp, pstart=ks, ppid=wk["pid"], comm="celery", exit_code=None,
+                 signal="SIGKILL", core_dumped=False, lifetime_s=3.2, maxrss_kb=81234,
+                 stderr_tail=None, stderr_dropped=0, **pf)
+        else:
+            line("exit", kp, pstart=ks, ppid=wk["pid"], comm="celery", exit_code=155,
+                 signal=None, core_dumped=False, lifetime_s=3.2, maxrss_kb=81234,
+                 stderr_tail="task done\n", stderr_dropped=0, **pf)
+        nextpid = nextpid + 1 if nextpid < 4000000 else 20000
+        nextstart += 1
+        line("fork", nextpid, pstart=nextstart, ppid=wk["pid"], parent_pstart=wk["pstart"],
+             comm="celery", **pf)
+        wk["kids"][k] = [nextpid, nextstart]
+    if step % 20 == 0:
+        for q in queues:
+            depth[q] = max(0, depth[q] + (3 if q == "low_priority" and not workers[1]["alive"] else -1) + (step % 3))
+        line("sample", 900, redis_ok=True, queues=[{"queue": q, "depth": depth[q],
+             "by_priority": {"0": depth[q]}} for q in queues], unacked=0, unacked_index=0,
+             latency_ms=0.3)
+    if step % 5003 == 0:
+        line("lost", 900, count=3, by_type={"fork": 3}, total=step)
+    if count > n_target // 2 and workers[1]["alive"]:
+        wk = workers[1]
+        mf = {"worker": wk["name"], "queues": [wk["q"]], "role": "main"}
+        line("oom", wk["pid"], pstart=wk["pstart"], comm="celery", uid=33, total_vm_kb=2400000,
+             anon_rss_kb=1950000, file_rss_kb=40000, shmem_rss_kb=0, pgtables_kb=4000,
+             oom_score_adj=0, cgroup="/celery/low_priority", tracked=True, **mf)
+        line("exit", wk["pid"], pstart=wk["pstart"], ppid=1, comm="celery", exit_code=None,
+             signal="SIGKILL", core_dumped=False, lifetime_s=999.0, maxrss_kb=1990000,
+             stderr_tail=None, stderr_dropped=0, **mf)
+        wk["alive"] = False
+        pf = {"worker": wk["name"], "queues": [wk["q"]], "role": "pool"}
+        for kp, ks in wk["kids"]:  # PDEATHSIG: the kernel, in the dying parent's context
+            line("signal", kp, pstart=ks, comm="celery", signal="SIGKILL", signo=9,
+                 code="kernel", si_code=128, result="delivered", group=True,
+                 sender={"pid": wk["pid"], "tid": wk["pid"], "comm": "celery", "uid": 33,
+                         "cmdline": "", "argv": [], "pstart": wk["pstart"]}, **pf)
+            line("exit", kp, pstart=ks, ppid=1, comm="celery", exit_code=None,
+                 signal="SIGKILL", core_dumped=False, lifetime_s=1.0, maxrss_kb=81234,
+                 stderr_tail=None, stderr_dropped=0, **pf)
+line("tracer_stop", 900, reason="SIGINT", events=count, lost=0, write_errors=0)
+EOF
+
+set -- $(wc -l -c < "$LOG")
+echo "log: $1 lines, $(($2 / 1048576)) MiB"
+t() {
+	label=$1
+	shift
+	start=$(date +%s.%N)
+	"$@" > "$DIR/out" 2> "$DIR/err"
+	end=$(date +%s.%N)
+	printf '%-28s %6.2f s  (%s bytes out)\n' "$label" "$(echo "$end - $start" | bc)" \
+		"$(wc -c < "$DIR/out")"
+}
+t "explain (text)" "$BIN" explain "$LOG"
+t "explain --json" "$BIN" explain --json "$LOG"
+t "explain --html" "$BIN" explain --html "$DIR/out.html" "$LOG"
+head -3 "$DIR/out" >/dev/null
+"$BIN" explain "$LOG" | head -8

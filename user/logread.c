@@ -1,0 +1,477 @@
+/* Event log reader: one line at a time (getline + json_tokener), checked against schema v1
+ * and flattened into struct cw_event. A bad line costs one message on errf, never the run. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "logread.h"
+
+static const struct {
+	const char *name;
+	enum cw_evtype type;
+} ev_types[] = {
+	{"tracer_start", CW_EV_TRACER_START}, {"scan", CW_EV_SCAN},
+	{"exec", CW_EV_EXEC}, {"exec_fail", CW_EV_EXEC_FAIL},
+	{"fork", CW_EV_FORK}, {"exit", CW_EV_EXIT},
+	{"signal", CW_EV_SIGNAL}, {"oom", CW_EV_OOM},
+	{"rename", CW_EV_RENAME}, {"lost", CW_EV_LOST},
+	{"sample", CW_EV_SAMPLE}, {"tracer_stop", CW_EV_TRACER_STOP},
+};
+
+const char *cw_role_name(enum cw_role r)
+{
+	switch (r) {
+	case CW_RL_MAIN: return "main";
+	case CW_RL_POOL: return "pool";
+	case CW_RL_BEAT: return "beat";
+	case CW_RL_OTHER: return "other";
+	default: return NULL;
+	}
+}
+
+static enum cw_role parse_role(const char *s)
+{
+	if (!s)
+		return CW_RL_NONE;
+	if (!strcmp(s, "main"))
+		return CW_RL_MAIN;
+	if (!strcmp(s, "pool"))
+		return CW_RL_POOL;
+	if (!strcmp(s, "beat"))
+		return CW_RL_BEAT;
+	return CW_RL_OTHER;
+}
+
+/* ---- time ---- */
+
+/* days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm) */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const char **p, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+int cw_parse_ts(const char *s, int64_t *us)
+{
+	int Y, M, D, h, m, sec, frac = 0, fdig = 0;
+	const char *p = s;
+
+	if (!s || digits(&p, 4, &Y) || *p++ != '-' || digits(&p, 2, &M) || *p++ != '-' ||
+	    digits(&p, 2, &D) || (*p != 'T' && *p != 't' && *p != ' '))
+		return -1;
+	p++;
+	if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &m) || *p++ != ':' ||
+	    digits(&p, 2, &sec))
+		return -1;
+	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
+		return -1;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		while (*p >= '0' && *p <= '9') {
+			if (fdig < 6) {
+				frac = frac * 10 + (*p - '0');
+				fdig++;
+			}
+			p++;
+		}
+		while (fdig < 6) {
+			frac *= 10;
+			fdig++;
+		}
+	}
+	int64_t off = 0;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int oh, om, sign = *p == '-' ? -1 : 1;
+		p++;
+		if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om))
+			return -1;
+		off = sign * (oh * 3600 + om * 60);
+	} else {
+		return -1;
+	}
+	if (*p)
+		return -1;
+	int64_t t = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec - off;
+	*us = t * 1000000 + frac;
+	return 0;
+}
+
+int cw_parse_when(const char *s, int64_t now_us, int64_t *us)
+{
+	if (!s || !*s)
+		return -1;
+	if (s[0] == '-' || s[0] == '+') {
+		char *end;
+		errno = 0;
+		double v = strtod(s + 1, &end);
+		if (errno || end == s + 1 || v < 0)
+			return -1;
+		double mult;
+		if (!strcmp(end, "s") || !*end)
+			mult = 1;
+		else if (!strcmp(end, "m") || !strcmp(end, "min"))
+			mult = 60;
+		else if (!strcmp(end, "h"))
+			mult = 3600;
+		else if (!strcmp(end, "d"))
+			mult = 86400;
+		else
+			return -1;
+		int64_t delta = (int64_t)(v * mult * 1e6);
+		*us = s[0] == '-' ? now_us - delta : now_us + delta;
+		return 0;
+	}
+	if (!strcmp(s, "now")) {
+		*us = now_us;
+		return 0;
+	}
+	return cw_parse_ts(s, us);
+}
+
+void cw_format_ts(int64_t us, char *out, size_t outlen)
+{
+	int64_t sec = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+	long frac = (long)(us - sec * 1000000);
+	time_t t = (time_t)sec;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}
+
+/* ---- field access ---- */
+
+static json_object *get(json_object *o, const char *k)
+{
+	json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, k, &v))
+		return NULL;
+	return v;
+}
+
+static const char *str(json_object *o, const char *k)
+{
+	json_object *v = get(o, k);
+
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static int64_t num(json_object *o, const char *k)
+{
+	json_object *v = get(o, k);
+
+	if (!v)
+		return CW_NONE;
+	if (json_object_is_type(v, json_type_int))
+		return json_object_get_int64(v);
+	if (json_object_is_type(v, json_type_double))
+		return (int64_t)json_object_get_double(v);
+	return CW_NONE;
+}
+
+static bool boolean(json_object *o, const char *k)
+{
+	json_object *v = get(o, k);
+
+	return v && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
+
+/* an array of strings into out[]; non-strings are skipped; returns the count */
+static int strarray(json_object *a, const char **out, int max)
+{
+	int n = 0;
+
+	if (!a || !json_object_is_type(a, json_type_array))
+		return 0;
+	size_t len = json_object_array_length(a);
+	for (size_t i = 0; i < len && n < max; i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+		if (json_object_is_type(e, json_type_string))
+			out[n++] = json_object_get_string(e);
+	}
+	return n;
+}
+
+static void clear_event(struct cw_event *ev)
+{
+	memset(ev, 0, offsetof(struct cw_event, argv));
+	ev->pid = ev->pstart = ev->ppid = ev->parent_pstart = ev->uid = CW_NONE;
+	ev->concurrency = ev->exit_code = ev->maxrss_kb = ev->signo = CW_NONE;
+	ev->total_vm_kb = ev->anon_rss_kb = ev->file_rss_kb = ev->shmem_rss_kb = CW_NONE;
+	ev->oom_score_adj = ev->err = ev->lost_count = CW_NONE;
+	ev->sender.pid = ev->sender.uid = ev->sender.pstart = CW_NONE;
+}
+
+/* Fill ev from a parsed line. Returns NULL, or the reason the line is skipped. */
+static const char *extract(json_object *o, struct cw_event *ev, char *why, size_t whylen)
+{
+	if (!json_object_is_type(o, json_type_object))
+		return "not a JSON object";
+	json_object *v = get(o, "v");
+	if (!v || !json_object_is_type(v, json_type_int))
+		return "no schema version \"v\"";
+	if (json_object_get_int64(v) != 1) {
+		snprintf(why, whylen, "unsupported schema version v=%lld (this reader knows v=1)",
+			 (long long)json_object_get_int64(v));
+		return why;
+	}
+	const char *type = str(o, "type");
+	if (!type)
+		return "no \"type\"";
+	for (size_t i = 0; i < sizeof(ev_types) / sizeof(ev_types[0]); i++)
+		if (!strcmp(type, ev_types[i].name))
+			ev->type = ev_types[i].type;
+	if (ev->type == CW_EV_NONE) {
+		snprintf(why, whylen, "unknown type \"%.64s\"", type);
+		return why;
+	}
+	const char *ts = str(o, "ts");
+	if (!ts)
+		return "no \"ts\"";
+	if (cw_parse_ts(ts, &ev->ts)) {
+		snprintf(why, whylen, "bad ts \"%.64s\"", ts);
+		return why;
+	}
+	ev->host = str(o, "host");
+	if (!ev->host)
+		ev->host = "";
+	ev->pid = num(o, "pid");
+	ev->pstart = num(o, "pstart");
+	ev->ppid = num(o, "ppid");
+	ev->parent_pstart = num(o, "parent_pstart");
+	ev->uid = num(o, "uid");
+	ev->comm = str(o, "comm");
+	ev->cgroup = str(o, "cgroup");
+	ev->argc = strarray(get(o, "argv"), ev->argv, CW_EV_MAX_ARGS);
+
+	ev->worker = str(o, "worker");
+	json_object *q = get(o, "queues");
+	ev->has_queues = q && json_object_is_type(q, json_type_array);
+	ev->nqueues = strarray(q, ev->queues, CW_EV_MAX_QUEUES);
+	ev->role = parse_role(str(o, "role"));
+	ev->concurrency = num(o, "concurrency");
+	ev->pool = str(o, "pool");
+	ev->command = str(o, "command");
+
+	switch (ev->type) {
+	case CW_EV_SCAN:
+	case CW_EV_EXEC:
+	case CW_EV_FORK:
+	case CW_EV_EXIT:
+	case CW_EV_SIGNAL:
+	case CW_EV_OOM:
+	case CW_EV_RENAME:
+		if (ev->pid == CW_NONE || ev->pstart == CW_NONE)
+			return "process line without \"pid\" and \"pstart\"";
+		break;
+	case CW_EV_EXEC_FAIL:
+		if (ev->pid == CW_NONE)
+			return "exec_fail line without \"pid\"";
+		break;
+	default:
+		break;
+	}
+
+	switch (ev->type) {
+	case CW_EV_EXIT:
+		ev->exit_code = num(o, "exit_code");
+		ev->signame = str(o, "signal");
+		ev->core_dumped = boolean(o, "core_dumped");
+		ev->stderr_tail = str(o, "stderr_tail");
+		ev->maxrss_kb = num(o, "maxrss_kb");
+		if (ev->exit_code == CW_NONE && !ev->signame)
+			return "exit line with neither \"exit_code\" nor \"signal\"";
+		break;
+	case CW_EV_SIGNAL: {
+		ev->signame = str(o, "signal");
+		ev->signo = num(o, "signo");
+		ev->code = str(o, "code");
+		ev->result = str(o, "result");
+		if (!ev->signame)
+			return "signal line without \"signal\"";
+		json_object *s = get(o, "sender");
+		if (s && json_object_is_type(s, json_type_object)) {
+			ev->sender.present = true;
+			ev->sender.pid = num(s, "pid");
+			ev->sender.uid = num(s, "uid");
+			ev->sender.pstart = num(s, "pstart");
+			ev->sender.comm = str(s, "comm");
+			ev->sender.cmdline = str(s, "cmdline");
+		}
+		break;
+	}
+	case CW_EV_OOM:
+		ev->total_vm_kb = num(o, "total_vm_kb");
+		ev->anon_rss_kb = num(o, "anon_rss_kb");
+		ev->file_rss_kb = num(o, "file_rss_kb");
+		ev->shmem_rss_kb = num(o, "shmem_rss_kb");
+		ev->oom_score_adj = num(o, "oom_score_adj");
+		ev->tracked = boolean(o, "tracked");
+		break;
+	case CW_EV_EXEC_FAIL:
+		ev->errname = str(o, "errno");
+		ev->err = num(o, "err");
+		break;
+	case CW_EV_LOST:
+		ev->lost_count = num(o, "count");
+		break;
+	case CW_EV_SAMPLE: {
+		ev->redis_ok = boolean(o, "redis_ok");
+		json_object *a = get(o, "queues");
+		if (!a || !json_object_is_type(a, json_type_array))
+			break;
+		size_t len = json_object_array_length(a);
+		for (size_t i = 0; i < len && ev->nsamples < CW_EV_MAX_SAMPLES; i++) {
+			json_object *e = json_object_array_get_idx(a, i);
+			const char *name = str(e, "queue");
+			int64_t d = num(e, "depth");
+			if (!name || d == CW_NONE)
+				continue;
+			ev->samples[ev->nsamples].queue = name;
+			ev->samples[ev->nsamples].depth = d;
+			ev->nsamples++;
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	return NULL;
+}
+
+static bool blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			return false;
+	return true;
+}
+
+int cw_logread_stream(FILE *in, const char *name, cw_event_cb cb, void *ctx,
+		      struct cw_logread_stats *st, FILE *errf)
+{
+	struct cw_event *ev = malloc(sizeof(*ev));
+	json_tokener *tok = json_tokener_new();
+	char *line = NULL, why[160];
+	size_t cap = 0;
+	ssize_t n;
+	long lineno = 0;
+	int ret = 0;
+
+	if (!ev || !tok) {
+		free(ev);
+		if (tok)
+			json_tokener_free(tok);
+		return -ENOMEM;
+	}
+	while ((n = getline(&line, &cap, in)) > 0) {
+		bool complete = line[n - 1] == '\n';
+		const char *reason = NULL;
+		json_object *o = NULL;
+
+		lineno++;
+		if (st)
+			st->lines++;
+		if (blank(line, (size_t)n))
+			continue;
+		json_tokener_reset(tok);
+		o = json_tokener_parse_ex(tok, line, (int)n);
+		enum json_tokener_error jerr = json_tokener_get_error(tok);
+		if (!o || jerr != json_tokener_success) {
+			if (!complete)
+				reason = "truncated last line (the recorder stopped mid-write?)";
+			else if (jerr == json_tokener_continue)
+				reason = "not JSON: the object is cut short";
+			else {
+				snprintf(why, sizeof(why), "not JSON: %s",
+					 json_tokener_error_desc(jerr));
+				reason = why;
+			}
+		} else if (!blank(line + json_tokener_get_parse_end(tok),
+				  (size_t)n - json_tokener_get_parse_end(tok))) {
+			reason = "not JSON: text after the object";
+		} else {
+			clear_event(ev);
+			ev->file = name;
+			ev->line = lineno;
+			reason = extract(o, ev, why, sizeof(why));
+		}
+		if (reason) {
+			if (errf)
+				fprintf(errf, "%s:%ld: %s; line skipped\n", name, lineno, reason);
+			if (st)
+				st->skipped++;
+		} else {
+			if (st)
+				st->events++;
+			ret = cb(ev, ctx);
+		}
+		if (o)
+			json_object_put(o);
+		if (ret)
+			break;
+	}
+	if (!ret && ferror(in))
+		ret = -EIO;
+	free(line);
+	free(ev);
+	json_tokener_free(tok);
+	return ret;
+}
+
+int cw_logread_file(const char *path, cw_event_cb cb, void *ctx,
+		    struct cw_logread_stats *st, FILE *errf)
+{
+	if (!strcmp(path, "-"))
+		return cw_logread_stream(stdin, "<stdin>", cb, ctx, st, errf);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	int ret = cw_logread_stream(f, path, cb, ctx, st, errf);
+	fclose(f);
+	return ret;
+}
+
+static int first_ts_cb(const struct cw_event *ev, void *ctx)
+{
+	*(int64_t *)ctx = ev->ts;
+	return 1;
+}
+
+int64_t cw_logread_first_ts(const char *path)
+{
+	int64_t ts = CW_NONE;
+
+	if (!strcmp(path, "-"))
+		return CW_NONE;
+	cw_logread_file(path, first_ts_cb, &ts, NULL, NULL);
+	return ts;
+}

@@ -1,0 +1,128 @@
+/* Event log reader for explain/status: streams JSON lines (docs/events.md, v1) with
+ * getline + json_tokener, checks each line, and hands out one flat struct per event.
+ * Bad lines are reported as "FILE:LINE: reason" and skipped; nothing here keeps json objects. */
+#ifndef CW_LOGREAD_H
+#define CW_LOGREAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* "absent or null" for integer fields */
+#define CW_NONE INT64_MIN
+
+enum cw_evtype {
+	CW_EV_NONE = 0,
+	CW_EV_TRACER_START,
+	CW_EV_SCAN,
+	CW_EV_EXEC,
+	CW_EV_EXEC_FAIL,
+	CW_EV_FORK,
+	CW_EV_EXIT,
+	CW_EV_SIGNAL,
+	CW_EV_OOM,
+	CW_EV_RENAME,
+	CW_EV_LOST,
+	CW_EV_SAMPLE,
+	CW_EV_TRACER_STOP,
+};
+
+enum cw_role {
+	CW_RL_NONE = 0,	/* field absent */
+	CW_RL_MAIN,
+	CW_RL_POOL,
+	CW_RL_BEAT,
+	CW_RL_OTHER,
+};
+
+#define CW_EV_MAX_QUEUES 64
+#define CW_EV_MAX_ARGS 256
+#define CW_EV_MAX_SAMPLES 256
+
+struct cw_ev_sender {
+	bool present;
+	int64_t pid, uid, pstart;
+	const char *comm, *cmdline;
+};
+
+struct cw_ev_depth {
+	const char *queue;
+	int64_t depth;
+};
+
+/* One line, flattened. Strings point into the parsed line and are valid only during the
+ * callback: keepers copy (the timeline interns them). Absent strings are NULL, absent ints
+ * CW_NONE. */
+struct cw_event {
+	enum cw_evtype type;
+	const char *file;
+	long line;
+	int64_t ts;		/* microseconds since the epoch, UTC */
+	const char *host;
+	int64_t pid, pstart, ppid, parent_pstart, uid;
+	const char *comm, *cgroup;
+	int argc;		/* argv[] at the end */
+	/* worker fields */
+	const char *worker;
+	int nqueues;		/* queues[] at the end */
+	bool has_queues;
+	enum cw_role role;
+	int64_t concurrency;
+	const char *pool, *command;
+	/* exit */
+	int64_t exit_code;
+	const char *signame;	/* exit: killing signal; signal: the signal */
+	bool core_dumped;
+	const char *stderr_tail;
+	int64_t maxrss_kb;
+	/* signal */
+	int64_t signo;
+	const char *code, *result;
+	struct cw_ev_sender sender;
+	/* oom */
+	int64_t total_vm_kb, anon_rss_kb, file_rss_kb, shmem_rss_kb, oom_score_adj;
+	bool tracked;
+	/* exec_fail */
+	const char *errname;
+	int64_t err;
+	/* lost */
+	int64_t lost_count;
+	/* sample */
+	bool redis_ok;
+	int nsamples;
+	/* arrays last: the reader clears only what comes before them */
+	const char *argv[CW_EV_MAX_ARGS];
+	const char *queues[CW_EV_MAX_QUEUES];
+	struct cw_ev_depth samples[CW_EV_MAX_SAMPLES];
+};
+
+struct cw_logread_stats {
+	long lines;		/* lines read */
+	long events;		/* lines handed to the callback */
+	long skipped;		/* lines reported and skipped */
+};
+
+/* Return non-zero to stop reading (that value is returned). */
+typedef int (*cw_event_cb)(const struct cw_event *ev, void *ctx);
+
+/* Read one stream; name is used in messages. Bad lines go to errf as "NAME:LINE: reason".
+ * Returns 0, the callback's non-zero value, or -errno on a read error. */
+int cw_logread_stream(FILE *in, const char *name, cw_event_cb cb, void *ctx,
+		      struct cw_logread_stats *st, FILE *errf);
+/* Read a file ("-" is stdin). Returns as above; -errno if it cannot be opened. */
+int cw_logread_file(const char *path, cw_event_cb cb, void *ctx,
+		    struct cw_logread_stats *st, FILE *errf);
+/* The ts of the first valid line of a file (to put rotated logs in order), or CW_NONE. */
+int64_t cw_logread_first_ts(const char *path);
+
+/* RFC 3339 ("2026-11-24T12:03:11.123456Z", offsets allowed) to microseconds. 0 or -1. */
+int cw_parse_ts(const char *s, int64_t *us);
+/* --since/--until: RFC 3339, or relative to now: "-1h", "-30m", "-45s", "-2d". 0 or -1. */
+int cw_parse_when(const char *s, int64_t now_us, int64_t *us);
+/* "2026-11-24T12:03:11.123456Z"; out has >= 32 bytes */
+void cw_format_ts(int64_t us, char *out, size_t outlen);
+
+const char *cw_role_name(enum cw_role r);
+
+#endif

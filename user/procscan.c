@@ -1,0 +1,421 @@
+/* Start-up scan of /proc for Celery processes already running (record, status).
+ * Processes come and go while we read: vanishing is normal and never an error. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procscan.h"
+
+#define MAX_PROC_FILE (16u << 20)	/* cmdline is bounded by ARG_MAX; be generous, not unbounded */
+
+/* Whole file at dirfd/name into a malloc'd NUL-terminated buffer. 0 or -errno. */
+static int read_at(int dirfd, const char *name, char **out, size_t *lenp)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = NULL;
+	int fd, err = 0;
+
+	*out = NULL;
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		if (cap - len < 2) {
+			char *nb = cap < MAX_PROC_FILE ? realloc(buf, cap * 2) : NULL;
+
+			if (!nb) {
+				err = cap < MAX_PROC_FILE ? -ENOMEM : -EFBIG;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	if (lenp)
+		*lenp = len;
+	return 0;
+}
+
+/*
+ * stat: "pid (comm) state ppid ... starttime ...". comm may hold spaces and ')', so the
+ * fields are counted from the LAST ')': the token after it is field 3 (state).
+ */
+static int parse_stat(const char *buf, int *ppid, unsigned long long *pstart, char *comm, size_t commsz)
+{
+	const char *open = strchr(buf, '('), *close = strrchr(buf, ')'), *p;
+	unsigned long long v;
+	char *end;
+
+	if (!open || !close || close < open)
+		return -EINVAL;
+	size_t n = (size_t)(close - open - 1);
+
+	if (n >= commsz)
+		n = commsz - 1;
+	memcpy(comm, open + 1, n);
+	comm[n] = '\0';
+	p = close + 1;
+	for (int field = 3; field <= 22; field++) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			return -EINVAL;
+		if (field == 4 || field == 22) {
+			errno = 0;
+			v = strtoull(p, &end, 10);
+			if (end == p || errno || (*end != ' ' && *end != '\n' && *end))
+				return -EINVAL;
+			if (field == 4) {
+				if (v > INT_MAX)
+					return -EINVAL;
+				*ppid = (int)v;
+			} else {
+				*pstart = v;
+			}
+		}
+		while (*p && *p != ' ')
+			p++;
+	}
+	return 0;
+}
+
+/* status: "Uid:\treal\teffective\tsaved\tfs" */
+static int parse_uid(const char *buf, unsigned *uid)
+{
+	const char *p = strstr(buf, "\nUid:");
+	unsigned long v;
+	char *end;
+
+	if (!strncmp(buf, "Uid:", 4))
+		p = buf;
+	else if (p)
+		p++;
+	else
+		return -EINVAL;
+	p += 4;
+	errno = 0;
+	v = strtoul(p, &end, 10);
+	if (end == p || errno || v > UINT_MAX)
+		return -EINVAL;
+	*uid = (unsigned)v;
+	return 0;
+}
+
+/*
+ * cgroup: "hierarchy:controllers:path" lines. The memory controller's line on a cgroup v1
+ * (or hybrid) host is the one OOM kills are about; otherwise the unified "0::" line.
+ */
+static char *pick_cgroup(char *buf)
+{
+	const char *memory = NULL, *unified = NULL;
+	char *save = NULL;
+
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		if (!strcmp(line, "0:") && c2 == c1 + 1) {
+			unified = c2 + 1;
+			continue;
+		}
+		for (char *tok = c1 + 1; tok && *tok;) {
+			char *comma = strchr(tok, ',');
+			size_t n = comma ? (size_t)(comma - tok) : strlen(tok);
+
+			if (n == 6 && !strncmp(tok, "memory", 6))
+				memory = c2 + 1;
+			tok = comma ? comma + 1 : NULL;
+		}
+	}
+	if (memory)
+		return strdup(memory);
+	return unified ? strdup(unified) : NULL;
+}
+
+void cw_proc_free(struct cw_proc *p)
+{
+	if (!p)
+		return;
+	cw_free_argv(p->argv);
+	free(p->cgroup);
+	cw_identity_free(&p->id);
+	memset(p, 0, sizeof(*p));
+	cw_identity_init(&p->id);
+}
+
+int cw_proc_read(const char *root, int pid, const char *hostname, struct cw_proc *p)
+{
+	char path[PATH_MAX], *buf = NULL;
+	size_t len = 0;
+	int dfd, err;
+
+	memset(p, 0, sizeof(*p));
+	cw_identity_init(&p->id);
+	p->pid = pid;
+	if (snprintf(path, sizeof(path), "%s/%d", root, pid) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	/* The directory fd pins this process: if it exits and the pid is reused while we read,
+	 * reads through the fd fail with ESRCH instead of mixing two processes' files. */
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+
+	err = read_at(dfd, "stat", &buf, NULL);
+	if (!err)
+		err = parse_stat(buf, &p->ppid, &p->pstart, p->comm, sizeof(p->comm));
+	free(buf);
+	if (err)
+		goto fail;
+
+	err = read_at(dfd, "cmdline", &buf, &len);
+	if (err)
+		goto fail;
+	p->argc = cw_split_nul(buf, len, &p->argv);
+	free(buf);
+	if (!p->argv) {
+		err = -ENOMEM;
+		goto fail;
+	}
+
+	/* the comm file, as asked; stat's copy (already in p->comm) if it cannot be read */
+	if (!read_at(dfd, "comm", &buf, &len)) {
+		if (len && buf[len - 1] == '\n')
+			buf[--len] = '\0';
+		snprintf(p->comm, sizeof(p->comm), "%s", buf);
+		free(buf);
+	}
+
+	err = read_at(dfd, "status", &buf, NULL);
+	if (!err)
+		err = parse_uid(buf, &p->uid);
+	free(buf);
+	if (err)
+		goto fail;
+
+	if (!read_at(dfd, "cgroup", &buf, NULL)) {
+		p->cgroup = pick_cgroup(buf);
+		free(buf);
+	}
+
+	err = cw_identity_from_argv(&p->id, (const char *const *)p->argv, p->argc, hostname);
+	if (err)
+		goto fail;
+	/* setproctitle pads the old argv area with NULs: not arguments */
+	if (p->id.from_title) {
+		while (p->argc > 1 && !p->argv[p->argc - 1][0]) {
+			free(p->argv[--p->argc]);
+			p->argv[p->argc] = NULL;
+		}
+	}
+	close(dfd);
+	return 0;
+fail:
+	close(dfd);
+	cw_proc_free(p);
+	p->pid = pid;
+	return err;
+}
+
+/* ---------------------------------------------------------------- the scan */
+
+struct procs {
+	struct cw_proc *v;
+	size_t n, cap;
+};
+
+static int by_pid(const void *a, const void *b)
+{
+	const struct cw_proc *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static struct cw_proc *find(struct procs *ps, int pid)
+{
+	struct cw_proc key = { .pid = pid };
+
+	return bsearch(&key, ps->v, ps->n, sizeof(*ps->v), by_pid);
+}
+
+static bool same_argv(const struct cw_proc *a, const struct cw_proc *b)
+{
+	if (a->argc != b->argc)
+		return false;
+	for (size_t i = 0; i < a->argc; i++)
+		if (strcmp(a->argv[i], b->argv[i]))
+			return false;
+	return true;
+}
+
+static bool is_worker_main(const struct cw_identity *id)
+{
+	return !strcmp(id->role, CW_ROLE_MAIN) && id->command && !strcmp(id->command, "worker");
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+static int dup_if_unset(char **dst, const char *src)
+{
+	if (*dst || !src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+/* a pool child's title names only its node; the worker's options are its MainProcess' */
+static int inherit(struct cw_identity *c, const struct cw_identity *m)
+{
+	if (!c->queues && m->queues) {
+		c->queues = calloc(m->nqueues + 1, sizeof(*c->queues));
+		if (!c->queues)
+			return -ENOMEM;
+		for (size_t i = 0; i < m->nqueues; i++) {
+			c->queues[i] = strdup(m->queues[i]);
+			if (!c->queues[i])
+				return -ENOMEM;
+			c->nqueues = i + 1;
+		}
+	}
+	if (c->concurrency < 0)
+		c->concurrency = m->concurrency;
+	if (c->max_tasks_per_child < 0)
+		c->max_tasks_per_child = m->max_tasks_per_child;
+	if (c->max_memory_per_child_kb < 0)
+		c->max_memory_per_child_kb = m->max_memory_per_child_kb;
+	if (dup_if_unset(&c->worker, m->worker) || dup_if_unset(&c->app, m->app) ||
+	    dup_if_unset(&c->pool, m->pool) || dup_if_unset(&c->loglevel, m->loglevel))
+		return -ENOMEM;
+	/* not --pidfile/--logfile: the pidfile is the MainProcess' own, and a child's logfile
+	 * differs when it has %i/%I */
+	return 0;
+}
+
+/* Roles a single process cannot tell; see procscan.h. Decisions use the roles as read
+ * (was_main), so a refined child never becomes a parent of another refinement. */
+static int refine(struct procs *ps)
+{
+	bool *was_main = calloc(ps->n + 1, sizeof(*was_main));
+	int err = 0;
+
+	if (!was_main)
+		return -ENOMEM;
+	for (size_t i = 0; i < ps->n; i++)
+		was_main[i] = is_worker_main(&ps->v[i].id);
+	for (size_t i = 0; i < ps->n && !err; i++) {
+		struct cw_proc *c = &ps->v[i], *m = find(ps, c->ppid);
+
+		if (!m || m == c || !was_main[m - ps->v])
+			continue;
+		struct cw_identity *cid = &c->id;
+		const struct cw_identity *mid = &m->id;
+
+		if (was_main[i] && !cid->from_title &&
+		    (same_argv(c, m) || (mid->from_title && same_str(cid->worker, mid->worker))))
+			cid->role = CW_ROLE_POOL;
+		if (!strcmp(cid->role, CW_ROLE_POOL) && (!cid->worker || same_str(cid->worker, mid->worker)))
+			err = inherit(cid, mid);
+		else if (!strcmp(cid->role, CW_ROLE_BEAT) && cid->from_title && cid->beat_embedded)
+			err = dup_if_unset(&cid->worker, mid->worker) | dup_if_unset(&cid->app, mid->app);
+	}
+	free(was_main);
+	return err;
+}
+
+int cw_procscan(const char *root, const char *hostname,
+		int (*cb)(const struct cw_proc *p, void *ctx), void *ctx)
+{
+	struct procs ps = { 0 };
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	d = opendir(root);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name, &end, 10);
+		if (*end || errno || pid <= 0 || pid > INT_MAX)
+			continue;
+		if (ps.n == ps.cap) {
+			size_t cap = ps.cap ? ps.cap * 2 : 64;
+			struct cw_proc *v = realloc(ps.v, cap * sizeof(*v));
+
+			if (!v) {
+				ret = -ENOMEM;
+				break;
+			}
+			ps.v = v;
+			ps.cap = cap;
+		}
+		struct cw_proc *p = &ps.v[ps.n];
+
+		/* vanished, unreadable (hidepid, EACCES): skip; ENOMEM ends the scan */
+		int err = cw_proc_read(root, (int)pid, hostname, p);
+
+		if (err == -ENOMEM) {
+			ret = err;
+			break;
+		}
+		if (err)
+			continue;
+		if (!p->argc || !p->id.is_celery) {	/* kernel threads, zombies, the rest */
+			cw_proc_free(p);
+			continue;
+		}
+		ps.n++;
+	}
+	closedir(d);
+
+	if (!ret) {
+		qsort(ps.v, ps.n, sizeof(*ps.v), by_pid);
+		ret = refine(&ps);
+	}
+	for (size_t i = 0; !ret && i < ps.n; i++)
+		ret = cb ? cb(&ps.v[i], ctx) : 0;
+	if (!ret)
+		ret = ps.n > INT_MAX ? INT_MAX : (int)ps.n;
+	for (size_t i = 0; i < ps.n; i++)
+		cw_proc_free(&ps.v[i]);
+	free(ps.v);
+	return ret;
+}

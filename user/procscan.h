@@ -1,0 +1,48 @@
+/* Start-up scan of /proc for Celery processes that were running before the recorder:
+ * cmdline (maybe a setproctitle title), stat, status, comm and cgroup of each. */
+#ifndef CW_PROCSCAN_H
+#define CW_PROCSCAN_H
+
+#include <stddef.h>
+
+#include "celery.h"
+
+struct cw_proc {
+	int pid, ppid;
+	unsigned uid;			/* real uid (first number of status' Uid: line) */
+	unsigned long long pstart;	/* stat field 22: start time in clock ticks since boot */
+	char comm[16 + 1];
+	char **argv;			/* NULL-terminated; a title's NUL padding is dropped */
+	size_t argc;			/* 0 for kernel threads (empty cmdline) */
+	char *cgroup;			/* memory controller's path on cgroup v1, else the 0:: path;
+					 * NULL if unreadable */
+	struct cw_identity id;
+};
+
+/*
+ * Read /proc/PID (root is "/proc", or a fake tree in tests) into p. Returns 0, or a negative
+ * errno: -ENOENT/-ESRCH when the process vanished (or its pid was reused while reading),
+ * others (-EACCES, -ENOMEM, -EINVAL for a malformed stat) when it could not be read.
+ * On success p must be released with cw_proc_free; on failure p holds nothing.
+ */
+int cw_proc_read(const char *root, int pid, const char *hostname, struct cw_proc *p);
+void cw_proc_free(struct cw_proc *p);
+
+/*
+ * Call cb for each Celery process under root (id.is_celery), in pid order. Processes that
+ * vanish or cannot be read are skipped silently; kernel threads are skipped.
+ * The scan sees whole families, so it refines roles a single read cannot know:
+ *  - a process with the argv of its parent, a worker's MainProcess, is that worker's pool
+ *    child (prefork children keep the parent's cmdline when setproctitle is missing);
+ *    so is a non-title "main" whose parent is the titled MainProcess of the same worker
+ *    (a child caught before it retitled itself);
+ *  - a pool child, whose title carries no argv, inherits its MainProcess' queues, app,
+ *    pool and limits, as a fork of that process does in the recorder;
+ *  - "[celery beat]" under a worker MainProcess (worker -B) gets that worker's name and app.
+ * Returns the number of processes passed to cb, -errno if root cannot be listed, or the
+ * first non-zero value cb returned (the scan then stops; return < 0 from cb to tell apart).
+ */
+int cw_procscan(const char *root, const char *hostname,
+		int (*cb)(const struct cw_proc *p, void *ctx), void *ctx);
+
+#endif

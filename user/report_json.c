@@ -1,0 +1,223 @@
+/* The --json report, written with json-c: {"window", "queues", "deaths"} as documented in
+ * `celerywatch explain --help`; fields beyond that shape are additions, never changes. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+json_object *cw_ts_json(int64_t us)
+{
+	char buf[40];
+
+	if (us == CW_NONE)
+		return NULL;	/* json-c writes NULL as null */
+	cw_format_ts(us, buf, sizeof(buf));
+	return json_object_new_string(buf);
+}
+
+static json_object *int_or_null(int64_t v)
+{
+	return v == CW_NONE ? NULL : json_object_new_int64(v);
+}
+
+static json_object *str_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *qset_json(const struct cw_qset *qs)
+{
+	json_object *a = json_object_new_array();
+
+	for (int i = 0; qs && i < qs->n; i++)
+		json_object_array_add(a, json_object_new_string(qs->names[i]));
+	return a;
+}
+
+/* a rate with two decimals, not json-c's seventeen digits */
+static json_object *rate_json(double r)
+{
+	char buf[48];
+
+	snprintf(buf, sizeof(buf), "%.2f", r);
+	if (!strcmp(buf, "-0.00"))
+		strcpy(buf, "0.00");
+	return json_object_new_double_s(strtod(buf, NULL), buf);
+}
+
+static void add(json_object *o, const char *k, json_object *v)
+{
+	json_object_object_add(o, k, v);
+}
+
+json_object *cw_death_json(const struct cw_analysis *a, const struct cw_death *d)
+{
+	json_object *o = json_object_new_object();
+
+	add(o, "kind", json_object_new_string(cw_kind_name(d->kind)));
+	add(o, "ts", cw_ts_json(d->ts));
+	add(o, "pid", int_or_null(d->pid));
+	add(o, "worker", str_or_null(d->worker));
+	add(o, "role", str_or_null(cw_role_name(d->role)));
+	if (d->kind == CW_K_NEVER_STARTED && d->queue) {
+		json_object *q = json_object_new_array();
+		json_object_array_add(q, json_object_new_string(d->queue));
+		add(o, "queues", q);
+	} else {
+		add(o, "queues", qset_json(d->queues));
+	}
+	add(o, "signal", str_or_null(d->signame));
+	add(o, "exit_code", int_or_null(d->exit_code));
+	if (d->has_sender) {
+		json_object *s = json_object_new_object();
+		add(s, "pid", int_or_null(d->sender.pid));
+		add(s, "comm", str_or_null(d->sender.comm));
+		add(s, "uid", int_or_null(d->sender.uid));
+		add(s, "cmdline", str_or_null(d->sender.cmdline));
+		add(o, "sender", s);
+	} else {
+		add(o, "sender", NULL);
+	}
+	if (d->has_oom) {
+		json_object *m = json_object_new_object();
+		add(m, "anon_rss_kb", int_or_null(d->oom.anon_rss_kb));
+		add(m, "file_rss_kb", int_or_null(d->oom.file_rss_kb));
+		add(m, "shmem_rss_kb", int_or_null(d->oom.shmem_rss_kb));
+		add(m, "total_vm_kb", int_or_null(d->oom.total_vm_kb));
+		add(m, "oom_score_adj", int_or_null(d->oom.oom_score_adj));
+		add(m, "cgroup", str_or_null(d->oom.cgroup));
+		add(o, "oom", m);
+	} else {
+		add(o, "oom", NULL);
+	}
+	add(o, "stderr_tail", str_or_null(d->stderr_tail));
+	add(o, "summary", json_object_new_string(d->summary));
+	/* additions */
+	add(o, "host", str_or_null(d->host));
+	add(o, "comm", str_or_null(d->comm));
+	add(o, "cmdline", str_or_null(d->cmdline));
+	add(o, "signal_code", str_or_null(d->sig_code));
+	add(o, "core_dumped", json_object_new_boolean(d->core_dumped));
+	add(o, "stopped", json_object_new_boolean(d->stopped));
+	add(o, "parent_pid", int_or_null(d->parent_pid));
+	add(o, "parent_kind", d->parent_death >= 0 ?
+	    json_object_new_string(cw_kind_name(a->deaths[d->parent_death].kind)) : NULL);
+	add(o, "errno", str_or_null(d->errname));
+	add(o, "lost_near", json_object_new_int64(d->lost_near));
+	add(o, "incident", json_object_new_boolean(d->incident));
+	add(o, "followers", json_object_new_int(d->followers));
+	return o;
+}
+
+static json_object *window_json(const struct cw_analysis *a)
+{
+	json_object *w = json_object_new_object();
+
+	add(w, "from", cw_ts_json(a->from));
+	add(w, "to", cw_ts_json(a->to));
+	return w;
+}
+
+static json_object *queues_json(const struct cw_analysis *a)
+{
+	json_object *qs = json_object_new_array();
+
+	for (int i = 0; i < a->nqueues; i++) {
+		const struct cw_qverdict *v = &a->queues[i];
+		json_object *q = json_object_new_object();
+		add(q, "queue", json_object_new_string(v->queue));
+		add(q, "verdict", json_object_new_string(cw_verdict_name(v->verdict)));
+		add(q, "depth_first", int_or_null(v->depth_first));
+		add(q, "depth_last", int_or_null(v->depth_last));
+		add(q, "growth_per_min", v->has_growth ? rate_json(v->growth_per_min) : NULL);
+		add(q, "consumers_now", json_object_new_int(v->consumers_now));
+		add(q, "uncovered_since", cw_ts_json(v->uncovered_since));
+		add(q, "cause", v->cause >= 0 ? cw_death_json(a, &a->deaths[v->cause]) : NULL);
+		/* additions */
+		add(q, "depth_max", v->depth_first == CW_NONE ? NULL :
+		    json_object_new_int64(v->depth_max));
+		add(q, "pool_now", json_object_new_int(v->pool_now));
+		json_object *names = json_object_new_array();
+		for (int k = 0; k < v->nconsumer_names; k++)
+			json_object_array_add(names, json_object_new_string(v->consumer_names[k]));
+		add(q, "consumers", names);
+		if (v->has_growth) {
+			json_object *g = json_object_new_object();
+			add(g, "from", cw_ts_json(v->growth_from_ts));
+			add(g, "depth_from", json_object_new_int64(v->growth_from_depth));
+			add(g, "to", cw_ts_json(v->growth_to_ts));
+			add(g, "depth_to", json_object_new_int64(v->growth_to_depth));
+			add(q, "growth", g);
+		} else {
+			add(q, "growth", NULL);
+		}
+		json_object_array_add(qs, q);
+	}
+	return qs;
+}
+
+static json_object *hosts_json(const struct cw_timeline *tl)
+{
+	json_object *hosts = json_object_new_array();
+
+	for (int i = 0; i < tl->nhosts; i++)
+		json_object_array_add(hosts, json_object_new_string(tl->hosts[i]));
+	return hosts;
+}
+
+json_object *cw_report_json_obj(const struct cw_report_in *in)
+{
+	const struct cw_analysis *a = in->a;
+	json_object *root = json_object_new_object();
+	json_object *ds = json_object_new_array();
+
+	add(root, "window", window_json(a));
+	add(root, "queues", queues_json(a));
+	for (int i = 0; i < a->ndeaths; i++)
+		if (a->deaths[i].shown)
+			json_object_array_add(ds, cw_death_json(a, &a->deaths[i]));
+	add(root, "deaths", ds);
+	/* additions */
+	add(root, "hosts", hosts_json(in->tl));
+	add(root, "events", json_object_new_int64(in->tl->events));
+	add(root, "lines_skipped", json_object_new_int64(in->skipped));
+	add(root, "lost_events", json_object_new_int64(a->lost_in_window));
+	return root;
+}
+
+#define FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* print o and free it */
+static void emit(FILE *out, json_object *o)
+{
+	fputs(o ? json_object_to_json_string_ext(o, FLAGS) : "null", out);
+	json_object_put(o);
+}
+
+/* The same document as cw_report_json_obj, written death by death: a long log has
+ * hundreds of thousands of recycled children, and one tree of them all is slow and big. */
+int cw_report_json(FILE *out, const struct cw_report_in *in)
+{
+	const struct cw_analysis *a = in->a;
+	bool first = true;
+
+	fputs("{\"window\":", out);
+	emit(out, window_json(a));
+	fputs(",\"queues\":", out);
+	emit(out, queues_json(a));
+	fputs(",\"deaths\":[", out);
+	for (int i = 0; i < a->ndeaths; i++) {
+		if (!a->deaths[i].shown)
+			continue;
+		if (!first)
+			fputc(',', out);
+		first = false;
+		emit(out, cw_death_json(a, &a->deaths[i]));
+	}
+	fputs("],\"hosts\":", out);
+	emit(out, hosts_json(in->tl));
+	fprintf(out, ",\"events\":%ld,\"lines_skipped\":%ld,\"lost_events\":%lld}\n",
+		in->tl->events, in->skipped, (long long)a->lost_in_window);
+	return ferror(out) ? -EIO : 0;
+}

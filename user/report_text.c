@@ -1,0 +1,239 @@
+/* The human report: one line per queue with the answer first, then the incidents in time
+ * order. Colour only on a terminal, and never when NO_COLOR is set. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "report.h"
+
+#define MAX_INCIDENTS 60
+
+bool cw_want_color(FILE *out)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	if (nc && *nc)
+		return false;
+	return isatty(fileno(out));
+}
+
+void cw_fmt_clock(int64_t us, bool with_date, char *out, size_t len)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	if (with_date)
+		snprintf(out, len, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	else
+		snprintf(out, len, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+bool cw_window_one_day(const struct cw_analysis *a)
+{
+	return a->from != CW_NONE && a->to != CW_NONE &&
+	       a->from / 86400000000LL == a->to / 86400000000LL;
+}
+
+void cw_fmt_count(int64_t n, char *out, size_t len)
+{
+	char tmp[32];
+	int l = snprintf(tmp, sizeof(tmp), "%lld", (long long)(n < 0 ? -n : n));
+	size_t o = 0;
+
+	if (n < 0 && o + 1 < len)
+		out[o++] = '-';
+	for (int i = 0; i < l && o + 2 < len; i++) {
+		if (i && (l - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = tmp[i];
+	}
+	out[o] = 0;
+}
+
+static void fmt_duration(int64_t us, char *out, size_t len)
+{
+	int64_t s = us / 1000000;
+
+	if (s >= 86400)
+		snprintf(out, len, "%lldd%02lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+	else if (s >= 3600)
+		snprintf(out, len, "%lldh%02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+	else if (s >= 60)
+		snprintf(out, len, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
+	else
+		snprintf(out, len, "%llds", (long long)s);
+}
+
+struct paint {
+	const char *red, *yellow, *green, *bold, *dim, *off;
+};
+
+static struct paint paint(bool color)
+{
+	if (!color)
+		return (struct paint){"", "", "", "", "", ""};
+	return (struct paint){"\033[1;31m", "\033[1;33m", "\033[32m", "\033[1m", "\033[2m",
+			      "\033[0m"};
+}
+
+static void depth_words(FILE *out, const struct cw_qverdict *v)
+{
+	char a[32], b[32];
+	int64_t d0 = v->depth_first, d1 = v->depth_last;
+
+	if (d0 == CW_NONE)
+		return;	/* said once, at the end */
+	if (v->has_growth && v->verdict == CW_NO_CONSUMER) {
+		/* the numbers of the time nobody consumed */
+		d0 = v->growth_from_depth;
+		d1 = v->growth_to_depth;
+	}
+	cw_fmt_count(d0, a, sizeof(a));
+	cw_fmt_count(d1, b, sizeof(b));
+	if (d0 == d1) {
+		fprintf(out, "; the queue stayed at %s", a);
+		return;
+	}
+	fprintf(out, "; the queue %s %s → %s", d1 > d0 ? "grew" : "shrank", a, b);
+	double r = v->growth_per_min;
+	if (!v->has_growth)
+		return;
+	if (r >= 9.95 || r <= -9.95)
+		fprintf(out, " (%+.0f/min)", r);
+	else if (r >= 0.05 || r <= -0.05)
+		fprintf(out, " (%+.1f/min)", r);
+}
+
+void cw_report_queue_line(FILE *out, const struct cw_report_in *in, const struct cw_qverdict *v)
+{
+	const struct cw_analysis *a = in->a;
+	struct paint p = paint(in->color);
+	bool date = !cw_window_one_day(a);
+	char t[40];
+	const struct cw_death *cause = v->cause >= 0 ? &a->deaths[v->cause] : NULL;
+
+	fprintf(out, "%s%s%s: ", p.bold, v->queue, p.off);
+	switch (v->verdict) {
+	case CW_OK:
+		fprintf(out, "%sok%s — %d consumer%s", p.green, p.off, v->consumers_now,
+			v->consumers_now == 1 ? "" : "s");
+		for (int i = 0; i < v->nconsumer_names; i++)
+			fprintf(out, "%s%s", i ? ", " : " (", v->consumer_names[i]);
+		if (v->nconsumer_names)
+			fprintf(out, ")");
+		if (v->pool_now)
+			fprintf(out, ", %d pool process%s", v->pool_now, v->pool_now == 1 ? "" : "es");
+		break;
+	case CW_DEGRADED:
+		fprintf(out, "%sDEGRADED%s — %d consumer%s alive but no pool process", p.yellow,
+			p.off, v->consumers_now, v->consumers_now == 1 ? "" : "s");
+		if (cause)
+			fprintf(out, "; last: %s", cause->summary);
+		break;
+	case CW_NO_CONSUMER:
+		fprintf(out, "%sNO CONSUMER%s", p.red, p.off);
+		if (v->uncovered_since != CW_NONE) {
+			cw_fmt_clock(v->uncovered_since, date, t, sizeof(t));
+			fprintf(out, " since %s", t);
+		}
+		if (cause)
+			fprintf(out, " — %s", cause->summary);
+		else if (!v->had_consumer)
+			fprintf(out, " — no worker consuming it was seen");
+		break;
+	}
+	depth_words(out, v);
+	fprintf(out, "\n");
+}
+
+int cw_report_text(FILE *out, const struct cw_report_in *in)
+{
+	const struct cw_analysis *a = in->a;
+	const struct cw_timeline *tl = in->tl;
+	struct paint p = paint(in->color);
+	bool date = !cw_window_one_day(a);
+	char t0[40], t1[40], dur[32];
+	int incidents = 0;
+
+	if (a->from == CW_NONE) {
+		fprintf(out, "No events in the log%s.\n", in->skipped ? " (all lines were skipped)" : "");
+		return 0;
+	}
+	for (int i = 0; i < a->ndeaths; i++)
+		incidents += a->deaths[i].shown && a->deaths[i].incident;
+	cw_fmt_clock(a->from, true, t0, sizeof(t0));
+	cw_fmt_clock(a->to, date, t1, sizeof(t1));
+	fmt_duration(a->to - a->from, dur, sizeof(dur));
+	fprintf(out, "%scelerywatch explain%s %s → %s UTC (%s): %d host%s, %d worker%s, "
+		"%d incident%s\n\n", p.dim, p.off, t0, t1, dur, tl->nhosts,
+		tl->nhosts == 1 ? "" : "s", a->nworkers, a->nworkers == 1 ? "" : "s", incidents,
+		incidents == 1 ? "" : "s");
+
+	/* the answer first: troubled queues, then healthy ones */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < a->nqueues; i++)
+			if ((a->queues[i].verdict == CW_OK) == (pass == 1))
+				cw_report_queue_line(out, in, &a->queues[i]);
+	if (!a->nqueues)
+		fprintf(out, "No queues seen (no worker lines, no depth samples).\n");
+
+	if (incidents) {
+		fprintf(out, "\nIncidents, oldest first:\n");
+		int shown = 0;
+		for (int i = 0; i < a->ndeaths; i++) {
+			const struct cw_death *d = &a->deaths[i];
+			if (!d->shown || !d->incident)
+				continue;
+			if (shown++ == MAX_INCIDENTS) {
+				fprintf(out, "  ... and %d more (see --json)\n",
+					incidents - MAX_INCIDENTS);
+				break;
+			}
+			cw_fmt_clock(d->ts, date, t0, sizeof(t0));
+			const char *col = d->kind == CW_K_EXIT_CLEAN ? p.yellow : p.red;
+			fprintf(out, "  %s  %s%-13s%s %s\n", t0, col, cw_kind_name(d->kind), p.off,
+				d->summary);
+			if (d->followers)
+				fprintf(out, "  %*s  %-13s %d pool child%s died with it (parent_died)\n",
+					(int)strlen(t0), "", "", d->followers,
+					d->followers == 1 ? "" : "ren");
+			if (d->kind == CW_K_EXIT_ERROR && d->stderr_tail && strchr(d->stderr_tail, '\n'))
+				fprintf(out, "  %*s  %-13s (stderr_tail in --json)\n", (int)strlen(t0),
+					"", "");
+		}
+	}
+	int orphans = 0;
+	for (int i = 0; i < a->ndeaths; i++)
+		orphans += a->deaths[i].shown && a->deaths[i].kind == CW_K_PARENT_DIED &&
+			   a->deaths[i].parent_death < 0;
+	if (a->kinds[CW_K_RECYCLED] || orphans) {
+		fprintf(out, "\n%sNot incidents:", p.dim);
+		if (a->kinds[CW_K_RECYCLED])
+			fprintf(out, " %d pool child%s recycled (exit 155).", a->kinds[CW_K_RECYCLED],
+				a->kinds[CW_K_RECYCLED] == 1 ? "" : "ren");
+		if (orphans)
+			fprintf(out, " %d pool child%s ended with a MainProcess outside the window.",
+				orphans, orphans == 1 ? "" : "ren");
+		fprintf(out, "%s\n", p.off);
+	}
+	bool sampled = false;
+	for (int i = 0; i < a->nqueues; i++)
+		sampled |= a->queues[i].depth_first != CW_NONE;
+	if (a->nqueues && !sampled)
+		fprintf(out, "\n%sNo queue depth samples in the window: record with --redis to see "
+			"queues grow.%s\n", p.dim, p.off);
+	if (in->skipped || a->lost_in_window) {
+		fprintf(out, "\nCaution:");
+		if (in->skipped)
+			fprintf(out, " %ld unreadable log line%s skipped (reasons on stderr).",
+				in->skipped, in->skipped == 1 ? "" : "s");
+		if (a->lost_in_window)
+			fprintf(out, " The recorder lost %lld event%s; deaths near them are uncertain.",
+				(long long)a->lost_in_window, a->lost_in_window == 1 ? "" : "s");
+		fprintf(out, "\n");
+	}
+	return ferror(out) ? -1 : 0;
+}
