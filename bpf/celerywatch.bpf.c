@@ -421,18 +421,19 @@ int handle_signal(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-static __always_inline __u64 mm_counter(struct mm_struct *mm, int member)
-{
-	s64 v;
-	if (bpf_core_field_exists(((struct mm_rss_stat___old *)0)->count) &&
-	    !bpf_core_type_exists(struct percpu_counter)) {
-		struct mm_struct___old *old = (void *)mm;
-		v = BPF_CORE_READ(old, rss_stat.count[member].counter);
-	} else {
-		v = BPF_CORE_READ(mm, rss_stat[member].count);
-	}
-	return v > 0 ? (__u64)v : 0;
-}
+/* MM_FILEPAGES 0, MM_ANONPAGES 1, MM_SWAPENTS 2, MM_SHMEMPAGES 3. The index must be a
+ * literal: CO-RE relocates rss_stat[N] with the kernel's element size, a variable index
+ * would be scaled by our header's. Negative per-CPU drift reads as 0, as the kernel does. */
+#define MM_COUNTER(mm, member) ({							\
+	s64 __v;									\
+	if (bpf_core_type_exists(struct mm_rss_stat___old)) {				\
+		struct mm_struct___old *__old = (void *)(mm);				\
+		__v = BPF_CORE_READ(__old, rss_stat.count[member].counter);		\
+	} else {									\
+		__v = BPF_CORE_READ(mm, rss_stat[member].count);			\
+	}										\
+	__v > 0 ? (__u64)__v : 0;							\
+})
 
 /* OOM kills of any process are recorded: they are context for what happens next */
 SEC("raw_tp/mark_victim")
@@ -463,10 +464,9 @@ int handle_oom(struct bpf_raw_tracepoint_args *ctx)
 	if (mm) {
 		e->have_mm = 1;
 		e->total_vm_kb = BPF_CORE_READ(mm, total_vm) * page_kb;
-		/* MM_FILEPAGES 0, MM_ANONPAGES 1, MM_SWAPENTS 2, MM_SHMEMPAGES 3 */
-		e->file_rss_kb = mm_counter(mm, 0) * page_kb;
-		e->anon_rss_kb = mm_counter(mm, 1) * page_kb;
-		e->shmem_rss_kb = mm_counter(mm, 3) * page_kb;
+		e->file_rss_kb = MM_COUNTER(mm, 0) * page_kb;
+		e->anon_rss_kb = MM_COUNTER(mm, 1) * page_kb;
+		e->shmem_rss_kb = MM_COUNTER(mm, 3) * page_kb;
 		long pgt = BPF_CORE_READ(mm, pgtables_bytes.counter);
 		e->pgtables_kb = pgt > 0 ? (__u64)pgt >> 10 : 0;
 	}

@@ -97,6 +97,11 @@ class RecordCelery(unittest.TestCase):
         self.assertIsInstance(oom["file_rss_kb"], int)
         self.assertIsInstance(oom["pgtables_kb"], int)
         self.assertEqual(oom["cgroup"], cg.rel)
+        # the kernel's own account of the kill, to the kB
+        dmesg = subprocess.run(["dmesg"], capture_output=True, text=True).stdout
+        line = [l for l in dmesg.splitlines() if f"Killed process {oom['pid']} " in l][-1]
+        self.assertIn(f"anon-rss:{oom['anon_rss_kb']}kB", line)
+        self.assertIn(f"total-vm:{oom['total_vm_kb']}kB", line)
         self.assertTrue(oom["tracked"])
         self.assertEqual(oom["worker"], f"worker_low@{HOST}")
         self.assertEqual(oom["queues"], ["low_priority"])
@@ -211,7 +216,7 @@ class RecordBasics(unittest.TestCase):
         try:
             p = subprocess.Popen(["/bin/sleep", "0.2"])
             p.wait()
-            marker = subprocess.Popen(["/bin/sh", "-c", "exec -a celery /bin/true"])
+            marker = subprocess.Popen(["/bin/bash", "-c", "exec -a celery /bin/true"])
             marker.wait()
             rec.wait_event(lambda e: e["type"] == "exit" and e["pid"] == marker.pid, what="marker exit")
             self.assertEqual([e for e in rec.events() if e.get("pid") == p.pid], [])
@@ -229,7 +234,7 @@ class RecordBasics(unittest.TestCase):
             os.rename(rec.out, rotated)
             rec.proc.send_signal(signal.SIGHUP)
             wait_for(lambda: os.path.exists(rec.out), 10, what="reopened log")
-            marker = subprocess.Popen(["/bin/sh", "-c", "exec -a celery /bin/true"])
+            marker = subprocess.Popen(["/bin/bash", "-c", "exec -a celery /bin/true"])
             marker.wait()
             rec.wait_event(lambda e: e["type"] == "exit" and e["pid"] == marker.pid, what="exit in new file")
             self.assertEqual(rec.stop(signal.SIGTERM), 0)
