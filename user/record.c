@@ -63,7 +63,7 @@ static const struct argp_option options[] = {
 	{"output", 'o', "PATH", 0, "Write the event log to PATH (created 0640, appended, never through a symlink); - is stdout (default)", 0},
 	{"all", 'a', NULL, 0, "Record every process on the host, not only Celery ones", 0},
 	{"verbose", 'v', NULL, 0, "Show libbpf's messages (verifier log on load errors)", 0},
-	{"redis", OPT_REDIS, "URL", OPTION_ARG_OPTIONAL, "Sample queue depths from this broker: redis://[[user]:password@]host[:port][/db] or unix:///path.sock[?db=N]; without URL, $CELERY_BROKER_URL or redis://127.0.0.1:6379/0", 1},
+	{"redis", OPT_REDIS, "URL", 0, "Sample queue depths from this broker: redis://[[user]:password@]host[:port][/db] or unix:///path.sock[?db=N]; 'default' means $CELERY_BROKER_URL, else redis://127.0.0.1:6379/0", 1},
 	{"redis-password-file", OPT_PWFILE, "FILE", 0, "Read the broker password from FILE (arguments are visible in ps)", 1},
 	{"queues", OPT_QUEUES, "Q1,Q2", 0, "Sample these queues too (workers' queues and the broker's bindings are found on their own)", 1},
 	{"interval", OPT_INTERVAL, "SECONDS", 0, "Seconds between broker samples (default 5, at least 0.1)", 1},
@@ -99,7 +99,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'v': o->verbose = true; break;
 	case OPT_REDIS:
 		o->redis = true;
-		o->redis_url = arg;	/* NULL: the sampler takes $CELERY_BROKER_URL or its default */
+		/* NULL: the sampler takes $CELERY_BROKER_URL or its default */
+		o->redis_url = strcmp(arg, "default") ? arg : NULL;
 		break;
 	case OPT_PWFILE: o->password_file = arg; break;
 	case OPT_PREFIX: o->key_prefix = arg; break;

@@ -116,11 +116,15 @@ class Worker:
     def pid(self):
         return self.proc.pid
 
+    def output(self):
+        with open(self.log, "rb") as f:
+            return f.read()
+
     def wait_ready(self, timeout=60):
-        wait_for(lambda: b"ready." in open(self.log, "rb").read() or self.proc.poll() is not None,
+        wait_for(lambda: b"ready." in self.output() or self.proc.poll() is not None,
                  timeout, 0.2, f"worker {self.argv} to be ready")
         if self.proc.poll() is not None:
-            raise AssertionError(f"worker exited {self.proc.returncode}: {open(self.log).read()[-2000:]}")
+            raise AssertionError(f"worker exited {self.proc.returncode}: {self.output()[-2000:]!r}")
         return self
 
     def children(self):
