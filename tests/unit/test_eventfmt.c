@@ -1,0 +1,300 @@
+/* Kernel record -> JSON line: exit status decoding, signal names, cgroup paths, identity
+ * inheritance through fork, validation of malformed records. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <json-c/json.h>
+
+#include "eventfmt.h"
+#include "eventlog.h"
+
+static struct cw_fmt fmt;
+static struct cw_ptable procs;
+static struct jw line;
+
+static int setup(void **state)
+{
+	(void)state;
+	cw_eventlog_set_host("web1");
+	cw_fmt_init(&fmt, "web1", false);
+	fmt.boot_to_real_ns = 1795521791000000000ll;	/* boot at 2026-11-24T12:03:11Z */
+	fmt.ns_per_tick = 10000000;
+	cw_ptable_init(&procs);
+	jw_init(&line);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	cw_ptable_free(&procs);
+	jw_free(&line);
+	return 0;
+}
+
+static json_object *format(const void *rec, size_t size)
+{
+	const char *newq[CW_FMT_MAX_NEWQ];
+	size_t nnew;
+
+	jw_reset(&line);
+	assert_int_equal(cw_fmt_record(&fmt, &procs, rec, size, &line, newq, &nnew), 0);
+	assert_int_equal(line.buf[line.len - 1], '\n');
+	assert_null(memchr(line.buf, '\n', line.len - 1));
+	json_object *o = json_tokener_parse(line.buf);
+	assert_non_null(o);
+	return o;
+}
+
+static const char *str(json_object *o, const char *k)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(o, k, &v) || json_object_is_type(v, json_type_null))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int64_t num(json_object *o, const char *k)
+{
+	json_object *v;
+	assert_true(json_object_object_get_ex(o, k, &v));
+	return json_object_get_int64(v);
+}
+
+static bool is_null(json_object *o, const char *k)
+{
+	json_object *v;
+	return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_null);
+}
+
+static void hdr(struct cw_hdr *h, int type, size_t size, uint32_t pid, uint64_t start_ns)
+{
+	h->type = type;
+	h->size = size;
+	h->pid = pid;
+	h->ts_ns = 1500000;	/* 1.5 ms after boot */
+	h->start_ns = start_ns;
+}
+
+static void exec_worker(uint32_t pid, uint64_t start_ns)
+{
+	static const char argv[] = "/usr/bin/python3\0/usr/bin/celery\0-A\0proj\0worker\0-Q\0low_priority\0"
+				   "-n\0worker_low@%h\0-c\0002";
+	struct cw_exec e = {0};
+	hdr(&e.hdr, CW_EV_EXEC, sizeof(e), pid, start_ns);
+	e.ppid = 1;
+	e.tracked = CW_TRACK_EXEC;
+	memcpy(e.argv, argv, sizeof(argv));
+	e.argv_len = sizeof(argv);
+	strcpy(e.comm, "python3");
+	e.cgroup.depth = 2;
+	strcpy(e.cgroup.names[0], "celery-worker-low.service");
+	strcpy(e.cgroup.names[1], "system.slice");
+	json_object *o = format(&e, sizeof(e));
+	assert_string_equal(str(o, "type"), "exec");
+	assert_string_equal(str(o, "worker"), "worker_low@web1");
+	assert_string_equal(str(o, "role"), "main");
+	assert_string_equal(str(o, "cgroup"), "/system.slice/celery-worker-low.service");
+	assert_string_equal(str(o, "ts"), "2026-11-24T12:03:11.001500Z");
+	assert_int_equal(num(o, "pstart"), start_ns / 10000000);
+	assert_int_equal(num(o, "concurrency"), 2);
+	json_object_put(o);
+}
+
+static void test_exit_status_decoding(void **state)
+{
+	(void)state;
+	struct cw_exit e = {0};
+	hdr(&e.hdr, CW_EV_EXIT, sizeof(e), 100, 500000);
+	strcpy(e.comm, "python3");
+
+	e.exit_code = 155 << 8;	/* billiard's EX_RECYCLE */
+	json_object *o = format(&e, sizeof(e));
+	assert_int_equal(num(o, "exit_code"), 155);
+	assert_true(is_null(o, "signal"));
+	assert_true(is_null(o, "stderr_tail"));
+	json_object_put(o);
+
+	e.exit_code = SIGKILL;
+	o = format(&e, sizeof(e));
+	assert_true(is_null(o, "exit_code"));
+	assert_string_equal(str(o, "signal"), "SIGKILL");
+	json_object_put(o);
+
+	e.exit_code = SIGSEGV | 0x80;
+	o = format(&e, sizeof(e));
+	assert_string_equal(str(o, "signal"), "SIGSEGV");
+	json_object *core;
+	json_object_object_get_ex(o, "core_dumped", &core);
+	assert_true(json_object_get_boolean(core));
+	assert_int_equal(num(o, "lifetime_s"), 0);
+	json_object_put(o);
+}
+
+static void test_stderr_tail_joined_oldest_first(void **state)
+{
+	(void)state;
+	struct cw_exit e = {0};
+	hdr(&e.hdr, CW_EV_EXIT, sizeof(e), 101, 500000);
+	e.exit_code = 1 << 8;
+	e.tail_lens[5] = 10;
+	memcpy(e.tail[5], "Traceback\n", 10);
+	e.tail_lens[6] = 3;
+	memcpy(e.tail[6], "\xff\"\n", 3);
+	e.tail_lens[7] = 9999;	/* a corrupt length is clamped, never read past the slot */
+	memset(e.tail[7], 'x', CW_TAIL_SLOT_LEN);
+	e.tail_dropped = 42;
+	json_object *o = format(&e, sizeof(e));
+	const char *tail = str(o, "stderr_tail");
+	assert_non_null(tail);
+	assert_int_equal(strncmp(tail, "Traceback\n\xef\xbf\xbd\"\n", 15), 0);	/* json-c shows \udcff as U+FFFD */
+	assert_int_equal(strlen(tail), 15 + CW_TAIL_SLOT_LEN);
+	assert_int_equal(num(o, "stderr_dropped"), 42);
+	json_object_put(o);
+	assert_non_null(strstr(line.buf, "\\udcff"));
+}
+
+static void test_fork_inherits_identity_and_exit_forgets(void **state)
+{
+	(void)state;
+	exec_worker(200, 1000000000);
+	struct cw_fork f = {0};
+	hdr(&f.hdr, CW_EV_FORK, sizeof(f), 200, 1000000000);
+	f.child_pid = 201;
+	f.child_start_ns = 2000000000;
+	strcpy(f.comm, "python3");
+	json_object *o = format(&f, sizeof(f));
+	assert_int_equal(num(o, "pid"), 201);
+	assert_int_equal(num(o, "ppid"), 200);
+	assert_int_equal(num(o, "pstart"), 200);
+	assert_int_equal(num(o, "parent_pstart"), 100);
+	assert_string_equal(str(o, "role"), "pool");
+	assert_string_equal(str(o, "worker"), "worker_low@web1");
+	json_object_put(o);
+
+	struct cw_exit e = {0};
+	hdr(&e.hdr, CW_EV_EXIT, sizeof(e), 201, 2000000000);
+	e.exit_code = SIGKILL;
+	o = format(&e, sizeof(e));
+	assert_string_equal(str(o, "role"), "pool");
+	json_object *q;
+	assert_true(json_object_object_get_ex(o, "queues", &q));
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(q, 0)), "low_priority");
+	json_object_put(o);
+	assert_null(cw_ptable_get(&procs, 201));
+
+	/* the same pid, a new process: it must not inherit the old identity */
+	hdr(&e.hdr, CW_EV_EXIT, sizeof(e), 200, 9000000000);
+	o = format(&e, sizeof(e));
+	assert_true(is_null(o, "worker"));
+	json_object_put(o);
+}
+
+static void test_signal_sender_and_hostile_comm(void **state)
+{
+	(void)state;
+	exec_worker(300, 1000000000);
+	struct cw_signal s = {0};
+	static const char argv[] = "/bin/bash\0./rotate_workers.sh\0--all";
+	hdr(&s.hdr, CW_EV_SIGNAL, sizeof(s), 300, 1000000000);
+	s.sig = SIGKILL;
+	s.code = CW_SI_USER;
+	s.sender_pid = 77;
+	s.sender_tid = 77;
+	memcpy(s.comm, "a\"b\n{c}\\\x01\xff", 10);
+	strcpy(s.sender_comm, "rotate_workers.");
+	memcpy(s.sender_argv, argv, sizeof(argv));
+	s.sender_argv_len = sizeof(argv) - 1;
+	json_object *o = format(&s, sizeof(s));
+	assert_string_equal(str(o, "signal"), "SIGKILL");
+	assert_string_equal(str(o, "code"), "user");
+	assert_string_equal(str(o, "result"), "delivered");
+	assert_string_equal(str(o, "worker"), "worker_low@web1");
+	json_object *sender;
+	assert_true(json_object_object_get_ex(o, "sender", &sender));
+	assert_string_equal(str(sender, "cmdline"), "/bin/bash ./rotate_workers.sh --all");
+	assert_string_equal(str(sender, "comm"), "rotate_workers.");
+	assert_int_equal(num(sender, "pid"), 77);
+	json_object_put(o);
+	/* the comm's quote, newline and brace cannot end the string or the line */
+	assert_non_null(strstr(line.buf, "\"comm\":\"a\\\"b\\n{c}\\\\\\u0001\\udcff\""));
+}
+
+static void test_oom_without_mm_has_nulls(void **state)
+{
+	(void)state;
+	struct cw_oom e = {0};
+	hdr(&e.hdr, CW_EV_OOM, sizeof(e), 400, 0);
+	json_object *o = format(&e, sizeof(e));
+	assert_true(is_null(o, "anon_rss_kb"));
+	assert_true(is_null(o, "pstart"));
+	json_object *t;
+	json_object_object_get_ex(o, "tracked", &t);
+	assert_false(json_object_get_boolean(t));
+	json_object_put(o);
+}
+
+static void test_malformed_records_rejected(void **state)
+{
+	(void)state;
+	const char *newq[CW_FMT_MAX_NEWQ];
+	size_t nnew;
+	struct cw_exit e = {0};
+	uint64_t before = fmt.malformed;
+
+	hdr(&e.hdr, CW_EV_EXIT, sizeof(e), 1, 1);
+	assert_int_equal(cw_fmt_record(&fmt, &procs, &e, 10, &line, newq, &nnew), -EINVAL);
+	e.hdr.size = 12;
+	assert_int_equal(cw_fmt_record(&fmt, &procs, &e, sizeof(e), &line, newq, &nnew), -EINVAL);
+	e.hdr.size = sizeof(e);
+	e.hdr.type = 99;
+	assert_int_equal(cw_fmt_record(&fmt, &procs, &e, sizeof(e), &line, newq, &nnew), -EINVAL);
+	assert_int_equal(fmt.malformed, before + 3);
+	/* an argv_len beyond the buffer is clamped */
+	struct cw_exec x = {0};
+	hdr(&x.hdr, CW_EV_EXEC, sizeof(x), 2, 1);
+	x.tracked = CW_TRACK_EXEC;
+	x.argv_len = 65535;
+	memset(x.argv, 'a', sizeof(x.argv));
+	json_object *o = format(&x, sizeof(x));
+	json_object_put(o);
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	char buf[32];
+	struct cw_cgroup cg = {0};
+
+	assert_string_equal(cw_signame(SIGTERM, buf, sizeof(buf)), "SIGTERM");
+	assert_string_equal(cw_signame(SIGRTMIN + 3, buf, sizeof(buf)), "SIGRTMIN+3");
+	assert_string_equal(cw_signame(0, buf, sizeof(buf)), "SIG0");
+	cw_cgroup_path(&cg, buf, sizeof(buf));
+	assert_string_equal(buf, "/");
+	cg.depth = 1;
+	cg.truncated = 1;
+	strcpy(cg.names[0], "leaf");
+	cw_cgroup_path(&cg, buf, sizeof(buf));
+	assert_string_equal(buf, "/.../leaf");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exit_status_decoding),
+		cmocka_unit_test(test_stderr_tail_joined_oldest_first),
+		cmocka_unit_test(test_fork_inherits_identity_and_exit_forgets),
+		cmocka_unit_test(test_signal_sender_and_hostile_comm),
+		cmocka_unit_test(test_oom_without_mm_has_nulls),
+		cmocka_unit_test(test_malformed_records_rejected),
+		cmocka_unit_test(test_names),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
