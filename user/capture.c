@@ -118,6 +118,10 @@ int cw_capture_open(struct cw_capture **out, const struct cw_capture_opts *o, ch
 	c->skel->rodata->trace_all = o->all;
 	c->skel->rodata->memcg_v1 = c->memcg_v1;
 	c->skel->rodata->page_kb = (uint32_t)(sysconf(_SC_PAGESIZE) / 1024);
+	/* An enabled syscall tracepoint puts every syscall of the host on the slow path;
+	 * without the write hook there is no per-write cost at all. */
+	if (o->no_tail)
+		bpf_program__set_autoload(c->skel->progs.handle_write, false);
 
 	r = celerywatch_bpf__load(c->skel);
 	if (r) {

@@ -44,9 +44,15 @@ int main(int argc, char **argv)
 		printf("celerywatch %s\n", CW_VERSION);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].fn(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		/* usage lines then read "celerywatch record", not "record" */
+		char name[64];
+		snprintf(name, sizeof(name), "celerywatch %s", commands[i].name);
+		argv[1] = name;
+		return commands[i].fn(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "celerywatch: unknown command '%s'; try 'celerywatch --help'\n", argv[1]);
 	return 2;
 }

@@ -25,7 +25,7 @@
 
 struct record_opts {
 	const char *output;
-	bool all, verbose, redis;
+	bool all, verbose, redis, no_tail;
 	const char *redis_url, *password_file, *key_prefix;
 	char **queues;
 	size_t nqueues;
@@ -57,12 +57,13 @@ static const char doc[] =
 	"Exit status: 0 after SIGINT/SIGTERM, 1 when BPF cannot be loaded (not root, refused), "
 	"2 on bad options or an unusable broker URL.";
 
-enum { OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
+enum { OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
 
 static const struct argp_option options[] = {
 	{"output", 'o', "PATH", 0, "Write the event log to PATH (created 0640, appended, never through a symlink); - is stdout (default)", 0},
 	{"all", 'a', NULL, 0, "Record every process on the host, not only Celery ones", 0},
 	{"verbose", 'v', NULL, 0, "Show libbpf's messages (verifier log on load errors)", 0},
+	{"no-stderr-tail", OPT_NO_TAIL, NULL, 0, "Do not keep the last writes to stdout/stderr of Celery processes (removes the write hook and its per-write cost; exit lines then have no stderr_tail)", 0},
 	{"redis", OPT_REDIS, "URL", 0, "Sample queue depths from this broker: redis://[[user]:password@]host[:port][/db] or unix:///path.sock[?db=N]; 'default' means $CELERY_BROKER_URL, else redis://127.0.0.1:6379/0", 1},
 	{"redis-password-file", OPT_PWFILE, "FILE", 0, "Read the broker password from FILE (arguments are visible in ps)", 1},
 	{"queues", OPT_QUEUES, "Q1,Q2", 0, "Sample these queues too (workers' queues and the broker's bindings are found on their own)", 1},
@@ -97,6 +98,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'o': o->output = arg; break;
 	case 'a': o->all = true; break;
 	case 'v': o->verbose = true; break;
+	case OPT_NO_TAIL: o->no_tail = true; break;
 	case OPT_REDIS:
 		o->redis = true;
 		/* NULL: the sampler takes $CELERY_BROKER_URL or its default */
@@ -218,6 +220,7 @@ static void write_start(struct recorder *r)
 	jw_int(&r->line, "clock_ticks", sysconf(_SC_CLK_TCK));
 	jw_obj_begin(&r->line, "options");
 	jw_bool(&r->line, "all", r->opts.all);
+	jw_bool(&r->line, "stderr_tail", !r->opts.no_tail);
 	jw_str(&r->line, "output", r->opts.output ? r->opts.output : "-");
 	if (r->sampler) {
 		jw_str(&r->line, "redis", cw_sampler_url(r->sampler));
@@ -349,7 +352,8 @@ int cmd_record(int argc, char **argv)
 		return 1;
 	}
 
-	struct cw_capture_opts co = {.all = r->opts.all, .verbose = r->opts.verbose, .on_record = on_record, .ctx = r};
+	struct cw_capture_opts co = {.all = r->opts.all, .verbose = r->opts.verbose, .no_tail = r->opts.no_tail,
+				     .on_record = on_record, .ctx = r};
 	if (cw_capture_open(&r->cap, &co, err, sizeof(err))) {
 		fprintf(stderr, "celerywatch: %s\n", err);
 		goto out;
