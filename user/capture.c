@@ -122,6 +122,12 @@ int cw_capture_open(struct cw_capture **out, const struct cw_capture_opts *o, ch
 	 * without the write hook there is no per-write cost at all. */
 	if (o->no_tail)
 		bpf_program__set_autoload(c->skel->progs.handle_write, false);
+	if (o->ringbuf_kb && bpf_map__set_max_entries(c->skel->maps.events, o->ringbuf_kb * 1024)) {
+		r = -EINVAL;
+		snprintf(err, errlen, "ring buffer size %u KiB: must be a power of two of at least the page size",
+			 o->ringbuf_kb);
+		goto fail;
+	}
 
 	r = celerywatch_bpf__load(c->skel);
 	if (r) {

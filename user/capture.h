@@ -15,6 +15,7 @@ struct cw_capture_opts {
 	bool all;		/* every process, not only Celery ones */
 	bool verbose;		/* let libbpf talk */
 	bool no_tail;		/* do not attach the write hook (no stderr tails, no per-write cost) */
+	uint32_t ringbuf_kb;	/* ring buffer size, a power of two >= the page size; 0: 4096 */
 	int (*on_record)(void *ctx, const void *data, size_t size);
 	void *ctx;
 };

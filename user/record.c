@@ -30,6 +30,7 @@ struct record_opts {
 	char **queues;
 	size_t nqueues;
 	double interval, rescan;
+	uint32_t ringbuf_kb;
 };
 
 struct recorder {
@@ -57,13 +58,14 @@ static const char doc[] =
 	"Exit status: 0 after SIGINT/SIGTERM, 1 when BPF cannot be loaded (not root, refused), "
 	"2 on bad options or an unusable broker URL.";
 
-enum { OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
+enum { OPT_RINGBUF = 998, OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
 
 static const struct argp_option options[] = {
 	{"output", 'o', "PATH", 0, "Write the event log to PATH (created 0640, appended, never through a symlink); - is stdout (default)", 0},
 	{"all", 'a', NULL, 0, "Record every process on the host, not only Celery ones", 0},
 	{"verbose", 'v', NULL, 0, "Show libbpf's messages (verifier log on load errors)", 0},
 	{"no-stderr-tail", OPT_NO_TAIL, NULL, 0, "Do not keep the last writes to stdout/stderr of Celery processes (removes the write hook and its per-write cost; exit lines then have no stderr_tail)", 0},
+	{"ring-buffer", OPT_RINGBUF, "KIB", 0, "Kernel ring buffer size in KiB, a power of two (default 4096); records that do not fit are counted in `lost` lines", 0},
 	{"redis", OPT_REDIS, "URL", 0, "Sample queue depths from this broker: redis://[[user]:password@]host[:port][/db] or unix:///path.sock[?db=N]; 'default' means $CELERY_BROKER_URL, else redis://127.0.0.1:6379/0", 1},
 	{"redis-password-file", OPT_PWFILE, "FILE", 0, "Read the broker password from FILE (arguments are visible in ps)", 1},
 	{"queues", OPT_QUEUES, "Q1,Q2", 0, "Sample these queues too (workers' queues and the broker's bindings are found on their own)", 1},
@@ -99,6 +101,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'a': o->all = true; break;
 	case 'v': o->verbose = true; break;
 	case OPT_NO_TAIL: o->no_tail = true; break;
+	case OPT_RINGBUF: {
+		errno = 0;
+		unsigned long kb = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || kb < 4 || kb > (1ul << 20) || (kb & (kb - 1)))
+			argp_error(state, "--ring-buffer '%s': expected a power of two between 4 and 1048576 KiB", arg);
+		o->ringbuf_kb = (uint32_t)kb;
+		break;
+	}
 	case OPT_REDIS:
 		o->redis = true;
 		/* NULL: the sampler takes $CELERY_BROKER_URL or its default */
@@ -353,6 +363,7 @@ int cmd_record(int argc, char **argv)
 	}
 
 	struct cw_capture_opts co = {.all = r->opts.all, .verbose = r->opts.verbose, .no_tail = r->opts.no_tail,
+				     .ringbuf_kb = r->opts.ringbuf_kb,
 				     .on_record = on_record, .ctx = r};
 	if (cw_capture_open(&r->cap, &co, err, sizeof(err))) {
 		fprintf(stderr, "celerywatch: %s\n", err);

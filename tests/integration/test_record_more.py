@@ -1,0 +1,213 @@
+"""record: lost events reported, Redis outages and hung brokers never stall event tracing,
+--detach and embedded beat identities, as they happen with real processes."""
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import unittest
+
+from cwharness import (HOST, Recorder, Redis, Worker, need_root, of_type, wait_for)
+
+
+def burst(n):
+    """A tracked shell (argv[0] 'celery') forking n children at once."""
+    subprocess.run(["/bin/bash", "-c",
+                    f'exec -a celery /bin/bash -c "for i in \\$(seq {n}); do /bin/true & done; wait"'],
+                   check=True)
+
+
+def read_text(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def marker():
+    p = subprocess.Popen(["/bin/bash", "-c", "exec -a celery /bin/true"])
+    p.wait()
+    return p.pid
+
+
+@need_root
+class LostEvents(unittest.TestCase):
+    def test_ring_buffer_overflow_is_counted_and_reported(self):
+        rec = Recorder("--ring-buffer", "4").start()
+        try:
+            burst(300)
+            lost = rec.wait_event(lambda e: e["type"] == "lost", what="lost line")
+            self.assertGreater(lost["count"], 0)
+            self.assertEqual(sum(lost["by_type"].values()), lost["count"])
+            self.assertEqual(rec.stop(), 0)
+            evs = rec.events()
+            total = sum(e["count"] for e in of_type(evs, "lost"))
+            stop = of_type(evs, "tracer_stop")[0]
+            self.assertEqual(stop["lost"], total)
+            self.assertIn("lost", rec.stderr())
+        finally:
+            rec.cleanup()
+
+    def test_default_buffer_loses_nothing_on_the_same_burst(self):
+        rec = Recorder().start()
+        try:
+            burst(300)
+            m = marker()
+            rec.wait_event(lambda e: e["type"] == "exit" and e["pid"] == m, what="marker exit")
+            self.assertEqual(rec.stop(), 0)
+            evs = rec.events()
+            self.assertEqual(of_type(evs, "lost"), [])
+            self.assertEqual(of_type(evs, "tracer_stop")[0]["lost"], 0)
+            # 300 children: a fork, an exec and an exit line each
+            forks = [e for e in of_type(evs, "fork")]
+            self.assertGreaterEqual(len(forks), 300)
+        finally:
+            rec.cleanup()
+
+
+class SilentBroker:
+    """Accepts connections and never answers: a hung Redis."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        self.stop_ = False
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        self.sock.settimeout(0.2)
+        while not self.stop_:
+            try:
+                c, _ = self.sock.accept()
+                self.conns.append(c)
+            except OSError:
+                pass
+
+    def close(self):
+        self.stop_ = True
+        self.t.join()
+        for c in self.conns:
+            c.close()
+        self.sock.close()
+
+
+@need_root
+class BrokerTrouble(unittest.TestCase):
+    def test_hung_broker_never_stalls_event_recording(self):
+        fake = SilentBroker()
+        rec = Recorder("--redis", f"redis://127.0.0.1:{fake.port}/0", "--interval", "0.2")
+        try:
+            rec.start()
+            t0 = time.time()
+            pids = [marker() for _ in range(5)]
+            for pid in pids:
+                rec.wait_event(lambda e: e["type"] == "exit" and e["pid"] == pid, timeout=5,
+                               what="exit recorded while the broker hangs")
+            self.assertLess(time.time() - t0, 5)
+            bad = rec.wait_event(lambda e: e["type"] == "sample" and not e["redis_ok"], timeout=15,
+                                 what="redis_ok:false sample")
+            self.assertTrue(bad["error"])
+            self.assertEqual(rec.stop(), 0)
+        finally:
+            rec.cleanup()
+            fake.close()
+
+    def test_broker_killed_and_restarted_mid_run(self):
+        redis = Redis().start()
+        rec = Recorder("--redis", redis.url(3), "--interval", "0.2")
+        try:
+            rec.start()
+            rec.wait_event(lambda e: e["type"] == "sample" and e["redis_ok"], what="first good sample")
+            redis.stop()
+            down = [marker() for _ in range(3)]
+            rec.wait_event(lambda e: e["type"] == "sample" and not e["redis_ok"], what="outage sample")
+            redis.start()
+            n_before = len(rec.events())
+            rec.wait_event(lambda e: e["type"] == "sample" and e["redis_ok"]
+                           and rec.events().index(e) >= n_before, timeout=30, what="recovered sample")
+            up = [marker() for _ in range(3)]
+            for pid in down + up:
+                rec.wait_event(lambda e: e["type"] == "exit" and e["pid"] == pid, what=f"exit {pid}")
+            self.assertEqual(rec.stop(), 0)
+            evs = rec.events()
+            self.assertEqual(of_type(evs, "lost"), [])
+            samples = of_type(evs, "sample")
+            states = [s["redis_ok"] for s in samples]
+            first_bad = states.index(False)
+            self.assertIn(True, states[first_bad:])
+        finally:
+            rec.cleanup()
+            redis.cleanup()
+
+
+@need_root
+class CeleryForms(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.redis = Redis().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.redis.cleanup()
+
+    def test_detached_worker_is_followed_through_its_re_exec(self):
+        rec = Recorder().start()
+        w = Worker(self.redis.url(1), "daemon", "worker_detached@%h", concurrency=1)
+        pidfile = os.path.join(w.logdir, "w.pid")
+        w.argv += ["--detach", f"--pidfile={pidfile}", f"--logfile={w.log}"]
+        try:
+            w.start()
+            w.proc.wait(30)
+            self.assertEqual(w.proc.returncode, 0)
+            pid = int(wait_for(lambda: read_text(pidfile).strip(), 30, what="pidfile"))
+            wait_for(lambda: b"ready." in w.output(), 60, what="detached worker ready")
+            ex = rec.wait_event(lambda e: e["type"] == "exec" and e["pid"] == pid and e["role"] == "main",
+                                what="re-exec of the detached worker")
+            self.assertEqual(ex["worker"], f"worker_detached@{HOST}")
+            self.assertEqual(ex["queues"], ["daemon"])
+            launcher = rec.wait_event(lambda e: e["type"] == "exit" and e["pid"] == w.pid, what="launcher exit")
+            self.assertEqual(launcher["exit_code"], 0)
+            os.kill(pid, signal.SIGKILL)
+            ex = rec.wait_event(lambda e: e["type"] == "exit" and e["pid"] == pid, what="detached worker exit")
+            self.assertEqual(ex["signal"], "SIGKILL")
+            self.assertEqual(ex["worker"], f"worker_detached@{HOST}")
+            # its pool children die with it (PR_SET_PDEATHSIG); wait so nothing outlives the test.
+            # Children that exec'd another program were reported once and are no longer followed.
+            evs = rec.events()
+            other = {e["pid"] for e in of_type(evs, "exec")}
+            for f in of_type(evs, "fork"):
+                if f["ppid"] == pid and f["pid"] not in other:
+                    rec.wait_event(lambda e: e["type"] == "exit" and e["pid"] == f["pid"], what="pool exit")
+        finally:
+            rec.cleanup()
+            w.cleanup()
+
+    def test_embedded_beat_gets_role_beat(self):
+        rec = Recorder().start()
+        w = Worker(self.redis.url(2), "daemon", "worker_beat@%h", concurrency=1,
+                   extra=["-B", "--schedule", "/tmp/cw-beat-schedule-%d" % os.getpid()])
+        try:
+            w.start().wait_ready()
+            beat = rec.wait_event(lambda e: e["type"] == "rename" and e["role"] == "beat", timeout=30,
+                                  what="beat child renamed")
+            self.assertEqual(beat["worker"], f"worker_beat@{HOST}")
+            f = [e for e in of_type(rec.events(), "fork") if e["pid"] == beat["pid"]][0]
+            self.assertEqual(f["ppid"], w.pid)
+        finally:
+            rec.cleanup()
+            w.cleanup()
+            for suffix in ("", ".db", ".dat", ".dir", ".bak"):
+                try:
+                    os.unlink("/tmp/cw-beat-schedule-%d%s" % (os.getpid(), suffix))
+                except FileNotFoundError:
+                    pass
+
+
+if __name__ == "__main__":
+    unittest.main()
