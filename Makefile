@@ -48,7 +48,7 @@ $(BPF_OBJ): $(BPF_SRC) $(wildcard bpf/*.h) include/events.h | $(BUILD)
 $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name celerywatch_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/%.o: user/%.c $(SKEL) | $(BUILD)/obj
+$(BUILD)/obj/%.o: user/%.c | $(BUILD)/obj $(SKEL)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(DEPFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
@@ -78,7 +78,7 @@ test: deps
 # Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer, in their own build dir.
 test-asan: deps
 	$(MAKE) BUILD=build/asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
-		LDFLAGS='-fsanitize=address,undefined' unit
+		unit
 
 run: deps all
 	./$(BUILD)/celerywatch record -o -

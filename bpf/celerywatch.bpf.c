@@ -49,9 +49,10 @@ struct {
 	__type(value, struct tail);
 } tails SEC(".maps");
 
-/* execve argv pointer from sys_enter, kept until sys_exit tells whether the exec failed */
+/* execve argv pointer from sys_enter, kept until sys_exit tells whether the exec failed.
+ * LRU: a task killed inside execve never reaches sys_exit, and its entry must not pin a slot. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);
 	__type(key, __u32);	/* tid */
 	__type(value, __u64);
