@@ -103,14 +103,30 @@ static void use_sig(struct cw_death *d, const struct cw_sigrec *r)
 	}
 }
 
-/* Is p's MainProcess ending at about the time p ends? */
+/* Is p's MainProcess ending at about the time p ends? If p went first, only when the parent
+ * had been told to stop (or killed) by then: a parent stopped after p was gone did not take
+ * p with it (a time limit or an os._exit(0), then a restart seconds later). */
 static bool parent_dying(const struct cw_timeline *tl, const struct cw_tproc *p, int64_t ts)
 {
 	if (p->parent < 0)
 		return false;
 	const struct cw_tproc *par = &tl->procs[p->parent];
 	int64_t e = par->end_ts;
-	return e != CW_NONE && e >= ts - PARENT_BEFORE && e <= ts + PARENT_AFTER;
+	if (e == CW_NONE || e < ts - PARENT_BEFORE || e > ts + PARENT_AFTER)
+		return false;
+	if (e <= ts)
+		return true;
+	bool asked_after = false;
+	for (int i = par->last_sig; i >= 0; i = tl->sigs[i].prev) {
+		const struct cw_sigrec *r = &tl->sigs[i];
+		if (!shutdown_signal(r->signo) && r->signo != SIGKILL_)
+			continue;
+		if (r->ts <= ts)
+			return true;	/* a warm shutdown may wait long for a task */
+		asked_after = true;
+	}
+	/* it ended on its own (an error, a crash): the window decides */
+	return !asked_after;
 }
 
 static bool sent_by(const struct cw_sigrec *r, int64_t pid)
