@@ -360,7 +360,7 @@ int handle_exit(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-static __always_inline __u32 sigcode_class(long info, __s32 *si_code)
+static __always_inline __u32 sigcode_class(int sig, long info, __s32 *si_code)
 {
 	/* SEND_SIG_NOINFO (0) and SEND_SIG_PRIV (1) are special pointer values */
 	if (info == 0) {
@@ -383,6 +383,9 @@ static __always_inline __u32 sigcode_class(long info, __s32 *si_code)
 		return CW_SI_QUEUE;
 	if (code == -6)
 		return CW_SI_TKILL;
+	/* SIGILL 4, SIGTRAP 5, SIGBUS 7, SIGFPE 8, SIGSEGV 11: the faulting instruction's own */
+	if (code > 0 && (sig == 4 || sig == 5 || sig == 7 || sig == 8 || sig == 11))
+		return CW_SI_FAULT;
 	return CW_SI_OTHER;
 }
 
@@ -407,7 +410,7 @@ int handle_signal(struct bpf_raw_tracepoint_args *ctx)
 	e->sig = sig;
 	e->group = (__u32)ctx->args[3];
 	e->result = (int)ctx->args[4];
-	e->code = sigcode_class(info, &e->si_code);
+	e->code = sigcode_class(sig, info, &e->si_code);
 	e->sender_pid = id >> 32;
 	e->sender_tid = (__u32)id;
 	e->sender_uid = task_uid(cur);

@@ -36,11 +36,12 @@ enum cw_track_flags {
 
 /* si_code classes of a signal, decoded in the kernel */
 enum cw_sigcode {
-	CW_SI_USER = 0,		/* kill(2) and friends */
-	CW_SI_KERNEL = 1,	/* the kernel: OOM, fault, pdeathsig, ... */
+	CW_SI_USER = 0,		/* SI_USER: kill(2), and the parent-death signal */
+	CW_SI_KERNEL = 1,	/* SI_KERNEL: the OOM killer, ... */
 	CW_SI_QUEUE = 2,	/* sigqueue(3) */
-	CW_SI_TKILL = 3,	/* tkill/tgkill */
-	CW_SI_OTHER = 4,	/* fault codes (si_code > 0), timers, ... */
+	CW_SI_TKILL = 3,	/* tkill/tgkill, raise(3), abort(3) */
+	CW_SI_OTHER = 4,	/* timers, SIGCHLD codes, ... */
+	CW_SI_FAULT = 5,	/* a synchronous fault (SEGV/BUS/ILL/FPE/TRAP with si_code > 0) */
 };
 
 /* Common header: every record starts with it. ts_ns and start_ns are CLOCK_BOOTTIME. */

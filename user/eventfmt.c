@@ -287,7 +287,7 @@ static void fmt_exit(struct cw_fmt *f, struct cw_ptable *t, const struct cw_exit
 
 static const char *code_name(uint32_t code)
 {
-	static const char *const names[] = {"user", "kernel", "queue", "tkill", "other"};
+	static const char *const names[] = {"user", "kernel", "queue", "tkill", "other", "fault"};
 	return code < sizeof(names) / sizeof(names[0]) ? names[code] : "other";
 }
 
@@ -326,7 +326,11 @@ static void fmt_signal(struct cw_fmt *f, struct cw_ptable *t, const struct cw_si
 	if (e->sender_argv_truncated)
 		memcpy(cmdline + alen, "...", 3), alen += 3;
 	jw_strn(w, "cmdline", cmdline, alen);
-	jw_argv(w, "argv", e->sender_argv, e->sender_argv_len > CW_SENDER_ARGV_LEN ? CW_SENDER_ARGV_LEN : e->sender_argv_len);
+	/* setproctitle pads a title with NULs: they are not empty arguments */
+	alen = e->sender_argv_len > CW_SENDER_ARGV_LEN ? CW_SENDER_ARGV_LEN : e->sender_argv_len;
+	while (alen > 1 && e->sender_argv[alen - 1] == '\0' && e->sender_argv[alen - 2] == '\0')
+		alen--;
+	jw_argv(w, "argv", e->sender_argv, alen);
 	jw_uint(w, "pstart", cw_fmt_pstart(f, e->sender_start_ns));
 	jw_obj_end(w);
 	worker_fields(w, pe ? &pe->id : NULL);
