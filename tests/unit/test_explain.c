@@ -168,8 +168,9 @@ static void test_text_answer_first(void **state)
 	assert_int_equal(cw_report_text(f, &in), 0);
 	fclose(f);
 	const char *want = "low_priority: NO CONSUMER since 12:03:11 — worker_low@web1 (pid 4766) was "
-			   "OOM-killed in cgroup /celery/low at 1.9 GiB RSS; the queue grew 9,919 → "
-			   "19,334 (+31/min)\n";
+			   "OOM-killed in cgroup /celery/low at 1.9 GiB RSS while pid 4770 "
+			   "([celeryd: worker_low@web1:ForkPoolWorker-1]) was allocating; the queue grew "
+			   "9,919 → 19,334 (+31/min)\n";
 	char *first = strstr(buf, "\n\n");
 	assert_non_null(first);
 	assert_memory_equal(first + 2, want, strlen(want));
