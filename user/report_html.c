@@ -17,8 +17,9 @@
 #define MAX_LANES 8	/* pool child lanes per worker */
 #define MAX_POINTS 1500	/* per depth line */
 
-static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
-				      "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+/* red and orange are kept for queues in trouble, so a colour never contradicts a verdict */
+static const char *const palette[] = {"#1f77b4", "#2ca02c", "#9467bd", "#8c564b",
+				      "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
 
 /* ---- escaping ---- */
 
@@ -139,7 +140,8 @@ static void depth_chart(FILE *o, const struct cw_report_in *in, const struct geo
 		for (int k = 0; k < tl->nqueues; k++)
 			if (tl->queues[k].name == v->queue)
 				tq = &tl->queues[k];
-		const char *col = palette[q % 8];
+		const char *col = v->verdict == CW_NO_CONSUMER ? "#d62728" :
+				  v->verdict == CW_DEGRADED ? "#ff7f0e" : palette[q % 8];
 		/* legend */
 		fprintf(o, "<g class=\"legend\"><rect x=\"10\" y=\"%d\" width=\"12\" height=\"12\" "
 			"fill=\"%s\"/><text x=\"28\" y=\"%d\">", top + shown * 18, col,
