@@ -8,7 +8,7 @@ import threading
 import time
 import unittest
 
-from cwharness import (HOST, Recorder, Redis, Worker, need_root, of_type, wait_for)
+from cwharness import (BIN, HOST, Recorder, Redis, Worker, need_root, of_type, wait_for)
 
 
 def burst(n):
@@ -65,6 +65,30 @@ class LostEvents(unittest.TestCase):
             self.assertGreaterEqual(len(forks), 300)
         finally:
             rec.cleanup()
+
+
+@need_root
+class NoTracefs(unittest.TestCase):
+    def test_records_on_a_host_without_tracefs(self):
+        """In a private mount namespace with tracefs unmounted (the host's mounts are untouched),
+        the recorder mounts it itself and records."""
+        d = Recorder()
+        script = (f'umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug 2>/dev/null; '
+                  f'test -e /sys/kernel/tracing/events && exit 99; '
+                  f'exec {BIN} record -o {d.out}')
+        try:
+            d.errf = open(os.path.join(d.dir, "stderr"), "wb")
+            d.proc = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                                      stderr=d.errf)
+            wait_for(lambda: d.proc.poll() is not None or of_type(d.events(), "tracer_start"), 30,
+                     what="tracer_start without tracefs")
+            self.assertIsNone(d.proc.poll(), d.stderr())
+            m = marker()
+            ex = d.wait_event(lambda e: e["type"] == "exit" and e["pid"] == m, what="exit")
+            self.assertEqual(ex["exit_code"], 0)
+            self.assertEqual(d.stop(), 0)
+        finally:
+            d.cleanup()
 
 
 class SilentBroker:
