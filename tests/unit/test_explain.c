@@ -15,22 +15,9 @@
 #include "logread.h"
 #include "report.h"
 #include "timeline.h"
+#include "testdata.h"
 
 /* data files sit next to this source: found from __FILE__, or from $CW_TEST_DATA */
-static const char *data(const char *name)
-{
-	static char buf[4096];
-	const char *dir = getenv("CW_TEST_DATA");
-
-	if (dir) {
-		snprintf(buf, sizeof(buf), "%s/%s", dir, name);
-		return buf;
-	}
-	const char *f = __FILE__, *slash = strrchr(f, '/');
-	snprintf(buf, sizeof(buf), "%.*sdata/%s", slash ? (int)(slash - f + 1) : 0, f, name);
-	return buf;
-}
-
 struct run {
 	struct cw_timeline tl;
 	struct cw_analysis an;

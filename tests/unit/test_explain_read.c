@@ -18,20 +18,7 @@
 #include "logread.h"
 #include "report.h"
 #include "timeline.h"
-
-static const char *data(const char *name)
-{
-	static char buf[4096];
-	const char *dir = getenv("CW_TEST_DATA");
-
-	if (dir) {
-		snprintf(buf, sizeof(buf), "%s/%s", dir, name);
-		return buf;
-	}
-	const char *f = __FILE__, *slash = strrchr(f, '/');
-	snprintf(buf, sizeof(buf), "%.*sdata/%s", slash ? (int)(slash - f + 1) : 0, f, name);
-	return buf;
-}
+#include "testdata.h"
 
 static int count_cb(const struct cw_event *ev, void *ctx)
 {

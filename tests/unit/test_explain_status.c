@@ -17,22 +17,9 @@
 #include <json-c/json.h>
 
 #include "commands.h"
+#include "testdata.h"
 
 static char root[64];
-
-static const char *data(const char *name)
-{
-	static char buf[4096];
-	const char *dir = getenv("CW_TEST_DATA");
-
-	if (dir) {
-		snprintf(buf, sizeof(buf), "%s/%s", dir, name);
-		return buf;
-	}
-	const char *f = __FILE__, *slash = strrchr(f, '/');
-	snprintf(buf, sizeof(buf), "%.*sdata/%s", slash ? (int)(slash - f + 1) : 0, f, name);
-	return buf;
-}
 
 static void put(const char *dir, const char *name, const char *text, size_t len)
 {
