@@ -142,6 +142,33 @@ class BrokerTrouble(unittest.TestCase):
             rec.cleanup()
             fake.close()
 
+    def test_bad_url_and_wrong_password_exit_2_without_leaking_it(self):
+        redis = Redis(extra=["--requirepass", "right-pass"]).start()
+        try:
+            for url in (f"redis://:wr0ng-s3cret@127.0.0.1:{redis.port}/0", "redis://127.0.0.1:99999/0",
+                        "rediss://127.0.0.1/0"):
+                p = subprocess.run([BIN, "record", "-o", "/dev/null", "--redis", url],
+                                   capture_output=True, text=True, timeout=30)
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+                self.assertNotIn("wr0ng-s3cret", p.stderr)
+            # the right password from a file: starts, and the log never holds it
+            d = Recorder()
+            pw = os.path.join(d.dir, "pw")
+            with open(pw, "w") as f:
+                f.write("right-pass\n")
+            d.args = ["--redis", redis.url(0), "--redis-password-file", pw, "--interval", "0.2"]
+            try:
+                d.start()
+                d.wait_event(lambda e: e["type"] == "sample" and e["redis_ok"], what="good sample")
+                d.stop()
+                with open(d.out) as f:
+                    self.assertNotIn("right-pass", f.read())
+            finally:
+                d.cleanup()
+        finally:
+            redis.cleanup()
+
     def test_broker_killed_and_restarted_mid_run(self):
         redis = Redis().start()
         rec = Recorder("--redis", redis.url(3), "--interval", "0.2")
