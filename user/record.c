@@ -52,9 +52,9 @@ static const char doc[] =
 	"SIGINT/SIGTERM stop cleanly with a tracer_stop line; SIGHUP reopens the output file "
 	"(logrotate). Schema: docs/events.md.\n\n"
 	"Examples:\n"
-	"  sudo celerywatch record -o /var/log/celerywatch.jsonl\n"
-	"  sudo celerywatch record --redis redis://127.0.0.1:6379/3 --interval 1 -o ev.jsonl\n"
-	"  sudo celerywatch record --all -o - | grep '\"type\":\"signal\"'\v"
+	"  celerywatch record -o /var/log/celerywatch.jsonl\n"
+	"  celerywatch record -o ev.jsonl --redis redis://10.0.0.5:6379/3\n"
+	"  celerywatch record --all -o - | grep '\"type\":\"oom\"'\v"
 	"Exit status: 0 after SIGINT/SIGTERM, 1 when BPF cannot be loaded (not root, refused), "
 	"2 on bad options or an unusable broker URL.";
 
