@@ -183,6 +183,21 @@ json_object *cw_report_json_obj(const struct cw_report_in *in)
 	add(root, "events", json_object_new_int64(in->tl->events));
 	add(root, "lines_skipped", json_object_new_int64(in->skipped));
 	add(root, "lost_events", json_object_new_int64(a->lost_in_window));
+	json_object *oo = json_object_new_array();
+	for (int i = 0; i < in->tl->nother_ooms; i++) {
+		const struct cw_other_oom *o = &in->tl->other_ooms[i];
+		if (o->ts < a->from || o->ts > a->to)
+			continue;
+		json_object *j = json_object_new_object();
+		add(j, "ts", cw_ts_json(o->ts));
+		add(j, "host", o->host ? json_object_new_string(o->host) : NULL);
+		add(j, "pid", json_object_new_int64(o->pid));
+		add(j, "comm", o->comm ? json_object_new_string(o->comm) : NULL);
+		add(j, "anon_rss_kb", o->anon_rss_kb != CW_NONE ? json_object_new_int64(o->anon_rss_kb) : NULL);
+		add(j, "cgroup", o->cgroup ? json_object_new_string(o->cgroup) : NULL);
+		json_object_array_add(oo, j);
+	}
+	add(root, "other_oom_kills", oo);
 	return root;
 }
 

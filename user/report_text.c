@@ -219,6 +219,22 @@ int cw_report_text(FILE *out, const struct cw_report_in *in)
 				orphans, orphans == 1 ? "" : "ren");
 		fprintf(out, "%s\n", p.off);
 	}
+	int ctx = 0;
+	for (int i = 0; i < in->tl->nother_ooms; i++) {
+		const struct cw_other_oom *o = &in->tl->other_ooms[i];
+		if (o->ts < a->from || o->ts > a->to)
+			continue;
+		if (!ctx++)
+			fprintf(out, "\nOther OOM kills on the host (context, not Celery):\n");
+		char t0[40];
+		cw_fmt_clock(o->ts, false, t0, sizeof(t0));
+		fprintf(out, "  %s  pid %lld (%s)", t0, (long long)o->pid, o->comm ? o->comm : "?");
+		if (o->anon_rss_kb != CW_NONE)
+			fprintf(out, " at %lld MiB anon RSS", (long long)(o->anon_rss_kb / 1024));
+		if (o->cgroup && *o->cgroup)
+			fprintf(out, " in cgroup %s", o->cgroup);
+		fprintf(out, "\n");
+	}
 	bool sampled = false;
 	for (int i = 0; i < a->nqueues; i++)
 		sampled |= a->queues[i].depth_first != CW_NONE;

@@ -277,6 +277,7 @@ void cw_timeline_free(struct cw_timeline *tl)
 	free(tl->sigs);
 	free(tl->lost);
 	free(tl->execfails);
+	free(tl->other_ooms);
 	free(tl->hosts);
 	free(tl->qsetv);
 	memset(tl, 0, sizeof(*tl));
@@ -694,8 +695,17 @@ int cw_timeline_add(const struct cw_event *ev, void *ctx)
 		i = find_proc(tl, host, ev->pid, ev->pstart);
 		/* OOM kills of processes we do not follow are context, not deaths of ours */
 		if (i < 0 && !ev->tracked && !ev->worker && ev->role != CW_RL_MAIN &&
-		    ev->role != CW_RL_POOL && ev->role != CW_RL_BEAT)
+		    ev->role != CW_RL_POOL && ev->role != CW_RL_BEAT) {
+			if (grow((void **)&tl->other_ooms, &tl->capother_ooms, tl->nother_ooms + 1,
+				 sizeof(*tl->other_ooms)))
+				return -ENOMEM;
+			tl->other_ooms[tl->nother_ooms++] = (struct cw_other_oom){
+				.host = host, .comm = intern(tl->strs, ev->comm),
+				.cgroup = intern(tl->strs, ev->cgroup), .ts = ev->ts, .pid = ev->pid,
+				.anon_rss_kb = ev->anon_rss_kb,
+			};
 			return 0;
+		}
 		if (i < 0) {
 			if ((i = get_proc(tl, host, ev->pid, ev->pstart, ev->ts, &created)) < 0)
 				return -ENOMEM;

@@ -94,6 +94,13 @@ struct cw_lost {
 	int64_t ts, count;
 };
 
+/* An OOM kill of a process we do not follow: not a death of ours, but memory pressure
+ * on the host is context for what happened to the workers. */
+struct cw_other_oom {
+	const char *host, *comm, *cgroup;
+	int64_t ts, pid, anon_rss_kb;
+};
+
 struct cw_execfail {
 	int64_t ts, pid, ppid, uid;
 	const char *host, *comm, *cmdline, *worker, *errname;
@@ -116,6 +123,8 @@ struct cw_timeline {
 	int nlost, caplost;
 	struct cw_execfail *execfails;
 	int nexecfails, capexecfails;
+	struct cw_other_oom *other_ooms;
+	int nother_ooms, capother_ooms;
 	const char **hosts;	/* interned, in order of appearance */
 	int nhosts, caphosts;
 	int64_t first_ts, last_ts;	/* of events taken in; CW_NONE if none */

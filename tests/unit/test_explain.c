@@ -109,6 +109,11 @@ static void test_oom_kill(void **state)
 	assert_int_equal(r->an.deaths[c->parent_death].kind, CW_K_OOM_KILL);
 	assert_int_equal(death_of(r, 4771)->kind, CW_K_PARENT_DIED);
 	assert_int_equal(count_shown(r), 3);
+	/* an OOM kill of a process we do not follow is context, not a death */
+	assert_int_equal(r->tl.nother_ooms, 1);
+	assert_int_equal(r->tl.other_ooms[0].pid, 900);
+	assert_string_equal(r->tl.other_ooms[0].comm, "java");
+	assert_int_equal(r->tl.other_ooms[0].anon_rss_kb, 3145728);
 	unload(r);
 }
 
@@ -162,6 +167,9 @@ static void test_text_answer_first(void **state)
 	assert_non_null(first);
 	assert_memory_equal(first + 2, want, strlen(want));
 	assert_null(strchr(buf, '\033'));	/* no colour when not asked */
+	assert_non_null(strstr(buf, "Other OOM kills on the host (context, not Celery):\n"
+				    "  12:02:50  pid 900 (java) at 3072 MiB anon RSS in cgroup "
+				    "/system.slice/reports.service\n"));
 	free(buf);
 
 	/* with colour, escapes appear; NO_COLOR turns them off on a terminal too */

@@ -348,6 +348,12 @@ static void test_json_values(void **state)
 			    "/celery/low");
 	json_object *ds = json_object_object_get(doc, "deaths");
 	assert_int_equal(json_object_array_length(ds), 3);
+	json_object *oo = json_object_object_get(doc, "other_oom_kills");
+	assert_int_equal(json_object_array_length(oo), 1);
+	json_object *o0 = json_object_array_get_idx(oo, 0);
+	assert_int_equal(json_object_get_int64(json_object_object_get(o0, "pid")), 900);
+	assert_string_equal(json_object_get_string(json_object_object_get(o0, "cgroup")),
+			    "/system.slice/reports.service");
 	json_object_put(doc);
 
 	doc = explain_json("signal_kill.jsonl");
