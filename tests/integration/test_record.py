@@ -198,6 +198,26 @@ class RecordBasics(unittest.TestCase):
             os.unlink(celery)
             os.rmdir(d)
 
+    def test_long_argv_is_truncated_and_marked(self):
+        d = tempfile.mkdtemp(prefix="cw-long-")
+        celery = os.path.join(d, "celery")
+        os.symlink("/bin/true", celery)
+        rec = Recorder().start()
+        try:
+            args = ["worker", "-Q", ",".join(f"queue_{i:04d}" for i in range(400))]
+            p = subprocess.Popen([celery] + args)
+            p.wait()
+            ex = rec.wait_event(lambda e: e["type"] == "exec" and e["pid"] == p.pid, what="exec")
+            self.assertTrue(ex["argv_truncated"])
+            self.assertEqual(ex["argv"][:2], [celery, "worker"])
+            joined = "\0".join(ex["argv"]).encode()
+            self.assertLessEqual(len(joined), 1024)
+            self.assertTrue(("\0".join([celery] + args)).encode().startswith(joined))
+        finally:
+            rec.cleanup()
+            os.unlink(celery)
+            os.rmdir(d)
+
     def test_exec_failure_reported(self):
         rec = Recorder().start()
         try:
