@@ -63,8 +63,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)/tests
 
 -include $(USER_OBJ:.o=.d) $(UNIT_BIN:=.d)
 
+# Every test binary runs, even after one fails (or crashes); the target fails at the end.
 unit: $(UNIT_BIN)
-	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+	@failed=""; for t in $(UNIT_BIN); do echo "== $$t"; $$t || failed="$$failed $$t"; done; \
+	if [ -n "$$failed" ]; then echo "unit tests FAILED:$$failed"; exit 1; fi
 
 # Integration tests need root, the real kernel, redis-server and Debian's Celery.
 integration: $(BUILD)/celerywatch

@@ -32,8 +32,7 @@ void cw_fmt_count(int64_t n, char *out, size_t len);
 /* Colour if out is a terminal and NO_COLOR is unset or empty. */
 bool cw_want_color(FILE *out);
 
-/* report_json.c: the --json document; caller frees with json_object_put */
-json_object *cw_report_json_obj(const struct cw_report_in *in);
+/* report_json.c: one death as JSON (caller frees with json_object_put) */
 json_object *cw_death_json(const struct cw_analysis *a, const struct cw_death *d);
 json_object *cw_ts_json(int64_t us);
 int cw_report_json(FILE *out, const struct cw_report_in *in);

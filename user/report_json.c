@@ -166,24 +166,12 @@ static json_object *hosts_json(const struct cw_timeline *tl)
 	return hosts;
 }
 
-json_object *cw_report_json_obj(const struct cw_report_in *in)
+/* OOM kills of processes we do not follow, in the window: context for the deaths */
+static json_object *other_ooms_json(const struct cw_report_in *in)
 {
 	const struct cw_analysis *a = in->a;
-	json_object *root = json_object_new_object();
-	json_object *ds = json_object_new_array();
-
-	add(root, "window", window_json(a));
-	add(root, "queues", queues_json(a));
-	for (int i = 0; i < a->ndeaths; i++)
-		if (a->deaths[i].shown)
-			json_object_array_add(ds, cw_death_json(a, &a->deaths[i]));
-	add(root, "deaths", ds);
-	/* additions */
-	add(root, "hosts", hosts_json(in->tl));
-	add(root, "events", json_object_new_int64(in->tl->events));
-	add(root, "lines_skipped", json_object_new_int64(in->skipped));
-	add(root, "lost_events", json_object_new_int64(a->lost_in_window));
 	json_object *oo = json_object_new_array();
+
 	for (int i = 0; i < in->tl->nother_ooms; i++) {
 		const struct cw_other_oom *o = &in->tl->other_ooms[i];
 		if (o->ts < a->from || o->ts > a->to)
@@ -197,8 +185,7 @@ json_object *cw_report_json_obj(const struct cw_report_in *in)
 		add(j, "cgroup", o->cgroup ? json_object_new_string(o->cgroup) : NULL);
 		json_object_array_add(oo, j);
 	}
-	add(root, "other_oom_kills", oo);
-	return root;
+	return oo;
 }
 
 #define FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
@@ -210,8 +197,8 @@ static void emit(FILE *out, json_object *o)
 	json_object_put(o);
 }
 
-/* The same document as cw_report_json_obj, written death by death: a long log has
- * hundreds of thousands of recycled children, and one tree of them all is slow and big. */
+/* The document, written death by death: a long log has hundreds of thousands of recycled
+ * children, and one json-c tree of them all is slow and big. */
 int cw_report_json(FILE *out, const struct cw_report_in *in)
 {
 	const struct cw_analysis *a = in->a;
@@ -232,7 +219,9 @@ int cw_report_json(FILE *out, const struct cw_report_in *in)
 	}
 	fputs("],\"hosts\":", out);
 	emit(out, hosts_json(in->tl));
-	fprintf(out, ",\"events\":%ld,\"lines_skipped\":%ld,\"lost_events\":%lld}\n",
+	fprintf(out, ",\"events\":%ld,\"lines_skipped\":%ld,\"lost_events\":%lld,\"other_oom_kills\":",
 		in->tl->events, in->skipped, (long long)a->lost_in_window);
+	emit(out, other_ooms_json(in));
+	fputs("}\n", out);
 	return ferror(out) ? -EIO : 0;
 }
