@@ -66,7 +66,7 @@ struct {
 /* ring buffer reserve failures by event type; read and reported by userspace */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CW_EV_MAX);
+	__uint(max_entries, CW_LOST_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } lost SEC(".maps");
@@ -99,6 +99,12 @@ static __always_inline void *reserve(__u32 type, __u64 size)
 	if (!p)
 		count_lost(type);
 	return p;
+}
+
+static __always_inline void track(__u32 tgid, __u32 flags)
+{
+	if (bpf_map_update_elem(&tracked, &tgid, &flags, BPF_ANY))
+		count_lost(CW_DROP_TRACKED_FULL);
 }
 
 static __always_inline bool is_tracked(__u32 tgid)
@@ -257,7 +263,7 @@ int handle_exec(struct bpf_raw_tracepoint_args *ctx)
 
 	if (celery) {
 		__u32 f = CW_TRACK_EXEC | (flags ? *flags : 0);
-		bpf_map_update_elem(&tracked, &tgid, &f, BPF_ANY);
+		track(tgid, f);
 		e->tracked = f;
 	} else {
 		/* a tracked process turned into something else (a task's subprocess): report this
@@ -298,8 +304,7 @@ int handle_fork(struct bpf_raw_tracepoint_args *ctx)
 		if (!trace_all)
 			return 0;
 	} else {
-		__u32 f = CW_TRACK_FORK;
-		bpf_map_update_elem(&tracked, &child_tgid, &f, BPF_ANY);
+		track(child_tgid, CW_TRACK_FORK);
 	}
 
 	struct cw_fork *e = reserve(CW_EV_FORK, sizeof(*e));
@@ -318,10 +323,13 @@ SEC("raw_tp/sched_process_exit")
 int handle_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct task_struct *t = (void *)ctx->args[0];
-	__u32 pid = BPF_CORE_READ(t, pid), tgid = BPF_CORE_READ(t, tgid);
+	__u32 tgid = BPF_CORE_READ(t, tgid);
 
-	if (pid != tgid)
-		return 0;	/* thread exits are not deaths */
+	/* A process dies with its last thread: do_exit has already counted this one out of
+	 * signal->live. Not "the leader exits": the leader may leave first (pthread_exit), and
+	 * an exec from another thread makes the old leader exit while the process lives on. */
+	if (BPF_CORE_READ(t, signal, live.counter) != 0)
+		return 0;
 	bool tracked_proc = is_tracked(tgid);
 	if (!tracked_proc && !trace_all)
 		return 0;
@@ -334,7 +342,8 @@ int handle_exit(struct bpf_raw_tracepoint_args *ctx)
 		e->maxrss_kb = BPF_CORE_READ(t, signal, maxrss) * page_kb;
 		e->_pad = 0;
 		e->tail_dropped = 0;
-		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), t->comm);
+		/* the process's name, not the name of whichever thread happened to exit last */
+		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), BPF_CORE_READ(t, group_leader, comm));
 		struct tail *tl = bpf_map_lookup_elem(&tails, &tgid);
 #pragma unroll
 		for (int i = 0; i < CW_TAIL_SLOTS; i++) {
@@ -518,20 +527,23 @@ int handle_write(struct trace_event_raw_sys_enter *ctx)
 		__builtin_memset(&s->tail, 0, sizeof(s->tail.next) + sizeof(s->tail.dropped) + sizeof(s->tail.lens));
 		bpf_map_update_elem(&tails, &tgid, &s->tail, BPF_NOEXIST);
 		tl = bpf_map_lookup_elem(&tails, &tgid);
-		if (!tl)
-			return 0;	/* map full: the tail of this process is not kept */
+		if (!tl) {
+			count_lost(CW_DROP_TAILS_FULL);	/* this process's tail is not kept */
+			return 0;
+		}
 	}
 	const char *buf = (const char *)ctx->args[1];
 	__u64 count = ctx->args[2];
 	__u32 slot = tl->next & (CW_TAIL_SLOTS - 1);
 	__u32 n = count > CW_TAIL_SLOT_LEN ? CW_TAIL_SLOT_LEN : count;
+	__u64 dropped = tl->dropped;
 	if (count > CW_TAIL_SLOT_LEN) {
 		/* keep the end of a long write: a traceback's last line is the useful one */
-		tl->dropped += count - CW_TAIL_SLOT_LEN;
+		dropped += count - CW_TAIL_SLOT_LEN;
 		buf += count - CW_TAIL_SLOT_LEN;
 	}
-	if (tl->lens[slot])
-		tl->dropped += tl->lens[slot];
+	dropped += tl->lens[slot];
+	tl->dropped = dropped > 0xffffffffULL ? 0xffffffffU : dropped;	/* saturates, never wraps */
 	if (n == 0 || bpf_probe_read_user(tl->data[slot], n, buf))
 		n = 0;
 	tl->lens[slot] = n;
@@ -573,10 +585,14 @@ static __always_inline int exec_exit(long ret)
 		return 0;
 	__u32 off = 0;
 	__u8 trunc = 0;
-	for (int i = 0; i < EXEC_ARGS_MAX; i++) {
+	for (int i = 0; i < EXEC_ARGS_MAX + 1; i++) {
 		const char *arg = NULL;
 		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
 			break;
+		if (i == EXEC_ARGS_MAX) {
+			trunc = 1;	/* more arguments than we read */
+			break;
+		}
 		if (off >= CW_ARGV_LEN) {
 			trunc = 1;
 			break;

@@ -68,6 +68,7 @@ struct cred {
 };
 
 struct signal_struct {
+	atomic_t live;		/* threads not yet in do_exit */
 	unsigned long maxrss;
 	short oom_score_adj;
 };

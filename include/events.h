@@ -27,6 +27,14 @@ enum cw_event_type {
 	CW_EV_MAX,
 };
 
+/* Slots of the kernel's `lost` counters: a record type whose ring-buffer reserve failed, or
+ * one of these, state the kernel could not keep. */
+enum cw_drop {
+	CW_DROP_TRACKED_FULL = CW_EV_MAX,	/* a process could not be tracked: map full */
+	CW_DROP_TAILS_FULL,			/* a process's stderr tail could not be kept */
+	CW_LOST_SLOTS,
+};
+
 /* tracked map values */
 enum cw_track_flags {
 	CW_TRACK_EXEC = 1,	/* Celery command line at exec */

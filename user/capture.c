@@ -169,11 +169,11 @@ int cw_capture_track(struct cw_capture *c, uint32_t pid, uint32_t flags)
 	return r < 0 ? -errno : 0;
 }
 
-int cw_capture_lost(struct cw_capture *c, uint64_t by_type[CW_EV_MAX])
+int cw_capture_lost(struct cw_capture *c, uint64_t by_type[CW_LOST_SLOTS])
 {
 	uint64_t vals[c->ncpus];
 
-	for (uint32_t t = 0; t < CW_EV_MAX; t++) {
+	for (uint32_t t = 0; t < CW_LOST_SLOTS; t++) {
 		by_type[t] = 0;
 		if (bpf_map__lookup_elem(c->skel->maps.lost, &t, sizeof(t), vals, sizeof(vals), 0))
 			return -errno;

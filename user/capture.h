@@ -26,7 +26,7 @@ int cw_capture_fd(struct cw_capture *c);		/* poll this; then cw_capture_consume 
 int cw_capture_consume(struct cw_capture *c);		/* records handled, or -errno */
 int cw_capture_track(struct cw_capture *c, uint32_t pid, uint32_t flags);
 /* Lost records by type since load (sums of the per-CPU counters). */
-int cw_capture_lost(struct cw_capture *c, uint64_t by_type[CW_EV_MAX]);
+int cw_capture_lost(struct cw_capture *c, uint64_t by_type[CW_LOST_SLOTS]);
 bool cw_capture_memcg_v1(const struct cw_capture *c);
 void cw_capture_close(struct cw_capture *c);
 

@@ -11,10 +11,12 @@
 
 #include "eventlog.h"
 
-static const char *const type_names[CW_EV_MAX] = {
+/* names of the kernel's loss counters: record types, then state it could not keep */
+static const char *const lost_names[CW_LOST_SLOTS] = {
 	[CW_EV_EXEC] = "exec", [CW_EV_EXEC_FAIL] = "exec_fail", [CW_EV_FORK] = "fork",
 	[CW_EV_EXIT] = "exit", [CW_EV_SIGNAL] = "signal", [CW_EV_OOM] = "oom",
-	[CW_EV_RENAME] = "rename",
+	[CW_EV_RENAME] = "rename", [CW_DROP_TRACKED_FULL] = "tracked_map_full",
+	[CW_DROP_TAILS_FULL] = "tails_map_full",
 };
 
 static const size_t type_sizes[CW_EV_MAX] = {
@@ -457,14 +459,14 @@ void cw_fmt_lost(struct cw_fmt *f, struct jw *w, const uint64_t *by_type, const 
 	uint64_t count = 0;
 
 	(void)f;
-	for (int i = 0; i < CW_EV_MAX; i++)
+	for (int i = 0; i < CW_LOST_SLOTS; i++)
 		count += by_type[i] - prev[i];
 	cw_line_begin(w, "lost", wall_now(), (uint32_t)getpid());
 	jw_uint(w, "count", count);
 	jw_obj_begin(w, "by_type");
-	for (int i = 1; i < CW_EV_MAX; i++)
+	for (int i = 1; i < CW_LOST_SLOTS; i++)
 		if (by_type[i] != prev[i])
-			jw_uint(w, type_names[i], by_type[i] - prev[i]);
+			jw_uint(w, lost_names[i], by_type[i] - prev[i]);
 	jw_obj_end(w);
 	jw_uint(w, "total", total);
 	jw_end(w);

@@ -41,7 +41,7 @@ struct recorder {
 	struct cw_ptable procs;
 	struct cw_fmt fmt;
 	struct jw line;
-	uint64_t lost_reported[CW_EV_MAX];
+	uint64_t lost_reported[CW_LOST_SLOTS];
 	uint64_t lost_total;
 };
 
@@ -185,11 +185,11 @@ static int on_record(void *ctx, const void *data, size_t size)
 
 static void report_lost(struct recorder *r, bool force)
 {
-	uint64_t by[CW_EV_MAX], delta = 0;
+	uint64_t by[CW_LOST_SLOTS], delta = 0;
 
 	if (cw_capture_lost(r->cap, by))
 		return;
-	for (int t = 0; t < CW_EV_MAX; t++)
+	for (int t = 0; t < CW_LOST_SLOTS; t++)
 		delta += by[t] - r->lost_reported[t];
 	if (!delta && !force)
 		return;

@@ -91,6 +91,57 @@ class NoTracefs(unittest.TestCase):
             d.cleanup()
 
 
+THREAD_EXEC = """
+import os, threading, time
+def t():
+    os.execv("/bin/sleep", ["celery", "0.3"])
+threading.Thread(target=t).start()
+time.sleep(5)
+"""
+
+LEADER_FIRST = """
+import ctypes, os, threading, time
+def t():
+    time.sleep(0.3); os._exit(7)
+threading.Thread(target=t).start()
+ctypes.CDLL(None).pthread_exit(None)
+"""
+
+
+@need_root
+class Threads(unittest.TestCase):
+    """A process dies with its last thread, not with its leader thread."""
+
+    def run_py(self, code):
+        p = subprocess.Popen(["/bin/bash", "-c", 'exec -a celery /usr/bin/python3 -c "$0"', code])
+        p.wait(30)
+        return p
+
+    def test_exec_from_a_thread_is_not_a_death(self):
+        rec = Recorder().start()
+        try:
+            p = self.run_py(THREAD_EXEC)
+            ex = rec.wait_event(lambda e: e["type"] == "exit" and e["pid"] == p.pid, what="exit")
+            self.assertEqual(ex["comm"], "sleep")
+            self.assertEqual(ex["exit_code"], 0)
+            lines = [e["type"] for e in rec.events() if e.get("pid") == p.pid and e["type"] in ("exec", "exit")]
+            self.assertEqual(lines, ["exec", "exec", "exit"])
+        finally:
+            rec.cleanup()
+
+    def test_leader_leaving_first_is_not_the_end(self):
+        rec = Recorder().start()
+        try:
+            p = self.run_py(LEADER_FIRST)
+            self.assertEqual(p.returncode, 7)
+            ex = rec.wait_event(lambda e: e["type"] == "exit" and e["pid"] == p.pid, what="exit")
+            self.assertEqual(ex["exit_code"], 7)
+            self.assertEqual(ex["comm"], "python3")
+            self.assertEqual(len([e for e in of_type(rec.events(), "exit") if e["pid"] == p.pid]), 1)
+        finally:
+            rec.cleanup()
+
+
 class SilentBroker:
     """Accepts connections and never answers: a hung Redis."""
 
