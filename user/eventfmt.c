@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "eventlog.h"
+#include "redact.h"
 
 /* names of the kernel's loss counters: record types, then state it could not keep */
 static const char *const lost_names[CW_LOST_SLOTS] = {
@@ -101,6 +102,13 @@ static void comm_field(struct jw *w, const char *key, const char *comm)
 	jw_strn(w, key, comm, strnlen(comm, CW_COMM_LEN));
 }
 
+/* argv as an array, with URL passwords (`-b redis://:secret@host`) replaced by *** */
+static void argv_field(struct jw *w, const char *buf, size_t len)
+{
+	char clean[2 * CW_ARGV_LEN + 16];
+	jw_argv(w, "argv", clean, cw_redact_argbuf(buf, len, clean, sizeof(clean)));
+}
+
 static void worker_fields(struct jw *w, const struct cw_identity *id)
 {
 	jw_str(w, "worker", id ? id->worker : NULL);
@@ -179,7 +187,7 @@ static void fmt_exec(struct cw_fmt *f, struct cw_ptable *t, const struct cw_exec
 	jw_uint(w, "ppid", e->ppid);
 	jw_uint(w, "uid", e->uid);
 	comm_field(w, "comm", e->comm);
-	jw_argv(w, "argv", e->argv, len);
+	argv_field(w, e->argv, len);
 	jw_bool(w, "argv_truncated", e->argv_truncated);
 	cw_cgroup_path(&e->cgroup, cg, sizeof(cg));
 	jw_str(w, "cgroup", cg);
@@ -204,7 +212,7 @@ static void fmt_exec_fail(struct cw_fmt *f, const struct cw_exec_fail *e, struct
 	jw_uint(w, "ppid", e->ppid);
 	jw_uint(w, "uid", e->uid);
 	comm_field(w, "comm", e->comm);
-	jw_argv(w, "argv", e->argv, len);
+	argv_field(w, e->argv, len);
 	jw_bool(w, "argv_truncated", e->argv_truncated);
 	jw_str(w, "errno", name ? name : "E?");
 	jw_int(w, "err", -e->err);
@@ -303,7 +311,7 @@ static void fmt_signal(struct cw_fmt *f, struct cw_ptable *t, const struct cw_si
 {
 	struct cw_pentry *pe = cw_ptable_get(t, e->hdr.pid);
 	size_t alen = e->sender_argv_len > CW_SENDER_ARGV_LEN ? CW_SENDER_ARGV_LEN : e->sender_argv_len;
-	char name[32], cmdline[CW_SENDER_ARGV_LEN + 4];
+	char name[32], argv[2 * CW_SENDER_ARGV_LEN + 16], cmdline[sizeof(argv) + 4];
 
 	begin(f, w, "signal", &e->hdr);
 	comm_field(w, "comm", e->comm);
@@ -318,8 +326,9 @@ static void fmt_signal(struct cw_fmt *f, struct cw_ptable *t, const struct cw_si
 	jw_uint(w, "tid", e->sender_tid);
 	comm_field(w, "comm", e->sender_comm);
 	jw_uint(w, "uid", e->sender_uid);
+	alen = cw_redact_argbuf(e->sender_argv, alen, argv, sizeof(argv));
 	/* cmdline: the arguments joined by spaces, as ps shows them */
-	memcpy(cmdline, e->sender_argv, alen);
+	memcpy(cmdline, argv, alen);
 	while (alen && cmdline[alen - 1] == '\0')
 		alen--;
 	for (size_t i = 0; i < alen; i++)
@@ -329,10 +338,11 @@ static void fmt_signal(struct cw_fmt *f, struct cw_ptable *t, const struct cw_si
 		memcpy(cmdline + alen, "...", 3), alen += 3;
 	jw_strn(w, "cmdline", cmdline, alen);
 	/* setproctitle pads a title with NULs: they are not empty arguments */
-	alen = e->sender_argv_len > CW_SENDER_ARGV_LEN ? CW_SENDER_ARGV_LEN : e->sender_argv_len;
-	while (alen > 1 && e->sender_argv[alen - 1] == '\0' && e->sender_argv[alen - 2] == '\0')
+	alen = cw_redact_argbuf(e->sender_argv, e->sender_argv_len > CW_SENDER_ARGV_LEN ?
+				CW_SENDER_ARGV_LEN : e->sender_argv_len, argv, sizeof(argv));
+	while (alen > 1 && argv[alen - 1] == '\0' && argv[alen - 2] == '\0')
 		alen--;
-	jw_argv(w, "argv", e->sender_argv, alen);
+	jw_argv(w, "argv", argv, alen);
 	jw_uint(w, "pstart", cw_fmt_pstart(f, e->sender_start_ns));
 	jw_obj_end(w);
 	worker_fields(w, pe ? &pe->id : NULL);
@@ -344,7 +354,10 @@ static void fmt_oom(struct cw_fmt *f, struct cw_ptable *t, const struct cw_oom *
 	struct cw_pentry *pe = cw_ptable_get(t, e->hdr.pid);
 	char cg[CW_CGROUP_DEPTH * (CW_CGROUP_NAME_LEN + 1) + 8];
 
-	begin(f, w, "oom", &e->hdr);
+	struct cw_hdr h = e->hdr;
+	if (!h.start_ns && pe)	/* before 6.8 the kernel gives only the pid: we know the rest */
+		h.start_ns = pe->pstart * f->ns_per_tick;
+	begin(f, w, "oom", &h);
 	if (e->have_mm) {
 		comm_field(w, "comm", e->comm);
 		jw_uint(w, "uid", e->uid);
@@ -367,34 +380,21 @@ static void fmt_oom(struct cw_fmt *f, struct cw_ptable *t, const struct cw_oom *
 	jw_end(w);
 }
 
-/* A rename is setproctitle at work: the new /proc/PID/cmdline title names the role
- * (MainProcess, ForkPoolWorker-N, beat) better than the fork that made the process. */
-static void refine_from_title(struct cw_fmt *f, struct cw_pentry *pe)
+/* A rename is setproctitle at work. The beat child of `worker -B` is forked like a pool
+ * process and only its new name, "[celery beat]", says what it is. The name is enough:
+ * reading /proc here would take the process's mmap lock and could stall the ring buffer's
+ * consumer behind a process under memory pressure. */
+static void refine_from_comm(struct cw_pentry *pe, const char *comm)
 {
-	char path[64], buf[4096];
-	snprintf(path, sizeof(path), "/proc/%u/cmdline", pe->pid);
-	FILE *fp = fopen(path, "re");
-	if (!fp)
-		return;
-	size_t n = fread(buf, 1, sizeof(buf), fp);
-	fclose(fp);
-	struct cw_identity id;
-	parse_identity(f, &id, buf, n);
-	if (id.is_celery && id.from_title) {
-		pe->id.role = id.role;
-		if (id.worker) {
-			free(pe->id.worker);
-			pe->id.worker = strdup(id.worker);
-		}
-	}
-	cw_identity_free(&id);
+	if (!strncmp(comm, "[celery beat]", 13) && pe->id.is_celery)
+		pe->id.role = CW_ROLE_BEAT;
 }
 
 static void fmt_rename(struct cw_fmt *f, struct cw_ptable *t, const struct cw_rename *e, struct jw *w)
 {
 	struct cw_pentry *pe = cw_ptable_get(t, e->hdr.pid);
-	if (pe)
-		refine_from_title(f, pe);
+	if (pe && pe->pstart == cw_fmt_pstart(f, e->hdr.start_ns))
+		refine_from_comm(pe, e->newcomm);
 	begin(f, w, "rename", &e->hdr);
 	comm_field(w, "oldcomm", e->oldcomm);
 	comm_field(w, "comm", e->newcomm);
@@ -442,8 +442,15 @@ void cw_fmt_scan(struct cw_fmt *f, struct cw_ptable *t, const struct cw_proc *p,
 	jw_uint(w, "uid", p->uid);
 	jw_str(w, "comm", p->comm);
 	jw_arr_begin(w, "argv");
-	for (size_t i = 0; i < p->argc; i++)
-		jw_str(w, NULL, p->argv[i]);
+	for (size_t i = 0; i < p->argc; i++) {
+		size_t n = strlen(p->argv[i]);
+		char *clean = malloc(2 * n + 16);
+		if (clean)
+			jw_strn(w, NULL, clean, cw_redact_arg(p->argv[i], n, clean, 2 * n + 16));
+		else
+			jw_str(w, NULL, "");
+		free(clean);
+	}
 	jw_arr_end(w);
 	jw_bool(w, "title", p->id.from_title);
 	jw_str(w, "cgroup", p->cgroup);

@@ -241,6 +241,43 @@ static void test_oom_without_mm_has_nulls(void **state)
 	json_object_put(o);
 }
 
+static void test_broker_password_never_written(void **state)
+{
+	(void)state;
+	static const char argv[] = "celery\0-b\0redis://:s3cret@10.0.0.5:6379/3\0worker";
+	struct cw_exec e = {0};
+	hdr(&e.hdr, CW_EV_EXEC, sizeof(e), 500, 1000000000);
+	e.tracked = CW_TRACK_EXEC;
+	memcpy(e.argv, argv, sizeof(argv));
+	e.argv_len = sizeof(argv);
+	json_object *o = format(&e, sizeof(e));
+	assert_null(strstr(line.buf, "s3cret"));
+	assert_non_null(strstr(line.buf, "\"redis://:***@10.0.0.5:6379/3\""));
+	json_object_put(o);
+
+	struct cw_signal s = {0};
+	hdr(&s.hdr, CW_EV_SIGNAL, sizeof(s), 500, 1000000000);
+	s.sig = SIGTERM;
+	memcpy(s.sender_argv, argv, sizeof(argv));
+	s.sender_argv_len = sizeof(argv);
+	o = format(&s, sizeof(s));
+	assert_null(strstr(line.buf, "s3cret"));
+	json_object_put(o);
+}
+
+/* Before 6.8 mark_victim gives only the pid: the recorder knows the process's start */
+static void test_old_kernel_oom_gets_pstart_from_the_table(void **state)
+{
+	(void)state;
+	exec_worker(600, 3000000000);
+	struct cw_oom e = {0};
+	hdr(&e.hdr, CW_EV_OOM, sizeof(e), 600, 0);
+	json_object *o = format(&e, sizeof(e));
+	assert_int_equal(num(o, "pstart"), 300);
+	assert_string_equal(str(o, "worker"), "worker_low@web1");
+	json_object_put(o);
+}
+
 static void test_malformed_records_rejected(void **state)
 {
 	(void)state;
@@ -293,6 +330,8 @@ int main(void)
 		cmocka_unit_test(test_fork_inherits_identity_and_exit_forgets),
 		cmocka_unit_test(test_signal_sender_and_hostile_comm),
 		cmocka_unit_test(test_oom_without_mm_has_nulls),
+		cmocka_unit_test(test_broker_password_never_written),
+		cmocka_unit_test(test_old_kernel_oom_gets_pstart_from_the_table),
 		cmocka_unit_test(test_malformed_records_rejected),
 		cmocka_unit_test(test_names),
 	};
