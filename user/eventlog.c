@@ -36,8 +36,9 @@ void cw_line_begin(struct jw *w, const char *type, uint64_t realtime_ns, uint32_
 
 static int open_path(struct cw_output *o, char *err, size_t errlen)
 {
-	/* O_NOFOLLOW: a root tool must not write through a link planted in a shared directory */
-	int fd = open(o->path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
+	/* O_NOFOLLOW: a root tool must not write through a link planted in a shared directory.
+	 * O_NONBLOCK: a FIFO without a reader fails (ENXIO) instead of hanging the start. */
+	int fd = open(o->path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0640);
 	if (fd < 0) {
 		int e = errno;
 		if (e == ELOOP)
@@ -47,10 +48,25 @@ static int open_path(struct cw_output *o, char *err, size_t errlen)
 		return -e;
 	}
 	struct stat st;
-	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+	int r = 0;
+	if (fstat(fd, &st)) {
+		r = -errno;
+		snprintf(err, errlen, "cannot stat %s: %s", o->path, strerror(-r));
+	} else if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+		r = -EINVAL;
 		snprintf(err, errlen, "%s is not a regular file", o->path);
+	} else if (S_ISREG(st.st_mode) && st.st_uid != geteuid()) {
+		/* someone else's file (planted in /tmp?) would keep reading what we append */
+		r = -EPERM;
+		snprintf(err, errlen, "%s belongs to uid %u, not to us; refusing to append to it",
+			 o->path, (unsigned)st.st_uid);
+	} else if (fcntl(fd, F_SETFL, O_APPEND) < 0) {	/* writes block again: no lost lines */
+		r = -errno;
+		snprintf(err, errlen, "cannot set up %s: %s", o->path, strerror(-r));
+	}
+	if (r) {
 		close(fd);
-		return -EINVAL;
+		return r;
 	}
 	o->fd = fd;
 	return 0;

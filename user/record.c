@@ -210,7 +210,9 @@ static int scan_cb(const struct cw_proc *p, void *ctx)
 
 	if ((pid_t)p->pid == getpid())
 		return 0;
-	cw_capture_track(r->cap, (uint32_t)p->pid, CW_TRACK_SCAN);
+	if (cw_capture_track(r->cap, (uint32_t)p->pid, CW_TRACK_SCAN))
+		fprintf(stderr, "celerywatch: cannot follow pid %d (tracked map full?): %s\n", p->pid,
+			strerror(errno));
 	cw_fmt_scan(&r->fmt, &r->procs, p, &r->line, newq, &nnew);
 	emit(r);
 	if (r->sampler && nnew)
@@ -256,6 +258,7 @@ static void write_stop(struct recorder *r, const char *reason)
 	jw_uint(&r->line, "events", r->out.lines);
 	jw_uint(&r->line, "lost", r->lost_total);
 	jw_uint(&r->line, "write_errors", r->out.write_errors);
+	jw_uint(&r->line, "malformed", r->fmt.malformed);
 	if (r->sampler) {
 		struct cw_sampler_stats st;
 		cw_sampler_get_stats(r->sampler, &st);
@@ -357,6 +360,15 @@ int cmd_record(int argc, char **argv)
 	cw_ptable_init(&r->procs);
 	jw_init(&r->line);
 
+	/* Signals wait in a signalfd from the start: a SIGTERM while the programs load or the
+	 * broker answers is handled by the loop (tracer_stop), not by the default action. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);	/* a closed stdout is a write error, counted */
+
 	if (cw_output_open(&r->out, r->opts.output, err, sizeof(err))) {
 		fprintf(stderr, "celerywatch: %s\n", err);
 		return 1;
@@ -389,12 +401,6 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);	/* a closed stdout is a write error, counted */
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};

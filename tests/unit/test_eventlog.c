@@ -79,6 +79,38 @@ static void test_refuses_symlink(void **state)
 	cw_output_close(&o);
 }
 
+/* a file someone else owns (planted in a shared directory) is not appended to */
+static void test_refuses_foreign_file(void **state)
+{
+	(void)state;
+	char path[128], err[256];
+	struct cw_output o;
+
+	if (geteuid() != 0)
+		skip();
+	snprintf(path, sizeof(path), "%s/planted.jsonl", dir);
+	int fd = open(path, O_WRONLY | O_CREAT, 0666);
+	assert_true(fd >= 0);
+	assert_int_equal(fchown(fd, 65534, 65534), 0);
+	close(fd);
+	assert_int_equal(cw_output_open(&o, path, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "belongs to uid 65534"));
+	cw_output_close(&o);
+}
+
+/* a FIFO nobody reads fails at once instead of hanging the recorder's start */
+static void test_fifo_without_reader_fails_fast(void **state)
+{
+	(void)state;
+	char path[128], err[256];
+	struct cw_output o;
+
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(cw_output_open(&o, path, err, sizeof(err)), -ENXIO);
+	cw_output_close(&o);
+}
+
 static void test_reopen_after_rotation(void **state)
 {
 	(void)state;
@@ -148,6 +180,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_creates_0640_and_appends),
 		cmocka_unit_test(test_refuses_symlink),
+		cmocka_unit_test(test_refuses_foreign_file),
+		cmocka_unit_test(test_fifo_without_reader_fails_fast),
 		cmocka_unit_test(test_reopen_after_rotation),
 		cmocka_unit_test(test_disk_full_counted),
 		cmocka_unit_test(test_partial_write_is_terminated),
