@@ -1,5 +1,44 @@
 /* Causes: classify each ended worker process from the facts the timeline kept, link pool
- * children to their MainProcess' death, and judge each queue at the end of the window. */
+ * children to their MainProcess' death, and judge each queue at the end of the window.
+ *
+ * One kind per end of a worker process (role main, pool or beat; a --detach launcher's exit 0
+ * is a handover, not an end); rules 2-5 are checked in this order and the first that matches
+ * decides:
+ *  1. Stopped (SIGSTOP/TSTP/TTIN/TTOU, no SIGCONT since): a `signal` death of its own, marked
+ *     stopped, when the queue lost it; a later end is classified by 2-5 as well.
+ *  2. An `oom` record (matched by (host, pid, pstart), or by (host, pid) to the latest live
+ *     process when pstart is null): `oom_kill`; the OOM SIGKILL's sender, when another
+ *     process, is named as the one that was allocating.
+ *  3. Killed by signal S (an exit line with a signal, or SIGKILL then 5 s of silence):
+ *     a. a pool child whose MainProcess ends within 30 s before / 10 s after (after: only if
+ *        the MainProcess had been asked to stop by then, or ended on its own), S from the
+ *        kernel, from that MainProcess or unrecorded: `parent_died`;
+ *     b. a pool child, S = SIGKILL, code `user`, sent by its own MainProcess (pid, and pstart
+ *        when the sender has one): `time_limit` (billiard: SIGTERM, 100 ms, SIGKILL);
+ *     c. a fault signal (SEGV, BUS, ILL, FPE, TRAP, SYS, ABRT): `signal` when another process
+ *        sent it (code not `kernel`), else `crash`;
+ *     d. a signal record: `signal` with its sender; from a pool child's own MainProcess
+ *        (SIGTERM alone) it says so: a revoke with terminate=True, a pool shrink or restart;
+ *     e. no record: `signal` without a sender. Events lost within 10 s make this, and 3d
+ *        when the end is only silence after a SIGKILL, `unknown`.
+ *  4. An exit code: a pool child's 155 is `recycled`; a pool child whose MainProcess ends as
+ *     in 3a, with no shutdown signal (TERM/INT/QUIT) or one from the kernel or that
+ *     MainProcess, is `parent_died`; after a shutdown signal, `signal` with that sender (its
+ *     own MainProcess said so as in 3d; never `time_limit`); else `exit_error` (non-zero,
+ *     with the stderr tail) or `exit_clean` (0).
+ *  5. No exit line (pid reused, or missing from a restarted recorder's scan): `parent_died`
+ *     for a pool child as in 3a (not when missing from a scan), else `unknown`.
+ *  6. A failed exec is `exec_failed` only when it was its process's last exec attempt: a
+ *     failure followed by another attempt of the same process (exec or exec_fail, same
+ *     (host, pid, pstart), or host and pid within 5 s when a pstart is null) is a PATH
+ *     search's miss, neither an incident nor a death.
+ *  7. A queue that had tasks, never a live consumer and no `exec_failed` naming it:
+ *     `never_started`.
+ * Every kind but `recycled` and `parent_died` is an incident; a child that died with its
+ * MainProcess points at that death (`followers`). Queues: `ok` with a live consumer (and,
+ * for prefork, a live pool child), `degraded` with consumers but no pool (cause: the last
+ * pool child death), `no_consumer` otherwise (cause: the death of the last consumer, or
+ * 6/7 for a queue never consumed). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -134,6 +173,24 @@ static bool sent_by(const struct cw_sigrec *r, int64_t pid)
 	return r && r->has_sender && r->sender.pid == pid;
 }
 
+/* r was sent by p's own MainProcess (its pid, and its start time when the sender has one) */
+static bool sent_by_main(const struct cw_tproc *p, const struct cw_tproc *par,
+			 const struct cw_sigrec *r)
+{
+	return p->role == CW_RL_POOL && par && sent_by(r, par->pid) &&
+	       (r->sender.pstart == CW_NONE || r->sender.pstart == par->pstart);
+}
+
+/* billiard's hard time limit: SIGTERM, 100 ms later SIGKILL, both kill(2) from the
+ * MainProcess; the child dies of the SIGKILL. A SIGTERM alone from the MainProcess is a
+ * revoke(terminate=True), a pool shrink or a pool restart. */
+static bool hard_time_limit(const struct cw_tproc *p, const struct cw_tproc *par, int signo,
+			    const struct cw_sigrec *r)
+{
+	return signo == SIGKILL_ && r && r->signo == SIGKILL_ && r->code &&
+	       !strcmp(r->code, "user") && sent_by_main(p, par, r);
+}
+
 /* Killed by signal signo (exit line or silence after SIGKILL). */
 static void classify_killed(const struct cw_timeline *tl, const struct cw_tproc *p, int signo,
 			    struct cw_death *d)
@@ -147,10 +204,11 @@ static void classify_killed(const struct cw_timeline *tl, const struct cw_tproc 
 		d->kind = CW_K_PARENT_DIED;
 		return;
 	}
-	if (p->role == CW_RL_POOL && par && sent_by(r, par->pid)) {
+	if (hard_time_limit(p, par, signo, r)) {
 		d->kind = CW_K_TIME_LIMIT;
 		return;
 	}
+	d->from_main = sent_by_main(p, par, r);
 	if (fault_signal(signo)) {
 		/* kill -SEGV from another process is a signal, not a crash */
 		bool other = r && r->has_sender && !from_kernel(r) && r->sender.pid != p->pid;
@@ -201,10 +259,11 @@ static void classify(const struct cw_timeline *tl, const struct cw_tproc *p, str
 			return;
 		}
 		if (r) {
-			/* asked to stop (warm shutdown): whoever asked is the answer */
+			/* asked to stop (warm shutdown): whoever asked is the answer; a pool
+			 * child's own MainProcess asking is no time limit (that kills) */
 			use_sig(d, r);
-			d->kind = p->role == CW_RL_POOL && par && sent_by(r, par->pid) ?
-				  CW_K_TIME_LIMIT : CW_K_SIGNAL;
+			d->from_main = sent_by_main(p, par, r);
+			d->kind = CW_K_SIGNAL;
 			return;
 		}
 		d->kind = p->exit_code ? CW_K_EXIT_ERROR : CW_K_EXIT_CLEAN;
@@ -239,6 +298,12 @@ static int cmp_lost(const void *a, const void *b)
 	return x->ts < y->ts ? -1 : x->ts > y->ts;
 }
 
+/* counts are each <= 2^53 (logread), but a hostile log may hold many */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
 static int64_t lost_near(const struct lost_index *li, const char *host, int64_t ts)
 {
 	int lo = 0, hi = li->n;
@@ -253,7 +318,7 @@ static int64_t lost_near(const struct lost_index *li, const char *host, int64_t 
 	}
 	for (int i = lo; i < li->n && li->v[i].ts <= ts + LOST_NEAR; i++)
 		if (li->v[i].host == host)
-			sum += li->v[i].count > 0 ? li->v[i].count : 1;
+			sum = sat_add(sum, li->v[i].count > 0 ? li->v[i].count : 1);
 	return sum;
 }
 
@@ -331,6 +396,9 @@ static void last_line(const char *s, char *out, size_t len)
 	snprintf(out, len, "%.*s", (int)n, start);
 }
 
+/* a pool child ended by its own MainProcess without the time limit's SIGKILL */
+#define FROM_MAIN_WHY "a revoke with terminate=True, a pool shrink (autoscale) or a pool restart"
+
 /* snprintf that may cut a sentence short, on purpose */
 __attribute__((format(printf, 3, 4)))
 static void say(char *out, size_t len, const char *fmt, ...)
@@ -357,14 +425,21 @@ static int summarize(const struct cw_timeline *tl, const struct cw_analysis *a,
 	fmt_sender(d, snd, sizeof(snd));
 	switch (d->kind) {
 	case CW_K_OOM_KILL: {
+		/* kernels before 6.8 give no figures (the fields are null): say none */
 		int64_t rss = 0;
-		if (d->oom.anon_rss_kb != CW_NONE)
-			rss += d->oom.anon_rss_kb;
-		if (d->oom.file_rss_kb != CW_NONE)
-			rss += d->oom.file_rss_kb;
-		if (d->oom.shmem_rss_kb != CW_NONE)
-			rss += d->oom.shmem_rss_kb;
-		fmt_kb(rss, buf, sizeof(buf));
+		bool have_rss = false;
+		const int64_t kb[] = {d->oom.anon_rss_kb, d->oom.file_rss_kb, d->oom.shmem_rss_kb};
+		for (size_t i = 0; i < sizeof(kb) / sizeof(kb[0]); i++)
+			if (kb[i] != CW_NONE) {
+				rss += kb[i];	/* each within +-2^53 (logread): no overflow */
+				have_rss = true;
+			}
+		buf[0] = 0;
+		if (have_rss) {
+			char v[64];
+			fmt_kb(rss, v, sizeof(v));
+			snprintf(buf, sizeof(buf), " at %s RSS", v);
+		}
 		char trigger[sizeof(snd) + 32] = "";
 		if (d->has_sender)	/* short: the sentence is about the victim */
 			snprintf(trigger, sizeof(trigger), " while pid %lld (%.80s) was allocating",
@@ -372,16 +447,23 @@ static int summarize(const struct cw_timeline *tl, const struct cw_analysis *a,
 				 d->sender.cmdline && *d->sender.cmdline ? d->sender.cmdline :
 				 d->sender.comm ? d->sender.comm : "?");
 		if (d->oom.cgroup && *d->oom.cgroup && strcmp(d->oom.cgroup, "/"))
-			say(out, len, "%s was OOM-killed in cgroup %.200s at %s RSS%s", who,
+			say(out, len, "%s was OOM-killed in cgroup %.200s%s%s", who,
 				 d->oom.cgroup, buf, trigger);
 		else
-			say(out, len, "%s was OOM-killed at %s RSS%s", who, buf, trigger);
+			say(out, len, "%s was OOM-killed%s%s", who, buf, trigger);
 		break;
 	}
 	case CW_K_SIGNAL:
 		if (d->stopped)
 			say(out, len, "%s was stopped by %s from %s: it still exists but "
 				 "consumes nothing", who, sig, snd);
+		else if (d->from_main && d->exit_code != CW_NONE)
+			say(out, len, "%s shut down (exit %lld) after %s from its own MainProcess "
+				 "(pid %lld): %s", who, (long long)d->exit_code, sig,
+				 (long long)d->sender.pid, FROM_MAIN_WHY);
+		else if (d->from_main)
+			say(out, len, "%s was terminated with %s by its own MainProcess (pid %lld): "
+				 "%s", who, sig, (long long)d->sender.pid, FROM_MAIN_WHY);
 		else if (d->exit_code != CW_NONE)
 			say(out, len, "%s shut down (exit %lld) after %s from %s", who,
 				 (long long)d->exit_code, sig, snd);
@@ -737,7 +819,7 @@ int cw_analyze(const struct cw_timeline *tl, int64_t since, int64_t until,
 	qsort(li.v, (size_t)li.n, sizeof(*li.v), cmp_lost);
 	for (int i = 0; i < tl->nlost; i++)
 		if (tl->lost[i].ts >= a->from && tl->lost[i].ts <= a->to)
-			a->lost_in_window += tl->lost[i].count;
+			a->lost_in_window = sat_add(a->lost_in_window, tl->lost[i].count);
 
 	/* 1. classify every end of a worker process */
 	for (int i = 0; i < tl->nprocs; i++) {
@@ -769,7 +851,8 @@ int cw_analyze(const struct cw_timeline *tl, int64_t since, int64_t until,
 	}
 	for (int i = 0; i < tl->nexecfails; i++) {
 		const struct cw_execfail *f = &tl->execfails[i];
-		if (f->ts > a->to)
+		/* a PATH search's misses before the exec that worked (or the next try) */
+		if (f->ts > a->to || f->superseded)
 			continue;
 		struct cw_death *d = new_death(a);
 		if (!d)

@@ -39,6 +39,7 @@ struct cw_death {
 	bool stopped;		/* stopped by a signal, not dead */
 	bool has_sender;
 	struct cw_sender sender;
+	bool from_main;		/* pool child: the signal used came from its own MainProcess */
 	const char *sig_code;	/* "user", "kernel", ... of the signal record used */
 	bool has_oom;
 	struct cw_oomrec oom;

@@ -89,7 +89,14 @@ int cmd_explain(int argc, char **argv)
 		case 's':
 		case 'u': {
 			int64_t *t = c == 's' ? &since : &until;
-			if (cw_parse_when(optarg, now_us(), t)) {
+			int r = cw_parse_when(optarg, now_us(), t);
+			if (r == -2) {
+				fprintf(stderr, "celerywatch explain: --%s: '%s' is out of range (a "
+					"relative time reaches at most 1000000d)\n",
+					c == 's' ? "since" : "until", optarg);
+				return 2;
+			}
+			if (r) {
 				fprintf(stderr, "celerywatch explain: --%s: '%s' is neither an RFC 3339 "
 					"time (2026-11-24T12:03:11Z) nor relative (-1h, -30m)\n",
 					c == 's' ? "since" : "until", optarg);

@@ -1,6 +1,7 @@
 /* Event log reader: one line at a time (getline + json_tokener), checked against schema v1
  * and flattened into struct cw_event. A bad line costs one message on errf, never the run. */
 #include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "logread.h"
+#include "report.h"	/* cw_text_sanitize: the log's strings in our messages */
 
 static const struct {
 	const char *name;
@@ -122,16 +124,26 @@ int cw_parse_ts(const char *s, int64_t *us)
 	return 0;
 }
 
+/* A relative --since/--until reaches at most this far (about 2,700 years): now +- it stays
+ * far inside int64 microseconds, whatever the clock says. */
+#define MAX_RELATIVE_US (1e6 * 86400 * 1e6)
+
 int cw_parse_when(const char *s, int64_t now_us, int64_t *us)
 {
 	if (!s || !*s)
 		return -1;
 	if (s[0] == '-' || s[0] == '+') {
 		char *end;
+		/* a plain decimal number (an exponent allowed): not "inf", "nan", hex or spaces */
+		if (!((s[1] >= '0' && s[1] <= '9') || s[1] == '.'))
+			return -1;
 		errno = 0;
 		double v = strtod(s + 1, &end);
-		if (errno || end == s + 1 || v < 0)
+		if (end == s + 1 || v < 0 ||
+		    strspn(s + 1, "0123456789.eE+-") < (size_t)(end - (s + 1)))
 			return -1;
+		if (errno == ERANGE || !isfinite(v))
+			return -2;
 		double mult;
 		if (!strcmp(end, "s") || !*end)
 			mult = 1;
@@ -143,7 +155,12 @@ int cw_parse_when(const char *s, int64_t now_us, int64_t *us)
 			mult = 86400;
 		else
 			return -1;
-		int64_t delta = (int64_t)(v * mult * 1e6);
+		double d = v * mult * 1e6;
+		if (!(d <= MAX_RELATIVE_US))
+			return -2;
+		if (now_us < -((int64_t)1 << 62) || now_us > (int64_t)1 << 62)
+			return -2;
+		int64_t delta = (int64_t)d;	/* in range: checked above */
 		*us = s[0] == '-' ? now_us - delta : now_us + delta;
 		return 0;
 	}
@@ -184,16 +201,42 @@ static const char *str(json_object *o, const char *k)
 	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
-static int64_t num(json_object *o, const char *k)
+/* Integers we read must lie in JSON's interoperable range (RFC 8259 section 6): everything
+ * the recorder writes does, sums of a few of them cannot overflow, and no double is ever cast
+ * out of range. json-c clamps integers beyond int64 to INT64_MIN/MAX: those fall outside too. */
+#define NUM_LIMIT 9007199254740992.0	/* 2^53 */
+
+struct numctx {
+	const char *prefix;	/* "sender." while reading the sender, ... */
+	const char *bad;	/* the first key whose number was out of range or a fraction */
+	const char *badprefix;
+	char badval[48];
+};
+
+/* An integer field: CW_NONE when absent, null or not a number. Out of range or a fraction is
+ * noted in nc (the line is then refused) and is CW_NONE too: never cast. */
+static int64_t num(json_object *o, const char *k, struct numctx *nc)
 {
 	json_object *v = get(o, k);
 
 	if (!v)
 		return CW_NONE;
-	if (json_object_is_type(v, json_type_int))
-		return json_object_get_int64(v);
-	if (json_object_is_type(v, json_type_double))
-		return (int64_t)json_object_get_double(v);
+	if (json_object_is_type(v, json_type_int)) {
+		int64_t i = json_object_get_int64(v);
+		if (i >= -(int64_t)NUM_LIMIT && i <= (int64_t)NUM_LIMIT)
+			return i;
+	} else if (json_object_is_type(v, json_type_double)) {
+		double d = json_object_get_double(v);
+		if (isfinite(d) && d >= -NUM_LIMIT && d <= NUM_LIMIT && d == floor(d))
+			return (int64_t)d;
+	} else {
+		return CW_NONE;
+	}
+	if (!nc->bad) {
+		nc->bad = k;
+		nc->badprefix = nc->prefix;
+		snprintf(nc->badval, sizeof(nc->badval), "%.40s", json_object_to_json_string(v));
+	}
 	return CW_NONE;
 }
 
@@ -231,8 +274,21 @@ static void clear_event(struct cw_event *ev)
 }
 
 /* Fill ev from a parsed line. Returns NULL, or the reason the line is skipped. */
+static const char *bad_number(const struct numctx *nc, char *why, size_t whylen)
+{
+	char val[200];
+
+	snprintf(why, whylen, "\"%s%s\" is not an integer within +-2^53: %s",
+		 nc->badprefix ? nc->badprefix : "", nc->bad,
+		 cw_text_sanitize(val, sizeof(val), nc->badval));
+	return why;
+}
+
 static const char *extract(json_object *o, struct cw_event *ev, char *why, size_t whylen)
 {
+	struct numctx nc = {0};
+	char shown[80];
+
 	if (!json_object_is_type(o, json_type_object))
 		return "not a JSON object";
 	json_object *v = get(o, "v");
@@ -250,24 +306,25 @@ static const char *extract(json_object *o, struct cw_event *ev, char *why, size_
 		if (!strcmp(type, ev_types[i].name))
 			ev->type = ev_types[i].type;
 	if (ev->type == CW_EV_NONE) {
-		snprintf(why, whylen, "unknown type \"%.64s\"", type);
+		snprintf(why, whylen, "unknown type \"%s\"",
+			 cw_text_sanitize(shown, sizeof(shown), type));
 		return why;
 	}
 	const char *ts = str(o, "ts");
 	if (!ts)
 		return "no \"ts\"";
 	if (cw_parse_ts(ts, &ev->ts)) {
-		snprintf(why, whylen, "bad ts \"%.64s\"", ts);
+		snprintf(why, whylen, "bad ts \"%s\"", cw_text_sanitize(shown, sizeof(shown), ts));
 		return why;
 	}
 	ev->host = str(o, "host");
 	if (!ev->host)
 		ev->host = "";
-	ev->pid = num(o, "pid");
-	ev->pstart = num(o, "pstart");
-	ev->ppid = num(o, "ppid");
-	ev->parent_pstart = num(o, "parent_pstart");
-	ev->uid = num(o, "uid");
+	ev->pid = num(o, "pid", &nc);
+	ev->pstart = num(o, "pstart", &nc);
+	ev->ppid = num(o, "ppid", &nc);
+	ev->parent_pstart = num(o, "parent_pstart", &nc);
+	ev->uid = num(o, "uid", &nc);
 	ev->comm = str(o, "comm");
 	ev->cgroup = str(o, "cgroup");
 	ev->argc = strarray(get(o, "argv"), ev->argv, CW_EV_MAX_ARGS);
@@ -277,9 +334,11 @@ static const char *extract(json_object *o, struct cw_event *ev, char *why, size_
 	ev->has_queues = q && json_object_is_type(q, json_type_array);
 	ev->nqueues = strarray(q, ev->queues, CW_EV_MAX_QUEUES);
 	ev->role = parse_role(str(o, "role"));
-	ev->concurrency = num(o, "concurrency");
+	ev->concurrency = num(o, "concurrency", &nc);
 	ev->pool = str(o, "pool");
 	ev->command = str(o, "command");
+	if (nc.bad)
+		return bad_number(&nc, why, whylen);
 
 	switch (ev->type) {
 	case CW_EV_SCAN:
@@ -287,10 +346,14 @@ static const char *extract(json_object *o, struct cw_event *ev, char *why, size_
 	case CW_EV_FORK:
 	case CW_EV_EXIT:
 	case CW_EV_SIGNAL:
-	case CW_EV_OOM:
 	case CW_EV_RENAME:
 		if (ev->pid == CW_NONE || ev->pstart == CW_NONE)
 			return "process line without \"pid\" and \"pstart\"";
+		break;
+	case CW_EV_OOM:
+		/* before 6.8 the kernel gives only the victim's pid: pstart is null */
+		if (ev->pid == CW_NONE)
+			return "oom line without \"pid\"";
 		break;
 	case CW_EV_EXEC_FAIL:
 		if (ev->pid == CW_NONE)
@@ -302,17 +365,19 @@ static const char *extract(json_object *o, struct cw_event *ev, char *why, size_
 
 	switch (ev->type) {
 	case CW_EV_EXIT:
-		ev->exit_code = num(o, "exit_code");
+		ev->exit_code = num(o, "exit_code", &nc);
 		ev->signame = str(o, "signal");
 		ev->core_dumped = boolean(o, "core_dumped");
 		ev->stderr_tail = str(o, "stderr_tail");
-		ev->maxrss_kb = num(o, "maxrss_kb");
+		ev->maxrss_kb = num(o, "maxrss_kb", &nc);
+		if (nc.bad)
+			return bad_number(&nc, why, whylen);
 		if (ev->exit_code == CW_NONE && !ev->signame)
 			return "exit line with neither \"exit_code\" nor \"signal\"";
 		break;
 	case CW_EV_SIGNAL: {
 		ev->signame = str(o, "signal");
-		ev->signo = num(o, "signo");
+		ev->signo = num(o, "signo", &nc);
 		ev->code = str(o, "code");
 		ev->result = str(o, "result");
 		if (!ev->signame)
@@ -320,28 +385,30 @@ static const char *extract(json_object *o, struct cw_event *ev, char *why, size_
 		json_object *s = get(o, "sender");
 		if (s && json_object_is_type(s, json_type_object)) {
 			ev->sender.present = true;
-			ev->sender.pid = num(s, "pid");
-			ev->sender.uid = num(s, "uid");
-			ev->sender.pstart = num(s, "pstart");
+			nc.prefix = "sender.";
+			ev->sender.pid = num(s, "pid", &nc);
+			ev->sender.uid = num(s, "uid", &nc);
+			ev->sender.pstart = num(s, "pstart", &nc);
+			nc.prefix = NULL;
 			ev->sender.comm = str(s, "comm");
 			ev->sender.cmdline = str(s, "cmdline");
 		}
 		break;
 	}
 	case CW_EV_OOM:
-		ev->total_vm_kb = num(o, "total_vm_kb");
-		ev->anon_rss_kb = num(o, "anon_rss_kb");
-		ev->file_rss_kb = num(o, "file_rss_kb");
-		ev->shmem_rss_kb = num(o, "shmem_rss_kb");
-		ev->oom_score_adj = num(o, "oom_score_adj");
+		ev->total_vm_kb = num(o, "total_vm_kb", &nc);
+		ev->anon_rss_kb = num(o, "anon_rss_kb", &nc);
+		ev->file_rss_kb = num(o, "file_rss_kb", &nc);
+		ev->shmem_rss_kb = num(o, "shmem_rss_kb", &nc);
+		ev->oom_score_adj = num(o, "oom_score_adj", &nc);
 		ev->tracked = boolean(o, "tracked");
 		break;
 	case CW_EV_EXEC_FAIL:
 		ev->errname = str(o, "errno");
-		ev->err = num(o, "err");
+		ev->err = num(o, "err", &nc);
 		break;
 	case CW_EV_LOST:
-		ev->lost_count = num(o, "count");
+		ev->lost_count = num(o, "count", &nc);
 		break;
 	case CW_EV_SAMPLE: {
 		ev->redis_ok = boolean(o, "redis_ok");
@@ -352,7 +419,9 @@ static const char *extract(json_object *o, struct cw_event *ev, char *why, size_
 		for (size_t i = 0; i < len && ev->nsamples < CW_EV_MAX_SAMPLES; i++) {
 			json_object *e = json_object_array_get_idx(a, i);
 			const char *name = str(e, "queue");
-			int64_t d = num(e, "depth");
+			nc.prefix = "queues[].";
+			int64_t d = num(e, "depth", &nc);
+			nc.prefix = NULL;
 			if (!name || d == CW_NONE)
 				continue;
 			ev->samples[ev->nsamples].queue = name;
@@ -364,6 +433,8 @@ static const char *extract(json_object *o, struct cw_event *ev, char *why, size_
 	default:
 		break;
 	}
+	if (nc.bad)
+		return bad_number(&nc, why, whylen);
 	return NULL;
 }
 
@@ -380,7 +451,7 @@ int cw_logread_stream(FILE *in, const char *name, cw_event_cb cb, void *ctx,
 {
 	struct cw_event *ev = malloc(sizeof(*ev));
 	json_tokener *tok = json_tokener_new();
-	char *line = NULL, why[160];
+	char *line = NULL, why[256];
 	size_t cap = 0;
 	ssize_t n;
 	long lineno = 0;

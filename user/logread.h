@@ -118,7 +118,8 @@ int64_t cw_logread_first_ts(const char *path);
 
 /* RFC 3339 ("2026-11-24T12:03:11.123456Z", offsets allowed) to microseconds. 0 or -1. */
 int cw_parse_ts(const char *s, int64_t *us);
-/* --since/--until: RFC 3339, or relative to now: "-1h", "-30m", "-45s", "-2d". 0 or -1. */
+/* --since/--until: RFC 3339, or relative to now: "-1h", "-30m", "-45s", "-2d". 0; -1 if it is
+ * neither; -2 if it is relative but out of range (more than about 2,700 years away). */
 int cw_parse_when(const char *s, int64_t now_us, int64_t *us);
 /* "2026-11-24T12:03:11.123456Z"; out has >= 32 bytes */
 void cw_format_ts(int64_t us, char *out, size_t outlen);

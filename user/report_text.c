@@ -9,6 +9,106 @@
 
 #define MAX_INCIDENTS 60
 
+/* ---- hostile strings ---- */
+
+/* Format characters that reorder or break lines on a terminal without being C0/C1 controls. */
+static bool invisible_format(uint32_t cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f || cp == 0x2028 || cp == 0x2029 ||
+	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* The next unit of s: either `*n` bytes of s to copy as they are (returns NULL), or an escape
+ * written to esc (returned); *n is the number of bytes of s consumed. Strict UTF-8 (RFC 3629:
+ * no overlongs, no surrogates, nothing above U+10FFFF). */
+static const char *safe_unit(const unsigned char *s, char esc[12], size_t *n)
+{
+	unsigned char c = s[0];
+	uint32_t cp;
+	size_t len;
+
+	*n = 1;
+	if (c < 0x80) {
+		if (c >= 0x20 && c != 0x7f)
+			return NULL;
+		switch (c) {
+		case '\n': return "\\n";
+		case '\r': return "\\r";
+		case '\t': return "\\t";
+		case 0x1b: return "\\e";
+		default:
+			snprintf(esc, 12, "\\x%02x", c);
+			return esc;
+		}
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		goto bad;
+	}
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)	/* also stops at the NUL */
+			goto bad;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		goto bad;
+	*n = len;
+	if (cp <= 0x9f || invisible_format(cp)) {
+		snprintf(esc, 12, "\\u%04x", (unsigned)cp);
+		return esc;
+	}
+	return NULL;
+bad:
+	snprintf(esc, 12, "\\x%02x", c);
+	return esc;
+}
+
+void cw_text_safe(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	char esc[12];
+	size_t n;
+
+	while (*p) {
+		const char *e = safe_unit(p, esc, &n);
+		if (e)
+			fputs(e, out);
+		else
+			fwrite(p, 1, n, out);
+		p += n;
+	}
+}
+
+char *cw_text_sanitize(char *out, size_t len, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	char esc[12];
+	size_t n, o = 0;
+
+	if (!len)
+		return out;
+	while (*p) {
+		const char *e = safe_unit(p, esc, &n);
+		size_t l = e ? strlen(e) : n;
+		if (o + l >= len)
+			break;
+		memcpy(out + o, e ? e : (const char *)p, l);
+		o += l;
+		p += n;
+	}
+	out[o] = 0;
+	return out;
+}
+
 bool cw_want_color(FILE *out)
 {
 	const char *nc = getenv("NO_COLOR");
@@ -115,13 +215,17 @@ void cw_report_queue_line(FILE *out, const struct cw_report_in *in, const struct
 	char t[40];
 	const struct cw_death *cause = v->cause >= 0 ? &a->deaths[v->cause] : NULL;
 
-	fprintf(out, "%s%s%s: ", p.bold, v->queue, p.off);
+	fputs(p.bold, out);
+	cw_text_safe(out, v->queue);
+	fprintf(out, "%s: ", p.off);
 	switch (v->verdict) {
 	case CW_OK:
 		fprintf(out, "%sok%s — %d consumer%s", p.green, p.off, v->consumers_now,
 			v->consumers_now == 1 ? "" : "s");
-		for (int i = 0; i < v->nconsumer_names; i++)
-			fprintf(out, "%s%s", i ? ", " : " (", v->consumer_names[i]);
+		for (int i = 0; i < v->nconsumer_names; i++) {
+			fputs(i ? ", " : " (", out);
+			cw_text_safe(out, v->consumer_names[i]);
+		}
 		if (v->nconsumer_names)
 			fprintf(out, ")");
 		if (v->pool_now)
@@ -130,8 +234,10 @@ void cw_report_queue_line(FILE *out, const struct cw_report_in *in, const struct
 	case CW_DEGRADED:
 		fprintf(out, "%sDEGRADED%s — %d consumer%s alive but no pool process", p.yellow,
 			p.off, v->consumers_now, v->consumers_now == 1 ? "" : "s");
-		if (cause)
-			fprintf(out, "; last: %s", cause->summary);
+		if (cause) {
+			fputs("; last: ", out);
+			cw_text_safe(out, cause->summary);
+		}
 		break;
 	case CW_NO_CONSUMER:
 		fprintf(out, "%sNO CONSUMER%s", p.red, p.off);
@@ -139,9 +245,10 @@ void cw_report_queue_line(FILE *out, const struct cw_report_in *in, const struct
 			cw_fmt_clock(v->uncovered_since, date, t, sizeof(t));
 			fprintf(out, " since %s", t);
 		}
-		if (cause)
-			fprintf(out, " — %s", cause->summary);
-		else if (!v->had_consumer)
+		if (cause) {
+			fputs(" — ", out);
+			cw_text_safe(out, cause->summary);
+		} else if (!v->had_consumer)
 			fprintf(out, " — no worker consuming it was seen");
 		break;
 	}
@@ -194,8 +301,9 @@ int cw_report_text(FILE *out, const struct cw_report_in *in)
 			}
 			cw_fmt_clock(d->ts, date, t0, sizeof(t0));
 			const char *col = d->kind == CW_K_EXIT_CLEAN ? p.yellow : p.red;
-			fprintf(out, "  %s  %s%-13s%s %s\n", t0, col, cw_kind_name(d->kind), p.off,
-				d->summary);
+			fprintf(out, "  %s  %s%-13s%s ", t0, col, cw_kind_name(d->kind), p.off);
+			cw_text_safe(out, d->summary);
+			fputc('\n', out);
 			if (d->followers)
 				fprintf(out, "  %*s  %-13s %d pool child%s died with it (parent_died)\n",
 					(int)strlen(t0), "", "", d->followers,
@@ -228,11 +336,15 @@ int cw_report_text(FILE *out, const struct cw_report_in *in)
 			fprintf(out, "\nOther OOM kills on the host (context, not Celery):\n");
 		char t0[40];
 		cw_fmt_clock(o->ts, false, t0, sizeof(t0));
-		fprintf(out, "  %s  pid %lld (%s)", t0, (long long)o->pid, o->comm ? o->comm : "?");
+		fprintf(out, "  %s  pid %lld (", t0, (long long)o->pid);
+		cw_text_safe(out, o->comm ? o->comm : "?");
+		fputc(')', out);
 		if (o->anon_rss_kb != CW_NONE)
 			fprintf(out, " at %lld MiB anon RSS", (long long)(o->anon_rss_kb / 1024));
-		if (o->cgroup && *o->cgroup)
-			fprintf(out, " in cgroup %s", o->cgroup);
+		if (o->cgroup && *o->cgroup) {
+			fputs(" in cgroup ", out);
+			cw_text_safe(out, o->cgroup);
+		}
 		fprintf(out, "\n");
 	}
 	bool sampled = false;

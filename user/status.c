@@ -230,15 +230,19 @@ struct status {
 	const char *log;
 };
 
+/* Everything text_out prints that came from /proc, the broker or the log is attacker-chosen:
+ * it goes through cw_text_safe (or cw_text_sanitize when it is padded). */
 static void text_out(FILE *o, struct status *st, bool color)
 {
 	const char *bold = color ? "\033[1m" : "", *off = color ? "\033[0m" : "";
 	const char *red = color ? "\033[1;31m" : "", *yellow = color ? "\033[1;33m" : "";
 	const char *green = color ? "\033[32m" : "";
-	char t[40], up[32], num[32];
+	char t[40], up[32], num[32], w[512], pl[64];
 
 	cw_fmt_clock(st->now, true, t, sizeof(t));
-	fprintf(o, "celerywatch status on %s at %s UTC\n\n", st->host, t);
+	fputs("celerywatch status on ", o);
+	cw_text_safe(o, st->host);
+	fprintf(o, " at %s UTC\n\n", t);
 
 	int shown = 0;
 	for (size_t i = 0; i < st->snap.n; i++) {
@@ -250,17 +254,22 @@ static void text_out(FILE *o, struct status *st, bool color)
 		fmt_uptime(p->uptime_s, up, sizeof(up));
 		if (!strcmp(p->id.role, CW_ROLE_BEAT)) {
 			fprintf(o, "  %-28s pid %-7d beat     up %s\n",
-				p->id.worker ? p->id.worker : "celery beat", p->pid, up);
+				cw_text_sanitize(w, sizeof(w), p->id.worker ? p->id.worker :
+						 "celery beat"), p->pid, up);
 			continue;
 		}
 		char conc[16] = "?";
 		if (p->id.concurrency > 0)
 			snprintf(conc, sizeof(conc), "%d", p->id.concurrency);
 		fprintf(o, "  %-28s pid %-7d %-8s pool %d/%s  up %s  queues ",
-			p->id.worker ? p->id.worker : "?", p->pid, p->id.pool ? p->id.pool : "?",
+			cw_text_sanitize(w, sizeof(w), p->id.worker ? p->id.worker : "?"), p->pid,
+			cw_text_sanitize(pl, sizeof(pl), p->id.pool ? p->id.pool : "?"),
 			p->npool, conc, up);
-		for (size_t k = 0; p->id.queues && k < p->id.nqueues; k++)
-			fprintf(o, "%s%s", k ? "," : "", p->id.queues[k]);
+		for (size_t k = 0; p->id.queues && k < p->id.nqueues; k++) {
+			if (k)
+				fputc(',', o);
+			cw_text_safe(o, p->id.queues[k]);
+		}
 		if (p->id.detach)
 			fprintf(o, " (--detach launcher)");
 		bool short_pool = prefork(p) && p->id.concurrency > 0 && p->npool < p->id.concurrency;
@@ -272,24 +281,34 @@ static void text_out(FILE *o, struct status *st, bool color)
 		fprintf(o, "%sNo Celery worker or beat process found in /proc.%s\n", red, off);
 
 	fprintf(o, "\n%sQueues%s", bold, off);
-	if (st->redis_shown)
-		fprintf(o, " (%s%s)", st->redis_shown, st->redis_ok ? "" : ": unreachable");
-	else
+	if (st->redis_shown) {
+		fputs(" (", o);
+		cw_text_safe(o, st->redis_shown);
+		fprintf(o, "%s)", st->redis_ok ? "" : ": unreachable");
+	} else
 		fprintf(o, " (no broker: give --redis or set CELERY_BROKER_URL for depths)");
 	fprintf(o, "\n");
-	if (st->redis_shown && !st->redis_ok)
-		fprintf(o, "  %sbroker: %s%s\n", red, st->redis_err, off);
+	if (st->redis_shown && !st->redis_ok) {
+		fprintf(o, "  %sbroker: ", red);
+		cw_text_safe(o, st->redis_err);
+		fprintf(o, "%s\n", off);
+	}
 	for (size_t i = 0; i < st->nqueues; i++) {
 		const struct squeue *q = &st->queues[i];
-		fprintf(o, "  %s%s%s: ", bold, q->name, off);
+		fputs("  ", o);
+		fputs(bold, o);
+		cw_text_safe(o, q->name);
+		fprintf(o, "%s: ", off);
 		if (q->verdict == CW_OK) {
 			fprintf(o, "%sok%s — %d consumer%s", green, off, q->consumers,
 				q->consumers == 1 ? "" : "s");
 			int k2 = 0;
 			for (size_t k = 0; k < st->snap.n; k++)
-				if (is_main(&st->snap.p[k]) && consumes(&st->snap.p[k], q->name))
-					fprintf(o, "%s%s", k2++ ? ", " : " (", st->snap.p[k].id.worker ?
-						st->snap.p[k].id.worker : "?");
+				if (is_main(&st->snap.p[k]) && consumes(&st->snap.p[k], q->name)) {
+					fputs(k2++ ? ", " : " (", o);
+					cw_text_safe(o, st->snap.p[k].id.worker ?
+						     st->snap.p[k].id.worker : "?");
+				}
 			if (k2)
 				fprintf(o, ")");
 			if (q->pool)
@@ -304,15 +323,19 @@ static void text_out(FILE *o, struct status *st, bool color)
 			cw_fmt_count(q->depth, num, sizeof(num));
 			fprintf(o, "; depth %s", num);
 		}
-		if (q->log_cause)
-			fprintf(o, "; log: %s", q->log_cause->summary);
+		if (q->log_cause) {
+			fputs("; log: ", o);
+			cw_text_safe(o, q->log_cause->summary);
+		}
 		fprintf(o, "\n");
 	}
 	if (!st->nqueues)
 		fprintf(o, "  none known\n");
 
 	if (st->have_log) {
-		fprintf(o, "\n%sLast deaths in %s%s\n", bold, st->log, off);
+		fprintf(o, "\n%sLast deaths in ", bold);
+		cw_text_safe(o, st->log);
+		fprintf(o, "%s\n", off);
 		int n = 0;
 		for (size_t i = 0; i < st->snap.n; i++) {
 			const struct sproc *p = &st->snap.p[i];
@@ -320,7 +343,9 @@ static void text_out(FILE *o, struct status *st, bool color)
 			if (!is_main(p) || !(d = last_death(&st->an, p->id.worker)))
 				continue;
 			cw_fmt_clock(d->ts, true, t, sizeof(t));
-			fprintf(o, "  %s  %-13s %s\n", t, cw_kind_name(d->kind), d->summary);
+			fprintf(o, "  %s  %-13s ", t, cw_kind_name(d->kind));
+			cw_text_safe(o, d->summary);
+			fputc('\n', o);
 			n++;
 		}
 		/* workers of the log that are not running now are the interesting ones */
@@ -336,7 +361,9 @@ static void text_out(FILE *o, struct status *st, bool color)
 			if (running)
 				continue;
 			cw_fmt_clock(d->ts, true, t, sizeof(t));
-			fprintf(o, "  %s  %-13s %s\n", t, cw_kind_name(d->kind), d->summary);
+			fprintf(o, "  %s  %-13s ", t, cw_kind_name(d->kind));
+			cw_text_safe(o, d->summary);
+			fputc('\n', o);
 			n++;
 		}
 		if (!n)

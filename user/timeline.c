@@ -245,9 +245,10 @@ int cw_timeline_init(struct cw_timeline *tl)
 	tl->strs = calloc(1, sizeof(*tl->strs));
 	tl->bykey = calloc(1, sizeof(*tl->bykey));
 	tl->bypid = calloc(1, sizeof(*tl->bypid));
+	tl->failbypid = calloc(1, sizeof(*tl->failbypid));
 	tl->qsets = calloc(1, sizeof(*tl->qsets));
 	tl->qnames = calloc(1, sizeof(*tl->qnames));
-	if (!tl->strs || !tl->bykey || !tl->bypid || !tl->qsets || !tl->qnames) {
+	if (!tl->strs || !tl->bykey || !tl->bypid || !tl->failbypid || !tl->qsets || !tl->qnames) {
 		cw_timeline_free(tl);
 		return -ENOMEM;
 	}
@@ -268,6 +269,7 @@ void cw_timeline_free(struct cw_timeline *tl)
 	}
 	ptab_free(tl->bykey);
 	ptab_free(tl->bypid);
+	ptab_free(tl->failbypid);
 	ptab_free(tl->qsets);
 	ptab_free(tl->qnames);
 	for (int i = 0; i < tl->nqueues; i++)
@@ -321,20 +323,22 @@ bool cw_qset_has(const struct cw_qset *qs, const char *name)
 	return false;
 }
 
-/* The same list of queues is one shared, interned cw_qset. Names are separated by \x1f. */
+/* The same list of queues is one shared, interned cw_qset. The key is each name prefixed by
+ * its length ("1:a1:b" for ["a","b"], "3:a\x1fb" for ["a\x1fb"]): no name can forge another
+ * list's key, whatever bytes it holds. */
 static const struct cw_qset *qset_intern(struct cw_timeline *tl, const char *const *q, int n)
 {
 	size_t len = 1;
 	for (int i = 0; i < n; i++)
-		len += strlen(q[i]) + 1;
+		len += strlen(q[i]) + 21;
 	char *key = malloc(len), *p = key;
 	if (!key)
 		return NULL;
 	for (int i = 0; i < n; i++) {
 		size_t l = strlen(q[i]);
+		p += sprintf(p, "%zu:", l);
 		memcpy(p, q[i], l);
 		p += l;
-		*p++ = '\x1f';
 	}
 	*p = 0;
 	const char *ikey = intern(tl->strs, key);
@@ -545,9 +549,33 @@ static void finish_scan(struct cw_timeline *tl, int64_t scan_ts)
 	}
 }
 
+/* Without a pstart on one side, an exec attempt of the same host and pid this close in time
+ * is the same process (a PATH search takes microseconds, a pid comes back far later). */
+#define EXECFAIL_SAME_US (5 * 1000000LL)
+
+static bool same_attempter(const struct cw_execfail *f, int64_t pstart, int64_t ts)
+{
+	if (f->pstart != CW_NONE && pstart != CW_NONE)
+		return f->pstart == pstart;
+	return ts >= f->ts - EXECFAIL_SAME_US && ts <= f->ts + EXECFAIL_SAME_US;
+}
+
+/* An exec attempt (successful or not) of (host, pid, pstart) at ts: the failures of the same
+ * process before it were not its last attempt. */
+static void supersede_fails(struct cw_timeline *tl, const char *host, int64_t pid,
+			    int64_t pstart, int64_t ts)
+{
+	for (int i = ptab_get(tl->failbypid, host, pid, 0); i >= 0; i = tl->execfails[i].prev) {
+		struct cw_execfail *f = &tl->execfails[i];
+		if (f->superseded || !same_attempter(f, pstart, ts))
+			break;
+		f->superseded = true;
+	}
+}
+
 static int add_sig(struct cw_tproc *p, const struct cw_event *ev, struct cw_timeline *tl)
 {
-	int signo = ev->signo != CW_NONE ? (int)ev->signo : cw_signo(ev->signame);
+	int signo = ev->signo >= 1 && ev->signo <= 64 ? (int)ev->signo : cw_signo(ev->signame);
 
 	if (harmless_signal(signo)) {
 		if (signo == 18)	/* SIGCONT */
@@ -619,6 +647,7 @@ int cw_timeline_add(const struct cw_event *ev, void *ctx)
 			link_parent(tl, i, ev->ppid, CW_NONE);
 		return apply_fields(tl, &tl->procs[i], ev);
 	case CW_EV_EXEC: {
+		supersede_fails(tl, host, ev->pid, ev->pstart, ev->ts);
 		if ((i = get_proc(tl, host, ev->pid, ev->pstart, ev->ts, &created)) < 0)
 			return -ENOMEM;
 		struct cw_tproc *p = &tl->procs[i];
@@ -692,7 +721,10 @@ int cw_timeline_add(const struct cw_event *ev, void *ctx)
 		return apply_fields(tl, p, ev);
 	}
 	case CW_EV_OOM: {
-		i = find_proc(tl, host, ev->pid, ev->pstart);
+		/* before 6.8 the kernel names the victim by pid only (pstart null): it is the
+		 * latest live process with that pid */
+		i = ev->pstart != CW_NONE ? find_proc(tl, host, ev->pid, ev->pstart) :
+		    find_pid(tl, host, ev->pid);
 		/* OOM kills of processes we do not follow are context, not deaths of ours */
 		if (i < 0 && !ev->tracked && !ev->worker && ev->role != CW_RL_MAIN &&
 		    ev->role != CW_RL_POOL && ev->role != CW_RL_BEAT) {
@@ -728,10 +760,16 @@ int cw_timeline_add(const struct cw_event *ev, void *ctx)
 		if (grow((void **)&tl->execfails, &tl->capexecfails, tl->nexecfails + 1,
 			 sizeof(*tl->execfails)))
 			return -ENOMEM;
-		struct cw_execfail *f = &tl->execfails[tl->nexecfails++];
+		supersede_fails(tl, host, ev->pid, ev->pstart, ev->ts);
+		int fi = tl->nexecfails++;
+		struct cw_execfail *f = &tl->execfails[fi];
 		memset(f, 0, sizeof(*f));
+		f->prev = ptab_get(tl->failbypid, host, ev->pid, 0);
+		if (ptab_put(tl->failbypid, host, ev->pid, 0, fi))
+			return -ENOMEM;
 		f->ts = ev->ts;
 		f->pid = ev->pid;
+		f->pstart = ev->pstart;
 		f->ppid = ev->ppid;
 		f->uid = ev->uid;
 		f->host = host;
@@ -757,9 +795,10 @@ int cw_timeline_add(const struct cw_event *ev, void *ctx)
 		if (grow((void **)&tl->lost, &tl->caplost, tl->nlost + 1, sizeof(*tl->lost)))
 			return -ENOMEM;
 		tl->lost[tl->nlost++] = (struct cw_lost){host, ev->ts,
-							 ev->lost_count == CW_NONE ? 0 : ev->lost_count};
-		if (ev->lost_count != CW_NONE)
-			tl->lost_total += ev->lost_count;
+							 ev->lost_count > 0 ? ev->lost_count : 0};
+		if (ev->lost_count > 0)	/* each <= 2^53 (logread); the sum saturates */
+			tl->lost_total = tl->lost_total > INT64_MAX - ev->lost_count ? INT64_MAX :
+					 tl->lost_total + ev->lost_count;
 		return 0;
 	case CW_EV_SAMPLE:
 		if (!ev->redis_ok)

@@ -101,8 +101,15 @@ struct cw_other_oom {
 	int64_t ts, pid, anon_rss_kb;
 };
 
+/* A failed execve. A shell or Python's subprocess searching PATH fails once per directory
+ * before the exec that works: a failure followed by another exec attempt of the same process
+ * (a later exec_fail or a successful exec, same (host, pid, pstart), or same host and pid
+ * within EXECFAIL_SAME_US when a pstart is null) is `superseded` and explains nothing. */
 struct cw_execfail {
 	int64_t ts, pid, ppid, uid;
+	int64_t pstart;		/* CW_NONE when the line had none */
+	int prev;		/* the previous exec_fail of the same host and pid, or -1 */
+	bool superseded;	/* not the process' last exec attempt */
 	const char *host, *comm, *cmdline, *worker, *errname;
 	const struct cw_qset *queues;
 	enum cw_role role;
@@ -136,6 +143,7 @@ struct cw_timeline {
 	struct cw_strtab *strs;
 	struct cw_ptab *bykey;	/* (host, pid, pstart) -> proc */
 	struct cw_ptab *bypid;	/* (host, pid) -> latest proc */
+	struct cw_ptab *failbypid;	/* (host, pid) -> latest exec_fail */
 	struct cw_ptab *qsets, *qnames;
 	const struct cw_qset **qsetv;	/* qsets' values */
 	int nqsetv, capqsetv;

@@ -17,7 +17,7 @@
 #include "timeline.h"
 #include "testdata.h"
 
-/* data files sit next to this source: found from __FILE__, or from $CW_TEST_DATA */
+/* data files: tests/unit/data/ from the repository root, or $CW_TEST_DATA (testdata.h) */
 struct run {
 	struct cw_timeline tl;
 	struct cw_analysis an;
@@ -491,6 +491,247 @@ static void test_rotated_order(void **state)
 	rmdir(dir);
 }
 
+/* ---- exec failures that are only a PATH search's misses ---- */
+
+static int count_kind(struct run *r, enum cw_kind k)
+{
+	int n = 0;
+
+	for (int i = 0; i < r->an.ndeaths; i++)
+		n += r->an.deaths[i].shown && r->an.deaths[i].kind == k;
+	return n;
+}
+
+static void test_path_search_misses(void **state)
+{
+	(void)state;
+	struct run *r = load("pathsearch.jsonl", CW_NONE, CW_NONE, NULL);
+
+	/* 5900: three ENOENT then the exec that works; 5910: the same with pstart null */
+	for (int i = 0; i < r->an.ndeaths; i++) {
+		assert_int_not_equal(r->an.deaths[i].pid, 5900);
+		assert_int_not_equal(r->an.deaths[i].pid, 5910);
+		assert_int_not_equal(r->an.deaths[i].pid, 5930);
+	}
+	/* they started (and have not forked their pool yet) */
+	assert_int_equal(queue(r, "qps")->consumers_now, 1);
+	assert_int_equal(queue(r, "qpn")->consumers_now, 1);
+	/* 5920 failed in every PATH directory: one incident, its last attempt */
+	const struct cw_qverdict *qf = queue(r, "qpf");
+	assert_int_equal(qf->verdict, CW_NO_CONSUMER);
+	const struct cw_death *f = &r->an.deaths[qf->cause];
+	assert_int_equal(f->kind, CW_K_EXEC_FAILED);
+	assert_int_equal(f->pid, 5920);
+	assert_true(f->incident);
+	assert_int_equal(f->ts, ts("2026-11-24T10:00:03.000003Z"));
+	/* 5940 (pstart null): the pid's next exec 44 s later is another process */
+	const struct cw_death *g = death_of(r, 5940);
+	assert_int_equal(g->kind, CW_K_EXEC_FAILED);
+	assert_int_equal(g->ts, ts("2026-11-24T10:00:06Z"));
+	assert_int_equal(count_kind(r, CW_K_EXEC_FAILED), 2);
+	/* a --detach launcher found on its second try, whose worker never came: the miss is
+	 * not the cause, nobody ever consumed the queue */
+	const struct cw_qverdict *qd = queue(r, "qpd");
+	assert_int_equal(qd->verdict, CW_NO_CONSUMER);
+	assert_int_equal(r->an.deaths[qd->cause].kind, CW_K_NEVER_STARTED);
+	assert_int_equal(count_shown(r), 3);
+	/* the facts are kept, marked */
+	int superseded = 0;
+	for (int i = 0; i < r->tl.nexecfails; i++)
+		superseded += r->tl.execfails[i].superseded;
+	assert_int_equal(r->tl.nexecfails, 11);
+	assert_int_equal(superseded, 3 + 2 + 3 + 1);
+	unload(r);
+}
+
+/* ---- oom lines without pstart (kernels before 6.8) ---- */
+
+static void test_oom_without_pstart(void **state)
+{
+	(void)state;
+	struct run *r = load("oom_nopstart.jsonl", CW_NONE, CW_NONE, NULL);
+
+	assert_int_equal(r->st.skipped, 0);
+	assert_null(r->err && *r->err ? r->err : NULL);
+	/* the victim is the live pid 6102 (pstart 1602), not the recycled one before it */
+	const struct cw_death *d = NULL;
+	for (int i = 0; i < r->an.ndeaths; i++)
+		if (r->an.deaths[i].pid == 6102 && r->an.deaths[i].kind == CW_K_OOM_KILL)
+			d = &r->an.deaths[i];
+	assert_non_null(d);
+	assert_int_equal(r->tl.procs[d->proc].pstart, 1602);
+	assert_true(d->has_oom);
+	assert_int_equal(d->oom.anon_rss_kb, CW_NONE);
+	assert_string_equal(d->oom.cgroup, "/celery/qo");
+	assert_int_equal(d->role, CW_RL_POOL);
+	assert_int_equal(d->parent_pid, 6100);
+	/* no figures: none said (not "at 0 KiB RSS") */
+	assert_non_null(strstr(d->summary, "pool child pid 6102 of worker_o@web1 was OOM-killed in "
+				    "cgroup /celery/qo"));
+	assert_null(strstr(d->summary, "RSS"));
+	assert_null(strstr(d->summary, " at "));
+	assert_int_equal(count_kind(r, CW_K_OOM_KILL), 1);
+	assert_int_equal(count_kind(r, CW_K_RECYCLED), 1);
+	/* a pid-only OOM kill of a process we never followed is context */
+	assert_int_equal(r->tl.nother_ooms, 1);
+	assert_int_equal(r->tl.other_ooms[0].pid, 7777);
+	unload(r);
+}
+
+/* ---- signals from a pool child's own MainProcess ---- */
+
+static void test_signals_from_own_main(void **state)
+{
+	(void)state;
+	struct run *r = load("pool_term.jsonl", CW_NONE, CW_NONE, NULL);
+
+	/* TERM, then KILL 100 ms later, both from the MainProcess: the hard time limit */
+	const struct cw_death *t = death_of(r, 6301);
+	assert_int_equal(t->kind, CW_K_TIME_LIMIT);
+	assert_string_equal(t->signame, "SIGKILL");
+	assert_int_equal(t->sender.pid, 6300);
+	assert_non_null(strstr(t->summary, "by its MainProcess (pid 6300): a hard time limit"));
+	/* TERM alone, the child dies of it: revoke(terminate=True) */
+	const struct cw_death *v = death_of(r, 6302);
+	assert_int_equal(v->kind, CW_K_SIGNAL);
+	assert_string_equal(v->signame, "SIGTERM");
+	assert_true(v->has_sender);
+	assert_int_equal(v->sender.pid, 6300);
+	assert_true(v->incident);
+	assert_non_null(strstr(v->summary, "pool child pid 6302 of worker_t@web1 was terminated with "
+				    "SIGTERM by its own MainProcess (pid 6300): a revoke"));
+	assert_null(strstr(v->summary, "time limit"));
+	/* TERM, then a clean exit: a pool shrink */
+	const struct cw_death *k = death_of(r, 6303);
+	assert_int_equal(k->kind, CW_K_SIGNAL);
+	assert_int_equal(k->exit_code, 0);
+	assert_int_equal(k->sender.pid, 6300);
+	assert_non_null(strstr(k->summary, "shut down (exit 0) after SIGTERM from its own "
+				    "MainProcess (pid 6300)"));
+	assert_non_null(strstr(k->summary, "pool shrink"));
+	/* kill -9 from a shell: a signal from that shell */
+	const struct cw_death *o = death_of(r, 6304);
+	assert_int_equal(o->kind, CW_K_SIGNAL);
+	assert_int_equal(o->sender.pid, 7000);
+	assert_non_null(strstr(o->summary, "was killed by SIGKILL from pid 7000 (bash, uid 0"));
+	assert_int_equal(r->an.kinds[CW_K_TIME_LIMIT], 1);
+	assert_int_equal(r->an.kinds[CW_K_SIGNAL], 3);
+	assert_int_equal(queue(r, "qt")->verdict, CW_OK);
+	unload(r);
+}
+
+/* ---- queue lists are interned by an unambiguous key ---- */
+
+static const struct cw_tproc *proc_of(struct run *r, int64_t pid)
+{
+	for (int i = 0; i < r->tl.nprocs; i++)
+		if (r->tl.procs[i].pid == pid)
+			return &r->tl.procs[i];
+	fail_msg("no process %lld", (long long)pid);
+	return NULL;
+}
+
+static void test_qsets_unambiguous(void **state)
+{
+	(void)state;
+	struct run *r = load("qsets.jsonl", CW_NONE, CW_NONE, NULL);
+	const struct cw_qset *a = proc_of(r, 6400)->queues, *b = proc_of(r, 6401)->queues;
+	const struct cw_qset *c = proc_of(r, 6402)->queues, *d = proc_of(r, 6403)->queues;
+
+	assert_int_equal(a->n, 1);
+	assert_string_equal(a->names[0], "a\x1f" "b");
+	assert_int_equal(b->n, 2);
+	assert_string_equal(b->names[0], "a");
+	assert_string_equal(b->names[1], "b");
+	assert_int_equal(c->n, 1);
+	assert_string_equal(c->names[0], "a:b");
+	assert_int_equal(d->n, 1);
+	assert_string_equal(d->names[0], "1:a");
+	assert_true(a != b && a != c && a != d && b != c && b != d && c != d);
+	/* each queue has exactly its own consumer */
+	assert_int_equal(queue(r, "a")->verdict, CW_OK);
+	assert_string_equal(queue(r, "a")->consumer_names[0], "worker_b@web1");
+	assert_int_equal(queue(r, "a\x1f" "b")->consumers_now, 1);
+	assert_string_equal(queue(r, "a\x1f" "b")->consumer_names[0], "worker_a@web1");
+	assert_int_equal(queue(r, "b")->consumers_now, 1);
+	assert_int_equal(queue(r, "a:b")->consumers_now, 1);
+	assert_int_equal(queue(r, "1:a")->consumers_now, 1);
+	unload(r);
+}
+
+/* ---- hostile strings in the text report ---- */
+
+/* No byte of the text may move the cursor or start a line but our own newlines; ESC only
+ * at the start of our colour codes (when colour is on). */
+static void assert_text_clean(const char *buf, bool color)
+{
+	static const char *const ours[] = {"\033[1;31m", "\033[1;33m", "\033[32m", "\033[1m",
+					   "\033[2m", "\033[0m"};
+	const unsigned char *p = (const unsigned char *)buf;
+
+	for (size_t i = 0; p[i]; i++) {
+		if (p[i] == 0x1b) {
+			bool ok = false;
+			for (size_t k = 0; color && k < sizeof(ours) / sizeof(ours[0]); k++)
+				ok |= !strncmp(buf + i, ours[k], strlen(ours[k]));
+			if (!ok)
+				fail_msg("raw ESC at offset %zu: ...%.40s", i, buf + (i > 40 ? i - 40 : 0));
+			continue;
+		}
+		if ((p[i] < 0x20 && p[i] != '\n') || p[i] == 0x7f)
+			fail_msg("raw control byte 0x%02x at offset %zu: ...%.40s", p[i], i,
+				 buf + (i > 40 ? i - 40 : 0));
+		/* C1 controls as UTF-8 (U+0080..U+009F), and bytes that are not UTF-8 */
+		if (p[i] == 0xc2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+			fail_msg("raw C1 control at offset %zu", i);
+		if (p[i] == 0xff || p[i] == 0xfe)
+			fail_msg("raw invalid UTF-8 at offset %zu", i);
+	}
+	/* the forged text is there, but never at the start of a line */
+	for (const char *l = buf; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		assert_false(!strncmp(l, "qa: ok", 6));
+		assert_false(!strncmp(l, "fake:", 5));
+	}
+}
+
+static char *text_of(struct run *r, bool color)
+{
+	struct cw_report_in in = {.tl = &r->tl, .a = &r->an, .color = color};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_int_equal(cw_report_text(f, &in), 0);
+	fclose(f);
+	return buf;
+}
+
+static void test_text_hostile(void **state)
+{
+	(void)state;
+	struct run *r = load("hostile.jsonl", CW_NONE, CW_NONE, NULL);
+
+	/* the bad type was reported with its escape made visible */
+	assert_non_null(strstr(r->err, "unknown type \"tele\\e[2K\\rpathy\""));
+	assert_null(strchr(r->err, '\033'));
+	for (int color = 0; color < 2; color++) {
+		char *buf = text_of(r, color);
+		assert_text_clean(buf, color);
+		/* the queue line, the sender's forged cmdline, visible */
+		assert_non_null(strstr(buf, "qa\\r\\n\\e[2Kqa: ok \\u009b31m"));
+		assert_non_null(strstr(buf, "x\\r\\e[2K\\nqa: ok — 1 consumer …\\e[8m"));
+		assert_non_null(strstr(buf, "k\\e[8m\\u202e"));
+		assert_non_null(strstr(buf, "w\\e[31m@h\\r\\nfake: line"));
+		/* the stderr tail's last line, with its bytes that are not UTF-8 */
+		assert_non_null(strstr(buf, "Error: \\e]0;title\\x07bad \\xff\\xc3\\t\\x7f"));
+		/* the other OOM kill's comm and cgroup */
+		assert_non_null(strstr(buf, "(ja\\eva)"));
+		assert_non_null(strstr(buf, "in cgroup /sys\\r\\nfake: ok"));
+		free(buf);
+	}
+	unload(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +753,11 @@ int main(void)
 		cmocka_unit_test(test_since_after_the_death),
 		cmocka_unit_test(test_queue_filter),
 		cmocka_unit_test(test_rotated_order),
+		cmocka_unit_test(test_path_search_misses),
+		cmocka_unit_test(test_oom_without_pstart),
+		cmocka_unit_test(test_signals_from_own_main),
+		cmocka_unit_test(test_qsets_unambiguous),
+		cmocka_unit_test(test_text_hostile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -218,11 +218,53 @@ static void test_status_text_and_broker_error(void **state)
 	free(out);
 }
 
+/* Strings from /proc (argv: worker and queue names) and from the log (summaries, queue
+ * names, a sender's cmdline, a stderr tail) are attacker-chosen: in the text they are
+ * visible escapes, never raw control bytes. */
+static void test_status_text_hostile(void **state)
+{
+	(void)state;
+	char procopt[128], logopt[4200], *out;
+	snprintf(procopt, sizeof(procopt), "--proc=%s", root);
+	snprintf(logopt, sizeof(logopt), "--log=%s", data("hostile.jsonl"));
+	fake_proc(6500, 1, 1000400, ARGS("/usr/bin/python3\0/usr/bin/celery\0-A\0proj\0worker\0-n\0"
+					 "w\x1b[31m@h\r\nfake: line\0-P\0solo\0-Q\0"
+					 "qa\r\n\x1b[2Kqa: ok \xc2\x9b" "31m\0"), "/x\n/y");
+	char *argv[] = {"status", procopt, logopt, NULL};
+
+	setenv("NO_COLOR", "1", 1);
+	int ret = run_status(argv, 3, &out);
+	assert_int_equal(ret, 1);	/* qe has no consumer */
+	for (const unsigned char *p = (const unsigned char *)out; *p; p++) {
+		if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+			fail_msg("raw control byte 0x%02x in:\n%s", *p, out);
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			fail_msg("raw C1 control in:\n%s", out);
+		if (*p == 0xff)
+			fail_msg("raw invalid UTF-8 in:\n%s", out);
+	}
+	for (const char *l = out; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		assert_false(!strncmp(l, "fake:", 5));
+		assert_false(!strncmp(l, "qa: ok", 6));
+	}
+	/* the worker from /proc, its queue, and the log's deaths, all visible */
+	assert_non_null(strstr(out, "w\\e[31m@h\\r\\nfake: line"));
+	assert_non_null(strstr(out, "qa\\r\\n\\e[2Kqa: ok \\u009b31m"));
+	assert_non_null(strstr(out, "x\\r\\e[2K\\nqa: ok — 1 consumer …\\e[8m"));
+	assert_non_null(strstr(out, "Error: \\e]0;title\\x07bad \\xff\\xc3\\t\\x7f"));
+	free(out);
+
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/6500'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_json),
 		cmocka_unit_test(test_status_text_and_broker_error),
+		cmocka_unit_test(test_status_text_hostile),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,5 +1,7 @@
 /* Where the unit tests' hand-written logs live: $CW_TEST_DATA, else tests/unit/data/ next
- * to this header (found from __FILE__, so tests run from any directory). */
+ * to this header, found from __FILE__. make compiles the tests from the repository root, so
+ * __FILE__ is the relative "tests/unit/...": run the tests from the repository root, or set
+ * CW_TEST_DATA. */
 #ifndef CW_TESTDATA_H
 #define CW_TESTDATA_H
 
