@@ -1,5 +1,6 @@
 """record: lost events reported, Redis outages and hung brokers never stall event tracing,
 --detach and embedded beat identities, as they happen with real processes."""
+import json
 import os
 import signal
 import socket
@@ -106,6 +107,32 @@ def t():
 threading.Thread(target=t).start()
 ctypes.CDLL(None).pthread_exit(None)
 """
+
+
+@need_root
+class PathSearch(unittest.TestCase):
+    def test_path_search_misses_are_recorded_but_not_incidents(self):
+        """Debian's /usr/bin/celery under systemd's PATH: dash tries python3 in each PATH
+        directory; the kernel sees failed execs, explain must not call them incidents."""
+        rec = Recorder().start()
+        try:
+            path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+            p = subprocess.run(["env", "-i", f"PATH={path}", "/usr/bin/celery", "--version"],
+                               capture_output=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            rec.wait_event(lambda e: e["type"] == "exit" and e.get("comm") == "python3"
+                           and e["exit_code"] == 0, what="celery --version exit")
+            self.assertEqual(rec.stop(), 0)
+            fails = of_type(rec.events(), "exec_fail")
+            misses = [d for d in path.split(":") if not os.path.exists(d + "/python3")]
+            self.assertGreaterEqual(len(fails), min(1, len(misses)))
+            out = subprocess.run([BIN, "explain", "--json", rec.out], capture_output=True, text=True,
+                                 timeout=60)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            doc = json.loads(out.stdout)
+            self.assertEqual([d for d in doc["deaths"] if d["kind"] == "exec_failed"], [])
+        finally:
+            rec.cleanup()
 
 
 @need_root
