@@ -935,10 +935,3 @@ void cw_analysis_free(struct cw_analysis *a)
 	memset(a, 0, sizeof(*a));
 }
 
-int cw_analysis_death_of(const struct cw_analysis *a, int proc)
-{
-	for (int i = a->ndeaths - 1; i >= 0; i--)
-		if (a->deaths[i].proc == proc)
-			return i;
-	return -1;
-}

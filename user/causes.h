@@ -96,7 +96,5 @@ const char *cw_kind_name(enum cw_kind k);
 const char *cw_verdict_name(enum cw_verdict v);
 /* "worker_low@web1 (pid 4766)" or "pool child pid 4770 of worker_low@web1" */
 void cw_death_who(const struct cw_death *d, char *out, size_t len);
-/* A death by process index (the latest classified), or -1. */
-int cw_analysis_death_of(const struct cw_analysis *a, int proc);
 
 #endif

@@ -306,12 +306,6 @@ static int queue_index(struct cw_timeline *tl, const char *name)
 	return i;
 }
 
-struct cw_tqueue *cw_timeline_queue(struct cw_timeline *tl, const char *name)
-{
-	int i = queue_index(tl, name);
-
-	return i < 0 ? NULL : &tl->queues[i];
-}
 
 bool cw_qset_has(const struct cw_qset *qs, const char *name)
 {

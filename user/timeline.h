@@ -168,7 +168,6 @@ int cw_timeline_load(struct cw_timeline *tl, char *const *files, int nfiles,
 
 /* Intern a string in the timeline's table (NULL stays NULL). */
 const char *cw_timeline_intern(struct cw_timeline *tl, const char *s);
-struct cw_tqueue *cw_timeline_queue(struct cw_timeline *tl, const char *name);
 bool cw_qset_has(const struct cw_qset *qs, const char *interned_name);
 
 /* when the process stopped consuming: its end, or an earlier stop (SIGSTOP); CW_NONE = open */
