@@ -934,4 +934,3 @@ void cw_analysis_free(struct cw_analysis *a)
 	free(a->queues);
 	memset(a, 0, sizeof(*a));
 }
-

@@ -306,7 +306,6 @@ static int queue_index(struct cw_timeline *tl, const char *name)
 	return i;
 }
 
-
 bool cw_qset_has(const struct cw_qset *qs, const char *name)
 {
 	if (!qs)
