@@ -2,14 +2,16 @@
 --detach and embedded beat identities, as they happen with real processes."""
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
 
-from cwharness import (BIN, HOST, Recorder, Redis, Worker, need_root, of_type, wait_for)
+from cwharness import (APP_DIR, BIN, HOST, Recorder, celery_env, Redis, Worker, need_root, of_type, wait_for)
 
 
 def burst(n):
@@ -316,6 +318,40 @@ class CeleryForms(unittest.TestCase):
         finally:
             rec.cleanup()
             w.cleanup()
+
+    def test_celery_multi_workers_are_identified(self):
+        rec = Recorder().start()
+        d = tempfile.mkdtemp(prefix="cw-multi-")
+        env = celery_env(self.redis.url(4))
+        pid = None
+        try:
+            subprocess.run(["/usr/bin/celery", "multi", "start", "w1", "-A", "cwtest_app", "-Q", "multi_q",
+                            "-c", "1", f"--pidfile={d}/%n.pid", f"--logfile={d}/%n.log",
+                            "--without-mingle", "--without-gossip", "--without-heartbeat"],
+                           env=env, cwd=APP_DIR, check=True, capture_output=True, timeout=60)
+            pid = int(wait_for(lambda: read_text(f"{d}/w1.pid").strip(), 30, what="multi pidfile"))
+            ex = rec.wait_event(lambda e: e["type"] == "exec" and e["pid"] == pid and e["role"] == "main",
+                                what="exec of the worker multi started")
+            self.assertEqual(ex["worker"], f"w1@{HOST}")
+            self.assertEqual(ex["queues"], ["multi_q"])
+            multi = [e for e in of_type(rec.events(), "exec") if e.get("command") == "multi"]
+            # /bin/sh /usr/bin/celery, then python3 /usr/bin/celery: one process, two images
+            self.assertEqual(len({e["pid"] for e in multi}), 1, multi)
+            self.assertTrue(all(e["role"] == "other" for e in multi))
+        finally:
+            if pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                rec.wait_event(lambda e: e["type"] == "exit" and e["pid"] == pid, what="worker exit")
+                evs = rec.events()
+                execd = {e["pid"] for e in of_type(evs, "exec") if e["pid"] != pid}
+                for f in of_type(evs, "fork"):
+                    if f["ppid"] == pid and f["pid"] not in execd:
+                        rec.wait_event(lambda e: e["type"] == "exit" and e["pid"] == f["pid"], what="pool exit")
+            rec.cleanup()
+            shutil.rmtree(d, ignore_errors=True)
 
     def test_embedded_beat_gets_role_beat(self):
         rec = Recorder().start()
