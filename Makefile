@@ -21,9 +21,12 @@ SKEL     := $(BUILD)/celerywatch.skel.h
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Iinclude -I$(BUILD) $(WARN) \
 	-Wno-unused-parameter -Wno-missing-field-initializers
 
-USER_SRC := $(wildcard user/*.c)
+# user/ is split by stage (docs/architecture.md); objects mirror it under build/obj/.
+USER_DIRS := cli capture identity broker log explain common
+USER_SRC := $(wildcard $(addprefix user/,$(addsuffix /*.c,$(USER_DIRS))))
 USER_OBJ := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRC))
-LIB_OBJ  := $(filter-out $(BUILD)/obj/main.o,$(USER_OBJ))
+MAIN_OBJ := $(BUILD)/obj/cli/main.o
+LIB_OBJ  := $(filter-out $(MAIN_OBJ),$(USER_OBJ))
 LIB      := $(BUILD)/libcw.a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -35,7 +38,7 @@ all: $(BUILD)/celerywatch $(UNIT_BIN)
 deps:
 	@./tools/install-deps.sh
 
-$(BUILD) $(BUILD)/obj $(BUILD)/tests:
+$(BUILD) $(BUILD)/tests:
 	@mkdir -p $@
 
 # The BPF object is compiled against bpf/vmlinux_min.h, a minimal CO-RE header kept in the
@@ -48,14 +51,15 @@ $(BPF_OBJ): $(BPF_SRC) $(wildcard bpf/*.h) include/events.h | $(BUILD)
 $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name celerywatch_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/%.o: user/%.c | $(BUILD)/obj $(SKEL)
+$(BUILD)/obj/%.o: user/%.c | $(SKEL)
+	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(DEPFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/celerywatch: $(BUILD)/obj/main.o $(LIB)
+$(BUILD)/celerywatch: $(MAIN_OBJ) $(LIB)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)/tests

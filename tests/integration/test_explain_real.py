@@ -23,7 +23,7 @@ from cwharness import (APP_DIR, BIN, HOST, MemCgroup, Recorder, Redis, Worker, c
                        need_root, of_type, wait_for)
 
 TAG = "x%d" % (os.getpid() % 100000)
-PARENT_AFTER_S = 10  # user/causes.c: a pool child this long before its parent's end
+PARENT_AFTER_S = 10  # user/explain/causes.c: a pool child this long before its parent's end
 
 
 def Q(base):

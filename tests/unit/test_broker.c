@@ -28,8 +28,8 @@
 #include <hiredis/hiredis.h>
 #include <json-c/json.h>
 
-#include "broker.h"
-#include "eventlog.h"
+#include "broker/broker.h"
+#include "log/eventlog.h"
 
 #define SEP "\x06\x16"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "celery.h"
+#include "identity/celery.h"
 
 #define HOST "web1.example.com"
 #define NARGS(...) (sizeof((const char *[]){ __VA_ARGS__ }) / sizeof(const char *))

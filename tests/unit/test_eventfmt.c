@@ -12,8 +12,8 @@
 
 #include <json-c/json.h>
 
-#include "eventfmt.h"
-#include "eventlog.h"
+#include "log/eventfmt.h"
+#include "log/eventlog.h"
 
 static struct cw_fmt fmt;
 static struct cw_ptable procs;

@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "eventlog.h"
+#include "log/eventlog.h"
 
 static char dir[64];
 

@@ -11,10 +11,10 @@
 
 #include <cmocka.h>
 
-#include "causes.h"
-#include "logread.h"
-#include "report.h"
-#include "timeline.h"
+#include "explain/causes.h"
+#include "log/logread.h"
+#include "explain/report.h"
+#include "explain/timeline.h"
 #include "testdata.h"
 
 /* data files: tests/unit/data/ from the repository root, or $CW_TEST_DATA (testdata.h) */

@@ -14,10 +14,10 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "causes.h"
-#include "logread.h"
-#include "report.h"
-#include "timeline.h"
+#include "explain/causes.h"
+#include "log/logread.h"
+#include "explain/report.h"
+#include "explain/timeline.h"
 #include "testdata.h"
 
 static int count_cb(const struct cw_event *ev, void *ctx)

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "commands.h"
+#include "cli/commands.h"
 #include "testdata.h"
 
 static char root[64];

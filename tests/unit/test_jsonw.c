@@ -9,7 +9,7 @@
 
 #include <json-c/json.h>
 
-#include "jsonw.h"
+#include "log/jsonw.h"
 
 static char *escaped(const char *s, size_t n)
 {

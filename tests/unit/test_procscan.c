@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "procscan.h"
+#include "capture/procscan.h"
 
 #define HOST "web1"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "redact.h"
+#include "identity/redact.h"
 
 static const char *r(const char *s)
 {

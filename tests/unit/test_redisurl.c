@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "redisurl.h"
+#include "broker/redisurl.h"
 
 static void parse_ok(const char *url, struct cw_redis_url *u)
 {

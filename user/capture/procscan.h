@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "celery.h"
+#include "identity/celery.h"
 
 struct cw_proc {
 	int pid, ppid;

@@ -10,8 +10,8 @@
 
 #include <json-c/json.h>
 
-#include "causes.h"
-#include "timeline.h"
+#include "explain/causes.h"
+#include "explain/timeline.h"
 
 struct cw_report_in {
 	const struct cw_timeline *tl;

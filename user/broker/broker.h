@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jsonw.h"
+#include "log/jsonw.h"
 
 #define CW_NPRIO		4	/* kombu's default priority_steps [0, 3, 6, 9] */
 #define CW_MAX_QUEUES		2048	/* queues sampled at most; the rest are counted as omitted */

@@ -8,10 +8,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "causes.h"
-#include "commands.h"
-#include "report.h"
-#include "timeline.h"
+#include "explain/causes.h"
+#include "cli/commands.h"
+#include "explain/report.h"
+#include "explain/timeline.h"
 
 static void usage(FILE *f)
 {

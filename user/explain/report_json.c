@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "explain/report.h"
 
 json_object *cw_ts_json(int64_t us)
 {

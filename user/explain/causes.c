@@ -45,7 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "causes.h"
+#include "explain/causes.h"
 
 #define SEC 1000000LL
 /* lost events this close to a death make its evidence doubtful */

@@ -1,6 +1,6 @@
 /* Redis broker URL parsing and redaction; see redisurl.h. Parsing is strict about what it
  * uses (port, db, escapes) and lenient where kombu is (empty host, unknown parameters). */
-#include "redisurl.h"
+#include "broker/redisurl.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* Redis broker sampler; see broker.h. Queue depth is what kombu's Redis transport counts
  * (Channel._size): LLEN of the queue's list and of its priority lists "name\x06\x16<step>",
  * every key under kombu's global_keyprefix. One sample is one pipelined round trip. */
-#include "broker.h"
+#include "broker/broker.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -18,8 +18,8 @@
 
 #include <hiredis/hiredis.h>
 
-#include "eventlog.h"
-#include "redisurl.h"
+#include "log/eventlog.h"
+#include "broker/redisurl.h"
 
 const int cw_priority_steps[CW_NPRIO] = { 0, 3, 6, 9 };
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "celery.h"
+#include "identity/celery.h"
 
 /* ---------------------------------------------------------------- small helpers */
 

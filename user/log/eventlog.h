@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jsonw.h"
+#include "log/jsonw.h"
 
 #define CW_SCHEMA_VERSION 1
 

@@ -1,5 +1,5 @@
 /* URL credentials out of process arguments; see redact.h. */
-#include "redact.h"
+#include "identity/redact.h"
 
 #include <string.h>
 

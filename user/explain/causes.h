@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "timeline.h"
+#include "explain/timeline.h"
 
 enum cw_kind {
 	CW_K_OOM_KILL,

@@ -13,13 +13,13 @@
 
 #include <json-c/json.h>
 
-#include "broker.h"
-#include "causes.h"
-#include "commands.h"
-#include "procscan.h"
-#include "redisurl.h"
-#include "report.h"
-#include "timeline.h"
+#include "broker/broker.h"
+#include "explain/causes.h"
+#include "cli/commands.h"
+#include "capture/procscan.h"
+#include "broker/redisurl.h"
+#include "explain/report.h"
+#include "explain/timeline.h"
 
 static void usage(FILE *f)
 {

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "report.h"
+#include "explain/report.h"
 
 #define W 1200		/* svg width */
 #define LEFT 250	/* room for row labels */

@@ -14,14 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "broker.h"
-#include "capture.h"
-#include "celery.h"
-#include "commands.h"
-#include "eventfmt.h"
-#include "eventlog.h"
-#include "procscan.h"
-#include "proctable.h"
+#include "broker/broker.h"
+#include "capture/capture.h"
+#include "identity/celery.h"
+#include "cli/commands.h"
+#include "log/eventfmt.h"
+#include "log/eventlog.h"
+#include "capture/procscan.h"
+#include "identity/proctable.h"
 
 struct record_opts {
 	const char *output;

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "logread.h"
+#include "log/logread.h"
 
 /* An interned list of queue names (shared by all processes with the same list). */
 struct cw_qset {

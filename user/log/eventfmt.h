@@ -8,9 +8,9 @@
 #include <stdint.h>
 
 #include "events.h"
-#include "jsonw.h"
-#include "procscan.h"
-#include "proctable.h"
+#include "log/jsonw.h"
+#include "capture/procscan.h"
+#include "identity/proctable.h"
 
 struct cw_fmt {
 	char host[256];

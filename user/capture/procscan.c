@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "procscan.h"
+#include "capture/procscan.h"
 
 #define MAX_PROC_FILE (16u << 20)	/* cmdline is bounded by ARG_MAX; be generous, not unbounded */
 

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "celery.h"
+#include "identity/celery.h"
 
 struct cw_pentry {
 	uint32_t pid;

@@ -1,6 +1,6 @@
 /* JSON line builder; see jsonw.h. Escaping follows docs/events.md: RFC 8259 escapes for
  * '"', '\\' and control bytes, and bytes that are not valid UTF-8 as \udcXX (surrogateescape). */
-#include "jsonw.h"
+#include "log/jsonw.h"
 
 #include <inttypes.h>
 #include <stdio.h>

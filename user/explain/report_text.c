@@ -5,7 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "report.h"
+#include "explain/report.h"
 
 #define MAX_INCIDENTS 60
 

@@ -9,8 +9,8 @@
 
 #include <json-c/json.h>
 
-#include "logread.h"
-#include "report.h"	/* cw_text_sanitize: the log's strings in our messages */
+#include "log/logread.h"
+#include "explain/report.h"	/* cw_text_sanitize: the log's strings in our messages */
 
 static const struct {
 	const char *name;

@@ -1,5 +1,5 @@
 /* Kernel capture; see capture.h. Loader lifecycle: open, set rodata knobs, load, attach. */
-#include "capture.h"
+#include "capture/capture.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /* Kernel records -> JSON lines; see eventfmt.h. */
-#include "eventfmt.h"
+#include "log/eventfmt.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -9,8 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "eventlog.h"
-#include "redact.h"
+#include "log/eventlog.h"
+#include "identity/redact.h"
 
 /* names of the kernel's loss counters: record types, then state it could not keep */
 static const char *const lost_names[CW_LOST_SLOTS] = {

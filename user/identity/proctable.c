@@ -1,5 +1,5 @@
 /* pid -> identity table of the recorder; see proctable.h. */
-#include "proctable.h"
+#include "identity/proctable.h"
 
 #include <stdlib.h>
 #include <string.h>

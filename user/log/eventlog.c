@@ -1,5 +1,5 @@
 /* The event log output; see eventlog.h. */
-#include "eventlog.h"
+#include "log/eventlog.h"
 
 #include <errno.h>
 #include <fcntl.h>
