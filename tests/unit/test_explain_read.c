@@ -235,7 +235,7 @@ static void test_oom_null_pstart_read(void **state)
 	assert_int_equal(cw_logread_stream(in, "mem", oom_cb, &ev, NULL, errf), 0);
 	fclose(errf);
 	fclose(in);
-	assert_int_equal(ev.type, CW_EV_OOM);
+	assert_int_equal(ev.type, CW_LOG_OOM);
 	assert_int_equal(ev.pid, 4766);
 	assert_int_equal(ev.pstart, CW_NONE);
 	assert_int_equal(ev.anon_rss_kb, CW_NONE);

@@ -10,6 +10,8 @@
 
 #include <json-c/json.h>
 
+#include "common/sanitize.h"	/* log strings are hostile: cw_text_safe */
+#include "common/timeutil.h"
 #include "explain/causes.h"
 #include "explain/timeline.h"
 
@@ -21,21 +23,9 @@ struct cw_report_in {
 };
 
 /* report_text.c */
-/* Log-derived strings (argv, comm, cgroup, queue and worker names, stderr tails, summaries
- * built from them) are attacker-chosen: in text output they go through these, never raw.
- * Control characters become visible escapes: \n \r \t \e (ESC), \xNN (other C0, DEL),
- * \u0080-\u009f (C1, CSI U+009B among them) and \u2028/\u2029/bidi controls; bytes that are
- * not valid UTF-8 become \xNN. Valid UTF-8 and backslashes are kept as they are. Our own colour
- * codes are printed outside these. */
-void cw_text_safe(FILE *out, const char *s);
-/* The same into a buffer (always NUL-terminated, cut only between whole escapes or
- * characters). Returns out. */
-char *cw_text_sanitize(char *out, size_t len, const char *s);
 int cw_report_text(FILE *out, const struct cw_report_in *in);
 /* one line per queue, answer first, for status too */
 void cw_report_queue_line(FILE *out, const struct cw_report_in *in, const struct cw_qverdict *v);
-/* "12:03:11" when the window is one UTC day, else "2026-11-24 12:03:11" */
-void cw_fmt_clock(int64_t us, bool with_date, char *out, size_t len);
 bool cw_window_one_day(const struct cw_analysis *a);
 /* 19334 -> "19,334" */
 void cw_fmt_count(int64_t n, char *out, size_t len);

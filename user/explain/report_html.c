@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/utf8.h"
 #include "explain/report.h"
 
 #define W 1200		/* svg width */
@@ -22,25 +23,6 @@ static const char *const palette[] = {"#1f77b4", "#2ca02c", "#9467bd", "#8c564b"
 				      "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"};
 
 /* ---- escaping ---- */
-
-/* length of a valid UTF-8 sequence at s, or 0 */
-static int utf8_len(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	int n = s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 && s[0] < 0xe0 ? 2 : 0;
-	if (s[0] >= 0xf5)
-		return 0;
-	for (int i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	/* overlong 3/4-byte forms and surrogates */
-	if (n == 3 && ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0)))
-		return 0;
-	if (n == 4 && ((s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90)))
-		return 0;
-	return n;
-}
 
 void cw_html_escape(FILE *out, const char *str)
 {
@@ -59,13 +41,13 @@ void cw_html_escape(FILE *out, const char *str)
 			s++;
 			continue;
 		}
-		int n = utf8_len(s);
+		size_t n = cw_utf8_decode(s, 4, NULL);
 		if (!n) {
 			fputs("\xef\xbf\xbd", out);
 			s++;
 			continue;
 		}
-		fwrite(s, 1, (size_t)n, out);
+		fwrite(s, 1, n, out);
 		s += n;
 	}
 }

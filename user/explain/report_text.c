@@ -9,106 +9,6 @@
 
 #define MAX_INCIDENTS 60
 
-/* ---- hostile strings ---- */
-
-/* Format characters that reorder or break lines on a terminal without being C0/C1 controls. */
-static bool invisible_format(uint32_t cp)
-{
-	return cp == 0x061c || cp == 0x200e || cp == 0x200f || cp == 0x2028 || cp == 0x2029 ||
-	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/* The next unit of s: either `*n` bytes of s to copy as they are (returns NULL), or an escape
- * written to esc (returned); *n is the number of bytes of s consumed. Strict UTF-8 (RFC 3629:
- * no overlongs, no surrogates, nothing above U+10FFFF). */
-static const char *safe_unit(const unsigned char *s, char esc[12], size_t *n)
-{
-	unsigned char c = s[0];
-	uint32_t cp;
-	size_t len;
-
-	*n = 1;
-	if (c < 0x80) {
-		if (c >= 0x20 && c != 0x7f)
-			return NULL;
-		switch (c) {
-		case '\n': return "\\n";
-		case '\r': return "\\r";
-		case '\t': return "\\t";
-		case 0x1b: return "\\e";
-		default:
-			snprintf(esc, 12, "\\x%02x", c);
-			return esc;
-		}
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		goto bad;
-	}
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)	/* also stops at the NUL */
-			goto bad;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		goto bad;
-	*n = len;
-	if (cp <= 0x9f || invisible_format(cp)) {
-		snprintf(esc, 12, "\\u%04x", (unsigned)cp);
-		return esc;
-	}
-	return NULL;
-bad:
-	snprintf(esc, 12, "\\x%02x", c);
-	return esc;
-}
-
-void cw_text_safe(FILE *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	char esc[12];
-	size_t n;
-
-	while (*p) {
-		const char *e = safe_unit(p, esc, &n);
-		if (e)
-			fputs(e, out);
-		else
-			fwrite(p, 1, n, out);
-		p += n;
-	}
-}
-
-char *cw_text_sanitize(char *out, size_t len, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	char esc[12];
-	size_t n, o = 0;
-
-	if (!len)
-		return out;
-	while (*p) {
-		const char *e = safe_unit(p, esc, &n);
-		size_t l = e ? strlen(e) : n;
-		if (o + l >= len)
-			break;
-		memcpy(out + o, e ? e : (const char *)p, l);
-		o += l;
-		p += n;
-	}
-	out[o] = 0;
-	return out;
-}
-
 bool cw_want_color(FILE *out)
 {
 	const char *nc = getenv("NO_COLOR");
@@ -116,19 +16,6 @@ bool cw_want_color(FILE *out)
 	if (nc && *nc)
 		return false;
 	return isatty(fileno(out));
-}
-
-void cw_fmt_clock(int64_t us, bool with_date, char *out, size_t len)
-{
-	time_t t = (time_t)(us / 1000000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	if (with_date)
-		snprintf(out, len, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	else
-		snprintf(out, len, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 bool cw_window_one_day(const struct cw_analysis *a)

@@ -423,7 +423,7 @@ static int apply_fields(struct cw_timeline *tl, struct cw_tproc *p, const struct
 	if (ev->role != CW_RL_NONE)
 		p->role = ev->role;
 	p->uid = or_keep(ev->uid, p->uid);
-	if (ev->type == CW_EV_EXEC || ev->type == CW_EV_SCAN) {
+	if (ev->type == CW_LOG_EXEC || ev->type == CW_LOG_SCAN) {
 		p->concurrency = ev->concurrency;
 		p->pool = intern(tl->strs, ev->pool);
 		p->command = intern(tl->strs, ev->command);
@@ -622,16 +622,16 @@ int cw_timeline_add(const struct cw_event *ev, void *ctx)
 	if (tl->last_ts == CW_NONE || ev->ts > tl->last_ts)
 		tl->last_ts = ev->ts;
 	tl->events++;
-	if (tl->scanning_host && (tl->scanning_host != host || ev->type != CW_EV_SCAN))
+	if (tl->scanning_host && (tl->scanning_host != host || ev->type != CW_LOG_SCAN))
 		finish_scan(tl, tl->scan_ts);
 
 	switch (ev->type) {
-	case CW_EV_TRACER_START:
+	case CW_LOG_TRACER_START:
 		tl->epoch++;
 		tl->scanning_host = host;
 		tl->scan_ts = ev->ts;
 		return 0;
-	case CW_EV_SCAN:
+	case CW_LOG_SCAN:
 		if ((i = get_proc(tl, host, ev->pid, ev->pstart, ev->ts, &created)) < 0)
 			return -ENOMEM;
 		tl->procs[i].scanned = true;
@@ -639,7 +639,7 @@ int cw_timeline_add(const struct cw_event *ev, void *ctx)
 		if (tl->procs[i].parent < 0)
 			link_parent(tl, i, ev->ppid, CW_NONE);
 		return apply_fields(tl, &tl->procs[i], ev);
-	case CW_EV_EXEC: {
+	case CW_LOG_EXEC: {
 		supersede_fails(tl, host, ev->pid, ev->pstart, ev->ts);
 		if ((i = get_proc(tl, host, ev->pid, ev->pstart, ev->ts, &created)) < 0)
 			return -ENOMEM;
@@ -652,7 +652,7 @@ int cw_timeline_add(const struct cw_event *ev, void *ctx)
 		p->stopped_at = CW_NONE;
 		return apply_fields(tl, p, ev);
 	}
-	case CW_EV_FORK: {
+	case CW_LOG_FORK: {
 		if ((i = get_proc(tl, host, ev->pid, ev->pstart, ev->ts, &created)) < 0)
 			return -ENOMEM;
 		link_parent(tl, i, ev->ppid, ev->parent_pstart);
@@ -676,7 +676,7 @@ int cw_timeline_add(const struct cw_event *ev, void *ctx)
 		}
 		return apply_fields(tl, p, ev);
 	}
-	case CW_EV_EXIT: {
+	case CW_LOG_EXIT: {
 		if ((i = get_proc(tl, host, ev->pid, ev->pstart, ev->ts, &created)) < 0)
 			return -ENOMEM;
 		struct cw_tproc *p = &tl->procs[i];
@@ -696,14 +696,14 @@ int cw_timeline_add(const struct cw_event *ev, void *ctx)
 		p->maxrss_kb = ev->maxrss_kb;
 		return 0;
 	}
-	case CW_EV_SIGNAL:
-	case CW_EV_RENAME: {
+	case CW_LOG_SIGNAL:
+	case CW_LOG_RENAME: {
 		if ((i = get_proc(tl, host, ev->pid, ev->pstart, ev->ts, &created)) < 0)
 			return -ENOMEM;
 		struct cw_tproc *p = &tl->procs[i];
 		if (created)
 			p->start_ts = tl->first_ts;
-		if (ev->type == CW_EV_SIGNAL) {
+		if (ev->type == CW_LOG_SIGNAL) {
 			/* keep last_ts at the last sign of life, not at what was done to it */
 			int64_t last = p->last_ts;
 			if (apply_fields(tl, p, ev))
@@ -713,7 +713,7 @@ int cw_timeline_add(const struct cw_event *ev, void *ctx)
 		}
 		return apply_fields(tl, p, ev);
 	}
-	case CW_EV_OOM: {
+	case CW_LOG_OOM: {
 		/* before 6.8 the kernel names the victim by pid only (pstart null): it is the
 		 * latest live process with that pid */
 		i = ev->pstart != CW_NONE ? find_proc(tl, host, ev->pid, ev->pstart) :
@@ -749,7 +749,7 @@ int cw_timeline_add(const struct cw_event *ev, void *ctx)
 		};
 		return 0;
 	}
-	case CW_EV_EXEC_FAIL: {
+	case CW_LOG_EXEC_FAIL: {
 		if (grow((void **)&tl->execfails, &tl->capexecfails, tl->nexecfails + 1,
 			 sizeof(*tl->execfails)))
 			return -ENOMEM;
@@ -784,7 +784,7 @@ int cw_timeline_add(const struct cw_event *ev, void *ctx)
 		}
 		return 0;
 	}
-	case CW_EV_LOST:
+	case CW_LOG_LOST:
 		if (grow((void **)&tl->lost, &tl->caplost, tl->nlost + 1, sizeof(*tl->lost)))
 			return -ENOMEM;
 		tl->lost[tl->nlost++] = (struct cw_lost){host, ev->ts,
@@ -793,7 +793,7 @@ int cw_timeline_add(const struct cw_event *ev, void *ctx)
 			tl->lost_total = tl->lost_total > INT64_MAX - ev->lost_count ? INT64_MAX :
 					 tl->lost_total + ev->lost_count;
 		return 0;
-	case CW_EV_SAMPLE:
+	case CW_LOG_SAMPLE:
 		if (!ev->redis_ok)
 			return 0;
 		for (int s = 0; s < ev->nsamples; s++) {

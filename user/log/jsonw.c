@@ -1,5 +1,7 @@
 /* JSON line builder; see jsonw.h. Escaping follows docs/events.md: RFC 8259 escapes for
  * '"', '\\' and control bytes, and bytes that are not valid UTF-8 as \udcXX (surrogateescape). */
+#include "common/timeutil.h"
+#include "common/utf8.h"
 #include "log/jsonw.h"
 
 #include <inttypes.h>
@@ -59,36 +61,6 @@ static void putc_(struct jw *w, char c)
 	put(w, &c, 1);
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there are not one.
- * Rejects overlongs, surrogates and code points above U+10FFFF, as RFC 3629 requires. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return (n >= 2 && (s[1] & 0xc0) == 0x80) ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
-			return 0;
-		if (c == 0xe0 && s[1] < 0xa0)
-			return 0;	/* overlong */
-		if (c == 0xed && s[1] >= 0xa0)
-			return 0;	/* UTF-16 surrogate */
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
-			return 0;
-		if (c == 0xf0 && s[1] < 0x90)
-			return 0;	/* overlong */
-		if (c == 0xf4 && s[1] >= 0x90)
-			return 0;	/* above U+10FFFF */
-		return 4;
-	}
-	return 0;
-}
-
 void jw_escape(struct jw *w, const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
@@ -121,7 +93,7 @@ void jw_escape(struct jw *w, const char *str, size_t n)
 			i++;
 			continue;
 		}
-		size_t seq = utf8_seq(s + i, n - i);
+		size_t seq = cw_utf8_decode(s + i, n - i, NULL);
 		if (seq) {
 			put(w, str + i, seq);
 			i += seq;
@@ -259,10 +231,5 @@ void jw_argv(struct jw *w, const char *k, const char *buf, size_t len)
 
 void jw_format_ts(char *out, size_t outlen, uint64_t realtime_ns)
 {
-	time_t sec = (time_t)(realtime_ns / 1000000000ull);
-	unsigned usec = (unsigned)((realtime_ns % 1000000000ull) / 1000u);
-	struct tm tm;
-	gmtime_r(&sec, &tm);
-	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, usec);
+	cw_format_ts_ns(realtime_ns, out, outlen);
 }

@@ -10,18 +10,18 @@
 #include <json-c/json.h>
 
 #include "log/logread.h"
-#include "explain/report.h"	/* cw_text_sanitize: the log's strings in our messages */
+#include "common/sanitize.h"	/* the log's strings in our messages */
 
 static const struct {
 	const char *name;
-	enum cw_evtype type;
+	enum cw_log_type type;
 } ev_types[] = {
-	{"tracer_start", CW_EV_TRACER_START}, {"scan", CW_EV_SCAN},
-	{"exec", CW_EV_EXEC}, {"exec_fail", CW_EV_EXEC_FAIL},
-	{"fork", CW_EV_FORK}, {"exit", CW_EV_EXIT},
-	{"signal", CW_EV_SIGNAL}, {"oom", CW_EV_OOM},
-	{"rename", CW_EV_RENAME}, {"lost", CW_EV_LOST},
-	{"sample", CW_EV_SAMPLE}, {"tracer_stop", CW_EV_TRACER_STOP},
+	{"tracer_start", CW_LOG_TRACER_START}, {"scan", CW_LOG_SCAN},
+	{"exec", CW_LOG_EXEC}, {"exec_fail", CW_LOG_EXEC_FAIL},
+	{"fork", CW_LOG_FORK}, {"exit", CW_LOG_EXIT},
+	{"signal", CW_LOG_SIGNAL}, {"oom", CW_LOG_OOM},
+	{"rename", CW_LOG_RENAME}, {"lost", CW_LOG_LOST},
+	{"sample", CW_LOG_SAMPLE}, {"tracer_stop", CW_LOG_TRACER_STOP},
 };
 
 const char *cw_role_name(enum cw_role r)
@@ -46,141 +46,6 @@ static enum cw_role parse_role(const char *s)
 	if (!strcmp(s, "beat"))
 		return CW_RL_BEAT;
 	return CW_RL_OTHER;
-}
-
-/* ---- time ---- */
-
-/* days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm) */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static int digits(const char **p, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if ((*p)[i] < '0' || (*p)[i] > '9')
-			return -1;
-		v = v * 10 + ((*p)[i] - '0');
-	}
-	*p += n;
-	*out = v;
-	return 0;
-}
-
-int cw_parse_ts(const char *s, int64_t *us)
-{
-	int Y, M, D, h, m, sec, frac = 0, fdig = 0;
-	const char *p = s;
-
-	if (!s || digits(&p, 4, &Y) || *p++ != '-' || digits(&p, 2, &M) || *p++ != '-' ||
-	    digits(&p, 2, &D) || (*p != 'T' && *p != 't' && *p != ' '))
-		return -1;
-	p++;
-	if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &m) || *p++ != ':' ||
-	    digits(&p, 2, &sec))
-		return -1;
-	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
-		return -1;
-	if (*p == '.') {
-		p++;
-		if (*p < '0' || *p > '9')
-			return -1;
-		while (*p >= '0' && *p <= '9') {
-			if (fdig < 6) {
-				frac = frac * 10 + (*p - '0');
-				fdig++;
-			}
-			p++;
-		}
-		while (fdig < 6) {
-			frac *= 10;
-			fdig++;
-		}
-	}
-	int64_t off = 0;
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int oh, om, sign = *p == '-' ? -1 : 1;
-		p++;
-		if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om))
-			return -1;
-		off = sign * (oh * 3600 + om * 60);
-	} else {
-		return -1;
-	}
-	if (*p)
-		return -1;
-	int64_t t = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec - off;
-	*us = t * 1000000 + frac;
-	return 0;
-}
-
-/* A relative --since/--until reaches at most this far (about 2,700 years): now +- it stays
- * far inside int64 microseconds, whatever the clock says. */
-#define MAX_RELATIVE_US (1e6 * 86400 * 1e6)
-
-int cw_parse_when(const char *s, int64_t now_us, int64_t *us)
-{
-	if (!s || !*s)
-		return -1;
-	if (s[0] == '-' || s[0] == '+') {
-		char *end;
-		/* a plain decimal number (an exponent allowed): not "inf", "nan", hex or spaces */
-		if (!((s[1] >= '0' && s[1] <= '9') || s[1] == '.'))
-			return -1;
-		errno = 0;
-		double v = strtod(s + 1, &end);
-		if (end == s + 1 || v < 0 ||
-		    strspn(s + 1, "0123456789.eE+-") < (size_t)(end - (s + 1)))
-			return -1;
-		if (errno == ERANGE || !isfinite(v))
-			return -2;
-		double mult;
-		if (!strcmp(end, "s") || !*end)
-			mult = 1;
-		else if (!strcmp(end, "m") || !strcmp(end, "min"))
-			mult = 60;
-		else if (!strcmp(end, "h"))
-			mult = 3600;
-		else if (!strcmp(end, "d"))
-			mult = 86400;
-		else
-			return -1;
-		double d = v * mult * 1e6;
-		if (!(d <= MAX_RELATIVE_US))
-			return -2;
-		if (now_us < -((int64_t)1 << 62) || now_us > (int64_t)1 << 62)
-			return -2;
-		int64_t delta = (int64_t)d;	/* in range: checked above */
-		*us = s[0] == '-' ? now_us - delta : now_us + delta;
-		return 0;
-	}
-	if (!strcmp(s, "now")) {
-		*us = now_us;
-		return 0;
-	}
-	return cw_parse_ts(s, us);
-}
-
-void cw_format_ts(int64_t us, char *out, size_t outlen)
-{
-	int64_t sec = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
-	long frac = (long)(us - sec * 1000000);
-	time_t t = (time_t)sec;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
 /* ---- field access ---- */
@@ -305,7 +170,7 @@ static const char *extract(json_object *o, struct cw_event *ev, char *why, size_
 	for (size_t i = 0; i < sizeof(ev_types) / sizeof(ev_types[0]); i++)
 		if (!strcmp(type, ev_types[i].name))
 			ev->type = ev_types[i].type;
-	if (ev->type == CW_EV_NONE) {
+	if (ev->type == CW_LOG_NONE) {
 		snprintf(why, whylen, "unknown type \"%s\"",
 			 cw_text_sanitize(shown, sizeof(shown), type));
 		return why;
@@ -327,12 +192,12 @@ static const char *extract(json_object *o, struct cw_event *ev, char *why, size_
 	ev->uid = num(o, "uid", &nc);
 	ev->comm = str(o, "comm");
 	ev->cgroup = str(o, "cgroup");
-	ev->argc = strarray(get(o, "argv"), ev->argv, CW_EV_MAX_ARGS);
+	ev->argc = strarray(get(o, "argv"), ev->argv, CW_LOG_MAX_ARGS);
 
 	ev->worker = str(o, "worker");
 	json_object *q = get(o, "queues");
 	ev->has_queues = q && json_object_is_type(q, json_type_array);
-	ev->nqueues = strarray(q, ev->queues, CW_EV_MAX_QUEUES);
+	ev->nqueues = strarray(q, ev->queues, CW_LOG_MAX_QUEUES);
 	ev->role = parse_role(str(o, "role"));
 	ev->concurrency = num(o, "concurrency", &nc);
 	ev->pool = str(o, "pool");
@@ -341,21 +206,21 @@ static const char *extract(json_object *o, struct cw_event *ev, char *why, size_
 		return bad_number(&nc, why, whylen);
 
 	switch (ev->type) {
-	case CW_EV_SCAN:
-	case CW_EV_EXEC:
-	case CW_EV_FORK:
-	case CW_EV_EXIT:
-	case CW_EV_SIGNAL:
-	case CW_EV_RENAME:
+	case CW_LOG_SCAN:
+	case CW_LOG_EXEC:
+	case CW_LOG_FORK:
+	case CW_LOG_EXIT:
+	case CW_LOG_SIGNAL:
+	case CW_LOG_RENAME:
 		if (ev->pid == CW_NONE || ev->pstart == CW_NONE)
 			return "process line without \"pid\" and \"pstart\"";
 		break;
-	case CW_EV_OOM:
+	case CW_LOG_OOM:
 		/* before 6.8 the kernel gives only the victim's pid: pstart is null */
 		if (ev->pid == CW_NONE)
 			return "oom line without \"pid\"";
 		break;
-	case CW_EV_EXEC_FAIL:
+	case CW_LOG_EXEC_FAIL:
 		if (ev->pid == CW_NONE)
 			return "exec_fail line without \"pid\"";
 		break;
@@ -364,7 +229,7 @@ static const char *extract(json_object *o, struct cw_event *ev, char *why, size_
 	}
 
 	switch (ev->type) {
-	case CW_EV_EXIT:
+	case CW_LOG_EXIT:
 		ev->exit_code = num(o, "exit_code", &nc);
 		ev->signame = str(o, "signal");
 		ev->core_dumped = boolean(o, "core_dumped");
@@ -375,7 +240,7 @@ static const char *extract(json_object *o, struct cw_event *ev, char *why, size_
 		if (ev->exit_code == CW_NONE && !ev->signame)
 			return "exit line with neither \"exit_code\" nor \"signal\"";
 		break;
-	case CW_EV_SIGNAL: {
+	case CW_LOG_SIGNAL: {
 		ev->signame = str(o, "signal");
 		ev->signo = num(o, "signo", &nc);
 		ev->code = str(o, "code");
@@ -395,7 +260,7 @@ static const char *extract(json_object *o, struct cw_event *ev, char *why, size_
 		}
 		break;
 	}
-	case CW_EV_OOM:
+	case CW_LOG_OOM:
 		ev->total_vm_kb = num(o, "total_vm_kb", &nc);
 		ev->anon_rss_kb = num(o, "anon_rss_kb", &nc);
 		ev->file_rss_kb = num(o, "file_rss_kb", &nc);
@@ -403,20 +268,20 @@ static const char *extract(json_object *o, struct cw_event *ev, char *why, size_
 		ev->oom_score_adj = num(o, "oom_score_adj", &nc);
 		ev->tracked = boolean(o, "tracked");
 		break;
-	case CW_EV_EXEC_FAIL:
+	case CW_LOG_EXEC_FAIL:
 		ev->errname = str(o, "errno");
 		ev->err = num(o, "err", &nc);
 		break;
-	case CW_EV_LOST:
+	case CW_LOG_LOST:
 		ev->lost_count = num(o, "count", &nc);
 		break;
-	case CW_EV_SAMPLE: {
+	case CW_LOG_SAMPLE: {
 		ev->redis_ok = boolean(o, "redis_ok");
 		json_object *a = get(o, "queues");
 		if (!a || !json_object_is_type(a, json_type_array))
 			break;
 		size_t len = json_object_array_length(a);
-		for (size_t i = 0; i < len && ev->nsamples < CW_EV_MAX_SAMPLES; i++) {
+		for (size_t i = 0; i < len && ev->nsamples < CW_LOG_MAX_SAMPLES; i++) {
 			json_object *e = json_object_array_get_idx(a, i);
 			const char *name = str(e, "queue");
 			nc.prefix = "queues[].";

@@ -9,23 +9,25 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/timeutil.h"	/* cw_parse_ts, cw_format_ts: the log's time format */
+
 /* "absent or null" for integer fields */
 #define CW_NONE INT64_MIN
 
-enum cw_evtype {
-	CW_EV_NONE = 0,
-	CW_EV_TRACER_START,
-	CW_EV_SCAN,
-	CW_EV_EXEC,
-	CW_EV_EXEC_FAIL,
-	CW_EV_FORK,
-	CW_EV_EXIT,
-	CW_EV_SIGNAL,
-	CW_EV_OOM,
-	CW_EV_RENAME,
-	CW_EV_LOST,
-	CW_EV_SAMPLE,
-	CW_EV_TRACER_STOP,
+enum cw_log_type {
+	CW_LOG_NONE = 0,
+	CW_LOG_TRACER_START,
+	CW_LOG_SCAN,
+	CW_LOG_EXEC,
+	CW_LOG_EXEC_FAIL,
+	CW_LOG_FORK,
+	CW_LOG_EXIT,
+	CW_LOG_SIGNAL,
+	CW_LOG_OOM,
+	CW_LOG_RENAME,
+	CW_LOG_LOST,
+	CW_LOG_SAMPLE,
+	CW_LOG_TRACER_STOP,
 };
 
 enum cw_role {
@@ -36,9 +38,9 @@ enum cw_role {
 	CW_RL_OTHER,
 };
 
-#define CW_EV_MAX_QUEUES 64
-#define CW_EV_MAX_ARGS 256
-#define CW_EV_MAX_SAMPLES 256
+#define CW_LOG_MAX_QUEUES 64
+#define CW_LOG_MAX_ARGS 256
+#define CW_LOG_MAX_SAMPLES 256
 
 struct cw_ev_sender {
 	bool present;
@@ -55,7 +57,7 @@ struct cw_ev_depth {
  * callback: keepers copy (the timeline interns them). Absent strings are NULL, absent ints
  * CW_NONE. */
 struct cw_event {
-	enum cw_evtype type;
+	enum cw_log_type type;
 	const char *file;
 	long line;
 	int64_t ts;		/* microseconds since the epoch, UTC */
@@ -92,9 +94,9 @@ struct cw_event {
 	bool redis_ok;
 	int nsamples;
 	/* arrays last: the reader clears only what comes before them */
-	const char *argv[CW_EV_MAX_ARGS];
-	const char *queues[CW_EV_MAX_QUEUES];
-	struct cw_ev_depth samples[CW_EV_MAX_SAMPLES];
+	const char *argv[CW_LOG_MAX_ARGS];
+	const char *queues[CW_LOG_MAX_QUEUES];
+	struct cw_ev_depth samples[CW_LOG_MAX_SAMPLES];
 };
 
 struct cw_logread_stats {
@@ -115,14 +117,6 @@ int cw_logread_file(const char *path, cw_event_cb cb, void *ctx,
 		    struct cw_logread_stats *st, FILE *errf);
 /* The ts of the first valid line of a file (to put rotated logs in order), or CW_NONE. */
 int64_t cw_logread_first_ts(const char *path);
-
-/* RFC 3339 ("2026-11-24T12:03:11.123456Z", offsets allowed) to microseconds. 0 or -1. */
-int cw_parse_ts(const char *s, int64_t *us);
-/* --since/--until: RFC 3339, or relative to now: "-1h", "-30m", "-45s", "-2d". 0; -1 if it is
- * neither; -2 if it is relative but out of range (more than about 2,700 years away). */
-int cw_parse_when(const char *s, int64_t now_us, int64_t *us);
-/* "2026-11-24T12:03:11.123456Z"; out has >= 32 bytes */
-void cw_format_ts(int64_t us, char *out, size_t outlen);
 
 const char *cw_role_name(enum cw_role r);
 
