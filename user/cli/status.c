@@ -135,7 +135,7 @@ static bool consumes(const struct sproc *p, const char *q)
 
 static bool prefork(const struct sproc *p)
 {
-	return !p->id.pool || !strcmp(p->id.pool, "prefork") || !strcmp(p->id.pool, "processes");
+	return cw_pool_is_prefork(p->id.pool);
 }
 
 /* ---- queues ---- */

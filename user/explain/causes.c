@@ -46,6 +46,7 @@
 #include <string.h>
 
 #include "explain/causes.h"
+#include "identity/celery.h"
 
 #define SEC 1000000LL
 /* lost events this close to a death make its evidence doubtful */
@@ -559,7 +560,7 @@ static bool is_consumer(const struct cw_tproc *p)
 
 static bool prefork(const struct cw_tproc *p)
 {
-	return !p->pool || !strcmp(p->pool, "prefork") || !strcmp(p->pool, "processes");
+	return cw_pool_is_prefork(p->pool);
 }
 
 struct ctx {

@@ -235,6 +235,11 @@ bool cw_argv_mentions_celery(const char *const *argv, size_t argc)
 	return false;
 }
 
+bool cw_pool_is_prefork(const char *pool)
+{
+	return !pool || !strcmp(pool, "prefork") || !strcmp(pool, "processes");
+}
+
 bool cw_argv_is_title(const char *const *argv, size_t argc)
 {
 	return argv && argc > 0 && argv[0] && !strncmp(argv[0], "[celery", 7) &&

@@ -86,6 +86,10 @@ void cw_free_argv(char **argv);
  * argument's basename (text after the last '/') is exactly "celery". */
 bool cw_argv_mentions_celery(const char *const *argv, size_t argc);
 
+/* True if a worker with this --pool value forks pool processes (prefork, Celery's default,
+ * also spelled "processes"); NULL, an unknown pool, counts as prefork. */
+bool cw_pool_is_prefork(const char *pool);
+
 /* True if argv[0] is a Celery setproctitle title ("[celeryd...", "[celery ..."). */
 bool cw_argv_is_title(const char *const *argv, size_t argc);
 
