@@ -59,7 +59,9 @@ class Redis:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
                 s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG") or True
+                # a server started with --requirepass answers PING with -NOAUTH: it is up
+                reply = s.recv(16)
+                return reply.startswith(b"+PONG") or reply.startswith(b"-NOAUTH")
         except OSError:
             return False
 
