@@ -58,6 +58,22 @@ struct {
 	__type(value, __u64);
 } exec_args SEC(".maps");
 
+/* With --all, deaths of processes outside `tracked` are claimed here: threads that exit
+ * together can all see signal->live == 0, and only the first may report the death. LRU: an
+ * entry need only outlive the process's last threads, and nothing has to delete it. */
+struct exit_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 start_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct exit_key);
+	__type(value, __u8);
+} exit_claims SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20);
@@ -319,6 +335,24 @@ int handle_fork(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* True for exactly one of the threads that see the process dead: the map operation is the
+ * claim, it succeeds once. Without --all that is the delete from `tracked` (untracked
+ * processes are not reported); with --all an insert keyed by (tgid, start time), since a
+ * delete cannot tell "claimed by another thread" from "never tracked". */
+static __always_inline bool claim_death(struct task_struct *t, __u32 tgid)
+{
+	if (!trace_all)
+		return bpf_map_delete_elem(&tracked, &tgid) == 0;
+
+	struct exit_key k = {.tgid = tgid, ._pad = 0,
+			     .start_ns = BPF_CORE_READ(t, group_leader, start_boottime)};
+	__u8 one = 1;
+	if (bpf_map_update_elem(&exit_claims, &k, &one, BPF_NOEXIST))
+		return false;
+	bpf_map_delete_elem(&tracked, &tgid);
+	return true;
+}
+
 SEC("raw_tp/sched_process_exit")
 int handle_exit(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -330,8 +364,7 @@ int handle_exit(struct bpf_raw_tracepoint_args *ctx)
 	 * an exec from another thread makes the old leader exit while the process lives on. */
 	if (BPF_CORE_READ(t, signal, live.counter) != 0)
 		return 0;
-	bool tracked_proc = is_tracked(tgid);
-	if (!tracked_proc && !trace_all)
+	if (!claim_death(t, tgid))
 		return 0;
 
 	struct cw_exit *e = reserve(CW_EV_EXIT, sizeof(*e));
@@ -362,10 +395,7 @@ int handle_exit(struct bpf_raw_tracepoint_args *ctx)
 			e->tail_dropped = tl->dropped;
 		bpf_ringbuf_submit(e, 0);
 	}
-	if (tracked_proc) {
-		bpf_map_delete_elem(&tracked, &tgid);
-		bpf_map_delete_elem(&tails, &tgid);
-	}
+	bpf_map_delete_elem(&tails, &tgid);
 	return 0;
 }
 
