@@ -8,6 +8,7 @@
 #include "explain/timeline.h"
 #include "identity/celery.h"
 
+/* ---- strings ---- */
 
 static const char *intern(struct cw_timeline *tl, const char *s)
 {
