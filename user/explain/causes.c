@@ -40,12 +40,11 @@
  * pool child death), `no_consumer` otherwise (cause: the death of the last consumer, or
  * 6/7 for a queue never consumed). */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "explain/causes.h"
+#include "explain/causes_summary.h"
 #include "identity/celery.h"
 
 #define SEC 1000000LL
@@ -323,227 +322,6 @@ static int64_t lost_near(const struct lost_index *li, const char *host, int64_t 
 	return sum;
 }
 
-/* ---- summaries ---- */
-
-void cw_death_who(const struct cw_death *d, char *out, size_t len)
-{
-	const char *w = d->worker;
-
-	if (d->pid == CW_NONE) {
-		snprintf(out, len, "%s", w ? w : d->queue ? d->queue : "?");
-		return;
-	}
-	switch (d->role) {
-	case CW_RL_POOL:
-		if (w)
-			snprintf(out, len, "pool child pid %lld of %s", (long long)d->pid, w);
-		else
-			snprintf(out, len, "pool child pid %lld", (long long)d->pid);
-		return;
-	case CW_RL_BEAT:
-		snprintf(out, len, "celery beat (pid %lld)", (long long)d->pid);
-		return;
-	default:
-		if (w)
-			snprintf(out, len, "%s (pid %lld)", w, (long long)d->pid);
-		else
-			snprintf(out, len, "%s (pid %lld)", d->comm ? d->comm : "process",
-				 (long long)d->pid);
-	}
-}
-
-static void fmt_kb(int64_t kb, char *out, size_t len)
-{
-	if (kb >= 1024 * 1024)
-		snprintf(out, len, "%.1f GiB", kb / 1048576.0);
-	else if (kb >= 1024)
-		snprintf(out, len, "%.0f MiB", kb / 1024.0);
-	else
-		snprintf(out, len, "%lld KiB", (long long)kb);
-}
-
-static void fmt_sender(const struct cw_death *d, char *out, size_t len)
-{
-	const struct cw_sender *s = &d->sender;
-	char uid[32] = "";
-
-	if (!d->has_sender) {
-		snprintf(out, len, "an unrecorded sender");
-		return;
-	}
-	if (s->uid != CW_NONE)
-		snprintf(uid, sizeof(uid), ", uid %lld", (long long)s->uid);
-	if (s->cmdline && *s->cmdline)
-		snprintf(out, len, "pid %lld (%s%s: %.200s)", (long long)s->pid,
-			 s->comm ? s->comm : "?", uid, s->cmdline);
-	else
-		snprintf(out, len, "pid %lld (%s%s)", (long long)s->pid, s->comm ? s->comm : "?",
-			 uid);
-}
-
-/* the last non-empty line of a stderr tail, for one sentence */
-static void last_line(const char *s, char *out, size_t len)
-{
-	const char *end = s + strlen(s);
-
-	while (end > s && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	const char *start = end;
-	while (start > s && start[-1] != '\n')
-		start--;
-	size_t n = (size_t)(end - start);
-	if (n > 200)
-		n = 200;
-	snprintf(out, len, "%.*s", (int)n, start);
-}
-
-/* a pool child ended by its own MainProcess without the time limit's SIGKILL */
-#define FROM_MAIN_WHY "a revoke with terminate=True, a pool shrink (autoscale) or a pool restart"
-
-/* snprintf that may cut a sentence short, on purpose */
-__attribute__((format(printf, 3, 4)))
-static void say(char *out, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(out, len, fmt, ap);
-	va_end(ap);
-}
-
-static int summarize(const struct cw_timeline *tl, const struct cw_analysis *a,
-		     struct cw_death *d)
-{
-	char who[256], snd[400], buf[256], sentence[640];
-	char *out = sentence;
-	size_t len = sizeof(sentence);
-
-	sentence[0] = 0;
-	const char *sig = d->signame ? d->signame : "a signal";
-	const struct cw_tproc *p = d->proc >= 0 ? &tl->procs[d->proc] : NULL;
-
-	cw_death_who(d, who, sizeof(who));
-	fmt_sender(d, snd, sizeof(snd));
-	switch (d->kind) {
-	case CW_K_OOM_KILL: {
-		/* kernels before 6.8 give no figures (the fields are null): say none */
-		int64_t rss = 0;
-		bool have_rss = false;
-		const int64_t kb[] = {d->oom.anon_rss_kb, d->oom.file_rss_kb, d->oom.shmem_rss_kb};
-		for (size_t i = 0; i < sizeof(kb) / sizeof(kb[0]); i++)
-			if (kb[i] != CW_NONE) {
-				rss += kb[i];	/* each within +-2^53 (logread): no overflow */
-				have_rss = true;
-			}
-		buf[0] = 0;
-		if (have_rss) {
-			char v[64];
-			fmt_kb(rss, v, sizeof(v));
-			snprintf(buf, sizeof(buf), " at %s RSS", v);
-		}
-		char trigger[sizeof(snd) + 32] = "";
-		if (d->has_sender)	/* short: the sentence is about the victim */
-			snprintf(trigger, sizeof(trigger), " while pid %lld (%.80s) was allocating",
-				 (long long)d->sender.pid,
-				 d->sender.cmdline && *d->sender.cmdline ? d->sender.cmdline :
-				 d->sender.comm ? d->sender.comm : "?");
-		if (d->oom.cgroup && *d->oom.cgroup && strcmp(d->oom.cgroup, "/"))
-			say(out, len, "%s was OOM-killed in cgroup %.200s%s%s", who,
-				 d->oom.cgroup, buf, trigger);
-		else
-			say(out, len, "%s was OOM-killed%s%s", who, buf, trigger);
-		break;
-	}
-	case CW_K_SIGNAL:
-		if (d->stopped)
-			say(out, len, "%s was stopped by %s from %s: it still exists but "
-				 "consumes nothing", who, sig, snd);
-		else if (d->from_main && d->exit_code != CW_NONE)
-			say(out, len, "%s shut down (exit %lld) after %s from its own MainProcess "
-				 "(pid %lld): %s", who, (long long)d->exit_code, sig,
-				 (long long)d->sender.pid, FROM_MAIN_WHY);
-		else if (d->from_main)
-			say(out, len, "%s was terminated with %s by its own MainProcess (pid %lld): "
-				 "%s", who, sig, (long long)d->sender.pid, FROM_MAIN_WHY);
-		else if (d->exit_code != CW_NONE)
-			say(out, len, "%s shut down (exit %lld) after %s from %s", who,
-				 (long long)d->exit_code, sig, snd);
-		else if (d->sig_code && !strcmp(d->sig_code, "kernel"))
-			say(out, len, "%s was killed by %s sent by the kernel (while %s ran)",
-				 who, sig, snd);
-		else if (d->has_sender)
-			say(out, len, "%s was killed by %s from %s", who, sig, snd);
-		else
-			say(out, len, "%s was killed by %s; the sender was not recorded", who,
-				 sig);
-		break;
-	case CW_K_CRASH:
-		say(out, len, "%s crashed with %s%s", who, sig,
-			 d->core_dumped ? " (core dumped)" : "");
-		break;
-	case CW_K_EXIT_ERROR:
-		if (d->stderr_tail && *d->stderr_tail) {
-			last_line(d->stderr_tail, buf, sizeof(buf));
-			say(out, len, "%s exited with status %lld: %s", who,
-				 (long long)d->exit_code, buf);
-		} else {
-			say(out, len, "%s exited with status %lld", who,
-				 (long long)d->exit_code);
-		}
-		break;
-	case CW_K_EXIT_CLEAN:
-		say(out, len, "%s exited with status 0 and nobody sent it a signal", who);
-		break;
-	case CW_K_RECYCLED:
-		say(out, len, "%s was recycled (exit 155: max tasks or memory per child "
-			 "reached); not an incident", who);
-		break;
-	case CW_K_TIME_LIMIT:
-		say(out, len, "%s was killed with %s by its MainProcess (pid %lld): a hard "
-			 "time limit", who, sig, (long long)d->parent_pid);
-		break;
-	case CW_K_PARENT_DIED: {
-		const char *pk = d->parent_death >= 0 ?
-				 cw_kind_name(a->deaths[d->parent_death].kind) : "its exit";
-		say(out, len, "%s ended because its MainProcess (pid %lld) died (%s)", who,
-			 (long long)d->parent_pid, pk);
-		break;
-	}
-	case CW_K_EXEC_FAILED:
-		say(out, len, "%s%scould not start: exec of `%.200s` failed with %s",
-			 d->worker ? d->worker : "", d->worker ? " " : "",
-			 d->cmdline ? d->cmdline : "?", d->errname ? d->errname : "an error");
-		break;
-	case CW_K_NEVER_STARTED:
-		say(out, len, "queue %s had tasks (up to %lld) but no worker consuming it was "
-			 "ever seen alive", d->queue, (long long)d->depth);
-		break;
-	case CW_K_UNKNOWN:
-		if (p && p->end == CW_END_REUSED)
-			say(out, len, "%s ended without a recorded exit (its pid was reused)",
-				 who);
-		else if (p && p->end == CW_END_VANISHED)
-			say(out, len, "%s died while the recorder was not running (missing from "
-				 "its restart scan)", who);
-		else if (d->signame)
-			say(out, len, "%s was killed by %s, but events were lost around it: "
-				 "the sender is unknown", who, sig);
-		else
-			say(out, len, "%s ended; no exit was recorded", who);
-		break;
-	default:
-		break;
-	}
-	if (d->lost_near > 0) {
-		size_t l = strlen(out);
-		say(out + l, len - l, " (%lld events were lost around then)",
-			 (long long)d->lost_near);
-	}
-	free(d->summary);
-	d->summary = strdup(sentence);
-	return d->summary ? 0 : -ENOMEM;
-}
-
 /* ---- queues ---- */
 
 static bool live_at(const struct cw_tproc *p, int64_t t)
@@ -615,103 +393,148 @@ static void growth(const struct cw_tqueue *tq, struct cw_qverdict *v, int64_t fr
 	v->growth_to_depth = s1->depth;
 }
 
-static int judge_queue(struct ctx *c, const struct cw_tqueue *tq, struct cw_qverdict *v)
+/* A consumer alive at the window's end: counted, its pool added, its name listed once. */
+static void count_live(struct ctx *c, int proc, struct cw_qverdict *v)
+{
+	const struct cw_tproc *p = &c->tl->procs[proc];
+	bool dup = false;
+
+	v->consumers_now++;
+	v->pool_now += c->live_pool[proc];
+	for (int k = 0; k < v->nconsumer_names; k++)
+		dup |= v->consumer_names[k] == p->worker;
+	if (!dup && p->worker && v->nconsumer_names < 8)
+		v->consumer_names[v->nconsumer_names++] = p->worker;
+}
+
+/* Walk tq's consumers up to the window's end. Returns how many live ones need no pool (not
+ * prefork); *lost is the consumer that stopped consuming last (-1 if none), *lost_end when. */
+static int scan_consumers(struct ctx *c, const struct cw_tqueue *tq, struct cw_qverdict *v,
+			  int *lost, int64_t *lost_end)
+{
+	int live_other = 0;
+
+	*lost = -1;
+	*lost_end = CW_NONE;
+	for (int m = 0; m < c->nmains; m++) {
+		const struct cw_tproc *p = &c->tl->procs[c->mains[m]];
+		if (!cw_qset_has(p->queues, tq->name) || p->start_ts > c->a->to)
+			continue;
+		v->had_consumer = true;
+		if (live_at(p, c->a->to)) {
+			count_live(c, c->mains[m], v);
+			live_other += !prefork(p);
+			continue;
+		}
+		int64_t e = cw_tproc_live_end(p);
+		if (*lost_end == CW_NONE || e > *lost_end) {
+			*lost_end = e;
+			*lost = c->mains[m];
+		}
+	}
+	return live_other;
+}
+
+/* the pool child death that left the last consumer without a pool */
+static int degraded_cause(const struct ctx *c, const struct cw_tqueue *tq)
 {
 	const struct cw_timeline *tl = c->tl;
+	const struct cw_analysis *a = c->a;
+	int64_t best = CW_NONE;
+	int cause = -1;
+
+	for (int i = 0; i < a->ndeaths; i++) {
+		const struct cw_death *d = &a->deaths[i];
+		if (d->proc < 0 || d->role != CW_RL_POOL || d->ts > a->to)
+			continue;
+		int par = tl->procs[d->proc].parent;
+		if (par < 0 || !live_at(&tl->procs[par], a->to) ||
+		    !cw_qset_has(tl->procs[par].queues, tq->name))
+			continue;
+		if (best == CW_NONE || d->ts >= best) {
+			best = d->ts;
+			cause = i;
+		}
+	}
+	return cause;
+}
+
+/* A queue never consumed: a failed exec naming it explains it; else, if it had tasks, it
+ * gets a never_started record of its own. */
+static int never_consumed(struct ctx *c, const struct cw_tqueue *tq, struct cw_qverdict *v)
+{
 	struct cw_analysis *a = c->a;
-	int64_t to = a->to, lost_end = CW_NONE;
-	int lost_proc = -1, live_prefork = 0, live_other = 0;
+
+	for (int i = a->ndeaths - 1; i >= 0; i--) {
+		const struct cw_death *d = &a->deaths[i];
+		if (d->kind == CW_K_EXEC_FAILED && d->ts <= a->to &&
+		    cw_qset_has(d->queues, tq->name)) {
+			v->cause = i;
+			return 0;
+		}
+	}
+	if (v->depth_max <= 0)
+		return 0;
+	int64_t ts = a->from;
+	for (int i = 0; i < tq->nsamples; i++)
+		if (tq->samples[i].ts >= a->from && tq->samples[i].depth > 0) {
+			ts = tq->samples[i].ts;
+			break;
+		}
+	struct cw_death *d = new_death(a);
+	if (!d)
+		return -ENOMEM;
+	d->kind = CW_K_NEVER_STARTED;
+	d->ts = ts;
+	d->queue = tq->name;
+	d->depth = v->depth_max;
+	d->incident = true;
+	if (cw_death_summarize(c->tl, a, d))
+		return -ENOMEM;
+	v->cause = a->ndeaths - 1;
+	return 0;
+}
+
+static int judge_queue(struct ctx *c, const struct cw_tqueue *tq, struct cw_qverdict *v)
+{
+	int64_t lost_end;
+	int lost;
 
 	memset(v, 0, sizeof(*v));
 	v->queue = tq->name;
 	v->cause = -1;
 	v->uncovered_since = CW_NONE;
-	for (int m = 0; m < c->nmains; m++) {
-		const struct cw_tproc *p = &tl->procs[c->mains[m]];
-		if (!cw_qset_has(p->queues, tq->name) || p->start_ts > to)
-			continue;
-		v->had_consumer = true;
-		if (live_at(p, to)) {
-			v->consumers_now++;
-			v->pool_now += c->live_pool[c->mains[m]];
-			if (prefork(p))
-				live_prefork++;
-			else
-				live_other++;
-			bool dup = false;
-			for (int k = 0; k < v->nconsumer_names; k++)
-				dup |= v->consumer_names[k] == p->worker;
-			if (!dup && p->worker && v->nconsumer_names < 8)
-				v->consumer_names[v->nconsumer_names++] = p->worker;
-			continue;
-		}
-		int64_t e = cw_tproc_live_end(p);
-		if (lost_end == CW_NONE || e > lost_end) {
-			lost_end = e;
-			lost_proc = c->mains[m];
-		}
-	}
+	int live_other = scan_consumers(c, tq, v, &lost, &lost_end);
 	if (v->consumers_now) {
 		v->verdict = live_other || v->pool_now ? CW_OK : CW_DEGRADED;
-		if (v->verdict == CW_DEGRADED) {
-			/* the pool child death that left the last consumer without a pool */
-			int64_t best = CW_NONE;
-			for (int i = 0; i < a->ndeaths; i++) {
-				const struct cw_death *d = &a->deaths[i];
-				if (d->proc < 0 || d->role != CW_RL_POOL || d->ts > to)
-					continue;
-				int par = tl->procs[d->proc].parent;
-				if (par < 0 || !live_at(&tl->procs[par], to) ||
-				    !cw_qset_has(tl->procs[par].queues, tq->name))
-					continue;
-				if (best == CW_NONE || d->ts >= best) {
-					best = d->ts;
-					v->cause = i;
-				}
-			}
-		}
+		if (v->verdict == CW_DEGRADED)
+			v->cause = degraded_cause(c, tq);
 	} else {
 		v->verdict = CW_NO_CONSUMER;
-		if (lost_proc >= 0) {
+		if (lost >= 0) {
 			v->uncovered_since = lost_end;
-			v->cause = c->cause_of[lost_proc];
+			v->cause = c->cause_of[lost];
 		}
 	}
-	growth(tq, v, a->from, to);
-	if (!v->had_consumer) {
-		/* a failed exec naming this queue explains it; else it never started */
-		for (int i = a->ndeaths - 1; i >= 0; i--) {
-			const struct cw_death *d = &a->deaths[i];
-			if (d->kind == CW_K_EXEC_FAILED && d->ts <= to &&
-			    cw_qset_has(d->queues, tq->name)) {
-				v->cause = i;
-				break;
-			}
-		}
-		if (v->cause < 0 && v->depth_max > 0) {
-			int64_t ts = a->from;
-			for (int i = 0; i < tq->nsamples; i++)
-				if (tq->samples[i].ts >= a->from && tq->samples[i].depth > 0) {
-					ts = tq->samples[i].ts;
-					break;
-				}
-			struct cw_death *d = new_death(a);
-			if (!d)
-				return -ENOMEM;
-			d->kind = CW_K_NEVER_STARTED;
-			d->ts = ts;
-			d->queue = tq->name;
-			d->depth = v->depth_max;
-			d->incident = true;
-			if (summarize(tl, a, d))
-				return -ENOMEM;
-			v->cause = a->ndeaths - 1;
-		}
-	}
-	return 0;
+	growth(tq, v, c->a->from, c->a->to);
+	return v->had_consumer ? 0 : never_consumed(c, tq, v);
 }
 
 /* ---- the whole analysis ---- */
+
+/* who died, from the process or the failed exec the death is about */
+static void set_who(struct cw_death *d, const char *host, int64_t pid, const char *worker,
+		    const char *comm, const char *cmdline, enum cw_role role,
+		    const struct cw_qset *queues)
+{
+	d->host = host;
+	d->pid = pid;
+	d->worker = worker;
+	d->comm = comm;
+	d->cmdline = cmdline;
+	d->role = role;
+	d->queues = queues;
+}
 
 static int death_for_proc(struct ctx *c, int i, struct lost_index *li, bool stop_record)
 {
@@ -722,13 +545,7 @@ static int death_for_proc(struct ctx *c, int i, struct lost_index *li, bool stop
 	if (!d)
 		return -ENOMEM;
 	d->proc = i;
-	d->host = p->host;
-	d->worker = p->worker;
-	d->comm = p->comm;
-	d->cmdline = p->cmdline;
-	d->pid = p->pid;
-	d->role = p->role;
-	d->queues = p->queues;
+	set_who(d, p->host, p->pid, p->worker, p->comm, p->cmdline, p->role, p->queues);
 	if (p->role == CW_RL_POOL && p->parent >= 0)
 		d->parent_pid = tl->procs[p->parent].pid;
 	else if (p->role == CW_RL_POOL)
@@ -791,65 +608,71 @@ static int sort_deaths(struct ctx *c, int nqueues)
 	return 0;
 }
 
-int cw_analyze(const struct cw_timeline *tl, int64_t since, int64_t until,
-	       const char *filter_queue, struct cw_analysis *a)
+/* The window: the log's own bounds, narrowed by since and until. */
+static void set_window(const struct cw_timeline *tl, int64_t since, int64_t until,
+		       struct cw_analysis *a)
 {
-	struct ctx c = {.tl = tl, .a = a};
-	struct lost_index li = {0};
-	int ret = -ENOMEM;
-
-	memset(a, 0, sizeof(*a));
 	a->from = tl->first_ts;
 	a->to = tl->last_ts;
 	if (since != CW_NONE && (a->from == CW_NONE || since > a->from))
 		a->from = since;
 	if (until != CW_NONE && (a->to == CW_NONE || until < a->to || tl->past_until))
 		a->to = until;
-	if (a->from == CW_NONE)
-		return 0;
+}
 
-	c.cause_of = malloc(sizeof(int) * (size_t)(tl->nprocs + 1));
-	c.live_pool = calloc((size_t)tl->nprocs + 1, sizeof(int));
-	c.mains = malloc(sizeof(int) * (size_t)(tl->nprocs + 1));
-	li.v = malloc(sizeof(*li.v) * (size_t)(tl->nlost + 1));
-	if (!c.cause_of || !c.live_pool || !c.mains || !li.v)
-		goto out;
+/* The lost-event marks in time order (for lost_near), and how many fell in the window. */
+static int index_lost(const struct cw_timeline *tl, struct cw_analysis *a,
+		      struct lost_index *li)
+{
+	li->v = malloc(sizeof(*li->v) * (size_t)(tl->nlost + 1));
+	if (!li->v)
+		return -ENOMEM;
 	if (tl->nlost)
-		memcpy(li.v, tl->lost, sizeof(*li.v) * (size_t)tl->nlost);
-	li.n = tl->nlost;
-	qsort(li.v, (size_t)li.n, sizeof(*li.v), cmp_lost);
+		memcpy(li->v, tl->lost, sizeof(*li->v) * (size_t)tl->nlost);
+	li->n = tl->nlost;
+	qsort(li->v, (size_t)li->n, sizeof(*li->v), cmp_lost);
 	for (int i = 0; i < tl->nlost; i++)
 		if (tl->lost[i].ts >= a->from && tl->lost[i].ts <= a->to)
 			a->lost_in_window = sat_add(a->lost_in_window, tl->lost[i].count);
+	return 0;
+}
 
-	/* 1. classify every end of a worker process */
-	for (int i = 0; i < tl->nprocs; i++) {
-		const struct cw_tproc *p = &tl->procs[i];
-		c.cause_of[i] = -1;
-		if (p->role != CW_RL_MAIN && p->role != CW_RL_POOL && p->role != CW_RL_BEAT)
-			continue;
-		if (is_consumer(p)) {
-			c.mains[c.nmains++] = i;
-			if (p->start_ts <= a->to)
-				a->nworkers++;
-		}
-		if (p->role == CW_RL_POOL && p->parent >= 0 && live_at(p, a->to))
-			c.live_pool[p->parent]++;
-		/* --detach: the first process exits 0 once the real worker is forked */
-		if ((p->detach || p->handover) && p->end == CW_END_EXIT && p->exit_code == 0)
-			continue;
-		if (p->stopped_at != CW_NONE && p->stopped_at <= a->to &&
-		    (p->end_ts == CW_NONE || p->end_ts > p->stopped_at) &&
-		    death_for_proc(&c, i, &li, true))
-			goto out;
-		if (p->end != CW_END_NONE && p->end_ts <= a->to) {
-			int stop = c.cause_of[i];
-			if (death_for_proc(&c, i, &li, false))
-				goto out;
-			if (stop >= 0)	/* the queue lost it when it stopped */
-				c.cause_of[i] = stop;
-		}
+/* Process i's deaths in the window (a stop, an end, or both), and its part in the queues'
+ * bookkeeping (consumer, live pool child). */
+static int proc_deaths(struct ctx *c, int i, struct lost_index *li)
+{
+	const struct cw_tproc *p = &c->tl->procs[i];
+	struct cw_analysis *a = c->a;
+
+	c->cause_of[i] = -1;
+	if (p->role != CW_RL_MAIN && p->role != CW_RL_POOL && p->role != CW_RL_BEAT)
+		return 0;
+	if (is_consumer(p)) {
+		c->mains[c->nmains++] = i;
+		if (p->start_ts <= a->to)
+			a->nworkers++;
 	}
+	if (p->role == CW_RL_POOL && p->parent >= 0 && live_at(p, a->to))
+		c->live_pool[p->parent]++;
+	/* --detach: the first process exits 0 once the real worker is forked */
+	if ((p->detach || p->handover) && p->end == CW_END_EXIT && p->exit_code == 0)
+		return 0;
+	if (p->stopped_at != CW_NONE && p->stopped_at <= a->to &&
+	    (p->end_ts == CW_NONE || p->end_ts > p->stopped_at) &&
+	    death_for_proc(c, i, li, true))
+		return -ENOMEM;
+	if (p->end != CW_END_NONE && p->end_ts <= a->to) {
+		int stop = c->cause_of[i];
+		if (death_for_proc(c, i, li, false))
+			return -ENOMEM;
+		if (stop >= 0)	/* the queue lost it when it stopped */
+			c->cause_of[i] = stop;
+	}
+	return 0;
+}
+
+static int execfail_deaths(struct cw_analysis *a, const struct cw_timeline *tl)
+{
 	for (int i = 0; i < tl->nexecfails; i++) {
 		const struct cw_execfail *f = &tl->execfails[i];
 		/* a PATH search's misses before the exec that worked (or the next try) */
@@ -857,56 +680,66 @@ int cw_analyze(const struct cw_timeline *tl, int64_t since, int64_t until,
 			continue;
 		struct cw_death *d = new_death(a);
 		if (!d)
-			goto out;
+			return -ENOMEM;
 		d->kind = CW_K_EXEC_FAILED;
 		d->execfail = i;
 		d->ts = f->ts;
-		d->host = f->host;
-		d->pid = f->pid;
-		d->worker = f->worker;
-		d->comm = f->comm;
-		d->cmdline = f->cmdline;
-		d->role = f->role;
-		d->queues = f->queues;
+		set_who(d, f->host, f->pid, f->worker, f->comm, f->cmdline, f->role, f->queues);
 		d->errname = f->errname;
 	}
+	return 0;
+}
 
-	/* 2. in time order */
-	if (sort_deaths(&c, 0))
-		goto out;
+/* children that died with their MainProcess point at its death */
+static void link_followers(struct ctx *c)
+{
+	struct cw_analysis *a = c->a;
 
-	/* 3. children that died with their MainProcess point at its death */
 	for (int i = 0; i < a->ndeaths; i++) {
 		struct cw_death *d = &a->deaths[i];
 		if (d->kind != CW_K_PARENT_DIED || d->proc < 0)
 			continue;
-		int par = tl->procs[d->proc].parent;
-		if (par >= 0 && c.cause_of[par] >= 0) {
-			d->parent_death = c.cause_of[par];
+		int par = c->tl->procs[d->proc].parent;
+		if (par >= 0 && c->cause_of[par] >= 0) {
+			d->parent_death = c->cause_of[par];
 			a->deaths[d->parent_death].followers++;
 		}
 	}
+}
+
+static int summarize_deaths(const struct cw_timeline *tl, struct cw_analysis *a)
+{
 	for (int i = 0; i < a->ndeaths; i++) {
 		struct cw_death *d = &a->deaths[i];
 		d->incident = d->kind != CW_K_RECYCLED && d->kind != CW_K_PARENT_DIED;
-		if (summarize(tl, a, d))
-			goto out;
+		if (cw_death_summarize(tl, a, d))
+			return -ENOMEM;
 	}
+	return 0;
+}
 
-	/* 4. queues */
+static int judge_queues(struct ctx *c, const char *filter_queue)
+{
+	const struct cw_timeline *tl = c->tl;
+	struct cw_analysis *a = c->a;
+
 	a->queues = calloc((size_t)tl->nqueues + 1, sizeof(*a->queues));
 	if (!a->queues)
-		goto out;
+		return -ENOMEM;
 	for (int q = 0; q < tl->nqueues; q++) {
 		if (filter_queue && strcmp(filter_queue, tl->queues[q].name))
 			continue;
-		if (judge_queue(&c, &tl->queues[q], &a->queues[a->nqueues]))
-			goto out;
+		if (judge_queue(c, &tl->queues[q], &a->queues[a->nqueues]))
+			return -ENOMEM;
 		a->nqueues++;
 	}
-	/* never_started records were added last */
-	if (sort_deaths(&c, a->nqueues))
-		goto out;
+	return 0;
+}
+
+/* Shown: in the window, and about the queue asked for (if any); counted by kind. */
+static void mark_shown(const struct cw_timeline *tl, struct cw_analysis *a,
+		       const char *filter_queue)
+{
 	for (int i = 0; i < a->ndeaths; i++) {
 		struct cw_death *d = &a->deaths[i];
 		d->shown = d->ts >= a->from && d->ts <= a->to &&
@@ -916,6 +749,41 @@ int cw_analyze(const struct cw_timeline *tl, int64_t since, int64_t until,
 		if (d->shown)
 			a->kinds[d->kind]++;
 	}
+}
+
+int cw_analyze(const struct cw_timeline *tl, int64_t since, int64_t until,
+	       const char *filter_queue, struct cw_analysis *a)
+{
+	struct ctx c = {.tl = tl, .a = a};
+	struct lost_index li = {0};
+	int ret = -ENOMEM;
+
+	memset(a, 0, sizeof(*a));
+	set_window(tl, since, until, a);
+	if (a->from == CW_NONE)
+		return 0;
+	c.cause_of = malloc(sizeof(int) * (size_t)(tl->nprocs + 1));
+	c.live_pool = calloc((size_t)tl->nprocs + 1, sizeof(int));
+	c.mains = malloc(sizeof(int) * (size_t)(tl->nprocs + 1));
+	if (!c.cause_of || !c.live_pool || !c.mains || index_lost(tl, a, &li))
+		goto out;
+	/* 1. classify every end of a worker process, and failed execs that were a last try */
+	for (int i = 0; i < tl->nprocs; i++)
+		if (proc_deaths(&c, i, &li))
+			goto out;
+	if (execfail_deaths(a, tl))
+		goto out;
+	/* 2. in time order */
+	if (sort_deaths(&c, 0))
+		goto out;
+	/* 3. children that died with their MainProcess point at its death; sentences */
+	link_followers(&c);
+	if (summarize_deaths(tl, a))
+		goto out;
+	/* 4. queues; their never_started records were added last: sort again */
+	if (judge_queues(&c, filter_queue) || sort_deaths(&c, a->nqueues))
+		goto out;
+	mark_shown(tl, a, filter_queue);
 	ret = 0;
 out:
 	free(c.cause_of);

@@ -1,111 +1,23 @@
 /* Timeline builder: takes events in log order and keeps, per (host, pid, pstart), what the
  * process was (worker, queues, role, parent) and what happened to it (signals, OOM, exit).
- * Strings are interned in an arena; lookups are open-addressing hash tables, O(1). */
+ * Strings are interned in a common/strset; lookups are open-addressing hash tables, O(1). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "explain/timeline.h"
+#include "identity/celery.h"
 
-/* ---- arena ---- */
+/* ---- strings ---- */
 
-struct chunk {
-	struct chunk *next;
-	size_t used, cap;
-	char data[];
-};
-
-struct cw_strtab {
-	struct chunk *chunks;
-	const char **slots;
-	size_t cap, n;
-};
-
-static void *arena_alloc(struct cw_strtab *st, size_t len)
+static const char *intern(struct cw_timeline *tl, const char *s)
 {
-	len = (len + 7) & ~(size_t)7;
-	if (!st->chunks || st->chunks->cap - st->chunks->used < len) {
-		size_t cap = len > 60000 ? len : 65536 - sizeof(struct chunk);
-		struct chunk *c = malloc(sizeof(*c) + cap);
-		if (!c)
-			return NULL;
-		c->used = 0;
-		c->cap = cap;
-		c->next = st->chunks;
-		st->chunks = c;
-	}
-	void *p = st->chunks->data + st->chunks->used;
-	st->chunks->used += len;
-	return p;
-}
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static int strtab_grow(struct cw_strtab *st)
-{
-	size_t ncap = st->cap ? st->cap * 2 : 1024;
-	const char **ns = calloc(ncap, sizeof(*ns));
-
-	if (!ns)
-		return -ENOMEM;
-	for (size_t i = 0; i < st->cap; i++) {
-		if (!st->slots[i])
-			continue;
-		size_t j = hash_bytes(st->slots[i], strlen(st->slots[i])) & (ncap - 1);
-		while (ns[j])
-			j = (j + 1) & (ncap - 1);
-		ns[j] = st->slots[i];
-	}
-	free(st->slots);
-	st->slots = ns;
-	st->cap = ncap;
-	return 0;
-}
-
-static const char *intern(struct cw_strtab *st, const char *s)
-{
-	if (!s)
-		return NULL;
-	if ((st->n + 1) * 2 > st->cap && strtab_grow(st))
-		return NULL;
-	size_t len = strlen(s);
-	size_t j = hash_bytes(s, len) & (st->cap - 1);
-	while (st->slots[j]) {
-		if (!strcmp(st->slots[j], s))
-			return st->slots[j];
-		j = (j + 1) & (st->cap - 1);
-	}
-	char *p = arena_alloc(st, len + 1);
-	if (!p)
-		return NULL;
-	memcpy(p, s, len + 1);
-	st->slots[j] = p;
-	st->n++;
-	return p;
+	return s ? cw_strset_intern(&tl->strs, s, strlen(s)) : NULL;
 }
 
 const char *cw_timeline_intern(struct cw_timeline *tl, const char *s)
 {
-	return intern(tl->strs, s);
+	return intern(tl, s);
 }
 
 /* ---- (pointer, int, int) -> int table ---- */
@@ -121,9 +33,29 @@ struct cw_ptab {
 	size_t cap, n;
 };
 
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
 static uint64_t pkey_hash(const void *a, int64_t b, int64_t c)
 {
 	return mix64((uint64_t)(uintptr_t)a ^ mix64((uint64_t)b * 31 + (uint64_t)c));
+}
+
+/* The slot holding (a, b, c), or the empty slot where it would go (s has cap slots). */
+static size_t ptab_slot(const struct pslot *s, size_t cap, const void *a, int64_t b, int64_t c)
+{
+	size_t j = pkey_hash(a, b, c) & (cap - 1);
+
+	while (s[j].v >= 0 && !(s[j].a == a && s[j].b == b && s[j].c == c))
+		j = (j + 1) & (cap - 1);
+	return j;
 }
 
 static int ptab_grow(struct cw_ptab *t)
@@ -135,14 +67,9 @@ static int ptab_grow(struct cw_ptab *t)
 		return -ENOMEM;
 	for (size_t i = 0; i < ncap; i++)
 		ns[i].v = -1;
-	for (size_t i = 0; i < t->cap; i++) {
-		if (t->s[i].v < 0)
-			continue;
-		size_t j = pkey_hash(t->s[i].a, t->s[i].b, t->s[i].c) & (ncap - 1);
-		while (ns[j].v >= 0)
-			j = (j + 1) & (ncap - 1);
-		ns[j] = t->s[i];
-	}
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->s[i].v >= 0)
+			ns[ptab_slot(ns, ncap, t->s[i].a, t->s[i].b, t->s[i].c)] = t->s[i];
 	free(t->s);
 	t->s = ns;
 	t->cap = ncap;
@@ -153,29 +80,17 @@ static int ptab_get(const struct cw_ptab *t, const void *a, int64_t b, int64_t c
 {
 	if (!t->cap)
 		return -1;
-	size_t j = pkey_hash(a, b, c) & (t->cap - 1);
-	while (t->s[j].v >= 0) {
-		if (t->s[j].a == a && t->s[j].b == b && t->s[j].c == c)
-			return t->s[j].v;
-		j = (j + 1) & (t->cap - 1);
-	}
-	return -1;
+	return t->s[ptab_slot(t->s, t->cap, a, b, c)].v;
 }
 
 static int ptab_put(struct cw_ptab *t, const void *a, int64_t b, int64_t c, int v)
 {
 	if ((t->n + 1) * 2 > t->cap && ptab_grow(t))
 		return -ENOMEM;
-	size_t j = pkey_hash(a, b, c) & (t->cap - 1);
-	while (t->s[j].v >= 0) {
-		if (t->s[j].a == a && t->s[j].b == b && t->s[j].c == c) {
-			t->s[j].v = v;
-			return 0;
-		}
-		j = (j + 1) & (t->cap - 1);
-	}
-	t->s[j] = (struct pslot){a, b, c, v};
-	t->n++;
+	struct pslot *s = &t->s[ptab_slot(t->s, t->cap, a, b, c)];
+	if (s->v < 0)
+		t->n++;
+	*s = (struct pslot){a, b, c, v};
 	return 0;
 }
 
@@ -242,13 +157,12 @@ int cw_timeline_init(struct cw_timeline *tl)
 {
 	memset(tl, 0, sizeof(*tl));
 	tl->first_ts = tl->last_ts = tl->until = CW_NONE;
-	tl->strs = calloc(1, sizeof(*tl->strs));
 	tl->bykey = calloc(1, sizeof(*tl->bykey));
 	tl->bypid = calloc(1, sizeof(*tl->bypid));
 	tl->failbypid = calloc(1, sizeof(*tl->failbypid));
 	tl->qsets = calloc(1, sizeof(*tl->qsets));
 	tl->qnames = calloc(1, sizeof(*tl->qnames));
-	if (!tl->strs || !tl->bykey || !tl->bypid || !tl->failbypid || !tl->qsets || !tl->qnames) {
+	if (!tl->bykey || !tl->bypid || !tl->failbypid || !tl->qsets || !tl->qnames) {
 		cw_timeline_free(tl);
 		return -ENOMEM;
 	}
@@ -257,16 +171,7 @@ int cw_timeline_init(struct cw_timeline *tl)
 
 void cw_timeline_free(struct cw_timeline *tl)
 {
-	if (tl->strs) {
-		struct chunk *c = tl->strs->chunks;
-		while (c) {
-			struct chunk *n = c->next;
-			free(c);
-			c = n;
-		}
-		free(tl->strs->slots);
-		free(tl->strs);
-	}
+	cw_strset_free(&tl->strs);
 	ptab_free(tl->bykey);
 	ptab_free(tl->bypid);
 	ptab_free(tl->failbypid);
@@ -274,6 +179,8 @@ void cw_timeline_free(struct cw_timeline *tl)
 	ptab_free(tl->qnames);
 	for (int i = 0; i < tl->nqueues; i++)
 		free(tl->queues[i].samples);
+	for (int i = 0; i < tl->nqsetv; i++)
+		free((void *)tl->qsetv[i]);
 	free(tl->queues);
 	free(tl->procs);
 	free(tl->sigs);
@@ -289,7 +196,7 @@ void cw_timeline_free(struct cw_timeline *tl)
 
 static int queue_index(struct cw_timeline *tl, const char *name)
 {
-	const char *in = intern(tl->strs, name);
+	const char *in = intern(tl, name);
 
 	if (!in)
 		return -1;
@@ -319,7 +226,7 @@ bool cw_qset_has(const struct cw_qset *qs, const char *name)
 /* The same list of queues is one shared, interned cw_qset. The key is each name prefixed by
  * its length ("1:a1:b" for ["a","b"], "3:a\x1fb" for ["a\x1fb"]): no name can forge another
  * list's key, whatever bytes it holds. */
-static const struct cw_qset *qset_intern(struct cw_timeline *tl, const char *const *q, int n)
+static const char *qset_key(struct cw_timeline *tl, const char *const *q, int n)
 {
 	size_t len = 1;
 	for (int i = 0; i < n; i++)
@@ -334,33 +241,44 @@ static const struct cw_qset *qset_intern(struct cw_timeline *tl, const char *con
 		p += l;
 	}
 	*p = 0;
-	const char *ikey = intern(tl->strs, key);
+	const char *ikey = intern(tl, key);
 	free(key);
+	return ikey;
+}
+
+static const struct cw_qset *qset_intern(struct cw_timeline *tl, const char *const *q, int n)
+{
+	const char *ikey = qset_key(tl, q, n);
+
 	if (!ikey)
 		return NULL;
 	int idx = ptab_get(tl->qsets, ikey, 0, 0);
 	if (idx >= 0)
 		return tl->qsetv[idx];
-	struct cw_qset *qs = arena_alloc(tl->strs, sizeof(*qs) + (size_t)n * sizeof(char *));
+	/* one block, freed through qsetv */
+	struct cw_qset *qs = malloc(sizeof(*qs) + (size_t)n * sizeof(char *));
 	if (!qs)
 		return NULL;
 	qs->n = n;
 	qs->names = (const char **)(qs + 1);
 	for (int i = 0; i < n; i++)
-		if (!(qs->names[i] = intern(tl->strs, q[i])))
-			return NULL;
+		if (!(qs->names[i] = intern(tl, q[i])))
+			goto fail;
 	if (grow((void **)&tl->qsetv, &tl->capqsetv, tl->nqsetv + 1, sizeof(*tl->qsetv)) ||
 	    ptab_put(tl->qsets, ikey, 0, 0, tl->nqsetv))
-		return NULL;
+		goto fail;
 	tl->qsetv[tl->nqsetv++] = qs;
 	return qs;
+fail:
+	free(qs);
+	return NULL;
 }
 
 /* ---- processes ---- */
 
 static const char *host_intern(struct cw_timeline *tl, const char *h)
 {
-	const char *in = intern(tl->strs, h);
+	const char *in = intern(tl, h);
 
 	if (!in)
 		return NULL;
@@ -390,18 +308,21 @@ static const char *join_argv(struct cw_timeline *tl, const struct cw_event *ev)
 		p += l;
 	}
 	*p = 0;
-	const char *in = intern(tl->strs, s);
+	const char *in = intern(tl, s);
 	free(s);
 	return in;
 }
 
-/* `celery worker --detach` (or -D) exits 0 once it has forked the real worker. */
-static bool argv_detach(const struct cw_event *ev)
+/* `celery worker --detach` (or -D) exits 0 once it has forked the real worker. Whether argv
+ * says so is the identity module's call: it parses argv as Celery does. */
+static int argv_detach(const struct cw_event *ev, const char *host, bool *detach)
 {
-	for (int i = 0; i < ev->argc; i++)
-		if (!strcmp(ev->argv[i], "--detach") || !strcmp(ev->argv[i], "-D"))
-			return true;
-	return false;
+	struct cw_identity id;
+	int err = cw_identity_from_argv(&id, ev->argv, (size_t)ev->argc, host);
+
+	*detach = !err && id.detach;
+	cw_identity_free(&id);
+	return err;
 }
 
 static int64_t or_keep(int64_t v, int64_t old)
@@ -409,40 +330,65 @@ static int64_t or_keep(int64_t v, int64_t old)
 	return v == CW_NONE ? old : v;
 }
 
+/* Queues named in a worker's argv were meant to be consumed. */
+static int mark_from_worker(struct cw_timeline *tl, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int q = queue_index(tl, names[i]);
+		if (q < 0)
+			return -ENOMEM;
+		tl->queues[q].from_worker = true;
+	}
+	return 0;
+}
+
+/* exec and scan lines describe the image: its command line, pool and concurrency */
+static int apply_image(struct cw_timeline *tl, struct cw_tproc *p, const struct cw_event *ev)
+{
+	p->concurrency = ev->concurrency;
+	p->pool = intern(tl, ev->pool);
+	p->command = intern(tl, ev->command);
+	if (!ev->argc)
+		return 0;
+	if (!(p->cmdline = join_argv(tl, ev)))
+		return -ENOMEM;
+	return argv_detach(ev, p->host, &p->detach);
+}
+
 /* The worker fields a line carries replace what we knew. */
 static int apply_fields(struct cw_timeline *tl, struct cw_tproc *p, const struct cw_event *ev)
 {
-	if (ev->comm && !(p->comm = intern(tl->strs, ev->comm)))
+	if (ev->comm && !(p->comm = intern(tl, ev->comm)))
 		return -ENOMEM;
-	if (ev->cgroup && !(p->cgroup = intern(tl->strs, ev->cgroup)))
+	if (ev->cgroup && !(p->cgroup = intern(tl, ev->cgroup)))
 		return -ENOMEM;
-	if (ev->worker && !(p->worker = intern(tl->strs, ev->worker)))
+	if (ev->worker && !(p->worker = intern(tl, ev->worker)))
 		return -ENOMEM;
 	if (ev->has_queues && !(p->queues = qset_intern(tl, ev->queues, ev->nqueues)))
 		return -ENOMEM;
 	if (ev->role != CW_RL_NONE)
 		p->role = ev->role;
 	p->uid = or_keep(ev->uid, p->uid);
-	if (ev->type == CW_LOG_EXEC || ev->type == CW_LOG_SCAN) {
-		p->concurrency = ev->concurrency;
-		p->pool = intern(tl->strs, ev->pool);
-		p->command = intern(tl->strs, ev->command);
-		if (ev->argc) {
-			if (!(p->cmdline = join_argv(tl, ev)))
-				return -ENOMEM;
-			p->detach = argv_detach(ev);
-		}
-	}
-	if ((p->role == CW_RL_MAIN || p->role == CW_RL_POOL) && p->queues)
-		for (int i = 0; i < p->queues->n; i++) {
-			int q = queue_index(tl, p->queues->names[i]);
-			if (q < 0)
-				return -ENOMEM;
-			tl->queues[q].from_worker = true;
-		}
+	if ((ev->type == CW_LOG_EXEC || ev->type == CW_LOG_SCAN) && apply_image(tl, p, ev))
+		return -ENOMEM;
+	if ((p->role == CW_RL_MAIN || p->role == CW_RL_POOL) && p->queues &&
+	    mark_from_worker(tl, p->queues->names, p->queues->n))
+		return -ENOMEM;
 	if (ev->ts > p->last_ts)
 		p->last_ts = ev->ts;
 	return 0;
+}
+
+/* The fields of a line about what was done to p (a signal, an OOM kill): last_ts stays at
+ * its last sign of life. */
+static int apply_fields_quiet(struct cw_timeline *tl, struct cw_tproc *p,
+			      const struct cw_event *ev)
+{
+	int64_t last = p->last_ts;
+	int err = apply_fields(tl, p, ev);
+
+	p->last_ts = last;
+	return err;
 }
 
 /* A process is dead when its pid shows up with another start time. */
@@ -585,16 +531,16 @@ static int add_sig(struct cw_tproc *p, const struct cw_event *ev, struct cw_time
 	r->prev = p->last_sig;
 	r->ts = ev->ts;
 	r->signo = signo;
-	r->signame = intern(tl->strs, ev->signame);
-	r->code = intern(tl->strs, ev->code);
-	r->result = intern(tl->strs, ev->result);
+	r->signame = intern(tl, ev->signame);
+	r->code = intern(tl, ev->code);
+	r->result = intern(tl, ev->result);
 	if (ev->sender.present) {
 		r->has_sender = true;
 		r->sender.pid = ev->sender.pid;
 		r->sender.uid = ev->sender.uid;
 		r->sender.pstart = ev->sender.pstart;
-		r->sender.comm = intern(tl->strs, ev->sender.comm);
-		r->sender.cmdline = intern(tl->strs, ev->sender.cmdline);
+		r->sender.comm = intern(tl, ev->sender.comm);
+		r->sender.cmdline = intern(tl, ev->sender.cmdline);
 	}
 	if (stop_signal(signo) && p->stopped_at == CW_NONE) {
 		p->stopped_at = ev->ts;
@@ -604,12 +550,257 @@ static int add_sig(struct cw_tproc *p, const struct cw_event *ev, struct cw_time
 	return 0;
 }
 
+/* ---- one handler per event type ---- */
+
+typedef int (*take_fn)(struct cw_timeline *tl, const struct cw_event *ev, const char *host);
+
+/* A (re)started recorder: its start-up scan follows, finish_scan closes it. */
+static int take_tracer_start(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
+{
+	tl->epoch++;
+	tl->scanning_host = host;
+	tl->scan_ts = ev->ts;
+	return 0;
+}
+
+static int take_scan(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
+{
+	bool created;
+	int i = get_proc(tl, host, ev->pid, ev->pstart, ev->ts, &created);
+
+	if (i < 0)
+		return -ENOMEM;
+	tl->procs[i].scanned = true;
+	tl->procs[i].scan_epoch = tl->epoch;
+	if (tl->procs[i].parent < 0)
+		link_parent(tl, i, ev->ppid, CW_NONE);
+	return apply_fields(tl, &tl->procs[i], ev);
+}
+
+static int take_exec(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
+{
+	bool created;
+	int i;
+
+	supersede_fails(tl, host, ev->pid, ev->pstart, ev->ts);
+	if ((i = get_proc(tl, host, ev->pid, ev->pstart, ev->ts, &created)) < 0)
+		return -ENOMEM;
+	struct cw_tproc *p = &tl->procs[i];
+	if (created || p->parent < 0)
+		link_parent(tl, i, ev->ppid, CW_NONE);
+	/* a new image: old handlers and pending stops are gone with the old one */
+	p->handover = false;
+	p->last_sig = -1;
+	p->stopped_at = CW_NONE;
+	return apply_fields(tl, p, ev);
+}
+
+/* A new child is its parent's copy; a MainProcess' child is one of its pool. */
+static void inherit(struct cw_tproc *p, const struct cw_tproc *par)
+{
+	p->worker = par->worker;
+	p->queues = par->queues;
+	p->pool = par->pool;
+	p->command = par->command;
+	p->concurrency = par->concurrency;
+	p->cgroup = par->cgroup;
+	p->uid = par->uid;
+	p->comm = par->comm;
+	p->cmdline = par->cmdline;
+	p->handover = par->detach || par->handover;
+	p->role = par->role == CW_RL_MAIN ? CW_RL_POOL : par->role;
+}
+
+static int take_fork(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
+{
+	bool created;
+	int i = get_proc(tl, host, ev->pid, ev->pstart, ev->ts, &created);
+
+	if (i < 0)
+		return -ENOMEM;
+	link_parent(tl, i, ev->ppid, ev->parent_pstart);
+	struct cw_tproc *p = &tl->procs[i];
+	if (created && p->parent >= 0)
+		inherit(p, &tl->procs[p->parent]);
+	return apply_fields(tl, p, ev);
+}
+
+/* get_proc for a line about a process' life so far: if it is new to us, it lived before
+ * the log began. */
+static int get_old_proc(struct cw_timeline *tl, const char *host, const struct cw_event *ev,
+			bool *created)
+{
+	int i = get_proc(tl, host, ev->pid, ev->pstart, ev->ts, created);
+
+	if (i >= 0 && *created)
+		tl->procs[i].start_ts = tl->first_ts;
+	return i;
+}
+
+static int take_exit(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
+{
+	bool created;
+	int i = get_old_proc(tl, host, ev, &created);
+
+	if (i < 0)
+		return -ENOMEM;
+	if (created)
+		link_parent(tl, i, ev->ppid, CW_NONE);
+	struct cw_tproc *p = &tl->procs[i];
+	if (apply_fields(tl, p, ev))
+		return -ENOMEM;
+	p->end = CW_END_EXIT;
+	p->end_ts = ev->ts;
+	p->exit_code = ev->exit_code;
+	p->exit_signal = intern(tl, ev->signame);
+	p->core_dumped = ev->core_dumped;
+	p->stderr_tail = intern(tl, ev->stderr_tail);
+	p->maxrss_kb = ev->maxrss_kb;
+	return 0;
+}
+
+static int take_signal(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
+{
+	bool created;
+	int i = get_old_proc(tl, host, ev, &created);
+
+	/* a new process' last_ts is this line's ts already (get_proc) */
+	if (i < 0 || apply_fields_quiet(tl, &tl->procs[i], ev))
+		return -ENOMEM;
+	return add_sig(&tl->procs[i], ev, tl);
+}
+
+static int take_rename(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
+{
+	bool created;
+	int i = get_old_proc(tl, host, ev, &created);
+
+	if (i < 0)
+		return -ENOMEM;
+	return apply_fields(tl, &tl->procs[i], ev);
+}
+
+/* OOM kills of processes we do not follow are context, not deaths of ours */
+static int add_other_oom(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
+{
+	if (grow((void **)&tl->other_ooms, &tl->capother_ooms, tl->nother_ooms + 1,
+		 sizeof(*tl->other_ooms)))
+		return -ENOMEM;
+	tl->other_ooms[tl->nother_ooms++] = (struct cw_other_oom){
+		.host = host, .comm = intern(tl, ev->comm),
+		.cgroup = intern(tl, ev->cgroup), .ts = ev->ts, .pid = ev->pid,
+		.anon_rss_kb = ev->anon_rss_kb,
+	};
+	return 0;
+}
+
+static int take_oom(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
+{
+	bool created;
+	/* before 6.8 the kernel names the victim by pid only (pstart null): it is the
+	 * latest live process with that pid */
+	int i = ev->pstart != CW_NONE ? find_proc(tl, host, ev->pid, ev->pstart) :
+		find_pid(tl, host, ev->pid);
+
+	if (i < 0 && !ev->tracked && !ev->worker && ev->role != CW_RL_MAIN &&
+	    ev->role != CW_RL_POOL && ev->role != CW_RL_BEAT)
+		return add_other_oom(tl, ev, host);
+	if (i < 0) {
+		if ((i = get_proc(tl, host, ev->pid, ev->pstart, ev->ts, &created)) < 0)
+			return -ENOMEM;
+		tl->procs[i].start_ts = tl->first_ts;
+	}
+	struct cw_tproc *p = &tl->procs[i];
+	if (apply_fields_quiet(tl, p, ev))
+		return -ENOMEM;
+	p->has_oom = true;
+	p->oom = (struct cw_oomrec){
+		.ts = ev->ts, .total_vm_kb = ev->total_vm_kb, .anon_rss_kb = ev->anon_rss_kb,
+		.file_rss_kb = ev->file_rss_kb, .shmem_rss_kb = ev->shmem_rss_kb,
+		.oom_score_adj = ev->oom_score_adj, .cgroup = intern(tl, ev->cgroup),
+	};
+	return 0;
+}
+
+static int take_exec_fail(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
+{
+	if (grow((void **)&tl->execfails, &tl->capexecfails, tl->nexecfails + 1,
+		 sizeof(*tl->execfails)))
+		return -ENOMEM;
+	supersede_fails(tl, host, ev->pid, ev->pstart, ev->ts);
+	int fi = tl->nexecfails++;
+	struct cw_execfail *f = &tl->execfails[fi];
+	memset(f, 0, sizeof(*f));
+	f->prev = ptab_get(tl->failbypid, host, ev->pid, 0);
+	if (ptab_put(tl->failbypid, host, ev->pid, 0, fi))
+		return -ENOMEM;
+	f->ts = ev->ts;
+	f->pid = ev->pid;
+	f->pstart = ev->pstart;
+	f->ppid = ev->ppid;
+	f->uid = ev->uid;
+	f->host = host;
+	f->comm = intern(tl, ev->comm);
+	f->cmdline = join_argv(tl, ev);
+	f->worker = intern(tl, ev->worker);
+	f->errname = intern(tl, ev->errname);
+	f->err = ev->err;
+	f->role = ev->role;
+	if (!ev->has_queues)
+		return 0;
+	if (!(f->queues = qset_intern(tl, ev->queues, ev->nqueues)))
+		return -ENOMEM;
+	return mark_from_worker(tl, ev->queues, ev->nqueues);
+}
+
+static int take_lost(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
+{
+	if (grow((void **)&tl->lost, &tl->caplost, tl->nlost + 1, sizeof(*tl->lost)))
+		return -ENOMEM;
+	tl->lost[tl->nlost++] = (struct cw_lost){host, ev->ts,
+						 ev->lost_count > 0 ? ev->lost_count : 0};
+	if (ev->lost_count > 0)	/* each <= 2^53 (logread); the sum saturates */
+		tl->lost_total = tl->lost_total > INT64_MAX - ev->lost_count ? INT64_MAX :
+				 tl->lost_total + ev->lost_count;
+	return 0;
+}
+
+static int take_sample(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
+{
+	(void)host;
+	if (!ev->redis_ok)
+		return 0;
+	for (int s = 0; s < ev->nsamples; s++) {
+		int q = queue_index(tl, ev->samples[s].queue);
+		if (q < 0)
+			return -ENOMEM;
+		struct cw_tqueue *tq = &tl->queues[q];
+		if (grow((void **)&tq->samples, &tq->cap, tq->nsamples + 1, sizeof(*tq->samples)))
+			return -ENOMEM;
+		tq->samples[tq->nsamples++] = (struct cw_depth_sample){ev->ts, ev->samples[s].depth};
+	}
+	return 0;
+}
+
+static const take_fn take[CW_LOG_TRACER_STOP + 1] = {
+	[CW_LOG_TRACER_START] = take_tracer_start,
+	[CW_LOG_SCAN] = take_scan,
+	[CW_LOG_EXEC] = take_exec,
+	[CW_LOG_EXEC_FAIL] = take_exec_fail,
+	[CW_LOG_FORK] = take_fork,
+	[CW_LOG_EXIT] = take_exit,
+	[CW_LOG_SIGNAL] = take_signal,
+	[CW_LOG_OOM] = take_oom,
+	[CW_LOG_RENAME] = take_rename,
+	[CW_LOG_LOST] = take_lost,
+	[CW_LOG_SAMPLE] = take_sample,
+	[CW_LOG_TRACER_STOP] = NULL,	/* nothing to keep: the next tracer_start rescans */
+};
+
 int cw_timeline_add(const struct cw_event *ev, void *ctx)
 {
 	struct cw_timeline *tl = ctx;
 	const char *host;
-	bool created;
-	int i;
 
 	if (tl->until != CW_NONE && ev->ts > tl->until) {
 		tl->past_until = true;
@@ -624,192 +815,9 @@ int cw_timeline_add(const struct cw_event *ev, void *ctx)
 	tl->events++;
 	if (tl->scanning_host && (tl->scanning_host != host || ev->type != CW_LOG_SCAN))
 		finish_scan(tl, tl->scan_ts);
-
-	switch (ev->type) {
-	case CW_LOG_TRACER_START:
-		tl->epoch++;
-		tl->scanning_host = host;
-		tl->scan_ts = ev->ts;
+	if ((size_t)ev->type >= sizeof(take) / sizeof(take[0]) || !take[ev->type])
 		return 0;
-	case CW_LOG_SCAN:
-		if ((i = get_proc(tl, host, ev->pid, ev->pstart, ev->ts, &created)) < 0)
-			return -ENOMEM;
-		tl->procs[i].scanned = true;
-		tl->procs[i].scan_epoch = tl->epoch;
-		if (tl->procs[i].parent < 0)
-			link_parent(tl, i, ev->ppid, CW_NONE);
-		return apply_fields(tl, &tl->procs[i], ev);
-	case CW_LOG_EXEC: {
-		supersede_fails(tl, host, ev->pid, ev->pstart, ev->ts);
-		if ((i = get_proc(tl, host, ev->pid, ev->pstart, ev->ts, &created)) < 0)
-			return -ENOMEM;
-		struct cw_tproc *p = &tl->procs[i];
-		if (created || p->parent < 0)
-			link_parent(tl, i, ev->ppid, CW_NONE);
-		/* a new image: old handlers and pending stops are gone with the old one */
-		p->handover = false;
-		p->last_sig = -1;
-		p->stopped_at = CW_NONE;
-		return apply_fields(tl, p, ev);
-	}
-	case CW_LOG_FORK: {
-		if ((i = get_proc(tl, host, ev->pid, ev->pstart, ev->ts, &created)) < 0)
-			return -ENOMEM;
-		link_parent(tl, i, ev->ppid, ev->parent_pstart);
-		struct cw_tproc *p = &tl->procs[i];
-		if (created && p->parent >= 0) {
-			const struct cw_tproc *par = &tl->procs[p->parent];
-			p->worker = par->worker;
-			p->queues = par->queues;
-			p->pool = par->pool;
-			p->command = par->command;
-			p->concurrency = par->concurrency;
-			p->cgroup = par->cgroup;
-			p->uid = par->uid;
-			p->comm = par->comm;
-			p->cmdline = par->cmdline;
-			p->handover = par->detach || par->handover;
-			if (par->role == CW_RL_MAIN)
-				p->role = CW_RL_POOL;
-			else
-				p->role = par->role;
-		}
-		return apply_fields(tl, p, ev);
-	}
-	case CW_LOG_EXIT: {
-		if ((i = get_proc(tl, host, ev->pid, ev->pstart, ev->ts, &created)) < 0)
-			return -ENOMEM;
-		struct cw_tproc *p = &tl->procs[i];
-		if (created) {
-			/* it lived before the log began */
-			p->start_ts = tl->first_ts;
-			link_parent(tl, i, ev->ppid, CW_NONE);
-		}
-		if (apply_fields(tl, p, ev))
-			return -ENOMEM;
-		p->end = CW_END_EXIT;
-		p->end_ts = ev->ts;
-		p->exit_code = ev->exit_code;
-		p->exit_signal = intern(tl->strs, ev->signame);
-		p->core_dumped = ev->core_dumped;
-		p->stderr_tail = intern(tl->strs, ev->stderr_tail);
-		p->maxrss_kb = ev->maxrss_kb;
-		return 0;
-	}
-	case CW_LOG_SIGNAL:
-	case CW_LOG_RENAME: {
-		if ((i = get_proc(tl, host, ev->pid, ev->pstart, ev->ts, &created)) < 0)
-			return -ENOMEM;
-		struct cw_tproc *p = &tl->procs[i];
-		if (created)
-			p->start_ts = tl->first_ts;
-		if (ev->type == CW_LOG_SIGNAL) {
-			/* keep last_ts at the last sign of life, not at what was done to it */
-			int64_t last = p->last_ts;
-			if (apply_fields(tl, p, ev))
-				return -ENOMEM;
-			p->last_ts = created ? ev->ts : last;
-			return add_sig(p, ev, tl);
-		}
-		return apply_fields(tl, p, ev);
-	}
-	case CW_LOG_OOM: {
-		/* before 6.8 the kernel names the victim by pid only (pstart null): it is the
-		 * latest live process with that pid */
-		i = ev->pstart != CW_NONE ? find_proc(tl, host, ev->pid, ev->pstart) :
-		    find_pid(tl, host, ev->pid);
-		/* OOM kills of processes we do not follow are context, not deaths of ours */
-		if (i < 0 && !ev->tracked && !ev->worker && ev->role != CW_RL_MAIN &&
-		    ev->role != CW_RL_POOL && ev->role != CW_RL_BEAT) {
-			if (grow((void **)&tl->other_ooms, &tl->capother_ooms, tl->nother_ooms + 1,
-				 sizeof(*tl->other_ooms)))
-				return -ENOMEM;
-			tl->other_ooms[tl->nother_ooms++] = (struct cw_other_oom){
-				.host = host, .comm = intern(tl->strs, ev->comm),
-				.cgroup = intern(tl->strs, ev->cgroup), .ts = ev->ts, .pid = ev->pid,
-				.anon_rss_kb = ev->anon_rss_kb,
-			};
-			return 0;
-		}
-		if (i < 0) {
-			if ((i = get_proc(tl, host, ev->pid, ev->pstart, ev->ts, &created)) < 0)
-				return -ENOMEM;
-			tl->procs[i].start_ts = tl->first_ts;
-		}
-		struct cw_tproc *p = &tl->procs[i];
-		int64_t last = p->last_ts;
-		if (apply_fields(tl, p, ev))
-			return -ENOMEM;
-		p->last_ts = last;
-		p->has_oom = true;
-		p->oom = (struct cw_oomrec){
-			.ts = ev->ts, .total_vm_kb = ev->total_vm_kb, .anon_rss_kb = ev->anon_rss_kb,
-			.file_rss_kb = ev->file_rss_kb, .shmem_rss_kb = ev->shmem_rss_kb,
-			.oom_score_adj = ev->oom_score_adj, .cgroup = intern(tl->strs, ev->cgroup),
-		};
-		return 0;
-	}
-	case CW_LOG_EXEC_FAIL: {
-		if (grow((void **)&tl->execfails, &tl->capexecfails, tl->nexecfails + 1,
-			 sizeof(*tl->execfails)))
-			return -ENOMEM;
-		supersede_fails(tl, host, ev->pid, ev->pstart, ev->ts);
-		int fi = tl->nexecfails++;
-		struct cw_execfail *f = &tl->execfails[fi];
-		memset(f, 0, sizeof(*f));
-		f->prev = ptab_get(tl->failbypid, host, ev->pid, 0);
-		if (ptab_put(tl->failbypid, host, ev->pid, 0, fi))
-			return -ENOMEM;
-		f->ts = ev->ts;
-		f->pid = ev->pid;
-		f->pstart = ev->pstart;
-		f->ppid = ev->ppid;
-		f->uid = ev->uid;
-		f->host = host;
-		f->comm = intern(tl->strs, ev->comm);
-		f->cmdline = join_argv(tl, ev);
-		f->worker = intern(tl->strs, ev->worker);
-		f->errname = intern(tl->strs, ev->errname);
-		f->err = ev->err;
-		f->role = ev->role;
-		if (ev->has_queues) {
-			if (!(f->queues = qset_intern(tl, ev->queues, ev->nqueues)))
-				return -ENOMEM;
-			for (int q = 0; q < ev->nqueues; q++) {
-				int qi = queue_index(tl, ev->queues[q]);
-				if (qi < 0)
-					return -ENOMEM;
-				tl->queues[qi].from_worker = true;
-			}
-		}
-		return 0;
-	}
-	case CW_LOG_LOST:
-		if (grow((void **)&tl->lost, &tl->caplost, tl->nlost + 1, sizeof(*tl->lost)))
-			return -ENOMEM;
-		tl->lost[tl->nlost++] = (struct cw_lost){host, ev->ts,
-							 ev->lost_count > 0 ? ev->lost_count : 0};
-		if (ev->lost_count > 0)	/* each <= 2^53 (logread); the sum saturates */
-			tl->lost_total = tl->lost_total > INT64_MAX - ev->lost_count ? INT64_MAX :
-					 tl->lost_total + ev->lost_count;
-		return 0;
-	case CW_LOG_SAMPLE:
-		if (!ev->redis_ok)
-			return 0;
-		for (int s = 0; s < ev->nsamples; s++) {
-			int q = queue_index(tl, ev->samples[s].queue);
-			if (q < 0)
-				return -ENOMEM;
-			struct cw_tqueue *tq = &tl->queues[q];
-			if (grow((void **)&tq->samples, &tq->cap, tq->nsamples + 1,
-				 sizeof(*tq->samples)))
-				return -ENOMEM;
-			tq->samples[tq->nsamples++] = (struct cw_depth_sample){ev->ts, ev->samples[s].depth};
-		}
-		return 0;
-	default:
-		return 0;
-	}
+	return take[ev->type](tl, ev, host);
 }
 
 /* How long silence after a SIGKILL counts as death when the exit line is missing. */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/strset.h"
 #include "log/logread.h"
 
 /* An interned list of queue names (shared by all processes with the same list). */
@@ -116,7 +117,6 @@ struct cw_execfail {
 	int64_t err;
 };
 
-struct cw_strtab;
 struct cw_ptab;
 
 struct cw_timeline {
@@ -140,12 +140,12 @@ struct cw_timeline {
 	int64_t lost_total;
 	long events;
 	/* internals */
-	struct cw_strtab *strs;
+	struct cw_strset strs;	/* every string kept, interned: compare by pointer */
 	struct cw_ptab *bykey;	/* (host, pid, pstart) -> proc */
 	struct cw_ptab *bypid;	/* (host, pid) -> latest proc */
 	struct cw_ptab *failbypid;	/* (host, pid) -> latest exec_fail */
 	struct cw_ptab *qsets, *qnames;
-	const struct cw_qset **qsetv;	/* qsets' values */
+	const struct cw_qset **qsetv;	/* qsets' values, each malloc'd */
 	int nqsetv, capqsetv;
 	unsigned epoch;		/* tracer_start count */
 	const char *scanning_host;	/* host whose start-up scan is being read */
