@@ -1,6 +1,7 @@
 /* The --json report, written with json-c: {"window", "queues", "deaths"} as documented in
  * `celerywatch explain --help`; fields beyond that shape are additions, never changes. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,20 @@ static void add(json_object *o, const char *k, json_object *v)
 	json_object_object_add(o, k, v);
 }
 
+/* An object from key, value pairs in order, ended by a NULL key; a NULL value is null. */
+__attribute__((sentinel))
+static json_object *object_of(const char *k, ...)
+{
+	json_object *o = json_object_new_object();
+	va_list ap;
+
+	va_start(ap, k);
+	for (; k; k = va_arg(ap, const char *))
+		add(o, k, va_arg(ap, json_object *));
+	va_end(ap);
+	return o;
+}
+
 json_object *cw_death_json(const struct cw_analysis *a, const struct cw_death *d)
 {
 	json_object *o = json_object_new_object();
@@ -69,28 +84,18 @@ json_object *cw_death_json(const struct cw_analysis *a, const struct cw_death *d
 	}
 	add(o, "signal", str_or_null(d->signame));
 	add(o, "exit_code", int_or_null(d->exit_code));
-	if (d->has_sender) {
-		json_object *s = json_object_new_object();
-		add(s, "pid", int_or_null(d->sender.pid));
-		add(s, "comm", str_or_null(d->sender.comm));
-		add(s, "uid", int_or_null(d->sender.uid));
-		add(s, "cmdline", str_or_null(d->sender.cmdline));
-		add(o, "sender", s);
-	} else {
-		add(o, "sender", NULL);
-	}
-	if (d->has_oom) {
-		json_object *m = json_object_new_object();
-		add(m, "anon_rss_kb", int_or_null(d->oom.anon_rss_kb));
-		add(m, "file_rss_kb", int_or_null(d->oom.file_rss_kb));
-		add(m, "shmem_rss_kb", int_or_null(d->oom.shmem_rss_kb));
-		add(m, "total_vm_kb", int_or_null(d->oom.total_vm_kb));
-		add(m, "oom_score_adj", int_or_null(d->oom.oom_score_adj));
-		add(m, "cgroup", str_or_null(d->oom.cgroup));
-		add(o, "oom", m);
-	} else {
-		add(o, "oom", NULL);
-	}
+	add(o, "sender", !d->has_sender ? NULL :
+	    object_of("pid", int_or_null(d->sender.pid),
+		      "comm", str_or_null(d->sender.comm),
+		      "uid", int_or_null(d->sender.uid),
+		      "cmdline", str_or_null(d->sender.cmdline), NULL));
+	add(o, "oom", !d->has_oom ? NULL :
+	    object_of("anon_rss_kb", int_or_null(d->oom.anon_rss_kb),
+		      "file_rss_kb", int_or_null(d->oom.file_rss_kb),
+		      "shmem_rss_kb", int_or_null(d->oom.shmem_rss_kb),
+		      "total_vm_kb", int_or_null(d->oom.total_vm_kb),
+		      "oom_score_adj", int_or_null(d->oom.oom_score_adj),
+		      "cgroup", str_or_null(d->oom.cgroup), NULL));
 	add(o, "stderr_tail", str_or_null(d->stderr_tail));
 	add(o, "summary", json_object_new_string(d->summary));
 	/* additions */
@@ -112,11 +117,7 @@ json_object *cw_death_json(const struct cw_analysis *a, const struct cw_death *d
 
 static json_object *window_json(const struct cw_analysis *a)
 {
-	json_object *w = json_object_new_object();
-
-	add(w, "from", cw_ts_json(a->from));
-	add(w, "to", cw_ts_json(a->to));
-	return w;
+	return object_of("from", cw_ts_json(a->from), "to", cw_ts_json(a->to), NULL);
 }
 
 static json_object *queues_json(const struct cw_analysis *a)
@@ -142,16 +143,11 @@ static json_object *queues_json(const struct cw_analysis *a)
 		for (int k = 0; k < v->nconsumer_names; k++)
 			json_object_array_add(names, json_object_new_string(v->consumer_names[k]));
 		add(q, "consumers", names);
-		if (v->has_growth) {
-			json_object *g = json_object_new_object();
-			add(g, "from", cw_ts_json(v->growth_from_ts));
-			add(g, "depth_from", json_object_new_int64(v->growth_from_depth));
-			add(g, "to", cw_ts_json(v->growth_to_ts));
-			add(g, "depth_to", json_object_new_int64(v->growth_to_depth));
-			add(q, "growth", g);
-		} else {
-			add(q, "growth", NULL);
-		}
+		add(q, "growth", !v->has_growth ? NULL :
+		    object_of("from", cw_ts_json(v->growth_from_ts),
+			      "depth_from", json_object_new_int64(v->growth_from_depth),
+			      "to", cw_ts_json(v->growth_to_ts),
+			      "depth_to", json_object_new_int64(v->growth_to_depth), NULL));
 		json_object_array_add(qs, q);
 	}
 	return qs;
@@ -176,14 +172,12 @@ static json_object *other_ooms_json(const struct cw_report_in *in)
 		const struct cw_other_oom *o = &in->tl->other_ooms[i];
 		if (o->ts < a->from || o->ts > a->to)
 			continue;
-		json_object *j = json_object_new_object();
-		add(j, "ts", cw_ts_json(o->ts));
-		add(j, "host", o->host ? json_object_new_string(o->host) : NULL);
-		add(j, "pid", json_object_new_int64(o->pid));
-		add(j, "comm", o->comm ? json_object_new_string(o->comm) : NULL);
-		add(j, "anon_rss_kb", o->anon_rss_kb != CW_NONE ? json_object_new_int64(o->anon_rss_kb) : NULL);
-		add(j, "cgroup", o->cgroup ? json_object_new_string(o->cgroup) : NULL);
-		json_object_array_add(oo, j);
+		json_object_array_add(oo, object_of("ts", cw_ts_json(o->ts),
+						    "host", str_or_null(o->host),
+						    "pid", json_object_new_int64(o->pid),
+						    "comm", str_or_null(o->comm),
+						    "anon_rss_kb", int_or_null(o->anon_rss_kb),
+						    "cgroup", str_or_null(o->cgroup), NULL));
 	}
 	return oo;
 }

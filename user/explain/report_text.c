@@ -143,103 +143,147 @@ void cw_report_queue_line(FILE *out, const struct cw_report_in *in, const struct
 	fprintf(out, "\n");
 }
 
-int cw_report_text(FILE *out, const struct cw_report_in *in)
+static int count_incidents(const struct cw_analysis *a)
+{
+	int n = 0;
+
+	for (int i = 0; i < a->ndeaths; i++)
+		n += a->deaths[i].shown && a->deaths[i].incident;
+	return n;
+}
+
+static void header(FILE *out, const struct cw_report_in *in, const struct paint *p,
+		   int incidents)
 {
 	const struct cw_analysis *a = in->a;
-	const struct cw_timeline *tl = in->tl;
-	struct paint p = paint(in->color);
-	bool date = !cw_window_one_day(a);
 	char t0[40], t1[40], dur[32];
-	int incidents = 0;
 
-	if (a->from == CW_NONE) {
-		fprintf(out, "No events in the log%s.\n", in->skipped ? " (all lines were skipped)" : "");
-		return 0;
-	}
-	for (int i = 0; i < a->ndeaths; i++)
-		incidents += a->deaths[i].shown && a->deaths[i].incident;
 	cw_fmt_clock(a->from, true, t0, sizeof(t0));
-	cw_fmt_clock(a->to, date, t1, sizeof(t1));
+	cw_fmt_clock(a->to, !cw_window_one_day(a), t1, sizeof(t1));
 	fmt_duration(a->to - a->from, dur, sizeof(dur));
 	fprintf(out, "%scelerywatch explain%s %s → %s UTC (%s): %d host%s, %d worker%s, "
-		"%d incident%s\n\n", p.dim, p.off, t0, t1, dur, tl->nhosts,
-		tl->nhosts == 1 ? "" : "s", a->nworkers, a->nworkers == 1 ? "" : "s", incidents,
-		incidents == 1 ? "" : "s");
+		"%d incident%s\n\n", p->dim, p->off, t0, t1, dur, in->tl->nhosts,
+		in->tl->nhosts == 1 ? "" : "s", a->nworkers, a->nworkers == 1 ? "" : "s",
+		incidents, incidents == 1 ? "" : "s");
+}
 
-	/* the answer first: troubled queues, then healthy ones */
+/* the answer first: troubled queues, then healthy ones */
+static void queues_section(FILE *out, const struct cw_report_in *in)
+{
+	const struct cw_analysis *a = in->a;
+
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < a->nqueues; i++)
 			if ((a->queues[i].verdict == CW_OK) == (pass == 1))
 				cw_report_queue_line(out, in, &a->queues[i]);
 	if (!a->nqueues)
 		fprintf(out, "No queues seen (no worker lines, no depth samples).\n");
+}
 
-	if (incidents) {
-		fprintf(out, "\nIncidents, oldest first:\n");
-		int shown = 0;
-		for (int i = 0; i < a->ndeaths; i++) {
-			const struct cw_death *d = &a->deaths[i];
-			if (!d->shown || !d->incident)
-				continue;
-			if (shown++ == MAX_INCIDENTS) {
-				fprintf(out, "  ... and %d more (see --json)\n",
-					incidents - MAX_INCIDENTS);
-				break;
-			}
-			cw_fmt_clock(d->ts, date, t0, sizeof(t0));
-			const char *col = d->kind == CW_K_EXIT_CLEAN ? p.yellow : p.red;
-			fprintf(out, "  %s  %s%-13s%s ", t0, col, cw_kind_name(d->kind), p.off);
-			cw_text_safe(out, d->summary);
-			fputc('\n', out);
-			if (d->followers)
-				fprintf(out, "  %*s  %-13s %d pool child%s died with it (parent_died)\n",
-					(int)strlen(t0), "", "", d->followers,
-					d->followers == 1 ? "" : "ren");
-			if (d->kind == CW_K_EXIT_ERROR && d->stderr_tail && strchr(d->stderr_tail, '\n'))
-				fprintf(out, "  %*s  %-13s (stderr_tail in --json)\n", (int)strlen(t0),
-					"", "");
+/* one incident; the notes below it line up under its summary */
+static void incident_line(FILE *out, const struct cw_death *d, const struct paint *p,
+			  bool date)
+{
+	char t[40];
+	const char *col = d->kind == CW_K_EXIT_CLEAN ? p->yellow : p->red;
+
+	cw_fmt_clock(d->ts, date, t, sizeof(t));
+	fprintf(out, "  %s  %s%-13s%s ", t, col, cw_kind_name(d->kind), p->off);
+	cw_text_safe(out, d->summary);
+	fputc('\n', out);
+	if (d->followers)
+		fprintf(out, "  %*s  %-13s %d pool child%s died with it (parent_died)\n",
+			(int)strlen(t), "", "", d->followers, d->followers == 1 ? "" : "ren");
+	if (d->kind == CW_K_EXIT_ERROR && d->stderr_tail && strchr(d->stderr_tail, '\n'))
+		fprintf(out, "  %*s  %-13s (stderr_tail in --json)\n", (int)strlen(t), "", "");
+}
+
+static void incidents_section(FILE *out, const struct cw_analysis *a, const struct paint *p,
+			      int incidents)
+{
+	bool date = !cw_window_one_day(a);
+	int shown = 0;
+
+	if (!incidents)
+		return;
+	fprintf(out, "\nIncidents, oldest first:\n");
+	for (int i = 0; i < a->ndeaths; i++) {
+		const struct cw_death *d = &a->deaths[i];
+		if (!d->shown || !d->incident)
+			continue;
+		if (shown++ == MAX_INCIDENTS) {
+			fprintf(out, "  ... and %d more (see --json)\n", incidents - MAX_INCIDENTS);
+			break;
 		}
+		incident_line(out, d, p, date);
 	}
-	int orphans = 0;
+}
+
+/* deaths that explain nothing on their own: recycling, and children whose parent died
+ * before the window */
+static void not_incidents(FILE *out, const struct cw_analysis *a, const struct paint *p)
+{
+	int recycled = a->kinds[CW_K_RECYCLED], orphans = 0;
+
 	for (int i = 0; i < a->ndeaths; i++)
 		orphans += a->deaths[i].shown && a->deaths[i].kind == CW_K_PARENT_DIED &&
 			   a->deaths[i].parent_death < 0;
-	if (a->kinds[CW_K_RECYCLED] || orphans) {
-		fprintf(out, "\n%sNot incidents:", p.dim);
-		if (a->kinds[CW_K_RECYCLED])
-			fprintf(out, " %d pool child%s recycled (exit 155).", a->kinds[CW_K_RECYCLED],
-				a->kinds[CW_K_RECYCLED] == 1 ? "" : "ren");
-		if (orphans)
-			fprintf(out, " %d pool child%s ended with a MainProcess outside the window.",
-				orphans, orphans == 1 ? "" : "ren");
-		fprintf(out, "%s\n", p.off);
+	if (!recycled && !orphans)
+		return;
+	fprintf(out, "\n%sNot incidents:", p->dim);
+	if (recycled)
+		fprintf(out, " %d pool child%s recycled (exit 155).", recycled,
+			recycled == 1 ? "" : "ren");
+	if (orphans)
+		fprintf(out, " %d pool child%s ended with a MainProcess outside the window.",
+			orphans, orphans == 1 ? "" : "ren");
+	fprintf(out, "%s\n", p->off);
+}
+
+static void other_oom_line(FILE *out, const struct cw_other_oom *o)
+{
+	char t[40];
+
+	cw_fmt_clock(o->ts, false, t, sizeof(t));
+	fprintf(out, "  %s  pid %lld (", t, (long long)o->pid);
+	cw_text_safe(out, o->comm ? o->comm : "?");
+	fputc(')', out);
+	if (o->anon_rss_kb != CW_NONE)
+		fprintf(out, " at %lld MiB anon RSS", (long long)(o->anon_rss_kb / 1024));
+	if (o->cgroup && *o->cgroup) {
+		fputs(" in cgroup ", out);
+		cw_text_safe(out, o->cgroup);
 	}
+	fprintf(out, "\n");
+}
+
+/* OOM kills of processes we do not follow, in the window: context for the deaths */
+static void other_ooms_section(FILE *out, const struct cw_report_in *in)
+{
+	const struct cw_analysis *a = in->a;
 	int ctx = 0;
+
 	for (int i = 0; i < in->tl->nother_ooms; i++) {
 		const struct cw_other_oom *o = &in->tl->other_ooms[i];
 		if (o->ts < a->from || o->ts > a->to)
 			continue;
 		if (!ctx++)
 			fprintf(out, "\nOther OOM kills on the host (context, not Celery):\n");
-		char t0[40];
-		cw_fmt_clock(o->ts, false, t0, sizeof(t0));
-		fprintf(out, "  %s  pid %lld (", t0, (long long)o->pid);
-		cw_text_safe(out, o->comm ? o->comm : "?");
-		fputc(')', out);
-		if (o->anon_rss_kb != CW_NONE)
-			fprintf(out, " at %lld MiB anon RSS", (long long)(o->anon_rss_kb / 1024));
-		if (o->cgroup && *o->cgroup) {
-			fputs(" in cgroup ", out);
-			cw_text_safe(out, o->cgroup);
-		}
-		fprintf(out, "\n");
+		other_oom_line(out, o);
 	}
+}
+
+/* what the reader should know the report could not see */
+static void footer(FILE *out, const struct cw_report_in *in, const struct paint *p)
+{
+	const struct cw_analysis *a = in->a;
 	bool sampled = false;
+
 	for (int i = 0; i < a->nqueues; i++)
 		sampled |= a->queues[i].depth_first != CW_NONE;
 	if (a->nqueues && !sampled)
 		fprintf(out, "\n%sNo queue depth samples in the window: record with --redis to see "
-			"queues grow.%s\n", p.dim, p.off);
+			"queues grow.%s\n", p->dim, p->off);
 	if (in->skipped || a->lost_in_window) {
 		fprintf(out, "\nCaution:");
 		if (in->skipped)
@@ -250,5 +294,24 @@ int cw_report_text(FILE *out, const struct cw_report_in *in)
 				(long long)a->lost_in_window, a->lost_in_window == 1 ? "" : "s");
 		fprintf(out, "\n");
 	}
+}
+
+int cw_report_text(FILE *out, const struct cw_report_in *in)
+{
+	const struct cw_analysis *a = in->a;
+	struct paint p = paint(in->color);
+	int incidents;
+
+	if (a->from == CW_NONE) {
+		fprintf(out, "No events in the log%s.\n", in->skipped ? " (all lines were skipped)" : "");
+		return 0;
+	}
+	incidents = count_incidents(a);
+	header(out, in, &p, incidents);
+	queues_section(out, in);
+	incidents_section(out, a, &p, incidents);
+	not_incidents(out, a, &p);
+	other_ooms_section(out, in);
+	footer(out, in, &p);
 	return ferror(out) ? -1 : 0;
 }
