@@ -139,8 +139,8 @@ static int write_reports(const struct explain_opts *o, struct cw_report_in *in)
 
 int cmd_explain(int argc, char **argv)
 {
-	static const struct argp argp = {options, parse_opt, "[LOG...]", doc, cw_opt_h_is_help,
-					 NULL, NULL};
+	static const struct argp_child children[] = {{&cw_opt_h_is_help, 0, NULL, 0}, {0}};
+	static const struct argp argp = {options, parse_opt, "[LOG...]", doc, children, NULL, NULL};
 	struct explain_opts o = {.since = CW_NONE, .until = CW_NONE};
 	struct cw_timeline tl;
 	struct cw_logread_stats st = {0};

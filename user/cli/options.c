@@ -18,12 +18,17 @@ static const struct argp_option h_options[] = {
 	{0},
 };
 
-static const struct argp h_argp = {h_options, h_opt, NULL, NULL, NULL, NULL, NULL};
+const struct argp cw_opt_h_is_help = {h_options, h_opt, NULL, NULL, NULL, NULL, NULL};
 
-const struct argp_child cw_opt_h_is_help[] = {
-	{&h_argp, 0, NULL, 0},
-	{0},
-};
+static error_t no_operands(int key, char *arg, struct argp_state *state)
+{
+	if (key != ARGP_KEY_ARG)
+		return ARGP_ERR_UNKNOWN;
+	argp_error(state, "unexpected argument '%s'", arg);	/* exits 2 */
+	return 0;
+}
+
+const struct argp cw_opt_no_operands = {NULL, no_operands, NULL, NULL, NULL, NULL, NULL};
 
 int cw_opt_parse(const struct argp *argp, int argc, char **argv, void *input)
 {

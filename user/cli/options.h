@@ -1,12 +1,13 @@
-/* What every subcommand's option parsing shares: argp, usage errors exiting 2, and -h as a
- * hidden --help for the commands that always took it. */
+/* What every subcommand's option parsing shares: argp, usage errors exiting 2, and two small
+ * parsers a command adds as children of its own: -h as a hidden --help (for the commands
+ * that always took it) and "unexpected argument" for commands that take no operands. */
 #ifndef CW_CLI_OPTIONS_H
 #define CW_CLI_OPTIONS_H
 
 #include <argp.h>
 
-/* A child for struct argp's children: -h does what --help does (not listed in the help). */
-extern const struct argp_child cw_opt_h_is_help[];
+extern const struct argp cw_opt_h_is_help;	/* -h does what --help does (not listed) */
+extern const struct argp cw_opt_no_operands;	/* any operand is a usage error */
 
 /*
  * argp_parse with usage errors exiting 2 (after "PROGRAM: message" and a "Try" line) and
