@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -91,24 +92,30 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* run cmd_status with stdout captured */
+/* run cmd_status with stdout captured, in a child: --help ends in argp's exit(0), as in the
+ * real command. argv[0] is what main() passes: "celerywatch status". */
 static int run_status(char **argv, int argc, char **out)
 {
 	char path[] = "/tmp/cw_test_outXXXXXX";
-	int fd = mkstemp(path), saved = dup(STDOUT_FILENO);
+	int fd = mkstemp(path), wst;
 
 	fflush(stdout);
-	dup2(fd, STDOUT_FILENO);
-	int ret = cmd_status(argc, argv);
-	fflush(stdout);
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		dup2(fd, STDOUT_FILENO);
+		int ret = cmd_status(argc, argv);
+		fflush(stdout);
+		_exit(ret);
+	}
+	assert_int_equal(waitpid(pid, &wst, 0), pid);
+	assert_true(WIFEXITED(wst));
 	off_t len = lseek(fd, 0, SEEK_END);
 	*out = calloc(1, (size_t)len + 1);
 	assert_int_equal(pread(fd, *out, (size_t)len, 0), len);
 	close(fd);
 	unlink(path);
-	return ret;
+	return WEXITSTATUS(wst);
 }
 
 static json_object *get(json_object *o, const char *k)
@@ -140,7 +147,7 @@ static void test_status_json(void **state)
 	char procopt[128], logopt[4200], *out;
 	snprintf(procopt, sizeof(procopt), "--proc=%s", root);
 	snprintf(logopt, sizeof(logopt), "--log=%s", data("incident.jsonl"));
-	char *argv[] = {"status", "--json", procopt, logopt, NULL};
+	char *argv[] = {"celerywatch status", "--json", procopt, logopt, NULL};
 
 	unsetenv("CELERY_BROKER_URL");
 	int ret = run_status(argv, 4, &out);
@@ -198,7 +205,8 @@ static void test_status_text_and_broker_error(void **state)
 	char procopt[128], *out;
 	snprintf(procopt, sizeof(procopt), "--proc=%s", root);
 	/* nothing listens on port 1: the snapshot still comes, the broker error is said */
-	char *argv[] = {"status", procopt, "--redis", "redis://:secret@127.0.0.1:1/3", NULL};
+	char *argv[] = {"celerywatch status", procopt, "--redis", "redis://:secret@127.0.0.1:1/3",
+			NULL};
 
 	setenv("NO_COLOR", "1", 1);
 	int ret = run_status(argv, 4, &out);
@@ -211,7 +219,7 @@ static void test_status_text_and_broker_error(void **state)
 	assert_null(strchr(out, '\033'));
 	free(out);
 
-	char *help[] = {"status", "--help", NULL};
+	char *help[] = {"celerywatch status", "--help", NULL};
 	assert_int_equal(run_status(help, 2, &out), 0);
 	assert_non_null(strstr(out, "Usage: celerywatch status"));
 	assert_non_null(strstr(out, "Examples:"));
@@ -230,7 +238,7 @@ static void test_status_text_hostile(void **state)
 	fake_proc(6500, 1, 1000400, ARGS("/usr/bin/python3\0/usr/bin/celery\0-A\0proj\0worker\0-n\0"
 					 "w\x1b[31m@h\r\nfake: line\0-P\0solo\0-Q\0"
 					 "qa\r\n\x1b[2Kqa: ok \xc2\x9b" "31m\0"), "/x\n/y");
-	char *argv[] = {"status", procopt, logopt, NULL};
+	char *argv[] = {"celerywatch status", procopt, logopt, NULL};
 
 	setenv("NO_COLOR", "1", 1);
 	int ret = run_status(argv, 3, &out);

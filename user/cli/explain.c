@@ -1,178 +1,171 @@
 /* `celerywatch explain`: read event logs, rebuild the timeline, say why each queue lost its
  * consumers (text, --json, --html). No root, no BPF: the log is the only input. */
-#include <errno.h>
-#include <getopt.h>
+#include <argp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "explain/causes.h"
 #include "cli/commands.h"
+#include "cli/options.h"
+#include "common/timeutil.h"
+#include "explain/causes.h"
 #include "explain/report.h"
 #include "explain/timeline.h"
 
-static void usage(FILE *f)
+struct explain_opts {
+	bool json;
+	const char *queue, *html;
+	int64_t since, until;		/* CW_NONE: the log's own bounds */
+	char *const *files;
+	int nfiles;
+};
+
+static const char doc[] =
+	"Say from celerywatch event logs why Celery queues lost their consumers.\n\n"
+	"Reads JSON-lines logs written by `celerywatch record` (several files are put in time "
+	"order, so rotated logs can be given in any order; `-` is stdin, the default when stdin "
+	"is not a terminal). Rebuilds every worker's life and classifies each death: oom_kill, "
+	"signal (with the sender), crash, exit_error, exit_clean, recycled, time_limit, "
+	"parent_died, exec_failed, never_started, unknown.\v"
+	"The JSON document:\n"
+	"  {\"window\": {\"from\": TS, \"to\": TS},\n"
+	"   \"queues\": [{\"queue\", \"verdict\": ok|degraded|no_consumer, \"depth_first\",\n"
+	"               \"depth_last\", \"growth_per_min\", \"consumers_now\",\n"
+	"               \"uncovered_since\", \"cause\": CAUSE|null}],\n"
+	"   \"deaths\": [CAUSE...]}\n"
+	"  CAUSE: {\"kind\", \"ts\", \"pid\", \"worker\", \"role\", \"queues\", \"signal\",\n"
+	"          \"exit_code\", \"sender\": {pid, comm, uid, cmdline}|null,\n"
+	"          \"oom\": {...}|null, \"stderr_tail\", \"summary\"}\n\n"
+	"Examples:\n"
+	"  celerywatch explain /var/log/celerywatch.jsonl\n"
+	"  celerywatch explain --queue low_priority --since -6h celerywatch.jsonl*\n"
+	"  celerywatch explain --json celerywatch.jsonl |\n"
+	"      jq '.queues[] | {queue, verdict}'\n"
+	"  zcat celerywatch.jsonl.2.gz |\n"
+	"      celerywatch explain --html report.html - celerywatch.jsonl\n\n"
+	"Exit status: 0 when the logs were read, 1 if a log could not be read, 2 on bad usage. "
+	"Unreadable lines are reported on stderr as FILE:LINE: reason and skipped.";
+
+static const struct argp_option options[] = {
+	{"json", 'j', NULL, 0, "Print the analysis as one JSON document", 0},
+	{"queue", 'q', "QUEUE", 0, "Only this queue (and the deaths that concern it)", 0},
+	{"since", 's', "WHEN", 0, "Start of the window: RFC 3339 time or relative (-1h, -30m, -2d)", 0},
+	{"until", 'u', "WHEN", 0, "End of the window (later events are ignored)", 0},
+	{"html", 'H', "OUT.html", 0, "Also write a self-contained HTML page with a timeline picture", 0},
+	{0},
+};
+
+/* --since/--until: an RFC 3339 time or one relative to now */
+static void parse_when(struct argp_state *state, const char *opt, const char *arg, int64_t *t)
 {
-	fprintf(f,
-"Usage: celerywatch explain [OPTION...] [LOG...]\n"
-"Say from celerywatch event logs why Celery queues lost their consumers.\n"
-"\n"
-"Reads JSON-lines logs written by `celerywatch record` (several files are put in time\n"
-"order, so rotated logs can be given in any order; `-` is stdin, the default when stdin\n"
-"is not a terminal). Rebuilds every worker's life and classifies each death:\n"
-"oom_kill, signal (with the sender), crash, exit_error, exit_clean, recycled,\n"
-"time_limit, parent_died, exec_failed, never_started, unknown.\n"
-"\n"
-"Options:\n"
-"  -j, --json            print the analysis as one JSON document\n"
-"  -q, --queue=QUEUE     only this queue (and the deaths that concern it)\n"
-"  -s, --since=WHEN      start of the window: RFC 3339 time or relative (-1h, -30m, -2d)\n"
-"  -u, --until=WHEN      end of the window (later events are ignored)\n"
-"  -H, --html=OUT.html   also write a self-contained HTML page with a timeline picture\n"
-"  -h, --help            show this help\n"
-"\n"
-"The JSON document:\n"
-"  {\"window\": {\"from\": TS, \"to\": TS},\n"
-"   \"queues\": [{\"queue\", \"verdict\": ok|degraded|no_consumer, \"depth_first\",\n"
-"               \"depth_last\", \"growth_per_min\", \"consumers_now\", \"uncovered_since\",\n"
-"               \"cause\": CAUSE|null}],\n"
-"   \"deaths\": [CAUSE...]}\n"
-"  CAUSE: {\"kind\", \"ts\", \"pid\", \"worker\", \"role\", \"queues\", \"signal\", \"exit_code\",\n"
-"          \"sender\": {pid, comm, uid, cmdline}|null, \"oom\": {...}|null, \"stderr_tail\",\n"
-"          \"summary\"}\n"
-"\n"
-"Examples:\n"
-"  celerywatch explain /var/log/celerywatch.jsonl\n"
-"  celerywatch explain --queue low_priority --since -6h /var/log/celerywatch.jsonl*\n"
-"  celerywatch explain --json celerywatch.jsonl | jq '.queues[] | {queue, verdict}'\n"
-"  zcat celerywatch.jsonl.2.gz | celerywatch explain --html report.html - celerywatch.jsonl\n"
-"\n"
-"Exit status: 0 when the logs were read, 1 if a log could not be read, 2 on bad usage.\n"
-"Unreadable lines are reported on stderr as FILE:LINE: reason and skipped.\n");
+	int r = cw_parse_when(arg, (int64_t)(cw_clock_ns(CLOCK_REALTIME) / 1000), t);
+
+	if (r == -2)
+		argp_error(state, "--%s: '%s' is out of range (a relative time reaches at most "
+			   "1000000d)", opt, arg);
+	else if (r)
+		argp_error(state, "--%s: '%s' is neither an RFC 3339 time (2026-11-24T12:03:11Z) "
+			   "nor relative (-1h, -30m)", opt, arg);
 }
 
-static int64_t now_us(void)
+/* After the options: the window makes sense, and there is a log to read. */
+static void check_end(struct argp_state *state, struct explain_opts *o)
 {
-	struct timeval tv;
+	static char *stdin_only[] = {"-"};
 
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	if (o->since != CW_NONE && o->until != CW_NONE && o->since > o->until)
+		argp_error(state, "--since is after --until");
+	if (o->nfiles)
+		return;
+	if (isatty(STDIN_FILENO))
+		argp_error(state, "no log given (and stdin is a terminal)");
+	o->files = stdin_only;
+	o->nfiles = 1;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct explain_opts *o = state->input;
+
+	switch (key) {
+	case 'j': o->json = true; break;
+	case 'q': o->queue = arg; break;
+	case 's': parse_when(state, "since", arg, &o->since); break;
+	case 'u': parse_when(state, "until", arg, &o->until); break;
+	case 'H': o->html = arg; break;
+	case ARGP_KEY_ARGS:
+		o->files = state->argv + state->next;
+		o->nfiles = state->argc - state->next;
+		state->next = state->argc;
+		break;
+	case ARGP_KEY_END:
+		check_end(state, o);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* The text (or --json) report on stdout, and the --html page. Returns 0, or 1 on a failure. */
+static int write_reports(const struct explain_opts *o, struct cw_report_in *in)
+{
+	int ret = 0;
+
+	if (o->json) {
+		if (cw_report_json(stdout, in))
+			ret = 1;
+	} else {
+		in->color = cw_want_color(stdout);
+		if (cw_report_text(stdout, in))
+			ret = 1;
+	}
+	if (o->html) {
+		char err[256];
+		in->color = false;
+		if (cw_report_html(o->html, in, err, sizeof(err))) {
+			fprintf(stderr, "celerywatch explain: %s\n", err);
+			ret = 1;
+		} else if (!o->json) {
+			fprintf(stderr, "celerywatch explain: wrote %s\n", o->html);
+		}
+	}
+	if (fflush(stdout))
+		ret = 1;
+	return ret;
 }
 
 int cmd_explain(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"queue", required_argument, NULL, 'q'},
-		{"since", required_argument, NULL, 's'},
-		{"until", required_argument, NULL, 'u'},
-		{"html", required_argument, NULL, 'H'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	bool json = false;
-	const char *queue = NULL, *html = NULL;
-	int64_t since = CW_NONE, until = CW_NONE;
-	int c;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jq:s:u:H:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'q':
-			queue = optarg;
-			break;
-		case 's':
-		case 'u': {
-			int64_t *t = c == 's' ? &since : &until;
-			int r = cw_parse_when(optarg, now_us(), t);
-			if (r == -2) {
-				fprintf(stderr, "celerywatch explain: --%s: '%s' is out of range (a "
-					"relative time reaches at most 1000000d)\n",
-					c == 's' ? "since" : "until", optarg);
-				return 2;
-			}
-			if (r) {
-				fprintf(stderr, "celerywatch explain: --%s: '%s' is neither an RFC 3339 "
-					"time (2026-11-24T12:03:11Z) nor relative (-1h, -30m)\n",
-					c == 's' ? "since" : "until", optarg);
-				return 2;
-			}
-			break;
-		}
-		case 'H':
-			html = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr, "Try 'celerywatch explain --help'.\n");
-			return 2;
-		}
-	}
-	if (since != CW_NONE && until != CW_NONE && since > until) {
-		fprintf(stderr, "celerywatch explain: --since is after --until\n");
-		return 2;
-	}
-
-	char *stdin_only[] = {"-"};
-	char *const *files = argv + optind;
-	int nfiles = argc - optind;
-	if (!nfiles) {
-		if (isatty(STDIN_FILENO)) {
-			fprintf(stderr, "celerywatch explain: no log given (and stdin is a terminal)\n"
-				"Try 'celerywatch explain --help'.\n");
-			return 2;
-		}
-		files = stdin_only;
-		nfiles = 1;
-	}
-
+	static const struct argp_child children[] = {{&cw_opt_h_is_help, 0, NULL, 0}, {0}};
+	static const struct argp argp = {options, parse_opt, "[LOG...]", doc, children, NULL, NULL};
+	struct explain_opts o = {.since = CW_NONE, .until = CW_NONE};
 	struct cw_timeline tl;
 	struct cw_logread_stats st = {0};
 	struct cw_analysis an;
 	int ret = 0;
 
+	if (cw_opt_parse(&argp, argc, argv, &o))
+		return 2;
 	if (cw_timeline_init(&tl)) {
 		fprintf(stderr, "celerywatch explain: out of memory\n");
 		return 1;
 	}
-	tl.until = until;
-	if (cw_timeline_load(&tl, files, nfiles, &st, stderr))
+	tl.until = o.until;
+	if (cw_timeline_load(&tl, o.files, o.nfiles, &st, stderr))
 		ret = 1;
-	if (cw_analyze(&tl, since, until, queue, &an)) {
+	if (cw_analyze(&tl, o.since, o.until, o.queue, &an)) {
 		fprintf(stderr, "celerywatch explain: out of memory\n");
 		cw_timeline_free(&tl);
 		return 1;
 	}
-	if (queue && !an.nqueues)
-		fprintf(stderr, "celerywatch explain: queue '%s' is not in the log\n", queue);
+	if (o.queue && !an.nqueues)
+		fprintf(stderr, "celerywatch explain: queue '%s' is not in the log\n", o.queue);
 
 	struct cw_report_in in = {.tl = &tl, .a = &an, .skipped = st.skipped};
-	if (json) {
-		if (cw_report_json(stdout, &in))
-			ret = 1;
-	} else {
-		in.color = cw_want_color(stdout);
-		if (cw_report_text(stdout, &in))
-			ret = 1;
-	}
-	if (html) {
-		char err[256];
-		in.color = false;
-		if (cw_report_html(html, &in, err, sizeof(err))) {
-			fprintf(stderr, "celerywatch explain: %s\n", err);
-			ret = 1;
-		} else if (!json) {
-			fprintf(stderr, "celerywatch explain: wrote %s\n", html);
-		}
-	}
-	if (fflush(stdout))
+	if (write_reports(&o, &in))
 		ret = 1;
 	cw_analysis_free(&an);
 	cw_timeline_free(&tl);

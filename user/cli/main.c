@@ -1,5 +1,4 @@
 /* celerywatch: subcommand dispatch and nothing else. */
-#include <argp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,7 +30,6 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	argp_err_exit_status = 2;	/* usage errors exit 2 in every subcommand */
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -16,12 +16,15 @@
 
 #include "broker/broker.h"
 #include "capture/capture.h"
-#include "identity/celery.h"
+#include "capture/procscan.h"
 #include "cli/commands.h"
+#include "cli/options.h"
+#include "common/timeutil.h"
+#include "identity/celery.h"
+#include "identity/proctable.h"
 #include "log/eventfmt.h"
 #include "log/eventlog.h"
-#include "capture/procscan.h"
-#include "identity/proctable.h"
+#include "log/tracerfmt.h"
 
 struct record_opts {
 	const char *output;
@@ -50,11 +53,11 @@ static const char doc[] =
 	"Needs root. Filters in the kernel: only Celery processes (a `celery` argument at exec, "
 	"their forks, and those already running at start-up) produce events, unless --all.\n"
 	"SIGINT/SIGTERM stop cleanly with a tracer_stop line; SIGHUP reopens the output file "
-	"(logrotate). Schema: docs/events.md.\n\n"
+	"(logrotate). Schema: docs/events.md.\v"
 	"Examples:\n"
 	"  celerywatch record -o /var/log/celerywatch.jsonl\n"
 	"  celerywatch record -o ev.jsonl --redis redis://10.0.0.5:6379/3\n"
-	"  celerywatch record --all -o - | grep '\"type\":\"oom\"'\v"
+	"  celerywatch record --all -o - | grep '\"type\":\"oom\"'\n\n"
 	"Exit status: 0 after SIGINT/SIGTERM, 1 when BPF cannot be loaded (not root, refused), "
 	"2 on bad options or an unusable broker URL.";
 
@@ -91,6 +94,19 @@ static int add_queue_list(struct record_opts *o, const char *list)
 	return 0;
 }
 
+/* --interval, --redis-rescan: seconds between 0.1 and 86400 */
+static double parse_seconds(struct argp_state *state, const char *opt, const char *arg)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v >= 0.1) || v > 86400)
+		argp_error(state, "%s '%s': expected seconds between 0.1 and 86400", opt, arg);
+	return v;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct record_opts *o = state->input;
@@ -120,32 +136,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (add_queue_list(o, arg))
 			argp_failure(state, 2, ENOMEM, "--queues");
 		break;
-	case OPT_INTERVAL:
-		errno = 0;
-		o->interval = strtod(arg, &end);
-		if (errno || end == arg || *end || !(o->interval >= 0.1) || o->interval > 86400)
-			argp_error(state, "--interval '%s': expected seconds between 0.1 and 86400", arg);
-		break;
-	case OPT_RESCAN:
-		errno = 0;
-		o->rescan = strtod(arg, &end);
-		if (errno || end == arg || *end || !(o->rescan >= 0.1) || o->rescan > 86400)
-			argp_error(state, "--redis-rescan '%s': expected seconds between 0.1 and 86400", arg);
-		break;
-	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
-		break;
+	case OPT_INTERVAL: o->interval = parse_seconds(state, "--interval", arg); break;
+	case OPT_RESCAN: o->rescan = parse_seconds(state, "--redis-rescan", arg); break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
-}
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void write_line(struct recorder *r, const char *buf, size_t len)
@@ -225,48 +221,36 @@ static void write_start(struct recorder *r)
 	struct utsname u;
 
 	uname(&u);
-	cw_line_begin(&r->line, "tracer_start", now_ns(CLOCK_REALTIME), (uint32_t)getpid());
-	jw_str(&r->line, "version", CW_VERSION);
-	jw_str(&r->line, "kernel", u.release);
-	jw_int(&r->line, "schema", CW_SCHEMA_VERSION);
-	jw_int(&r->line, "clock_ticks", sysconf(_SC_CLK_TCK));
-	jw_obj_begin(&r->line, "options");
-	jw_bool(&r->line, "all", r->opts.all);
-	jw_bool(&r->line, "stderr_tail", !r->opts.no_tail);
-	jw_str(&r->line, "output", r->opts.output ? r->opts.output : "-");
-	if (r->sampler) {
-		jw_str(&r->line, "redis", cw_sampler_url(r->sampler));
-		jw_double(&r->line, "interval", r->opts.interval, 3);
-	} else {
-		jw_null(&r->line, "redis");
-		jw_null(&r->line, "interval");
-	}
-	jw_arr_begin(&r->line, "queues");
-	for (size_t i = 0; i < r->opts.nqueues; i++)
-		jw_str(&r->line, NULL, r->opts.queues[i]);
-	jw_arr_end(&r->line);
-	jw_bool(&r->line, "memcg_v1", cw_capture_memcg_v1(r->cap));
-	jw_obj_end(&r->line);
-	jw_end(&r->line);
+	struct cw_tracer_start ts = {
+		.realtime_ns = cw_clock_ns(CLOCK_REALTIME), .pid = (uint32_t)getpid(),
+		.version = CW_VERSION, .kernel = u.release, .clock_ticks = sysconf(_SC_CLK_TCK),
+		.all = r->opts.all, .stderr_tail = !r->opts.no_tail,
+		.output = r->opts.output ? r->opts.output : "-",
+		.redis = r->sampler ? cw_sampler_url(r->sampler) : NULL,
+		.interval = r->opts.interval,
+		.queues = (const char *const *)r->opts.queues, .nqueues = r->opts.nqueues,
+		.memcg_v1 = cw_capture_memcg_v1(r->cap),
+	};
+	cw_fmt_tracer_start(&r->line, &ts);
 	emit(r);
 }
 
 static void write_stop(struct recorder *r, const char *reason)
 {
-	cw_line_begin(&r->line, "tracer_stop", now_ns(CLOCK_REALTIME), (uint32_t)getpid());
-	jw_str(&r->line, "reason", reason);
-	jw_uint(&r->line, "events", r->out.lines);
-	jw_uint(&r->line, "lost", r->lost_total);
-	jw_uint(&r->line, "write_errors", r->out.write_errors);
-	jw_uint(&r->line, "malformed", r->fmt.malformed);
+	struct cw_tracer_stop ts = {
+		.realtime_ns = cw_clock_ns(CLOCK_REALTIME), .pid = (uint32_t)getpid(),
+		.reason = reason, .events = r->out.lines, .lost = r->lost_total,
+		.write_errors = r->out.write_errors, .malformed = r->fmt.malformed,
+	};
 	if (r->sampler) {
 		struct cw_sampler_stats st;
 		cw_sampler_get_stats(r->sampler, &st);
-		jw_uint(&r->line, "samples", st.samples);
-		jw_uint(&r->line, "samples_dropped", st.dropped);
-		jw_uint(&r->line, "samples_failed", st.failures);
+		ts.sampled = true;
+		ts.samples = st.samples;
+		ts.samples_dropped = st.dropped;
+		ts.samples_failed = st.failures;
 	}
-	jw_end(&r->line);
+	cw_fmt_tracer_stop(&r->line, &ts);
 	emit(r);
 }
 
@@ -278,10 +262,50 @@ static int epoll_add(int ep, int fd, uint32_t tag)
 
 enum { TAG_RING, TAG_SIGNAL, TAG_TIMER, TAG_SAMPLER };
 
+/* Broker samples waiting in the sampler become log lines. */
+static void drain_sampler(struct recorder *r)
+{
+	char *l;
+	while ((l = cw_sampler_take(r->sampler))) {
+		write_line(r, l, strlen(l));
+		free(l);
+	}
+}
+
+/* Every second: follow the wall clock, report lost records. */
+static void on_timer(struct recorder *r, int tfd)
+{
+	uint64_t ticks;
+
+	if (read(tfd, &ticks, sizeof(ticks)) < 0)
+		return;
+	cw_fmt_sync_clock(&r->fmt);
+	report_lost(r, false);
+}
+
+/* SIGHUP reopens the log; SIGINT/SIGTERM end it with tracer_stop and return true. */
+static bool on_signal(struct recorder *r, int sfd)
+{
+	struct signalfd_siginfo si;
+	char err[256];
+
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		return false;
+	if (si.ssi_signo == SIGHUP) {
+		if (cw_output_reopen(&r->out, err, sizeof(err)))
+			fprintf(stderr, "celerywatch: SIGHUP: %s; still writing to the old file\n", err);
+		return false;
+	}
+	/* drain what the kernel already wrote before saying goodbye */
+	cw_capture_consume(r->cap);
+	report_lost(r, false);
+	write_stop(r, si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+	return true;
+}
+
 static int loop(struct recorder *r, int sfd, int tfd)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC);
-	char err[256];
 
 	if (ep < 0 || epoll_add(ep, cw_capture_fd(r->cap), TAG_RING) || epoll_add(ep, sfd, TAG_SIGNAL) ||
 	    epoll_add(ep, tfd, TAG_TIMER) || (r->sampler && epoll_add(ep, cw_sampler_fd(r->sampler), TAG_SAMPLER))) {
@@ -303,55 +327,27 @@ static int loop(struct recorder *r, int sfd, int tfd)
 			case TAG_RING:
 				cw_capture_consume(r->cap);
 				break;
-			case TAG_TIMER: {
-				uint64_t ticks;
-				if (read(tfd, &ticks, sizeof(ticks)) < 0)
-					break;
-				cw_fmt_sync_clock(&r->fmt);
-				report_lost(r, false);
+			case TAG_TIMER:
+				on_timer(r, tfd);
 				break;
-			}
-			case TAG_SAMPLER: {
-				char *l;
-				while ((l = cw_sampler_take(r->sampler))) {
-					write_line(r, l, strlen(l));
-					free(l);
+			case TAG_SAMPLER:
+				drain_sampler(r);
+				break;
+			case TAG_SIGNAL:
+				if (on_signal(r, sfd)) {
+					close(ep);
+					return 0;
 				}
 				break;
-			}
-			case TAG_SIGNAL: {
-				struct signalfd_siginfo si;
-				if (read(sfd, &si, sizeof(si)) != sizeof(si))
-					break;
-				if (si.ssi_signo == SIGHUP) {
-					if (cw_output_reopen(&r->out, err, sizeof(err)))
-						fprintf(stderr, "celerywatch: SIGHUP: %s; still writing to the old file\n", err);
-					break;
-				}
-				/* drain what the kernel already wrote before saying goodbye */
-				cw_capture_consume(r->cap);
-				report_lost(r, false);
-				write_stop(r, si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-				close(ep);
-				return 0;
-			}
 			}
 		}
 	}
 }
 
-int cmd_record(int argc, char **argv)
+/* The host name every line carries, empty tables, and the signals parked in mask. */
+static void recorder_init(struct recorder *r, sigset_t *mask)
 {
-	static struct recorder rec;
-	struct recorder *r = &rec;
-	struct argp argp = {options, parse_opt, NULL, doc, NULL, NULL, NULL};
-	char err[512], host[256];
-	sigset_t mask;
-	int ret = 1, sfd = -1, tfd = -1;
-
-	r->opts.interval = 5.0;
-	if (argp_parse(&argp, argc, argv, 0, NULL, &r->opts))
-		return 2;
+	char host[256];
 
 	if (gethostname(host, sizeof(host)) == 0) {
 		host[sizeof(host) - 1] = '\0';
@@ -362,61 +358,70 @@ int cmd_record(int argc, char **argv)
 
 	/* Signals wait in a signalfd from the start: a SIGTERM while the programs load or the
 	 * broker answers is handled by the loop (tracer_stop), not by the default action. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, mask, NULL);
 	signal(SIGPIPE, SIG_IGN);	/* a closed stdout is a write error, counted */
+}
 
-	if (cw_output_open(&r->out, r->opts.output, err, sizeof(err))) {
-		fprintf(stderr, "celerywatch: %s\n", err);
-		return 1;
-	}
-
+/* Load and attach the BPF programs. Returns 0, or 1. */
+static int start_capture(struct recorder *r)
+{
+	char err[512];
 	struct cw_capture_opts co = {.all = r->opts.all, .verbose = r->opts.verbose, .no_tail = r->opts.no_tail,
 				     .ringbuf_kb = r->opts.ringbuf_kb,
 				     .on_record = on_record, .ctx = r};
+
 	if (cw_capture_open(&r->cap, &co, err, sizeof(err))) {
 		fprintf(stderr, "celerywatch: %s\n", err);
-		goto out;
+		return 1;
 	}
 	cw_fmt_init(&r->fmt, cw_eventlog_host(), r->opts.all);
+	return 0;
+}
 
-	if (r->opts.redis) {
-		struct cw_broker_config bc = {
-			.url = r->opts.redis_url,
-			.password_file = r->opts.password_file,
-			.key_prefix = r->opts.key_prefix,
-			.queues = (const char *const *)r->opts.queues,
-			.nqueues = r->opts.nqueues,
-			.interval_s = r->opts.interval,
-			.discover = true,
-			.rescan_s = r->opts.rescan,
-		};
-		if (cw_sampler_start(&r->sampler, &bc, err, sizeof(err))) {
-			fprintf(stderr, "celerywatch: %s\n", err);
-			ret = 2;
-			goto out;
-		}
+/* The broker sampler's thread, with --redis. Returns 0, or 2 (an unusable broker URL). */
+static int start_sampler(struct recorder *r)
+{
+	char err[512];
+	struct cw_broker_config bc = {
+		.url = r->opts.redis_url,
+		.password_file = r->opts.password_file,
+		.key_prefix = r->opts.key_prefix,
+		.queues = (const char *const *)r->opts.queues,
+		.nqueues = r->opts.nqueues,
+		.interval_s = r->opts.interval,
+		.discover = true,
+		.rescan_s = r->opts.rescan,
+	};
+
+	if (!r->opts.redis)
+		return 0;
+	if (cw_sampler_start(&r->sampler, &bc, err, sizeof(err))) {
+		fprintf(stderr, "celerywatch: %s\n", err);
+		return 2;
 	}
+	return 0;
+}
 
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+/* The signalfd and the 1 s timer. Returns 0, or 1. */
+static int open_fds(const sigset_t *mask, int *sfd, int *tfd)
+{
 	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
-	if (sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL)) {
+
+	*sfd = signalfd(-1, mask, SFD_CLOEXEC);
+	*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (*sfd < 0 || *tfd < 0 || timerfd_settime(*tfd, 0, &its, NULL)) {
 		fprintf(stderr, "celerywatch: signalfd/timerfd: %s\n", strerror(errno));
-		goto out;
+		return 1;
 	}
+	return 0;
+}
 
-	/* Programs are attached: say so, then seed the tracked map with what already runs.
-	 * Anything forked or exec'd from here on is seen by the kernel side. */
-	write_start(r);
-	if (cw_procscan("/proc", cw_eventlog_host(), scan_cb, r) < 0)
-		fprintf(stderr, "celerywatch: /proc scan failed: %s\n", strerror(errno));
-
-	ret = loop(r, sfd, tfd);
-out:
+static void recorder_free(struct recorder *r, int sfd, int tfd)
+{
 	if (r->sampler)
 		cw_sampler_stop(r->sampler);
 	if (sfd >= 0)
@@ -430,5 +435,39 @@ out:
 	for (size_t i = 0; i < r->opts.nqueues; i++)
 		free(r->opts.queues[i]);
 	free(r->opts.queues);
+}
+
+int cmd_record(int argc, char **argv)
+{
+	static struct recorder rec;
+	static const struct argp_child children[] = {{&cw_opt_no_operands, 0, NULL, 0}, {0}};
+	static const struct argp argp = {options, parse_opt, NULL, doc, children, NULL, NULL};
+	struct recorder *r = &rec;
+	char err[512];
+	sigset_t mask;
+	int ret, sfd = -1, tfd = -1;
+
+	r->opts.interval = 5.0;
+	if (cw_opt_parse(&argp, argc, argv, &r->opts))
+		return 2;
+	recorder_init(r, &mask);
+	if (cw_output_open(&r->out, r->opts.output, err, sizeof(err))) {
+		fprintf(stderr, "celerywatch: %s\n", err);
+		return 1;
+	}
+	ret = start_capture(r);
+	if (!ret)
+		ret = start_sampler(r);
+	if (!ret)
+		ret = open_fds(&mask, &sfd, &tfd);
+	if (!ret) {
+		/* Programs are attached: say so, then seed the tracked map with what already
+		 * runs. Anything forked or exec'd from here on is seen by the kernel side. */
+		write_start(r);
+		if (cw_procscan("/proc", cw_eventlog_host(), scan_cb, r) < 0)
+			fprintf(stderr, "celerywatch: /proc scan failed: %s\n", strerror(errno));
+		ret = loop(r, sfd, tfd);
+	}
+	recorder_free(r, sfd, tfd);
 	return ret;
 }

@@ -1,0 +1,88 @@
+/* The recorder's tracer_start and tracer_stop lines, byte for byte (docs/events.md). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "log/eventlog.h"
+#include "log/tracerfmt.h"
+
+static void check(struct jw *w, const char *want)
+{
+	assert_false(w->oom);
+	if (w->len != strlen(want) || memcmp(w->buf, want, w->len))
+		fail_msg("got  %.*s\nwant %s", (int)w->len, w->buf, want);
+	jw_reset(w);
+}
+
+static void test_start(void **state)
+{
+	const char *qs[] = {"high", "q\"1"};
+	struct cw_tracer_start s = {
+		.realtime_ns = 1764000000123456789ull, .pid = 4242, .version = "v1", .kernel = "6.1.0",
+		.clock_ticks = 100, .all = false, .stderr_tail = true, .output = "-",
+	};
+	struct jw w;
+
+	(void)state;
+	jw_init(&w);
+	cw_eventlog_set_host("web1");
+	cw_fmt_tracer_start(&w, &s);
+	check(&w, "{\"v\":1,\"type\":\"tracer_start\",\"ts\":\"2025-11-24T16:00:00.123456Z\","
+		  "\"host\":\"web1\",\"pid\":4242,\"version\":\"v1\",\"kernel\":\"6.1.0\","
+		  "\"schema\":1,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,"
+		  "\"output\":\"-\",\"redis\":null,\"interval\":null,\"queues\":[],"
+		  "\"memcg_v1\":false}}\n");
+	/* with a broker: its URL and the interval; the queues given */
+	s.redis = "redis://:***@10.0.0.5:6379/3";
+	s.interval = 5;
+	s.queues = qs;
+	s.nqueues = 2;
+	s.memcg_v1 = true;
+	cw_fmt_tracer_start(&w, &s);
+	check(&w, "{\"v\":1,\"type\":\"tracer_start\",\"ts\":\"2025-11-24T16:00:00.123456Z\","
+		  "\"host\":\"web1\",\"pid\":4242,\"version\":\"v1\",\"kernel\":\"6.1.0\","
+		  "\"schema\":1,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,"
+		  "\"output\":\"-\",\"redis\":\"redis://:***@10.0.0.5:6379/3\",\"interval\":5.000,"
+		  "\"queues\":[\"high\",\"q\\\"1\"],\"memcg_v1\":true}}\n");
+	jw_free(&w);
+}
+
+static void test_stop(void **state)
+{
+	struct cw_tracer_stop s = {
+		.realtime_ns = 1764000000000000000ull, .pid = 7, .reason = "SIGTERM",
+		.events = 10, .lost = 2, .write_errors = 1, .malformed = 0,
+	};
+	struct jw w;
+
+	(void)state;
+	jw_init(&w);
+	cw_eventlog_set_host("web1");
+	cw_fmt_tracer_stop(&w, &s);
+	check(&w, "{\"v\":1,\"type\":\"tracer_stop\",\"ts\":\"2025-11-24T16:00:00.000000Z\","
+		  "\"host\":\"web1\",\"pid\":7,\"reason\":\"SIGTERM\",\"events\":10,\"lost\":2,"
+		  "\"write_errors\":1,\"malformed\":0}\n");
+	/* the samples fields only when a broker was sampled */
+	s.sampled = true;
+	s.samples = 40;
+	s.samples_dropped = 1;
+	s.samples_failed = 3;
+	cw_fmt_tracer_stop(&w, &s);
+	check(&w, "{\"v\":1,\"type\":\"tracer_stop\",\"ts\":\"2025-11-24T16:00:00.000000Z\","
+		  "\"host\":\"web1\",\"pid\":7,\"reason\":\"SIGTERM\",\"events\":10,\"lost\":2,"
+		  "\"write_errors\":1,\"malformed\":0,\"samples\":40,\"samples_dropped\":1,"
+		  "\"samples_failed\":3}\n");
+	jw_free(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_start),
+		cmocka_unit_test(test_stop),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,46 @@
+/* tracer_start and tracer_stop lines (see tracerfmt.h). */
+#include "log/eventlog.h"
+#include "log/tracerfmt.h"
+
+void cw_fmt_tracer_start(struct jw *w, const struct cw_tracer_start *s)
+{
+	cw_line_begin(w, "tracer_start", s->realtime_ns, s->pid);
+	jw_str(w, "version", s->version);
+	jw_str(w, "kernel", s->kernel);
+	jw_int(w, "schema", CW_SCHEMA_VERSION);
+	jw_int(w, "clock_ticks", s->clock_ticks);
+	jw_obj_begin(w, "options");
+	jw_bool(w, "all", s->all);
+	jw_bool(w, "stderr_tail", s->stderr_tail);
+	jw_str(w, "output", s->output);
+	if (s->redis) {
+		jw_str(w, "redis", s->redis);
+		jw_double(w, "interval", s->interval, 3);
+	} else {
+		jw_null(w, "redis");
+		jw_null(w, "interval");
+	}
+	jw_arr_begin(w, "queues");
+	for (size_t i = 0; i < s->nqueues; i++)
+		jw_str(w, NULL, s->queues[i]);
+	jw_arr_end(w);
+	jw_bool(w, "memcg_v1", s->memcg_v1);
+	jw_obj_end(w);
+	jw_end(w);
+}
+
+void cw_fmt_tracer_stop(struct jw *w, const struct cw_tracer_stop *s)
+{
+	cw_line_begin(w, "tracer_stop", s->realtime_ns, s->pid);
+	jw_str(w, "reason", s->reason);
+	jw_uint(w, "events", s->events);
+	jw_uint(w, "lost", s->lost);
+	jw_uint(w, "write_errors", s->write_errors);
+	jw_uint(w, "malformed", s->malformed);
+	if (s->sampled) {
+		jw_uint(w, "samples", s->samples);
+		jw_uint(w, "samples_dropped", s->samples_dropped);
+		jw_uint(w, "samples_failed", s->samples_failed);
+	}
+	jw_end(w);
+}

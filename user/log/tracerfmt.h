@@ -1,0 +1,40 @@
+/* The recorder's own lines in the event log: tracer_start (what was traced, how) and
+ * tracer_stop (why it stopped, what was counted). docs/events.md has the fields. */
+#ifndef CW_TRACERFMT_H
+#define CW_TRACERFMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log/jsonw.h"
+
+struct cw_tracer_start {
+	uint64_t realtime_ns;
+	uint32_t pid;
+	const char *version, *kernel;
+	int64_t clock_ticks;
+	/* the options */
+	bool all, stderr_tail;
+	const char *output;		/* "-" for stdout */
+	const char *redis;		/* redacted URL; NULL: no broker (interval is then null) */
+	double interval;
+	const char *const *queues;
+	size_t nqueues;
+	bool memcg_v1;
+};
+
+struct cw_tracer_stop {
+	uint64_t realtime_ns;
+	uint32_t pid;
+	const char *reason;		/* "SIGINT", "SIGTERM" */
+	uint64_t events, lost, write_errors, malformed;
+	bool sampled;			/* a broker was sampled: the samples fields are written */
+	uint64_t samples, samples_dropped, samples_failed;
+};
+
+/* One "\n"-terminated line into w (appended: reset w first). */
+void cw_fmt_tracer_start(struct jw *w, const struct cw_tracer_start *s);
+void cw_fmt_tracer_stop(struct jw *w, const struct cw_tracer_stop *s);
+
+#endif
