@@ -426,6 +426,52 @@ static void test_embedded_beat_and_beat(void **state)
 	cw_identity_free(&id);
 }
 
+/* CeleryDaemonCommand's options (bin/base.py) are worker's and beat's alike, and no other
+ * command's: one table serves both. */
+static void test_daemon_options(void **state)
+{
+	struct cw_identity id;
+	static const char *const cmds[] = { "worker", "beat" };
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		/* value options swallow the next argument, even one that looks like an option */
+		PARSE(&id, "celery", cmds[i], "--uid", "-D", "--gid", "0", "--umask=022",
+		      "--executable", "-h", "-f", "/l/%n.log", "--pidfile", "/r/%n.pid");
+		assert_string_equal(id.role, i ? "beat" : "main");
+		assert_false(id.detach);
+		assert_non_null(id.logfile);
+		assert_non_null(id.pidfile);
+		cw_identity_free(&id);
+		/* -h and --help: the command only prints its help */
+		PARSE(&id, "celery", cmds[i], "-h");
+		assert_string_equal(id.role, "other");
+		cw_identity_free(&id);
+		PARSE(&id, "celery", "-A", "x", cmds[i], "--help");
+		assert_string_equal(id.role, "other");
+		cw_identity_free(&id);
+		/* -fVALUE, clustered after a flag */
+		PARSE(&id, "celery", cmds[i], "-f/l/x.log");
+		assert_string_equal(id.logfile, "/l/x.log");
+		cw_identity_free(&id);
+	}
+	/* worker formats the daemon paths with its node name; beat keeps them as given */
+	PARSE(&id, "celery", "worker", "-n", "w1@h", "-f", "/l/%n.log", "--pidfile", "/r/%n.pid");
+	assert_string_equal(id.logfile, "/l/w1.log");
+	assert_string_equal(id.pidfile, "/r/w1.pid");
+	cw_identity_free(&id);
+	PARSE(&id, "celery", "beat", "-f", "/l/%n.log", "--pidfile", "/r/%n.pid");
+	assert_string_equal(id.logfile, "/l/%n.log");
+	assert_string_equal(id.pidfile, "/r/%n.pid");
+	cw_identity_free(&id);
+	/* another command has no -f nor --pidfile: unknown flags, their values ignored */
+	PARSE(&id, "celery", "inspect", "-f", "x", "--pidfile", "p");
+	assert_string_equal(id.role, "other");
+	assert_null(id.logfile);
+	assert_null(id.pidfile);
+	cw_identity_free(&id);
+}
+
 /* "celery multi" and what it execs, argvs as recorded with strace on Debian 12:
  *   celery multi start w1 w2 -A tasks -Q:w1 a -c 3 --pidfile=/tmp/cwreal/m/%n.pid ...
  * multi execs "python3 -m celery ... worker --detach ...", which re-execs without --detach */
@@ -1071,6 +1117,7 @@ int main(void)
 		cmocka_unit_test(test_non_utf8_and_nulls),
 		cmocka_unit_test(test_fuzz),
 		cmocka_unit_test(test_copy_and_free),
+		cmocka_unit_test(test_daemon_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

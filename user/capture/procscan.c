@@ -163,17 +163,6 @@ static char *pick_cgroup(char *buf)
 	return unified ? strdup(unified) : NULL;
 }
 
-void cw_proc_free(struct cw_proc *p)
-{
-	if (!p)
-		return;
-	cw_free_argv(p->argv);
-	free(p->cgroup);
-	cw_identity_free(&p->id);
-	memset(p, 0, sizeof(*p));
-	cw_identity_init(&p->id);
-}
-
 int cw_proc_read(const char *root, int pid, const char *hostname, struct cw_proc *p)
 {
 	char path[PATH_MAX], *buf = NULL;

@@ -5,19 +5,7 @@
 
 #include <stddef.h>
 
-#include "identity/celery.h"
-
-struct cw_proc {
-	int pid, ppid;
-	unsigned uid;			/* real uid (first number of status' Uid: line) */
-	unsigned long long pstart;	/* stat field 22: start time in clock ticks since boot */
-	char comm[16 + 1];
-	char **argv;			/* NULL-terminated; a title's NUL padding is dropped */
-	size_t argc;			/* 0 for kernel threads (empty cmdline) */
-	char *cgroup;			/* memory controller's path on cgroup v1, else the 0:: path;
-					 * NULL if unreadable */
-	struct cw_identity id;
-};
+#include "identity/process.h"
 
 /*
  * Read /proc/PID (root is "/proc", or a fake tree in tests) into p. Returns 0, or a negative
@@ -26,7 +14,6 @@ struct cw_proc {
  * On success p must be released with cw_proc_free; on failure p holds nothing.
  */
 int cw_proc_read(const char *root, int pid, const char *hostname, struct cw_proc *p);
-void cw_proc_free(struct cw_proc *p);
 
 /*
  * Call cb for each Celery process under root (id.is_celery), in pid order. Processes that

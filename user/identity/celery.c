@@ -4,11 +4,11 @@
  * follows celery/utils/nodenames.py, both as installed on Debian 12. */
 #include <errno.h>
 #include <limits.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "identity/celery.h"
+#include "common/strset.h"
 
 /* ---------------------------------------------------------------- small helpers */
 
@@ -413,7 +413,7 @@ static const struct optdef global_opts[] = {
 	{ 0 },
 };
 
-/* celery/bin/worker.py plus CeleryDaemonCommand's daemon options (bin/base.py) */
+/* celery/bin/worker.py */
 static const struct optdef worker_opts[] = {
 	{ 'n', { "--hostname" }, true, K_NAME },
 	{ 'D', { "--detach" }, false, K_DETACH },
@@ -436,11 +436,6 @@ static const struct optdef worker_opts[] = {
 	{ 'B', { "--beat" }, false, K_BEAT },
 	{ 's', { "--schedule-filename", "--schedule" }, true, K_SKIP },
 	{ 0, { "--scheduler" }, true, K_SKIP },
-	{ 'f', { "--logfile" }, true, K_LOGFILE },
-	{ 0, { "--pidfile" }, true, K_PIDFILE },
-	{ 0, { "--uid", "--gid", "--umask" }, true, K_SKIP },
-	{ 0, { "--executable" }, true, K_SKIP },
-	{ 'h', { "--help" }, false, K_EXIT },
 	{ 0 },
 };
 
@@ -451,6 +446,12 @@ static const struct optdef beat_opts[] = {
 	{ 'S', { "--scheduler" }, true, K_SKIP },
 	{ 0, { "--max-interval" }, true, K_SKIP },
 	{ 'l', { "--loglevel" }, true, K_LOGLEVEL },
+	{ 0 },
+};
+
+/* CeleryDaemonCommand's options (bin/base.py), which worker and beat both take, and their
+ * -h/--help */
+static const struct optdef daemon_opts[] = {
 	{ 'f', { "--logfile" }, true, K_LOGFILE },
 	{ 0, { "--pidfile" }, true, K_PIDFILE },
 	{ 0, { "--uid", "--gid", "--umask" }, true, K_SKIP },
@@ -460,6 +461,17 @@ static const struct optdef beat_opts[] = {
 };
 
 static const struct optdef no_opts[] = { { 0 } };
+
+/* The options in force at one point of the command line: the command's own table, then the
+ * daemon options if it takes them. */
+struct scope {
+	const struct optdef *own, *daemon;
+};
+
+static const struct scope global_scope = { global_opts, NULL };
+static const struct scope worker_scope = { worker_opts, daemon_opts };
+static const struct scope beat_scope = { beat_opts, daemon_opts };
+static const struct scope other_scope = { no_opts, NULL };
 
 /* what one pass over the arguments found; pointers into the argv being parsed */
 struct parsed {
@@ -498,14 +510,21 @@ static void apply(struct parsed *ps, const struct optdef *d, const char *v)
 	}
 }
 
+static const struct optdef *find(const struct optdef *t, char c, const char *l, size_t n)
+{
+	return c ? find_short(t, c) : find_long(t, l, n);
+}
+
 /* After the subcommand, global options are still accepted: Celery 4 took -A there, and
  * "celery multi" passes its options through. */
-static const struct optdef *lookup(const struct optdef *scope, bool sub, char c, const char *l, size_t n)
+static const struct optdef *lookup(const struct scope *scope, bool sub, char c, const char *l, size_t n)
 {
-	const struct optdef *d = c ? find_short(scope, c) : find_long(scope, l, n);
+	const struct optdef *d = find(scope->own, c, l, n);
 
+	if (!d && scope->daemon)
+		d = find(scope->daemon, c, l, n);
 	if (!d && sub)
-		d = c ? find_short(global_opts, c) : find_long(global_opts, l, n);
+		d = find(global_opts, c, l, n);
 	return d;
 }
 
@@ -513,7 +532,7 @@ static const struct optdef *lookup(const struct optdef *scope, bool sub, char c,
  * "--" ends options; an option's value is taken even if it starts with '-'. */
 static void parse_args(struct parsed *ps, const char *const *argv, size_t argc)
 {
-	const struct optdef *scope = global_opts;
+	const struct scope *scope = &global_scope;
 	bool sub = false, opts_done = false;
 	size_t i = 0;
 
@@ -525,11 +544,11 @@ static void parse_args(struct parsed *ps, const char *const *argv, size_t argc)
 				ps->command = a;
 				sub = true;
 				if (!strcmp(a, "worker"))
-					scope = worker_opts;
+					scope = &worker_scope;
 				else if (!strcmp(a, "beat"))
-					scope = beat_opts;
+					scope = &beat_scope;
 				else
-					scope = no_opts;
+					scope = &other_scope;
 			}
 			continue;
 		}
@@ -610,51 +629,6 @@ static long positive_or_unknown(const char *s, long max)
 
 /* ---------------------------------------------------------------- queues */
 
-/* Small open-addressing set of strings, so 100k-queue hostile argvs stay linear. */
-struct strset {
-	const char **slot;
-	size_t cap;
-};
-
-static uint64_t fnv1a(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h;
-}
-
-static int set_init(struct strset *set, size_t n)
-{
-	set->cap = 16;
-	while (set->cap < 2 * n + 2)
-		set->cap *= 2;
-	set->slot = calloc(set->cap, sizeof(*set->slot));
-	return set->slot ? 0 : -ENOMEM;
-}
-
-/* true if s (n bytes; stored strings are NUL-terminated copies) was added now */
-static bool set_add(struct strset *set, const char *s, size_t n, const char *stored)
-{
-	size_t i = fnv1a(s, n) & (set->cap - 1);
-
-	for (; set->slot[i]; i = (i + 1) & (set->cap - 1))
-		if (strlen(set->slot[i]) == n && !memcmp(set->slot[i], s, n))
-			return false;
-	if (stored)
-		set->slot[i] = stored;
-	return true;
-}
-
-static void set_free(struct strset *set, bool owned)
-{
-	for (size_t i = 0; owned && set->slot && i < set->cap; i++)
-		free((char *)set->slot[i]);
-	free(set->slot);
-	set->slot = NULL;
-}
-
 static size_t count_items(const char *s)
 {
 	size_t n = 1;
@@ -672,50 +646,51 @@ static size_t count_items(const char *s)
  */
 static int build_queues(struct cw_identity *id, const char *q, const char *x)
 {
-	struct strset seen = { 0 }, excl = { 0 };
+	struct cw_strset seen = CW_STRSET_INIT, excl = CW_STRSET_INIT;
 	size_t n = q ? count_items(q) : 1, k = 0;
 	const char *p, *e;
+	int err = -ENOMEM;
 
 	if (!q)
 		q = "celery";
 	id->queues = calloc(n + 1, sizeof(*id->queues));
-	if (!id->queues || set_init(&seen, n) || (x && set_init(&excl, count_items(x))))
-		goto oom;
+	if (!id->queues)
+		goto out;
 	for (p = x; p; p = *e ? e + 1 : NULL) {
 		e = strchrnul(p, ',');
-		if (set_add(&excl, p, (size_t)(e - p), NULL)) {
-			char *name = strndup(p, (size_t)(e - p));
-
-			if (!name)
-				goto oom;
-			set_add(&excl, name, (size_t)(e - p), name);
-		}
+		if (cw_strset_add(&excl, p, (size_t)(e - p)) < 0)
+			goto out;
 	}
 	for (p = q; p; p = *e ? e + 1 : NULL) {
 		size_t len;
+		int added;
 
 		e = strchrnul(p, ',');
 		len = (size_t)(e - p);
-		if ((x && !set_add(&excl, p, len, NULL)) || !set_add(&seen, p, len, NULL))
-			continue;	/* excluded, or already selected */
+		if (cw_strset_has(&excl, p, len))
+			continue;
+		added = cw_strset_add(&seen, p, len);
+		if (added < 0)
+			goto out;
+		if (!added)
+			continue;	/* already selected */
 		id->queues[k] = strndup(p, len);
 		if (!id->queues[k])
-			goto oom;
-		set_add(&seen, id->queues[k], len, id->queues[k]);
+			goto out;
 		id->nqueues = ++k;
 	}
-	set_free(&seen, false);	/* borrowed id->queues' strings */
-	set_free(&excl, true);
-	return 0;
-oom:
-	set_free(&seen, false);
-	set_free(&excl, true);
-	for (size_t i = 0; id->queues && i < k; i++)
-		free(id->queues[i]);
-	free(id->queues);
-	id->queues = NULL;
-	id->nqueues = 0;
-	return -ENOMEM;
+	err = 0;
+out:
+	cw_strset_free(&seen);
+	cw_strset_free(&excl);
+	if (err) {
+		for (size_t i = 0; id->queues && i < k; i++)
+			free(id->queues[i]);
+		free(id->queues);
+		id->queues = NULL;
+		id->nqueues = 0;
+	}
+	return err;
 }
 
 /* ---------------------------------------------------------------- identity */
@@ -921,6 +896,56 @@ static int fill_worker(struct cw_identity *id, const struct parsed *ps, const ch
 	return 0;
 }
 
+/* a beat's files, as given: beat does not expand them */
+static int fill_beat(struct cw_identity *id, const struct parsed *ps)
+{
+	if (dup_field(&id->pidfile, ps->val[K_PIDFILE]) || dup_field(&id->logfile, ps->val[K_LOGFILE]))
+		return -ENOMEM;
+	return 0;
+}
+
+/* Role and the rest from a title. Only the real process is titled: the --detach launcher
+ * never is. */
+static int fill_titled(struct cw_identity *id, const struct parsed *ps, const struct title *ti,
+		       const char *hostname)
+{
+	id->detach = false;
+	id->role = ti->role;
+	if (!strcmp(id->role, CW_ROLE_MAIN) || (!strcmp(id->role, CW_ROLE_POOL) && ti->tail))
+		return fill_worker(id, ps, ti->node, hostname);
+	if (!strcmp(id->role, CW_ROLE_POOL)) {
+		/* a pool child's title carries no argv: only what the title says */
+		if ((ti->node && !(id->worker = strdup(ti->node))) ||
+		    (ti->pool_fork && !(id->pool = strdup("prefork"))))
+			return -ENOMEM;
+		return 0;
+	}
+	if (!strcmp(id->role, CW_ROLE_BEAT)) {
+		/* "[celery beat]" with nothing after it is only ever set by worker -B */
+		id->beat_embedded = ti->bare;
+		return fill_beat(id, ps);
+	}
+	return 0;
+}
+
+/* Role and the rest from a real argv's command. */
+static int fill_command(struct cw_identity *id, const struct parsed *ps, const char *command,
+			const char *hostname)
+{
+	if (command && !strcmp(command, "worker")) {
+		/* --detach forks and re-execs the real worker; this process then exits 0 */
+		id->role = ps->detach || ps->exit_early ? CW_ROLE_OTHER : CW_ROLE_MAIN;
+		return fill_worker(id, ps, NULL, hostname);
+	}
+	if (command && !strcmp(command, "beat")) {
+		/* beat --detach daemonizes in place (no exec): still the beat */
+		id->role = ps->exit_early ? CW_ROLE_OTHER : CW_ROLE_BEAT;
+		return fill_beat(id, ps);
+	}
+	id->role = CW_ROLE_OTHER;
+	return 0;
+}
+
 static int fill(struct cw_identity *id, const char *const *argv, size_t argc, const char *hostname)
 {
 	struct parsed ps = { 0 };
@@ -933,16 +958,15 @@ static int fill(struct cw_identity *id, const char *const *argv, size_t argc, co
 	if (cw_argv_is_title(argv, argc)) {
 		id->from_title = true;
 		err = parse_title(argv[0], &ti);
+		if (!err && ti.tail) {
+			words = split_words(ti.tail, &nwords);
+			if (!words)
+				err = -ENOMEM;
+			else
+				parse_args(&ps, words, nwords);
+		}
 		if (err)
 			goto out;
-		if (ti.tail) {
-			words = split_words(ti.tail, &nwords);
-			if (!words) {
-				err = -ENOMEM;
-				goto out;
-			}
-			parse_args(&ps, words, nwords);
-		}
 	} else if (locate_celery(argv, argc, &start)) {
 		parse_args(&ps, argv + start, argc - start);
 	} else {
@@ -958,41 +982,10 @@ static int fill(struct cw_identity *id, const char *const *argv, size_t argc, co
 		goto out;
 	}
 	id->detach = ps.detach;
-	if (id->from_title) {
-		/* only the real process is titled: the --detach launcher never is */
-		id->detach = false;
-		id->role = ti.role;
-		if (!strcmp(id->role, CW_ROLE_MAIN) || (!strcmp(id->role, CW_ROLE_POOL) && ti.tail)) {
-			err = fill_worker(id, &ps, ti.node, hostname);
-		} else if (!strcmp(id->role, CW_ROLE_POOL)) {
-			/* a pool child's title carries no argv: only what the title says */
-			if ((ti.node && !(id->worker = strdup(ti.node))) ||
-			    (ti.pool_fork && !(id->pool = strdup("prefork"))))
-				err = -ENOMEM;
-		} else if (!strcmp(id->role, CW_ROLE_BEAT)) {
-			/* "[celery beat]" with nothing after it is only ever set by worker -B */
-			id->beat_embedded = ti.bare;
-			if (dup_field(&id->pidfile, ps.val[K_PIDFILE]) ||
-			    dup_field(&id->logfile, ps.val[K_LOGFILE]))
-				err = -ENOMEM;
-		}
-		goto out;
-	}
-	if (!command) {
-		id->role = CW_ROLE_OTHER;
-	} else if (!strcmp(command, "worker")) {
-		/* --detach forks and re-execs the real worker; this process then exits 0 */
-		id->role = ps.detach || ps.exit_early ? CW_ROLE_OTHER : CW_ROLE_MAIN;
-		err = fill_worker(id, &ps, NULL, hostname);
-	} else if (!strcmp(command, "beat")) {
-		/* beat --detach daemonizes in place (no exec): still the beat */
-		id->role = ps.exit_early ? CW_ROLE_OTHER : CW_ROLE_BEAT;
-		if (dup_field(&id->pidfile, ps.val[K_PIDFILE]) ||
-		    dup_field(&id->logfile, ps.val[K_LOGFILE]))
-			err = -ENOMEM;
-	} else {
-		id->role = CW_ROLE_OTHER;
-	}
+	if (id->from_title)
+		err = fill_titled(id, &ps, &ti, hostname);
+	else
+		err = fill_command(id, &ps, command, hostname);
 out:
 	free(words);
 	free(ti.node);

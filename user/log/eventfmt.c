@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/timeutil.h"
 #include "log/eventlog.h"
 #include "identity/redact.h"
 
@@ -27,19 +27,13 @@ static const size_t type_sizes[CW_EV_MAX] = {
 	[CW_EV_RENAME] = sizeof(struct cw_rename),
 };
 
-static uint64_t wall_now(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-}
-
+/* Kernel records carry CLOCK_BOOTTIME (it counts suspend, so intervals stay true); the log
+ * is wall-clock. This offset is the one place one becomes the other. */
 void cw_fmt_sync_clock(struct cw_fmt *f)
 {
-	struct timespec rt, bt;
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_BOOTTIME, &bt);
-	f->boot_to_real_ns = ((int64_t)rt.tv_sec - bt.tv_sec) * 1000000000ll + (rt.tv_nsec - bt.tv_nsec);
+	int64_t rt = (int64_t)cw_clock_ns(CLOCK_REALTIME);
+
+	f->boot_to_real_ns = rt - (int64_t)cw_clock_ns(CLOCK_BOOTTIME);
 }
 
 void cw_fmt_init(struct cw_fmt *f, const char *host, bool all)
@@ -147,6 +141,30 @@ static void offer_queues(const struct cw_identity *id, const char **newq, size_t
 		newq[(*nnew)++] = id->queues[i];
 }
 
+/* What exec and exec_fail lines share after the header: who ran what */
+static void exec_fields(struct jw *w, uint32_t ppid, uint32_t uid, const char *comm,
+			const char *argv, size_t len, bool truncated)
+{
+	jw_uint(w, "ppid", ppid);
+	jw_uint(w, "uid", uid);
+	comm_field(w, "comm", comm);
+	argv_field(w, argv, len);
+	jw_bool(w, "argv_truncated", truncated);
+}
+
+/* The table's entry for pid, now holding (a copy of) id; NULL when out of memory */
+static struct cw_pentry *remember(struct cw_ptable *t, uint32_t pid, uint64_t pstart,
+				  const struct cw_identity *id)
+{
+	struct cw_pentry *pe = cw_ptable_put(t, pid, pstart);
+
+	if (pe) {
+		cw_identity_free(&pe->id);
+		cw_identity_copy(&pe->id, id);
+	}
+	return pe;
+}
+
 static void parse_identity(struct cw_fmt *f, struct cw_identity *id, const char *buf, size_t len)
 {
 	char **argv = NULL;
@@ -173,22 +191,13 @@ static void fmt_exec(struct cw_fmt *f, struct cw_ptable *t, const struct cw_exec
 		id.role = "other";
 	}
 	struct cw_pentry *stored = NULL;
-	if (e->tracked) {
-		stored = cw_ptable_put(t, e->hdr.pid, pstart);
-		if (stored) {
-			cw_identity_free(&stored->id);
-			cw_identity_copy(&stored->id, &id);
-		}
-	} else if (pe) {
+	if (e->tracked)
+		stored = remember(t, e->hdr.pid, pstart, &id);
+	else if (pe)
 		cw_ptable_del(t, e->hdr.pid);	/* the kernel stopped following it */
-	}
 
 	begin(f, w, "exec", &e->hdr);
-	jw_uint(w, "ppid", e->ppid);
-	jw_uint(w, "uid", e->uid);
-	comm_field(w, "comm", e->comm);
-	argv_field(w, e->argv, len);
-	jw_bool(w, "argv_truncated", e->argv_truncated);
+	exec_fields(w, e->ppid, e->uid, e->comm, e->argv, len, e->argv_truncated);
 	cw_cgroup_path(&e->cgroup, cg, sizeof(cg));
 	jw_str(w, "cgroup", cg);
 	if (e->old_pid != e->hdr.pid)
@@ -209,11 +218,7 @@ static void fmt_exec_fail(struct cw_fmt *f, const struct cw_exec_fail *e, struct
 
 	parse_identity(f, &id, e->argv, len);
 	begin(f, w, "exec_fail", &e->hdr);
-	jw_uint(w, "ppid", e->ppid);
-	jw_uint(w, "uid", e->uid);
-	comm_field(w, "comm", e->comm);
-	argv_field(w, e->argv, len);
-	jw_bool(w, "argv_truncated", e->argv_truncated);
+	exec_fields(w, e->ppid, e->uid, e->comm, e->argv, len, e->argv_truncated);
 	jw_str(w, "errno", name ? name : "E?");
 	jw_int(w, "err", -e->err);
 	worker_fields(w, &id);
@@ -234,11 +239,7 @@ static void fmt_fork(struct cw_fmt *f, struct cw_ptable *t, const struct cw_fork
 		/* prefork: a worker's MainProcess forks its pool; --detach forks the real worker */
 		if (parent->id.role && !strcmp(parent->id.role, "main") && !parent->id.detach)
 			id.role = "pool";
-		struct cw_pentry *child = cw_ptable_put(t, e->child_pid, child_pstart);
-		if (child) {
-			cw_identity_free(&child->id);
-			cw_identity_copy(&child->id, &id);
-		}
+		remember(t, e->child_pid, child_pstart, &id);
 	}
 	cw_line_begin(w, "fork", cw_fmt_realtime(f, e->hdr.ts_ns), e->child_pid);
 	jw_uint(w, "pstart", child_pstart);
@@ -307,11 +308,32 @@ static const char *result_name(int result)
 	return result >= 0 && result < 5 ? names[result] : "unknown";
 }
 
+/* The sender's arguments twice: "cmdline" joined by spaces, as ps shows them, and "argv" */
+static void sender_args(struct jw *w, const struct cw_signal *e)
+{
+	size_t raw = e->sender_argv_len > CW_SENDER_ARGV_LEN ? CW_SENDER_ARGV_LEN : e->sender_argv_len;
+	char argv[2 * CW_SENDER_ARGV_LEN + 16], cmdline[sizeof(argv) + 4];
+	size_t alen = cw_redact_argbuf(e->sender_argv, raw, argv, sizeof(argv)), clen = alen;
+
+	memcpy(cmdline, argv, clen);
+	while (clen && cmdline[clen - 1] == '\0')
+		clen--;
+	for (size_t i = 0; i < clen; i++)
+		if (cmdline[i] == '\0')
+			cmdline[i] = ' ';
+	if (e->sender_argv_truncated)
+		memcpy(cmdline + clen, "...", 3), clen += 3;
+	jw_strn(w, "cmdline", cmdline, clen);
+	/* setproctitle pads a title with NULs: they are not empty arguments */
+	while (alen > 1 && argv[alen - 1] == '\0' && argv[alen - 2] == '\0')
+		alen--;
+	jw_argv(w, "argv", argv, alen);
+}
+
 static void fmt_signal(struct cw_fmt *f, struct cw_ptable *t, const struct cw_signal *e, struct jw *w)
 {
 	struct cw_pentry *pe = cw_ptable_get(t, e->hdr.pid);
-	size_t alen = e->sender_argv_len > CW_SENDER_ARGV_LEN ? CW_SENDER_ARGV_LEN : e->sender_argv_len;
-	char name[32], argv[2 * CW_SENDER_ARGV_LEN + 16], cmdline[sizeof(argv) + 4];
+	char name[32];
 
 	begin(f, w, "signal", &e->hdr);
 	comm_field(w, "comm", e->comm);
@@ -326,23 +348,7 @@ static void fmt_signal(struct cw_fmt *f, struct cw_ptable *t, const struct cw_si
 	jw_uint(w, "tid", e->sender_tid);
 	comm_field(w, "comm", e->sender_comm);
 	jw_uint(w, "uid", e->sender_uid);
-	alen = cw_redact_argbuf(e->sender_argv, alen, argv, sizeof(argv));
-	/* cmdline: the arguments joined by spaces, as ps shows them */
-	memcpy(cmdline, argv, alen);
-	while (alen && cmdline[alen - 1] == '\0')
-		alen--;
-	for (size_t i = 0; i < alen; i++)
-		if (cmdline[i] == '\0')
-			cmdline[i] = ' ';
-	if (e->sender_argv_truncated)
-		memcpy(cmdline + alen, "...", 3), alen += 3;
-	jw_strn(w, "cmdline", cmdline, alen);
-	/* setproctitle pads a title with NULs: they are not empty arguments */
-	alen = cw_redact_argbuf(e->sender_argv, e->sender_argv_len > CW_SENDER_ARGV_LEN ?
-				CW_SENDER_ARGV_LEN : e->sender_argv_len, argv, sizeof(argv));
-	while (alen > 1 && argv[alen - 1] == '\0' && argv[alen - 2] == '\0')
-		alen--;
-	jw_argv(w, "argv", argv, alen);
+	sender_args(w, e);
 	jw_uint(w, "pstart", cw_fmt_pstart(f, e->sender_start_ns));
 	jw_obj_end(w);
 	worker_fields(w, pe ? &pe->id : NULL);
@@ -428,15 +434,11 @@ int cw_fmt_record(struct cw_fmt *f, struct cw_ptable *t, const void *data, size_
 void cw_fmt_scan(struct cw_fmt *f, struct cw_ptable *t, const struct cw_proc *p, struct jw *w,
 		 const char **newq, size_t *nnew)
 {
-	struct cw_pentry *pe = cw_ptable_put(t, (uint32_t)p->pid, p->pstart);
+	struct cw_pentry *pe = remember(t, (uint32_t)p->pid, p->pstart, &p->id);
 
 	(void)f;	/* /proc times are already wall-clock and ticks */
 	*nnew = 0;
-	if (pe) {
-		cw_identity_free(&pe->id);
-		cw_identity_copy(&pe->id, &p->id);
-	}
-	cw_line_begin(w, "scan", wall_now(), (uint32_t)p->pid);
+	cw_line_begin(w, "scan", cw_clock_ns(CLOCK_REALTIME), (uint32_t)p->pid);
 	jw_uint(w, "pstart", p->pstart);
 	jw_int(w, "ppid", p->ppid);
 	jw_uint(w, "uid", p->uid);
@@ -468,7 +470,7 @@ void cw_fmt_lost(struct cw_fmt *f, struct jw *w, const uint64_t *by_type, const 
 	(void)f;
 	for (int i = 0; i < CW_LOST_SLOTS; i++)
 		count += by_type[i] - prev[i];
-	cw_line_begin(w, "lost", wall_now(), (uint32_t)getpid());
+	cw_line_begin(w, "lost", cw_clock_ns(CLOCK_REALTIME), (uint32_t)getpid());
 	jw_uint(w, "count", count);
 	jw_obj_begin(w, "by_type");
 	for (int i = 1; i < CW_LOST_SLOTS; i++)

@@ -9,7 +9,7 @@
 
 #include "events.h"
 #include "log/jsonw.h"
-#include "capture/procscan.h"
+#include "identity/process.h"
 #include "identity/proctable.h"
 
 struct cw_fmt {

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 void jw_init(struct jw *w)
 {
@@ -129,30 +128,39 @@ void jw_end(struct jw *w)
 	w->need_comma = false;
 }
 
-void jw_obj_begin(struct jw *w, const char *k)
+/* '{' or '[': the first member needs no comma */
+static void open_(struct jw *w, const char *k, char c)
 {
 	key(w, k);
-	putc_(w, '{');
+	putc_(w, c);
 	w->need_comma = false;
+}
+
+/* '}' or ']': what follows in the parent does */
+static void close_(struct jw *w, char c)
+{
+	putc_(w, c);
+	w->need_comma = true;
+}
+
+void jw_obj_begin(struct jw *w, const char *k)
+{
+	open_(w, k, '{');
 }
 
 void jw_obj_end(struct jw *w)
 {
-	putc_(w, '}');
-	w->need_comma = true;
+	close_(w, '}');
 }
 
 void jw_arr_begin(struct jw *w, const char *k)
 {
-	key(w, k);
-	putc_(w, '[');
-	w->need_comma = false;
+	open_(w, k, '[');
 }
 
 void jw_arr_end(struct jw *w)
 {
-	putc_(w, ']');
-	w->need_comma = true;
+	close_(w, ']');
 }
 
 void jw_strn(struct jw *w, const char *k, const char *s, size_t n)
@@ -172,20 +180,25 @@ void jw_str(struct jw *w, const char *k, const char *s)
 	jw_strn(w, k, s, s ? strlen(s) : 0);
 }
 
+/* a member whose value is already text (a number) */
+static void raw(struct jw *w, const char *k, const char *v, int n)
+{
+	key(w, k);
+	put(w, v, (size_t)n);
+}
+
 void jw_int(struct jw *w, const char *k, int64_t v)
 {
 	char tmp[24];
-	int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
-	key(w, k);
-	put(w, tmp, (size_t)n);
+
+	raw(w, k, tmp, snprintf(tmp, sizeof(tmp), "%" PRId64, v));
 }
 
 void jw_uint(struct jw *w, const char *k, uint64_t v)
 {
 	char tmp[24];
-	int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
-	key(w, k);
-	put(w, tmp, (size_t)n);
+
+	raw(w, k, tmp, snprintf(tmp, sizeof(tmp), "%" PRIu64, v));
 }
 
 void jw_double(struct jw *w, const char *k, double v, int decimals)
@@ -195,24 +208,17 @@ void jw_double(struct jw *w, const char *k, double v, int decimals)
 		jw_null(w, k);
 		return;
 	}
-	int n = snprintf(tmp, sizeof(tmp), "%.*f", decimals, v);
-	key(w, k);
-	put(w, tmp, (size_t)n);
+	raw(w, k, tmp, snprintf(tmp, sizeof(tmp), "%.*f", decimals, v));
 }
 
 void jw_bool(struct jw *w, const char *k, bool v)
 {
-	key(w, k);
-	if (v)
-		put(w, "true", 4);
-	else
-		put(w, "false", 5);
+	raw(w, k, v ? "true" : "false", v ? 4 : 5);
 }
 
 void jw_null(struct jw *w, const char *k)
 {
-	key(w, k);
-	put(w, "null", 4);
+	raw(w, k, "null", 4);
 }
 
 void jw_argv(struct jw *w, const char *k, const char *buf, size_t len)

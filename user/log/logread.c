@@ -12,18 +12,6 @@
 #include "log/logread.h"
 #include "common/sanitize.h"	/* the log's strings in our messages */
 
-static const struct {
-	const char *name;
-	enum cw_log_type type;
-} ev_types[] = {
-	{"tracer_start", CW_LOG_TRACER_START}, {"scan", CW_LOG_SCAN},
-	{"exec", CW_LOG_EXEC}, {"exec_fail", CW_LOG_EXEC_FAIL},
-	{"fork", CW_LOG_FORK}, {"exit", CW_LOG_EXIT},
-	{"signal", CW_LOG_SIGNAL}, {"oom", CW_LOG_OOM},
-	{"rename", CW_LOG_RENAME}, {"lost", CW_LOG_LOST},
-	{"sample", CW_LOG_SAMPLE}, {"tracer_stop", CW_LOG_TRACER_STOP},
-};
-
 const char *cw_role_name(enum cw_role r)
 {
 	switch (r) {
@@ -112,6 +100,22 @@ static bool boolean(json_object *o, const char *k)
 	return v && json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
 }
 
+/* Integer members of struct cw_event read under their own names, in table order (the first
+ * bad one is the one reported). Only for int64_t members. */
+struct intfield {
+	const char *key;
+	size_t off;
+};
+
+#define INT_FIELD(member) { #member, offsetof(struct cw_event, member) }
+
+static void ints(json_object *o, struct cw_event *ev, const struct intfield *f, size_t n,
+		 struct numctx *nc)
+{
+	for (size_t i = 0; i < n; i++)
+		*(int64_t *)((char *)ev + f[i].off) = num(o, f[i].key, nc);
+}
+
 /* an array of strings into out[]; non-strings are skipped; returns the count */
 static int strarray(json_object *a, const char **out, int max)
 {
@@ -138,7 +142,6 @@ static void clear_event(struct cw_event *ev)
 	ev->sender.pid = ev->sender.uid = ev->sender.pstart = CW_NONE;
 }
 
-/* Fill ev from a parsed line. Returns NULL, or the reason the line is skipped. */
 static const char *bad_number(const struct numctx *nc, char *why, size_t whylen)
 {
 	char val[200];
@@ -149,9 +152,156 @@ static const char *bad_number(const struct numctx *nc, char *why, size_t whylen)
 	return why;
 }
 
-static const char *extract(json_object *o, struct cw_event *ev, char *why, size_t whylen)
+/* ---- one extractor per event type ---- */
+
+/*
+ * The fields of one event type, after those every line has. Returns NULL, or the reason the
+ * line is skipped. A number out of range is only noted in nc: the caller reports it, ahead of
+ * any later complaint about the same line.
+ */
+typedef const char *(*extractor)(json_object *o, struct cw_event *ev, struct numctx *nc);
+
+static const char *need_pid_pstart(const struct cw_event *ev)
 {
-	struct numctx nc = {0};
+	if (ev->pid == CW_NONE || ev->pstart == CW_NONE)
+		return "process line without \"pid\" and \"pstart\"";
+	return NULL;
+}
+
+/* scan, exec, fork, rename: the common fields are all we read */
+static const char *ex_process(json_object *o, struct cw_event *ev, struct numctx *nc)
+{
+	(void)o;
+	(void)nc;
+	return need_pid_pstart(ev);
+}
+
+static const char *ex_exit(json_object *o, struct cw_event *ev, struct numctx *nc)
+{
+	const char *missing = need_pid_pstart(ev);
+
+	if (missing)
+		return missing;
+	ev->exit_code = num(o, "exit_code", nc);
+	ev->signame = str(o, "signal");
+	ev->core_dumped = boolean(o, "core_dumped");
+	ev->stderr_tail = str(o, "stderr_tail");
+	ev->maxrss_kb = num(o, "maxrss_kb", nc);
+	if (nc->bad)
+		return NULL;
+	if (ev->exit_code == CW_NONE && !ev->signame)
+		return "exit line with neither \"exit_code\" nor \"signal\"";
+	return NULL;
+}
+
+static void sender(json_object *s, struct cw_ev_sender *sd, struct numctx *nc)
+{
+	if (!s || !json_object_is_type(s, json_type_object))
+		return;
+	sd->present = true;
+	nc->prefix = "sender.";
+	sd->pid = num(s, "pid", nc);
+	sd->uid = num(s, "uid", nc);
+	sd->pstart = num(s, "pstart", nc);
+	nc->prefix = NULL;
+	sd->comm = str(s, "comm");
+	sd->cmdline = str(s, "cmdline");
+}
+
+static const char *ex_signal(json_object *o, struct cw_event *ev, struct numctx *nc)
+{
+	const char *missing = need_pid_pstart(ev);
+
+	if (missing)
+		return missing;
+	ev->signame = str(o, "signal");
+	ev->signo = num(o, "signo", nc);
+	ev->code = str(o, "code");
+	ev->result = str(o, "result");
+	if (!ev->signame)
+		return "signal line without \"signal\"";
+	sender(get(o, "sender"), &ev->sender, nc);
+	return NULL;
+}
+
+/* before 6.8 the kernel gives only the victim's pid: pstart is null */
+static const char *ex_oom(json_object *o, struct cw_event *ev, struct numctx *nc)
+{
+	static const struct intfield sizes[] = {
+		INT_FIELD(total_vm_kb), INT_FIELD(anon_rss_kb), INT_FIELD(file_rss_kb),
+		INT_FIELD(shmem_rss_kb), INT_FIELD(oom_score_adj),
+	};
+
+	if (ev->pid == CW_NONE)
+		return "oom line without \"pid\"";
+	ints(o, ev, sizes, sizeof(sizes) / sizeof(sizes[0]), nc);
+	ev->tracked = boolean(o, "tracked");
+	return NULL;
+}
+
+static const char *ex_exec_fail(json_object *o, struct cw_event *ev, struct numctx *nc)
+{
+	if (ev->pid == CW_NONE)
+		return "exec_fail line without \"pid\"";
+	ev->errname = str(o, "errno");
+	ev->err = num(o, "err", nc);
+	return NULL;
+}
+
+static const char *ex_lost(json_object *o, struct cw_event *ev, struct numctx *nc)
+{
+	ev->lost_count = num(o, "count", nc);
+	return NULL;
+}
+
+/* queue depths; entries without a name or a depth are left out */
+static const char *ex_sample(json_object *o, struct cw_event *ev, struct numctx *nc)
+{
+	json_object *a = get(o, "queues");
+
+	ev->redis_ok = boolean(o, "redis_ok");
+	if (!a || !json_object_is_type(a, json_type_array))
+		return NULL;
+	size_t len = json_object_array_length(a);
+	for (size_t i = 0; i < len && ev->nsamples < CW_LOG_MAX_SAMPLES; i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+		const char *name = str(e, "queue");
+		nc->prefix = "queues[].";
+		int64_t d = num(e, "depth", nc);
+		nc->prefix = NULL;
+		if (!name || d == CW_NONE)
+			continue;
+		ev->samples[ev->nsamples].queue = name;
+		ev->samples[ev->nsamples].depth = d;
+		ev->nsamples++;
+	}
+	return NULL;
+}
+
+/* The "type" values of schema v1; tracer_start and tracer_stop have only common fields. */
+static const struct {
+	const char *name;
+	extractor fields;
+} ev_types[CW_LOG_TRACER_STOP + 1] = {
+	[CW_LOG_TRACER_START] = { "tracer_start", NULL },
+	[CW_LOG_SCAN] = { "scan", ex_process },
+	[CW_LOG_EXEC] = { "exec", ex_process },
+	[CW_LOG_EXEC_FAIL] = { "exec_fail", ex_exec_fail },
+	[CW_LOG_FORK] = { "fork", ex_process },
+	[CW_LOG_EXIT] = { "exit", ex_exit },
+	[CW_LOG_SIGNAL] = { "signal", ex_signal },
+	[CW_LOG_OOM] = { "oom", ex_oom },
+	[CW_LOG_RENAME] = { "rename", ex_process },
+	[CW_LOG_LOST] = { "lost", ex_lost },
+	[CW_LOG_SAMPLE] = { "sample", ex_sample },
+	[CW_LOG_TRACER_STOP] = { "tracer_stop", NULL },
+};
+
+/* ---- every line ---- */
+
+/* Schema version, type and time: what makes a line an event at all. */
+static const char *header(json_object *o, struct cw_event *ev, char *why, size_t whylen)
+{
 	char shown[80];
 
 	if (!json_object_is_type(o, json_type_object))
@@ -168,8 +318,8 @@ static const char *extract(json_object *o, struct cw_event *ev, char *why, size_
 	if (!type)
 		return "no \"type\"";
 	for (size_t i = 0; i < sizeof(ev_types) / sizeof(ev_types[0]); i++)
-		if (!strcmp(type, ev_types[i].name))
-			ev->type = ev_types[i].type;
+		if (ev_types[i].name && !strcmp(type, ev_types[i].name))
+			ev->type = (enum cw_log_type)i;
 	if (ev->type == CW_LOG_NONE) {
 		snprintf(why, whylen, "unknown type \"%s\"",
 			 cw_text_sanitize(shown, sizeof(shown), type));
@@ -182,14 +332,21 @@ static const char *extract(json_object *o, struct cw_event *ev, char *why, size_
 		snprintf(why, whylen, "bad ts \"%s\"", cw_text_sanitize(shown, sizeof(shown), ts));
 		return why;
 	}
+	return NULL;
+}
+
+/* The process and worker fields any line may carry. */
+static void common_fields(json_object *o, struct cw_event *ev, struct numctx *nc)
+{
+	static const struct intfield numbers[] = {
+		INT_FIELD(pid), INT_FIELD(pstart), INT_FIELD(ppid), INT_FIELD(parent_pstart),
+		INT_FIELD(uid), INT_FIELD(concurrency),
+	};
+
 	ev->host = str(o, "host");
 	if (!ev->host)
 		ev->host = "";
-	ev->pid = num(o, "pid", &nc);
-	ev->pstart = num(o, "pstart", &nc);
-	ev->ppid = num(o, "ppid", &nc);
-	ev->parent_pstart = num(o, "parent_pstart", &nc);
-	ev->uid = num(o, "uid", &nc);
+	ints(o, ev, numbers, sizeof(numbers) / sizeof(numbers[0]), nc);
 	ev->comm = str(o, "comm");
 	ev->cgroup = str(o, "cgroup");
 	ev->argc = strarray(get(o, "argv"), ev->argv, CW_LOG_MAX_ARGS);
@@ -199,104 +356,25 @@ static const char *extract(json_object *o, struct cw_event *ev, char *why, size_
 	ev->has_queues = q && json_object_is_type(q, json_type_array);
 	ev->nqueues = strarray(q, ev->queues, CW_LOG_MAX_QUEUES);
 	ev->role = parse_role(str(o, "role"));
-	ev->concurrency = num(o, "concurrency", &nc);
 	ev->pool = str(o, "pool");
 	ev->command = str(o, "command");
+}
+
+/* Fill ev from a parsed line. Returns NULL, or the reason the line is skipped. */
+static const char *extract(json_object *o, struct cw_event *ev, char *why, size_t whylen)
+{
+	struct numctx nc = {0};
+	const char *reason = header(o, ev, why, whylen);
+
+	if (reason)
+		return reason;
+	common_fields(o, ev, &nc);
 	if (nc.bad)
 		return bad_number(&nc, why, whylen);
-
-	switch (ev->type) {
-	case CW_LOG_SCAN:
-	case CW_LOG_EXEC:
-	case CW_LOG_FORK:
-	case CW_LOG_EXIT:
-	case CW_LOG_SIGNAL:
-	case CW_LOG_RENAME:
-		if (ev->pid == CW_NONE || ev->pstart == CW_NONE)
-			return "process line without \"pid\" and \"pstart\"";
-		break;
-	case CW_LOG_OOM:
-		/* before 6.8 the kernel gives only the victim's pid: pstart is null */
-		if (ev->pid == CW_NONE)
-			return "oom line without \"pid\"";
-		break;
-	case CW_LOG_EXEC_FAIL:
-		if (ev->pid == CW_NONE)
-			return "exec_fail line without \"pid\"";
-		break;
-	default:
-		break;
-	}
-
-	switch (ev->type) {
-	case CW_LOG_EXIT:
-		ev->exit_code = num(o, "exit_code", &nc);
-		ev->signame = str(o, "signal");
-		ev->core_dumped = boolean(o, "core_dumped");
-		ev->stderr_tail = str(o, "stderr_tail");
-		ev->maxrss_kb = num(o, "maxrss_kb", &nc);
-		if (nc.bad)
-			return bad_number(&nc, why, whylen);
-		if (ev->exit_code == CW_NONE && !ev->signame)
-			return "exit line with neither \"exit_code\" nor \"signal\"";
-		break;
-	case CW_LOG_SIGNAL: {
-		ev->signame = str(o, "signal");
-		ev->signo = num(o, "signo", &nc);
-		ev->code = str(o, "code");
-		ev->result = str(o, "result");
-		if (!ev->signame)
-			return "signal line without \"signal\"";
-		json_object *s = get(o, "sender");
-		if (s && json_object_is_type(s, json_type_object)) {
-			ev->sender.present = true;
-			nc.prefix = "sender.";
-			ev->sender.pid = num(s, "pid", &nc);
-			ev->sender.uid = num(s, "uid", &nc);
-			ev->sender.pstart = num(s, "pstart", &nc);
-			nc.prefix = NULL;
-			ev->sender.comm = str(s, "comm");
-			ev->sender.cmdline = str(s, "cmdline");
-		}
-		break;
-	}
-	case CW_LOG_OOM:
-		ev->total_vm_kb = num(o, "total_vm_kb", &nc);
-		ev->anon_rss_kb = num(o, "anon_rss_kb", &nc);
-		ev->file_rss_kb = num(o, "file_rss_kb", &nc);
-		ev->shmem_rss_kb = num(o, "shmem_rss_kb", &nc);
-		ev->oom_score_adj = num(o, "oom_score_adj", &nc);
-		ev->tracked = boolean(o, "tracked");
-		break;
-	case CW_LOG_EXEC_FAIL:
-		ev->errname = str(o, "errno");
-		ev->err = num(o, "err", &nc);
-		break;
-	case CW_LOG_LOST:
-		ev->lost_count = num(o, "count", &nc);
-		break;
-	case CW_LOG_SAMPLE: {
-		ev->redis_ok = boolean(o, "redis_ok");
-		json_object *a = get(o, "queues");
-		if (!a || !json_object_is_type(a, json_type_array))
-			break;
-		size_t len = json_object_array_length(a);
-		for (size_t i = 0; i < len && ev->nsamples < CW_LOG_MAX_SAMPLES; i++) {
-			json_object *e = json_object_array_get_idx(a, i);
-			const char *name = str(e, "queue");
-			nc.prefix = "queues[].";
-			int64_t d = num(e, "depth", &nc);
-			nc.prefix = NULL;
-			if (!name || d == CW_NONE)
-				continue;
-			ev->samples[ev->nsamples].queue = name;
-			ev->samples[ev->nsamples].depth = d;
-			ev->nsamples++;
-		}
-		break;
-	}
-	default:
-		break;
+	if (ev_types[ev->type].fields) {
+		reason = ev_types[ev->type].fields(o, ev, &nc);
+		if (reason)
+			return reason;
 	}
 	if (nc.bad)
 		return bad_number(&nc, why, whylen);
@@ -309,6 +387,30 @@ static bool blank(const char *s, size_t n)
 		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
 			return false;
 	return true;
+}
+
+/* Parse and check one line into ev; *o is what json-c made of it (to be put), maybe NULL.
+ * Returns NULL, or the reason the line is skipped. */
+static const char *read_line(json_tokener *tok, const char *line, size_t n, struct cw_event *ev,
+			     json_object **o, char *why, size_t whylen)
+{
+	bool complete = line[n - 1] == '\n';
+
+	json_tokener_reset(tok);
+	*o = json_tokener_parse_ex(tok, line, (int)n);
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	if (!*o || jerr != json_tokener_success) {
+		if (!complete)
+			return "truncated last line (the recorder stopped mid-write?)";
+		if (jerr == json_tokener_continue)
+			return "not JSON: the object is cut short";
+		snprintf(why, whylen, "not JSON: %s", json_tokener_error_desc(jerr));
+		return why;
+	}
+	size_t end = json_tokener_get_parse_end(tok);
+	if (!blank(line + end, n - end))
+		return "not JSON: text after the object";
+	return extract(*o, ev, why, whylen);
 }
 
 int cw_logread_stream(FILE *in, const char *name, cw_event_cb cb, void *ctx,
@@ -329,8 +431,6 @@ int cw_logread_stream(FILE *in, const char *name, cw_event_cb cb, void *ctx,
 		return -ENOMEM;
 	}
 	while ((n = getline(&line, &cap, in)) > 0) {
-		bool complete = line[n - 1] == '\n';
-		const char *reason = NULL;
 		json_object *o = NULL;
 
 		lineno++;
@@ -338,28 +438,10 @@ int cw_logread_stream(FILE *in, const char *name, cw_event_cb cb, void *ctx,
 			st->lines++;
 		if (blank(line, (size_t)n))
 			continue;
-		json_tokener_reset(tok);
-		o = json_tokener_parse_ex(tok, line, (int)n);
-		enum json_tokener_error jerr = json_tokener_get_error(tok);
-		if (!o || jerr != json_tokener_success) {
-			if (!complete)
-				reason = "truncated last line (the recorder stopped mid-write?)";
-			else if (jerr == json_tokener_continue)
-				reason = "not JSON: the object is cut short";
-			else {
-				snprintf(why, sizeof(why), "not JSON: %s",
-					 json_tokener_error_desc(jerr));
-				reason = why;
-			}
-		} else if (!blank(line + json_tokener_get_parse_end(tok),
-				  (size_t)n - json_tokener_get_parse_end(tok))) {
-			reason = "not JSON: text after the object";
-		} else {
-			clear_event(ev);
-			ev->file = name;
-			ev->line = lineno;
-			reason = extract(o, ev, why, sizeof(why));
-		}
+		clear_event(ev);
+		ev->file = name;
+		ev->line = lineno;
+		const char *reason = read_line(tok, line, (size_t)n, ev, &o, why, sizeof(why));
 		if (reason) {
 			if (errf)
 				fprintf(errf, "%s:%ld: %s; line skipped\n", name, lineno, reason);
