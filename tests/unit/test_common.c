@@ -51,6 +51,8 @@ static void test_utf8_valid(void **state)
 	assert_int_equal(cp, 0xe9);
 	/* cp may be NULL */
 	assert_int_equal(cw_utf8_decode((const unsigned char *)"\xc3\xa9", 2, NULL), 2);
+	/* nothing may be read: not even the first byte */
+	assert_int_equal(cw_utf8_decode((const unsigned char *)"a", 0, NULL), 0);
 }
 
 static void test_utf8_overlong(void **state)
@@ -138,12 +140,7 @@ static void test_utf8_nul_inside(void **state)
 
 /* ---------------------------------------------------------------- strset */
 
-/*
- * Not the published FNV-1a vectors (cw_fnv1a("", 0) would be 0xcbf29ce484222325): the offset
- * basis in common/strset.c is 1469598103934665603, FNV's 14695981039346656037 with its last
- * digit lost (reported). Any basis makes a working hash, so only the properties the set needs
- * are checked here.
- */
+/* The published FNV-1a 64-bit test vectors, and the properties the set relies on. */
 static void test_fnv1a_properties(void **state)
 {
 	(void)state;
@@ -156,6 +153,9 @@ static void test_fnv1a_properties(void **state)
 	assert_true(cw_fnv1a("a", 1) == ((cw_fnv1a("", 0) ^ 'a') * 1099511628211ULL));
 	assert_true(cw_fnv1a("\xff", 1) == ((cw_fnv1a("", 0) ^ 0xff) * 1099511628211ULL));
 	assert_true(cw_fnv1a("ab", 2) != cw_fnv1a("ba", 2));
+	assert_true(cw_fnv1a("", 0) == 0xcbf29ce484222325ULL);
+	assert_true(cw_fnv1a("a", 1) == 0xaf63dc4c8601ec8cULL);
+	assert_true(cw_fnv1a("foobar", 6) == 0x85944171f73967e8ULL);
 }
 
 static void test_strset_basic(void **state)

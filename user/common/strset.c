@@ -13,7 +13,7 @@ struct cw_strset_chunk {
 
 uint64_t cw_fnv1a(const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a 64-bit offset basis */
 
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;

@@ -3,10 +3,13 @@
 
 size_t cw_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
-	unsigned char c = s[0];
+	unsigned char c;
 	uint32_t v;
 	size_t len;
 
+	if (!n)
+		return 0;
+	c = s[0];
 	if (c < 0x80) {
 		len = 1;
 		v = c;
