@@ -20,6 +20,8 @@
 
 #include "log/eventlog.h"
 #include "broker/redisurl.h"
+#include "common/strset.h"
+#include "common/timeutil.h"
 
 const int cw_priority_steps[CW_NPRIO] = { 0, 3, 6, 9 };
 
@@ -68,102 +70,27 @@ static int rc_errno(enum rc r)
 	}
 }
 
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t now_real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* ---- sorted sets of names ---- */
-
-struct strset {
-	char **v;
-	size_t n, cap;
-};
-
-static bool strset_find(const struct strset *s, const char *x, size_t *pos)
-{
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(s->v[mid], x);
-		if (!c) {
-			*pos = mid;
-			return true;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*pos = lo;
-	return false;
-}
-
-/* Adds a copy of x[0..len); 1 added, 0 already there, -ENOMEM. */
-static int strset_add(struct strset *s, const char *x, size_t len)
-{
-	char *copy = strndup(x, len);
-	size_t pos;
-
-	if (!copy)
-		return -ENOMEM;
-	if (strset_find(s, copy, &pos)) {
-		free(copy);
-		return 0;
-	}
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		char **nv = realloc(s->v, cap * sizeof(*nv));
-		if (!nv) {
-			free(copy);
-			return -ENOMEM;
-		}
-		s->v = nv;
-		s->cap = cap;
-	}
-	memmove(s->v + pos + 1, s->v + pos, (s->n - pos) * sizeof(*s->v));
-	s->v[pos] = copy;
-	s->n++;
-	return 1;
-}
-
-static void strset_free(struct strset *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
 static bool queue_name_ok(const char *q, size_t len)
 {
 	return len > 0 && len <= CW_QUEUE_NAME_MAX && !memchr(q, '\0', len);
 }
 
-/* Union of two sorted sets, at most CW_MAX_QUEUES names (pointers into a and b). */
-static const char **merge_names(const struct strset *a, const struct strset *b, size_t *n,
+/* Union of two sets in bytewise order, at most CW_MAX_QUEUES names (pointers into a and b). */
+static const char **merge_names(const struct cw_strset *a, const struct cw_strset *b, size_t *n,
 				size_t *omitted)
 {
+	const char **sa = cw_strset_sorted(a), **sb = cw_strset_sorted(b);
 	const char **v = malloc((a->n + b->n + 1) * sizeof(*v));
 	size_t i = 0, j = 0, k = 0;
 
-	if (!v)
-		return NULL;
+	if (!sa || !sb || !v) {
+		free(v);
+		v = NULL;
+		goto out;
+	}
 	while (i < a->n || j < b->n) {
-		int c = i == a->n ? 1 : j == b->n ? -1 : strcmp(a->v[i], b->v[j]);
-		v[k++] = c <= 0 ? a->v[i] : b->v[j];
+		int c = i == a->n ? 1 : j == b->n ? -1 : strcmp(sa[i], sb[j]);
+		v[k++] = c <= 0 ? sa[i] : sb[j];
 		if (c <= 0)
 			i++;
 		if (c >= 0)
@@ -171,6 +98,9 @@ static const char **merge_names(const struct strset *a, const struct strset *b, 
 	}
 	*omitted = k > CW_MAX_QUEUES ? k - CW_MAX_QUEUES : 0;
 	*n = k - *omitted;
+out:
+	free(sa);
+	free(sb);
 	return v;
 }
 
@@ -231,11 +161,30 @@ static bool reply_is_auth_error(const redisReply *r)
 	       (!strncmp(r->str, "NOAUTH", 6) || !strncmp(r->str, "WRONGPASS", 9));
 }
 
+/* An error reply to what: "Redis at <where>: <what><text>" in err; the connection is kept. */
+static enum rc reply_fail(const struct conn *k, const redisReply *r, const char *what,
+			  char *err, size_t errlen)
+{
+	char text[200];
+
+	reply_text(k, r, text, sizeof(text));
+	seterr(err, errlen, "Redis at %s: %s%s", k->where, what, text);
+	return reply_is_auth_error(r) ? RC_AUTH : RC_REPLY;
+}
+
+/* Out of memory with commands perhaps half appended: the connection's state is unknown. */
+static enum rc conn_nomem(struct conn *k, char *err, size_t errlen)
+{
+	seterr(err, errlen, "out of memory");
+	conn_close(k);
+	return RC_NOMEM;
+}
+
 /* Wait until fd is ready, the deadline passes, or stop is asked for. */
 static enum rc wait_fd(struct conn *k, short events, double deadline)
 {
 	for (;;) {
-		double left = deadline - now_mono();
+		double left = deadline - cw_mono_s();
 		struct pollfd p[2] = {
 			{ .fd = k->c->fd, .events = events },
 			{ .fd = k->stopfd, .events = POLLIN },
@@ -330,8 +279,10 @@ static enum rc roundtrip(struct conn *k, size_t n, redisReply **out, double dead
 	}
 	return RC_OK;
 fail:
-	while (i--)
+	while (i--) {
 		freeReplyObject(out[i]);
+		out[i] = NULL;	/* callers may free the array's replies again */
+	}
 	return io_fail(k, r, err, errlen);
 }
 
@@ -375,7 +326,7 @@ static enum rc append_key_cmd(struct conn *k, const char *cmd, const char *name,
 static enum rc conn_open(struct conn *k, char *err, size_t errlen)
 {
 	const struct cw_redis_url *u = k->url;
-	double deadline = now_mono() + k->timeout;
+	double deadline = cw_mono_s() + k->timeout;
 	redisReply *rep[2] = { NULL, NULL };
 	char text[200], dbs[16];
 	size_t n = 0;
@@ -522,108 +473,133 @@ static const char *binding_queue(const char *m, size_t n, size_t *qlen)
 	return q;
 }
 
-/*
- * Queues bound in the broker: SCAN (never KEYS, which blocks Redis) for the binding sets,
- * then SMEMBERS of all of them in one pipelined round trip. On success *out is replaced.
- */
-static enum rc conn_discover(struct conn *k, struct strset *out, char *err, size_t errlen)
+/* Add the binding keys of one SCAN reply to keys, control exchanges left out. */
+static int add_binding_keys(const struct conn *k, const redisReply *ks, struct cw_strset *keys)
 {
-	struct strset keys = { 0 }, found = { 0 };
-	redisReply **rep = NULL, *sr = NULL;
-	char cursor[32] = "0", *pat = scan_pattern(k->prefix);
 	size_t skip = k->prefix_len + strlen(BINDING_PREFIX);
-	enum rc r = RC_NOMEM;
 
-	if (!pat)
-		goto nomem;
-	for (int calls = 0; calls < MAX_SCAN_CALLS; calls++) {
-		const char *argv[6] = { "SCAN", cursor, "MATCH", pat, "COUNT", "1000" };
-		size_t lens[6] = { 4, strlen(cursor), 5, strlen(pat), 5, 4 };
+	for (size_t i = 0; i < ks->elements && keys->n < MAX_BINDING_KEYS; i++) {
+		const redisReply *e = ks->element[i];
+		if (e->type != REDIS_REPLY_STRING || e->len <= skip || memchr(e->str, '\0', e->len))
+			continue;
+		if (exchange_skipped(e->str + skip, e->len - skip))
+			continue;
+		if (cw_strset_add(keys, e->str, e->len) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
 
-		if (append(k, 6, argv, lens))
-			goto nomem;
-		if ((r = roundtrip(k, 1, &sr, now_mono() + k->timeout, err, errlen)))
-			goto out;
-		if (sr->type == REDIS_REPLY_ERROR) {
-			char text[200];
-			reply_text(k, sr, text, sizeof(text));
-			seterr(err, errlen, "Redis at %s: SCAN failed: %s", k->where, text);
-			r = reply_is_auth_error(sr) ? RC_AUTH : RC_REPLY;
-			goto out;
-		}
-		if (sr->type != REDIS_REPLY_ARRAY || sr->elements != 2 ||
-		    sr->element[0]->type != REDIS_REPLY_STRING ||
-		    sr->element[1]->type != REDIS_REPLY_ARRAY ||
-		    sr->element[0]->len >= sizeof(cursor)) {
-			seterr(err, errlen, "Redis at %s: unexpected reply to SCAN", k->where);
-			r = RC_REPLY;
-			goto out;
-		}
-		redisReply *ks = sr->element[1];
-		for (size_t i = 0; i < ks->elements && keys.n < MAX_BINDING_KEYS; i++) {
-			redisReply *e = ks->element[i];
-			if (e->type != REDIS_REPLY_STRING || e->len <= skip || memchr(e->str, '\0', e->len))
-				continue;
-			if (exchange_skipped(e->str + skip, e->len - skip))
-				continue;
-			if (strset_add(&keys, e->str, e->len) < 0)
-				goto nomem;
-		}
+/* One SCAN call from cursor (updated in place, sizeof 32) into keys. */
+static enum rc scan_once(struct conn *k, const char *pat, char *cursor, struct cw_strset *keys,
+			 char *err, size_t errlen)
+{
+	const char *argv[6] = { "SCAN", cursor, "MATCH", pat, "COUNT", "1000" };
+	size_t lens[6] = { 4, strlen(cursor), 5, strlen(pat), 5, 4 };
+	redisReply *sr = NULL;
+	enum rc r;
+
+	if (append(k, 6, argv, lens))
+		return conn_nomem(k, err, errlen);
+	if ((r = roundtrip(k, 1, &sr, cw_mono_s() + k->timeout, err, errlen)))
+		return r;
+	if (sr->type == REDIS_REPLY_ERROR) {
+		r = reply_fail(k, sr, "SCAN failed: ", err, errlen);
+	} else if (sr->type != REDIS_REPLY_ARRAY || sr->elements != 2 ||
+		   sr->element[0]->type != REDIS_REPLY_STRING ||
+		   sr->element[1]->type != REDIS_REPLY_ARRAY || sr->element[0]->len >= 32) {
+		seterr(err, errlen, "Redis at %s: unexpected reply to SCAN", k->where);
+		r = RC_REPLY;
+	} else if (add_binding_keys(k, sr->element[1], keys)) {
+		r = conn_nomem(k, err, errlen);
+	} else {
 		memcpy(cursor, sr->element[0]->str, sr->element[0]->len);
 		cursor[sr->element[0]->len] = '\0';
-		freeReplyObject(sr);
-		sr = NULL;
-		if (!strcmp(cursor, "0"))
+	}
+	freeReplyObject(sr);
+	return r;
+}
+
+/* SCAN (never KEYS, which blocks Redis) until the cursor comes back to "0". */
+static enum rc scan_bindings(struct conn *k, struct cw_strset *keys, char *err, size_t errlen)
+{
+	char cursor[32] = "0", *pat = scan_pattern(k->prefix);
+	enum rc r = RC_OK;
+
+	if (!pat)
+		return conn_nomem(k, err, errlen);
+	for (int calls = 0; calls < MAX_SCAN_CALLS; calls++) {
+		if ((r = scan_once(k, pat, cursor, keys, err, errlen)) || !strcmp(cursor, "0"))
 			break;
 	}
+	free(pat);
+	return r;
+}
 
-	if (keys.n) {
-		rep = calloc(keys.n, sizeof(*rep));
-		if (!rep)
+/* The queues the members of one binding set name, into found. */
+static int add_bound_queues(const redisReply *set, struct cw_strset *found)
+{
+	if (set->type != REDIS_REPLY_ARRAY)
+		return 0;	/* the set went away or is not a set: nothing bound */
+	for (size_t j = 0; j < set->elements; j++) {
+		const redisReply *m = set->element[j];
+		const char *q;
+		size_t qlen;
+
+		if (m->type != REDIS_REPLY_STRING || !(q = binding_queue(m->str, m->len, &qlen)))
+			continue;
+		if (!queue_name_ok(q, qlen) || queue_skipped(q, qlen))
+			continue;
+		if (found->n < CW_MAX_QUEUES * 2 && cw_strset_add(found, q, qlen) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* SMEMBERS of every binding key (in bytewise order), pipelined in one round trip. */
+static enum rc read_bindings(struct conn *k, const struct cw_strset *keys,
+			     struct cw_strset *found, char *err, size_t errlen)
+{
+	const char **names = cw_strset_sorted(keys);
+	redisReply **rep = calloc(keys->n ? keys->n : 1, sizeof(*rep));
+	enum rc r = RC_OK;
+
+	if (!names || !rep)
+		goto nomem;
+	for (size_t i = 0; i < keys->n; i++) {
+		const char *argv[2] = { "SMEMBERS", names[i] };
+		size_t lens[2] = { 8, strlen(names[i]) };
+		if (append(k, 2, argv, lens))
 			goto nomem;
-		for (size_t i = 0; i < keys.n; i++) {
-			const char *argv[2] = { "SMEMBERS", keys.v[i] };
-			size_t lens[2] = { 8, strlen(keys.v[i]) };
-			if (append(k, 2, argv, lens))
-				goto nomem;
-		}
-		if ((r = roundtrip(k, keys.n, rep, now_mono() + k->timeout, err, errlen)))
-			goto out;
 	}
-	for (size_t i = 0; i < keys.n; i++) {
-		if (rep[i]->type != REDIS_REPLY_ARRAY)
-			continue;	/* the set went away or is not a set: nothing bound */
-		for (size_t j = 0; j < rep[i]->elements; j++) {
-			redisReply *m = rep[i]->element[j];
-			const char *q;
-			size_t qlen;
-
-			if (m->type != REDIS_REPLY_STRING || !(q = binding_queue(m->str, m->len, &qlen)))
-				continue;
-			if (!queue_name_ok(q, qlen) || queue_skipped(q, qlen))
-				continue;
-			if (found.n < CW_MAX_QUEUES * 2 && strset_add(&found, q, qlen) < 0)
-				goto nomem;
-		}
-	}
-	strset_free(out);
-	*out = found;
-	found = (struct strset){ 0 };
-	r = RC_OK;
+	if (keys->n && (r = roundtrip(k, keys->n, rep, cw_mono_s() + k->timeout, err, errlen)))
+		goto out;
+	for (size_t i = 0; i < keys->n; i++)
+		if (add_bound_queues(rep[i], found))
+			goto nomem;
 	goto out;
 nomem:
-	seterr(err, errlen, "out of memory");
-	r = RC_NOMEM;
-	/* commands may be half appended: the connection's state is unknown */
-	conn_close(k);
+	r = conn_nomem(k, err, errlen);
 out:
-	if (sr)
-		freeReplyObject(sr);
-	if (rep)
-		free_replies(rep, keys.n);
-	strset_free(&keys);
-	strset_free(&found);
-	free(pat);
+	free_replies(rep, rep ? keys->n : 0);
+	free(names);
+	return r;
+}
+
+/* Queues bound in the broker: the binding sets' members. On success *out is replaced. */
+static enum rc conn_discover(struct conn *k, struct cw_strset *out, char *err, size_t errlen)
+{
+	struct cw_strset keys = CW_STRSET_INIT, found = CW_STRSET_INIT;
+	enum rc r;
+
+	if (!(r = scan_bindings(k, &keys, err, errlen)) &&
+	    !(r = read_bindings(k, &keys, &found, err, errlen))) {
+		cw_strset_free(out);
+		*out = found;
+		found = (struct cw_strset)CW_STRSET_INIT;
+	}
+	cw_strset_free(&keys);
+	cw_strset_free(&found);
 	return r;
 }
 
@@ -648,7 +624,7 @@ static enum rc conn_sample(struct conn *k, const char *const *names, size_t n,
 	size_t ncmd = n * CW_NPRIO + 2;
 	redisReply **rep = calloc(ncmd, sizeof(*rep));
 	enum rc r = RC_NOMEM;
-	double t0 = now_mono();
+	double t0 = cw_mono_s();
 
 	out->queues = calloc(n ? n : 1, sizeof(*out->queues));
 	if (!rep || !out->queues)
@@ -660,11 +636,11 @@ static enum rc conn_sample(struct conn *k, const char *const *names, size_t n,
 	if (append_key_cmd(k, "HLEN", "unacked", 0) || append_key_cmd(k, "ZCARD", "unacked_index", 0))
 		goto nomem;
 	if ((r = roundtrip(k, ncmd, rep, t0 + k->timeout, out->error, sizeof(out->error)))) {
-		out->latency_ms = (now_mono() - t0) * 1e3;
+		out->latency_ms = (cw_mono_s() - t0) * 1e3;
 		free(rep);
 		return r;
 	}
-	out->latency_ms = (now_mono() - t0) * 1e3;
+	out->latency_ms = (cw_mono_s() - t0) * 1e3;
 
 	/* WRONGTYPE (a key that is not a list) is the queue's problem; any other error reply
 	 * (NOAUTH, LOADING, MISCONF...) makes the whole sample fail */
@@ -791,7 +767,7 @@ struct setup {
 	char *password;
 	char *prefix;
 	char *redacted;
-	struct strset queues;
+	struct cw_strset queues;
 	double interval, timeout, rescan;
 };
 
@@ -804,7 +780,7 @@ static void setup_free(struct setup *st)
 	}
 	free(st->prefix);
 	free(st->redacted);
-	strset_free(&st->queues);
+	cw_strset_free(&st->queues);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -863,7 +839,7 @@ static int setup_init(struct setup *st, const struct cw_broker_config *cfg, bool
 			rc = -EINVAL;
 			goto fail;
 		}
-		if (strset_add(&st->queues, q, strlen(q)) < 0)
+		if (cw_strset_add(&st->queues, q, strlen(q)) < 0)
 			goto nomem;
 	}
 	if (url)
@@ -904,7 +880,7 @@ int cw_broker_sample_once(const struct cw_broker_config *cfg, struct cw_sample *
 			  char *err, size_t errlen)
 {
 	struct setup st;
-	struct strset found = { 0 };
+	struct cw_strset found = CW_STRSET_INIT;
 	struct conn k;
 	const char **names = NULL;
 	size_t n;
@@ -913,7 +889,7 @@ int cw_broker_sample_once(const struct cw_broker_config *cfg, struct cw_sample *
 
 	memset(out, 0, sizeof(*out));
 	out->unacked = out->unacked_index = -1;
-	out->realtime_ns = now_real_ns();
+	out->realtime_ns = cw_clock_ns(CLOCK_REALTIME);
 	if ((rc = setup_init(&st, cfg, true, err, errlen))) {
 		snprintf(out->error, sizeof(out->error), "%s", err);
 		return rc;
@@ -935,7 +911,7 @@ out:
 	if (r && !out->error[0])
 		snprintf(out->error, sizeof(out->error), "%s", err);
 	free(names);
-	strset_free(&found);
+	cw_strset_free(&found);
 	conn_fini(&k);
 	setup_free(&st);
 	return rc_errno(r);
@@ -958,14 +934,14 @@ struct cw_sampler {
 	bool started;
 
 	pthread_mutex_t mu;	/* guards the fields below */
-	struct strset *extra;	/* configured + added at runtime (= &st.queues) */
+	struct cw_strset *extra;	/* configured + added at runtime (= &st.queues) */
 	struct pending *ring;
 	size_t max_pending, head, count;
 	uint64_t unreported;	/* dropped lines not yet reported in a line */
 	struct cw_sampler_stats stats;
 
 	/* thread-only */
-	struct strset discovered;
+	struct cw_strset discovered;
 	struct jw w;
 	double retry_at, backoff, next_rescan;
 	bool connected, ever_connected;
@@ -1003,7 +979,7 @@ void cw_sampler_add_queues(struct cw_sampler *s, const char *const *queues, size
 	for (size_t i = 0; i < n; i++)
 		if (queues[i] && queue_name_ok(queues[i], strlen(queues[i])) &&
 		    s->extra->n < CW_MAX_QUEUES * 2)
-			strset_add(s->extra, queues[i], strlen(queues[i]));
+			cw_strset_add(s->extra, queues[i], strlen(queues[i]));
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -1076,11 +1052,11 @@ static void failed(struct cw_sampler *s, const char *why, double now)
 static bool tick(struct cw_sampler *s)
 {
 	struct cw_sample smp = { 0 };
-	double t0 = now_mono();
+	double t0 = cw_mono_s();
 	char err[256];
 	enum rc r;
 
-	smp.realtime_ns = now_real_ns();
+	smp.realtime_ns = cw_clock_ns(CLOCK_REALTIME);
 	smp.unacked = smp.unacked_index = -1;
 	if (!s->connected) {
 		if (t0 < s->retry_at) {
@@ -1091,7 +1067,7 @@ static bool tick(struct cw_sampler *s)
 		if ((r = conn_open(&s->k, err, sizeof(err)))) {
 			if (r == RC_STOPPED)
 				return false;
-			failed(s, err, now_mono());
+			failed(s, err, cw_mono_s());
 			snprintf(smp.error, sizeof(smp.error), "%s", err);
 			goto out;
 		}
@@ -1111,7 +1087,7 @@ static bool tick(struct cw_sampler *s)
 			return false;
 		/* a failed rescan keeps the last known queues; a dead connection fails the sample */
 		if (!s->k.c) {
-			failed(s, err, now_mono());
+			failed(s, err, cw_mono_s());
 			snprintf(smp.error, sizeof(smp.error), "%s", err);
 			goto out;
 		}
@@ -1136,10 +1112,10 @@ static bool tick(struct cw_sampler *s)
 	if (r == RC_OK)
 		s->backoff = BACKOFF_MIN;
 	else if (!s->k.c)
-		failed(s, smp.error, now_mono());
+		failed(s, smp.error, cw_mono_s());
 out:
 	if (!smp.redis_ok && !smp.latency_ms)
-		smp.latency_ms = (now_mono() - t0) * 1e3;
+		smp.latency_ms = (cw_mono_s() - t0) * 1e3;
 	emit(s, &smp);
 	cw_sample_free(&smp);
 	return true;
@@ -1149,7 +1125,7 @@ out:
 static bool sleep_until(struct cw_sampler *s, double t)
 {
 	for (;;) {
-		double left = t - now_mono();
+		double left = t - cw_mono_s();
 		struct pollfd p = { .fd = s->stopfd, .events = POLLIN };
 
 		if (poll(&p, 1, left > 0 ? (int)(left * 1000) + 1 : 0) > 0 && (p.revents & POLLIN))
@@ -1162,12 +1138,12 @@ static bool sleep_until(struct cw_sampler *s, double t)
 static void *sampler_main(void *arg)
 {
 	struct cw_sampler *s = arg;
-	double next = now_mono();	/* the first sample at once: short runs get data too */
+	double next = cw_mono_s();	/* the first sample at once: short runs get data too */
 
 	while (!sleep_until(s, next)) {
 		if (!tick(s))
 			break;
-		double now = now_mono();
+		double now = cw_mono_s();
 		next += s->st.interval;
 		if (next <= now)	/* a slow sample: skip the missed ticks rather than burst */
 			next = now + s->st.interval;
@@ -1183,7 +1159,7 @@ static void sampler_free(struct cw_sampler *s)
 		free(s->ring);
 	}
 	conn_fini(&s->k);
-	strset_free(&s->discovered);
+	cw_strset_free(&s->discovered);
 	jw_free(&s->w);
 	setup_free(&s->st);
 	if (s->efd >= 0)
@@ -1234,7 +1210,7 @@ int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg
 	s->k.timeout = s->st.timeout;
 	if (r == RC_TIMEOUT) {
 		/* slow, not wrong: trace anyway and let the samples say what Redis does */
-		failed(s, err, now_mono());
+		failed(s, err, cw_mono_s());
 	} else if (r) {
 		sampler_free(s);
 		return rc_errno(r);
