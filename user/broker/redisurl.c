@@ -14,6 +14,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "identity/redact.h"
+
 #define DEFAULT_HOST	"localhost"	/* kombu's default for an empty host */
 #define DEFAULT_PORT	6379
 #define HOST_MAX	253
@@ -353,54 +355,16 @@ out:
 	return rc;
 }
 
-/*
- * Redaction works on the raw text so it also covers URLs that failed to parse:
- *  1. a "password=" query value is hidden to the end of the URL (an unescaped '&' inside
- *     the password must not leak its tail);
- *  2. userinfo runs to the LAST '@' of what is left, and everything after its first ':' is
- *     hidden, so an unescaped '@', '/' or '?' inside a password is hidden as well.
- */
+/* The rules are identity/redact.h's, the same as for process arguments. */
 size_t cw_redis_url_redacted(const char *url, char *out, size_t outlen)
 {
+	size_t cap = outlen ? outlen - 1 : 0, n;
+
 	if (!url)
 		url = "";
-	size_t n = strlen(url);	/* all of it: the last '@' decides what is hidden */
-	char *s = malloc(n + 8);	/* "***" may replace less than 3 bytes, twice */
-
-	if (!s) {	/* nothing safe to show */
-		if (outlen)
-			snprintf(out, outlen, "%s", "(redacted)");
-		return 10;
-	}
-	memcpy(s, url, n);
-	s[n] = '\0';
-
-	const char *q = strchr(s, '?');
-	for (char *p = q ? (char *)q + 1 : NULL; p && *p;) {
-		if (!strncasecmp(p, "password=", 9)) {
-			strcpy(p + 9, "***");
-			break;
-		}
-		p = strchr(p, '&');
-		if (p)
-			p++;
-	}
-
-	char *start = strstr(s, "://");
-	start = start ? start + 3 : s;
-	char *at = strrchr(start, '@');
-	if (at) {
-		char *colon = memchr(start, ':', (size_t)(at - start));
-		if (colon) {
-			size_t tail = strlen(at);
-			memmove(colon + 4, at, tail + 1);
-			memcpy(colon + 1, "***", 3);
-		}
-	}
-	n = strlen(s);
+	n = cw_redact_url(url, strlen(url), out, cap);
 	if (outlen)
-		snprintf(out, outlen, "%s", s);
-	free(s);
+		out[n < cap ? n : cap] = '\0';
 	return n;
 }
 
