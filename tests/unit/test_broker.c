@@ -1,5 +1,6 @@
-/* Tests for user/broker.c against a real redis-server started here on a free loopback port
- * (its own temp dir, killed by PID), plus fake brokers that hang or check pipelining.
+/* Tests for user/broker/broker.c, and its `sample` lines as user/log/samplefmt.c writes
+ * them, against a real redis-server started here on a free loopback port (its own temp
+ * dir, killed by PID), plus fake brokers that hang or check pipelining.
  * Skipped, with a message, when redis-server is not installed. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,6 +31,7 @@
 
 #include "broker/broker.h"
 #include "log/eventlog.h"
+#include "log/samplefmt.h"
 
 #define SEP "\x06\x16"
 
@@ -300,21 +302,27 @@ static void sample_once(const struct cw_broker_config *cfg, struct cw_sample *s)
 		assert_true(strcmp(s->queues[i - 1].queue, s->queues[i].queue) < 0);
 }
 
-/* Next line from the sampler within timeout seconds, parsed; NULL on timeout. */
+/* Next sample from the sampler within timeout seconds, as its line, parsed; NULL on timeout. */
 static json_object *next_line(struct cw_sampler *s, double timeout)
 {
 	double end = now_s() + timeout;
 
 	for (;;) {
-		char *line = cw_sampler_take(s);
-		if (line) {
-			size_t n = strlen(line);
-			assert_true(n > 2 && line[n - 1] == '\n');
+		struct cw_sample *smp = cw_sampler_take(s);
+		if (smp) {
+			struct jw w;
+			jw_init(&w);
+			cw_sample_json(&w, smp);	/* as record's drain loop does */
+			cw_sample_delete(smp);
+			assert_false(w.oom);
+			const char *line = w.buf;
+			size_t n = w.len;
+			assert_true(n > 2 && line[n - 1] == '\n' && strlen(line) == n);
 			assert_null(memchr(line, '\n', n - 1));	/* one line, never split */
 			json_object *j = json_tokener_parse(line);
 			if (!j)
 				fail_msg("not JSON: %s", line);
-			free(line);
+			jw_free(&w);
 			return j;
 		}
 		double left = end - now_s();
@@ -435,7 +443,7 @@ static void test_depths_by_priority(void **state)
 	/* the JSON line of docs/events.md */
 	struct jw w;
 	jw_init(&w);
-	cw_sample_json(&w, &s, 0);
+	cw_sample_json(&w, &s);
 	json_object *j = json_tokener_parse(w.buf);
 	assert_non_null(j);
 	assert_string_equal(json_object_get_string(get(j, "type")), "sample");

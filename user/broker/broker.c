@@ -18,7 +18,6 @@
 
 #include <hiredis/hiredis.h>
 
-#include "log/eventlog.h"
 #include "broker/redisurl.h"
 #include "common/strset.h"
 #include "common/timeutil.h"
@@ -718,46 +717,10 @@ void cw_sample_free(struct cw_sample *s)
 	s->nqueues = 0;
 }
 
-void cw_sample_json(struct jw *w, const struct cw_sample *s, uint64_t dropped)
+void cw_sample_delete(struct cw_sample *s)
 {
-	jw_reset(w);
-	cw_line_begin(w, "sample", s->realtime_ns, (uint32_t)getpid());
-	jw_bool(w, "redis_ok", s->redis_ok);
-	if (!s->redis_ok)
-		jw_str(w, "error", s->error);
-	jw_arr_begin(w, "queues");
-	for (size_t i = 0; s->redis_ok && i < s->nqueues; i++) {
-		const struct cw_queue_depth *q = &s->queues[i];
-		char key[8];
-
-		jw_obj_begin(w, NULL);
-		jw_str(w, "queue", q->queue);
-		jw_int(w, "depth", q->depth);
-		jw_obj_begin(w, "by_priority");
-		for (int p = 0; p < CW_NPRIO; p++) {
-			snprintf(key, sizeof(key), "%d", cw_priority_steps[p]);
-			jw_int(w, key, q->by_priority[p]);
-		}
-		jw_obj_end(w);
-		if (q->error)
-			jw_str(w, "error", q->error);
-		jw_obj_end(w);
-	}
-	jw_arr_end(w);
-	if (s->redis_ok && s->unacked >= 0)
-		jw_int(w, "unacked", s->unacked);
-	else
-		jw_null(w, "unacked");
-	if (s->redis_ok && s->unacked_index >= 0)
-		jw_int(w, "unacked_index", s->unacked_index);
-	else
-		jw_null(w, "unacked_index");
-	jw_double(w, "latency_ms", s->latency_ms, 3);
-	if (s->queues_omitted)
-		jw_uint(w, "queues_omitted", s->queues_omitted);
-	if (dropped)
-		jw_uint(w, "dropped_samples", dropped);
-	jw_end(w);
+	cw_sample_free(s);
+	free(s);
 }
 
 /* ---- configuration shared by the thread and the one-shot ---- */
@@ -919,30 +882,24 @@ out:
 
 /* ---- the sampler thread ---- */
 
-struct pending {
-	char *line;
-	uint64_t carried;	/* dropped_samples this line reports */
-};
-
 struct cw_sampler {
 	struct setup st;
 	struct conn k;		/* thread-only once started */
 	bool discover;
-	int efd;		/* eventfd: readable while lines are pending */
+	int efd;		/* eventfd: readable while samples are pending */
 	int stopfd;		/* eventfd: written once by cw_sampler_stop */
 	pthread_t thread;
 	bool started;
 
 	pthread_mutex_t mu;	/* guards the fields below */
 	struct cw_strset *extra;	/* configured + added at runtime (= &st.queues) */
-	struct pending *ring;
+	struct cw_sample **ring;
 	size_t max_pending, head, count;
-	uint64_t unreported;	/* dropped lines not yet reported in a line */
+	uint64_t unreported;	/* dropped samples not yet reported in a sample */
 	struct cw_sampler_stats stats;
 
 	/* thread-only */
 	struct cw_strset discovered;
-	struct jw w;
 	double retry_at, backoff, next_rescan;
 	bool connected, ever_connected;
 	char last_error[256];
@@ -953,13 +910,13 @@ int cw_sampler_fd(struct cw_sampler *s)
 	return s->efd;
 }
 
-char *cw_sampler_take(struct cw_sampler *s)
+struct cw_sample *cw_sampler_take(struct cw_sampler *s)
 {
-	char *line = NULL;
+	struct cw_sample *smp = NULL;
 
 	pthread_mutex_lock(&s->mu);
 	if (s->count) {
-		line = s->ring[s->head].line;
+		smp = s->ring[s->head];
 		s->head = (s->head + 1) % s->max_pending;
 		s->count--;
 	}
@@ -970,7 +927,7 @@ char *cw_sampler_take(struct cw_sampler *s)
 			v = 0;
 	}
 	pthread_mutex_unlock(&s->mu);
-	return line;
+	return smp;
 }
 
 void cw_sampler_add_queues(struct cw_sampler *s, const char *const *queues, size_t n)
@@ -995,49 +952,48 @@ void cw_sampler_get_stats(struct cw_sampler *s, struct cw_sampler_stats *st)
 	pthread_mutex_unlock(&s->mu);
 }
 
-/* Queue a line; when the consumer lags, the oldest goes and the count travels on. */
-static void push_line(struct cw_sampler *s, char *line, uint64_t carried, bool ok)
+/* Queue a sample with the count of those dropped before it; when the consumer lags, the
+ * oldest goes and its count travels on. */
+static void push_sample(struct cw_sampler *s, struct cw_sample *smp)
 {
 	uint64_t one = 1;
 
 	pthread_mutex_lock(&s->mu);
+	smp->dropped_before = s->unreported;
+	s->unreported = 0;
 	if (s->count == s->max_pending) {
-		struct pending *old = &s->ring[s->head];
-		s->unreported += 1 + old->carried;
+		struct cw_sample *old = s->ring[s->head];
+		s->unreported += 1 + old->dropped_before;
 		s->stats.dropped++;
-		free(old->line);
+		cw_sample_delete(old);
 		s->head = (s->head + 1) % s->max_pending;
 		s->count--;
 	}
-	s->ring[(s->head + s->count) % s->max_pending] = (struct pending){ line, carried };
+	s->ring[(s->head + s->count) % s->max_pending] = smp;
 	s->count++;
 	s->stats.samples++;
-	if (!ok)
+	if (!smp->redis_ok)
 		s->stats.failures++;
 	if (write(s->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		one = 0;	/* cannot happen with a counter this small; nothing to do */
 	pthread_mutex_unlock(&s->mu);
 }
 
-static void emit(struct cw_sampler *s, const struct cw_sample *smp)
+/* Hand the sample's contents to the queue (smp is left empty). */
+static void emit(struct cw_sampler *s, struct cw_sample *smp)
 {
-	uint64_t carried;
+	struct cw_sample *q = malloc(sizeof(*q));
 
-	pthread_mutex_lock(&s->mu);
-	carried = s->unreported;
-	s->unreported = 0;
-	pthread_mutex_unlock(&s->mu);
-
-	cw_sample_json(&s->w, smp, carried);
-	char *line = s->w.oom ? NULL : strndup(s->w.buf, s->w.len);
-	if (!line) {	/* the line is lost: count it like a dropped one */
+	if (!q) {	/* the sample is lost: count it like a dropped one */
 		pthread_mutex_lock(&s->mu);
-		s->unreported += 1 + carried;
+		s->unreported++;
 		s->stats.dropped++;
 		pthread_mutex_unlock(&s->mu);
 		return;
 	}
-	push_line(s, line, carried, smp->redis_ok);
+	*q = *smp;
+	memset(smp, 0, sizeof(*smp));
+	push_sample(s, q);
 }
 
 static void failed(struct cw_sampler *s, const char *why, double now)
@@ -1155,12 +1111,11 @@ static void sampler_free(struct cw_sampler *s)
 {
 	if (s->ring) {
 		for (size_t i = 0; i < s->count; i++)
-			free(s->ring[(s->head + i) % s->max_pending].line);
+			cw_sample_delete(s->ring[(s->head + i) % s->max_pending]);
 		free(s->ring);
 	}
 	conn_fini(&s->k);
 	cw_strset_free(&s->discovered);
-	jw_free(&s->w);
 	setup_free(&s->st);
 	if (s->efd >= 0)
 		close(s->efd);
@@ -1185,7 +1140,6 @@ int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg
 	}
 	s->efd = s->stopfd = -1;
 	pthread_mutex_init(&s->mu, NULL);
-	jw_init(&s->w);
 	if ((rc = setup_init(&s->st, cfg, false, err, errlen))) {
 		sampler_free(s);
 		return rc;

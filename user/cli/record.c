@@ -20,6 +20,7 @@
 #include "cli/commands.h"
 #include "log/eventfmt.h"
 #include "log/eventlog.h"
+#include "log/samplefmt.h"
 #include "capture/procscan.h"
 #include "identity/proctable.h"
 
@@ -312,10 +313,11 @@ static int loop(struct recorder *r, int sfd, int tfd)
 				break;
 			}
 			case TAG_SAMPLER: {
-				char *l;
-				while ((l = cw_sampler_take(r->sampler))) {
-					write_line(r, l, strlen(l));
-					free(l);
+				struct cw_sample *smp;
+				while ((smp = cw_sampler_take(r->sampler))) {
+					cw_sample_json(&r->line, smp);
+					cw_sample_delete(smp);
+					emit(r);
 				}
 				break;
 			}
