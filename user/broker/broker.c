@@ -321,28 +321,29 @@ static enum rc append_key_cmd(struct conn *k, const char *cmd, const char *name,
 	return append(k, 2, argv, lens);
 }
 
-/* Connect, AUTH, SELECT: one round trip after the TCP (or unix) connect. */
-static enum rc conn_open(struct conn *k, char *err, size_t errlen)
+static enum rc connect_fail(struct conn *k, const char *why, char *err, size_t errlen)
+{
+	seterr(err, errlen, "cannot connect to Redis at %s: %s", k->where, why);
+	conn_close(k);
+	return RC_IO;
+}
+
+/* The TCP (or unix) connect, non-blocking, until the socket is writable or deadline. */
+static enum rc conn_connect(struct conn *k, double deadline, char *err, size_t errlen)
 {
 	const struct cw_redis_url *u = k->url;
-	double deadline = cw_mono_s() + k->timeout;
-	redisReply *rep[2] = { NULL, NULL };
-	char text[200], dbs[16];
-	size_t n = 0;
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
 	enum rc r;
 
-	conn_close(k);
 	k->c = u->kind == CW_REDIS_UNIX ? redisConnectUnixNonBlock(u->path)
 					: redisConnectNonBlock(u->host, u->port);
 	if (!k->c) {
 		seterr(err, errlen, "out of memory connecting to Redis");
 		return RC_NOMEM;
 	}
-	if (k->c->err) {
-		seterr(err, errlen, "cannot connect to Redis at %s: %s", k->where, k->c->errstr);
-		conn_close(k);
-		return RC_IO;
-	}
+	if (k->c->err)
+		return connect_fail(k, k->c->errstr, err, errlen);
 	if ((r = wait_fd(k, POLLOUT, deadline))) {
 		if (r == RC_TIMEOUT)
 			seterr(err, errlen, "timed out after %.1f s connecting to Redis at %s",
@@ -352,69 +353,89 @@ static enum rc conn_open(struct conn *k, char *err, size_t errlen)
 		conn_close(k);
 		return r;
 	}
-	int soerr = 0;
-	socklen_t sl = sizeof(soerr);
 	if (getsockopt(k->c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
 		soerr = errno;
-	if (soerr) {
-		seterr(err, errlen, "cannot connect to Redis at %s: %s", k->where, strerror(soerr));
-		conn_close(k);
-		return RC_IO;
-	}
+	return soerr ? connect_fail(k, strerror(soerr), err, errlen) : RC_OK;
+}
 
+/* AUTH (when there is a password) and SELECT; *n is the number of commands appended. */
+static enum rc append_auth_select(struct conn *k, size_t *n)
+{
+	const struct cw_redis_url *u = k->url;
+	char dbs[16];
+
+	*n = 0;
 	if (k->password) {
 		const char *argv[3] = { "AUTH", u->user, k->password };
 		size_t lens[3] = { 4, u->user ? strlen(u->user) : 0, strlen(k->password) };
 		/* user + password: Redis 6 ACL AUTH; password alone: the default user */
-		if (u->user)
-			r = append(k, 3, argv, lens);
-		else
-			r = append(k, 2, (const char *[]){ "AUTH", k->password },
-				   (const size_t[]){ 4, lens[2] });
-		if (r)
-			goto nomem;
-		n++;
+		if (u->user ? append(k, 3, argv, lens) :
+			      append(k, 2, (const char *[]){ "AUTH", k->password },
+				     (const size_t[]){ 4, lens[2] }))
+			return RC_NOMEM;
+		(*n)++;
 	}
 	/* SELECT even for db 0: it proves the server answers and that no password is missing */
 	snprintf(dbs, sizeof(dbs), "%d", u->db);
 	if (append(k, 2, (const char *[]){ "SELECT", dbs }, (const size_t[]){ 6, strlen(dbs) }))
-		goto nomem;
-	n++;
-	if ((r = roundtrip(k, n, rep, deadline, err, errlen)))
-		return r;
+		return RC_NOMEM;
+	(*n)++;
+	return RC_OK;
+}
 
-	redisReply *auth = n == 2 ? rep[0] : NULL, *sel = rep[n - 1];
-	r = RC_OK;
+/* What the AUTH (NULL when not sent) and SELECT replies say. */
+static enum rc check_auth_select(const struct conn *k, const redisReply *auth,
+				 const redisReply *sel, char *err, size_t errlen)
+{
+	const struct cw_redis_url *u = k->url;
+	char text[200];
+
 	if (auth && auth->type == REDIS_REPLY_ERROR) {
 		reply_text(k, auth, text, sizeof(text));
 		seterr(err, errlen, "Redis at %s rejected the password%s%.64s: %s", k->where,
 		       u->user ? " of user " : "", u->user ? u->user : "", text);
-		r = RC_AUTH;
-	} else if (sel->type == REDIS_REPLY_ERROR) {
+		return RC_AUTH;
+	}
+	if (sel->type == REDIS_REPLY_ERROR) {
 		reply_text(k, sel, text, sizeof(text));
 		if (reply_is_auth_error(sel)) {
 			seterr(err, errlen, "Redis at %s requires a password (%s); give it in the URL "
 			       "or with --redis-password-file", k->where, text);
-			r = RC_AUTH;
-		} else {
-			seterr(err, errlen, "Redis at %s: cannot select database %d: %s", k->where,
-			       u->db, text);
-			r = RC_REPLY;
+			return RC_AUTH;
 		}
-	} else if (sel->type != REDIS_REPLY_STATUS) {
+		seterr(err, errlen, "Redis at %s: cannot select database %d: %s", k->where,
+		       u->db, text);
+		return RC_REPLY;
+	}
+	if (sel->type != REDIS_REPLY_STATUS) {
 		seterr(err, errlen, "Redis at %s gave an unexpected reply to SELECT (is it Redis?)",
 		       k->where);
-		r = RC_IO;
+		return RC_IO;
 	}
+	return RC_OK;
+}
+
+/* Connect, AUTH, SELECT: one round trip after the TCP (or unix) connect. */
+static enum rc conn_open(struct conn *k, char *err, size_t errlen)
+{
+	double deadline = cw_mono_s() + k->timeout;
+	redisReply *rep[2] = { NULL, NULL };
+	size_t n;
+	enum rc r;
+
+	conn_close(k);
+	if ((r = conn_connect(k, deadline, err, errlen)))
+		return r;
+	if (append_auth_select(k, &n))
+		return conn_nomem(k, err, errlen);
+	if ((r = roundtrip(k, n, rep, deadline, err, errlen)))
+		return r;
+	r = check_auth_select(k, n == 2 ? rep[0] : NULL, rep[n - 1], err, errlen);
 	for (size_t i = 0; i < n; i++)
 		freeReplyObject(rep[i]);
 	if (r)
 		conn_close(k);
 	return r;
-nomem:
-	seterr(err, errlen, "out of memory");
-	conn_close(k);
-	return RC_NOMEM;
 }
 
 static bool has_suffix(const char *s, size_t n, const char *suf)
@@ -612,96 +633,102 @@ static int64_t reply_count(redisReply *r, redisReply **bad)
 	return -1;
 }
 
+static bool is_wrongtype(const redisReply *x)
+{
+	return x->type == REDIS_REPLY_ERROR && x->str && !strncmp(x->str, "WRONGTYPE", 9);
+}
+
+/* 4 LLEN per queue (names sorted), HLEN unacked, ZCARD unacked_index. */
+static enum rc append_sample_cmds(struct conn *k, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (int p = 0; p < CW_NPRIO; p++)
+			if (append_key_cmd(k, "LLEN", names[i], cw_priority_steps[p]))
+				return RC_NOMEM;
+	if (append_key_cmd(k, "HLEN", "unacked", 0) || append_key_cmd(k, "ZCARD", "unacked_index", 0))
+		return RC_NOMEM;
+	return RC_OK;
+}
+
+/* One queue's CW_NPRIO LLEN replies into q. WRONGTYPE (a key that is not a list) is the
+ * queue's problem, noted in q->error; any other bad reply goes to *bad (the first wins). */
+static void fill_queue(const struct conn *k, struct cw_queue_depth *q, redisReply **rep,
+		       redisReply **bad)
+{
+	for (int p = 0; p < CW_NPRIO; p++) {
+		redisReply *x = rep[p], *wrong = NULL;
+		int64_t v = reply_count(x, &wrong);
+
+		if (v >= 0) {
+			q->by_priority[p] = v;
+			q->depth += v;
+		} else if (!is_wrongtype(x)) {
+			if (!*bad)
+				*bad = x;
+		} else if (!q->error) {
+			char text[200], msg[300];
+			reply_text(k, x, text, sizeof(text));
+			snprintf(msg, sizeof(msg), "priority %d list: %s", cw_priority_steps[p], text);
+			q->error = strdup(msg);
+		}
+	}
+}
+
+/* The sample's replies into out. Any error reply but WRONGTYPE (NOAUTH, LOADING,
+ * MISCONF...) fails the whole sample; a rejected password also drops the connection. */
+static enum rc read_sample(struct conn *k, const char *const *names, size_t n,
+			   redisReply **rep, struct cw_sample *out)
+{
+	redisReply *bad = NULL, *wrong = NULL;
+	enum rc r = RC_OK;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!(out->queues[i].queue = strdup(names[i])))
+			return RC_NOMEM;
+		out->nqueues++;
+		fill_queue(k, &out->queues[i], rep + i * CW_NPRIO, &bad);
+	}
+	out->unacked = reply_count(rep[n * CW_NPRIO], &wrong);
+	out->unacked_index = reply_count(rep[n * CW_NPRIO + 1], &wrong);
+	if (wrong && !is_wrongtype(wrong) && !bad)
+		bad = wrong;
+	if (bad && bad->type == REDIS_REPLY_ERROR) {
+		r = reply_fail(k, bad, "", out->error, sizeof(out->error));
+	} else if (bad) {
+		seterr(out->error, sizeof(out->error), "Redis at %s: unexpected reply type %d",
+		       k->where, bad->type);
+		r = RC_REPLY;
+	}
+	if (r == RC_AUTH)	/* re-AUTH on reconnect, after the backoff */
+		conn_close(k);
+	out->redis_ok = r == RC_OK;
+	return r;
+}
+
 /*
- * The sample: 4 LLEN per queue, HLEN unacked, ZCARD unacked_index, appended together and
- * read back together (one write, one read when the replies fit the socket buffers).
- * names are sorted; on RC_OK out->queues is filled and redis_ok set.
+ * The sample: every command appended together and read back together (one write, one read
+ * when the replies fit the socket buffers). names are sorted; on RC_OK out->queues is
+ * filled and redis_ok set.
  */
 static enum rc conn_sample(struct conn *k, const char *const *names, size_t n,
 			   struct cw_sample *out)
 {
 	size_t ncmd = n * CW_NPRIO + 2;
 	redisReply **rep = calloc(ncmd, sizeof(*rep));
-	enum rc r = RC_NOMEM;
 	double t0 = cw_mono_s();
+	enum rc r;
 
 	out->queues = calloc(n ? n : 1, sizeof(*out->queues));
-	if (!rep || !out->queues)
-		goto nomem;
-	for (size_t i = 0; i < n; i++)
-		for (int p = 0; p < CW_NPRIO; p++)
-			if (append_key_cmd(k, "LLEN", names[i], cw_priority_steps[p]))
-				goto nomem;
-	if (append_key_cmd(k, "HLEN", "unacked", 0) || append_key_cmd(k, "ZCARD", "unacked_index", 0))
-		goto nomem;
-	if ((r = roundtrip(k, ncmd, rep, t0 + k->timeout, out->error, sizeof(out->error)))) {
-		out->latency_ms = (cw_mono_s() - t0) * 1e3;
+	if (!rep || !out->queues || append_sample_cmds(k, names, n)) {
 		free(rep);
-		return r;
+		return conn_nomem(k, out->error, sizeof(out->error));
 	}
+	r = roundtrip(k, ncmd, rep, t0 + k->timeout, out->error, sizeof(out->error));
 	out->latency_ms = (cw_mono_s() - t0) * 1e3;
-
-	/* WRONGTYPE (a key that is not a list) is the queue's problem; any other error reply
-	 * (NOAUTH, LOADING, MISCONF...) makes the whole sample fail */
-	redisReply *bad = NULL;
-	for (size_t i = 0; i < n; i++) {
-		struct cw_queue_depth *q = &out->queues[i];
-
-		q->queue = strdup(names[i]);
-		if (!q->queue)
-			goto nomem_replies;
-		out->nqueues++;
-		for (int p = 0; p < CW_NPRIO; p++) {
-			redisReply *x = rep[i * CW_NPRIO + p], *wrong = NULL;
-			int64_t v = reply_count(x, &wrong);
-			if (v >= 0) {
-				q->by_priority[p] = v;
-				q->depth += v;
-				continue;
-			}
-			if (x->type == REDIS_REPLY_ERROR && x->str && !strncmp(x->str, "WRONGTYPE", 9)) {
-				if (!q->error) {
-					char text[200], msg[300];
-					reply_text(k, x, text, sizeof(text));
-					snprintf(msg, sizeof(msg), "priority %d list: %s",
-						 cw_priority_steps[p], text);
-					q->error = strdup(msg);
-				}
-			} else if (!bad) {
-				bad = x;
-			}
-		}
-	}
-	redisReply *hl = rep[n * CW_NPRIO], *zc = rep[n * CW_NPRIO + 1], *wrong = NULL;
-	out->unacked = reply_count(hl, &wrong);
-	out->unacked_index = reply_count(zc, &wrong);
-	if (wrong && !(wrong->type == REDIS_REPLY_ERROR && wrong->str &&
-		       !strncmp(wrong->str, "WRONGTYPE", 9)) && !bad)
-		bad = wrong;
-
-	r = RC_OK;
-	if (bad) {
-		char text[200];
-		if (bad->type == REDIS_REPLY_ERROR)
-			reply_text(k, bad, text, sizeof(text));
-		else
-			snprintf(text, sizeof(text), "unexpected reply type %d", bad->type);
-		seterr(out->error, sizeof(out->error), "Redis at %s: %s", k->where, text);
-		r = reply_is_auth_error(bad) ? RC_AUTH : RC_REPLY;
-		if (r == RC_AUTH)	/* re-AUTH on reconnect, after the backoff */
-			conn_close(k);
-	}
-	out->redis_ok = r == RC_OK;
-	free_replies(rep, ncmd);
+	if (!r && (r = read_sample(k, names, n, rep, out)) == RC_NOMEM)
+		conn_nomem(k, out->error, sizeof(out->error));
+	free_replies(rep, ncmd);	/* roundtrip leaves NULLs when it fails */
 	return r;
-nomem_replies:
-	free_replies(rep, ncmd);
-	rep = NULL;
-nomem:
-	free(rep);
-	conn_close(k);	/* commands may be half appended */
-	seterr(out->error, sizeof(out->error), "out of memory");
-	return RC_NOMEM;
 }
 
 void cw_sample_free(struct cw_sample *s)
