@@ -1,5 +1,6 @@
-/* Tests for user/broker.c against a real redis-server started here on a free loopback port
- * (its own temp dir, killed by PID), plus fake brokers that hang or check pipelining.
+/* Tests for user/broker/broker.c, and its `sample` lines as user/log/samplefmt.c writes
+ * them, against a real redis-server started here on a free loopback port (its own temp
+ * dir, killed by PID), plus fake brokers that hang or check pipelining.
  * Skipped, with a message, when redis-server is not installed. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,9 +16,11 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,6 +33,7 @@
 
 #include "broker/broker.h"
 #include "log/eventlog.h"
+#include "log/samplefmt.h"
 
 #define SEP "\x06\x16"
 
@@ -42,13 +46,18 @@ struct redis_proc {
 	char sock[128];
 };
 
+struct hung_peer;
+
 struct fx {
 	struct redis_proc r;
 	redisContext *admin;
 	struct cw_sampler *s;
 	int fake_fd;
+	struct hung_peer *peer;
 	char pwfile[64];
 };
+
+static void hung_peer_stop(struct hung_peer *p);
 
 static double now_s(void)
 {
@@ -234,6 +243,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	cw_sampler_stop(f->s);
+	hung_peer_stop(f->peer);
 	if (f->admin)
 		redisFree(f->admin);
 	redis_cleanup(&f->r);
@@ -300,21 +310,27 @@ static void sample_once(const struct cw_broker_config *cfg, struct cw_sample *s)
 		assert_true(strcmp(s->queues[i - 1].queue, s->queues[i].queue) < 0);
 }
 
-/* Next line from the sampler within timeout seconds, parsed; NULL on timeout. */
+/* Next sample from the sampler within timeout seconds, as its line, parsed; NULL on timeout. */
 static json_object *next_line(struct cw_sampler *s, double timeout)
 {
 	double end = now_s() + timeout;
 
 	for (;;) {
-		char *line = cw_sampler_take(s);
-		if (line) {
-			size_t n = strlen(line);
-			assert_true(n > 2 && line[n - 1] == '\n');
+		struct cw_sample *smp = cw_sampler_take(s);
+		if (smp) {
+			struct jw w;
+			jw_init(&w);
+			cw_sample_json(&w, smp);	/* as record's drain loop does */
+			cw_sample_delete(smp);
+			assert_false(w.oom);
+			const char *line = w.buf;
+			size_t n = w.len;
+			assert_true(n > 2 && line[n - 1] == '\n' && strlen(line) == n);
 			assert_null(memchr(line, '\n', n - 1));	/* one line, never split */
 			json_object *j = json_tokener_parse(line);
 			if (!j)
 				fail_msg("not JSON: %s", line);
-			free(line);
+			jw_free(&w);
 			return j;
 		}
 		double left = end - now_s();
@@ -416,7 +432,9 @@ static void test_depths_by_priority(void **state)
 	const char *queues[] = { "low", "celery", "empty", "strq", "celery" };
 	struct cw_broker_config cfg = { .url = url, .queues = queues, .nqueues = 5 };
 	url_for(f, url, sizeof(url), 3);
+	double t0 = now_s();
 	sample_once(&cfg, &s);
+	double call_ms = (now_s() - t0) * 1e3;
 	assert_int_equal(s.nqueues, 4);
 	assert_string_equal(s.queues[0].queue, "celery");
 	assert_string_equal(s.queues[1].queue, "empty");
@@ -430,12 +448,13 @@ static void test_depths_by_priority(void **state)
 	assert_non_null(strstr(find_q(&s, "strq")->error, "WRONGTYPE"));
 	assert_int_equal(s.unacked, 3);
 	assert_int_equal(s.unacked_index, 2);
-	assert_true(s.latency_ms > 0 && s.latency_ms < 1000);
+	/* milliseconds of the round trip, which happens inside the call */
+	assert_true(s.latency_ms > 0 && s.latency_ms <= call_ms);
 
 	/* the JSON line of docs/events.md */
 	struct jw w;
 	jw_init(&w);
-	cw_sample_json(&w, &s, 0);
+	cw_sample_json(&w, &s);
 	json_object *j = json_tokener_parse(w.buf);
 	assert_non_null(j);
 	assert_string_equal(json_object_get_string(get(j, "type")), "sample");
@@ -615,9 +634,9 @@ static void test_pipeline_50_queues(void **state)
 		max = fmax(max, lat[k]);
 		json_object_put(j);
 	}
+	/* a speed figure, printed: speed targets belong to `make bench`, not to tests */
 	print_message("50 queues, 202 pipelined commands: latency_ms min %.3f mean %.3f max %.3f\n",
 		      min, sum / 10, max);
-	assert_true(min < 50);
 }
 
 /* A fake server that answers only once it has received every command of the sample: a
@@ -936,11 +955,12 @@ static void test_thread_lines(void **state)
 	assert_true(st.samples >= 3);
 	assert_int_equal(st.failures, 0);
 
-	/* stop while the thread sleeps between samples: immediate */
+	/* stop while the thread sleeps between samples; promptness is asserted, by events, in
+	 * test_fake_broker_hangs: here the time is only printed */
 	t0 = now_s();
 	cw_sampler_stop(f->s);
 	f->s = NULL;
-	assert_true(now_s() - t0 < 0.5);
+	print_message("cw_sampler_stop between samples: %.1f ms\n", (now_s() - t0) * 1e3);
 }
 
 static void test_redis_restart(void **state)
@@ -965,7 +985,6 @@ static void test_redis_restart(void **state)
 	redisFree(f->admin);
 	f->admin = NULL;
 	redis_kill(&f->r, SIGKILL);
-	double t_kill = now_s();
 	j = wait_line(f->s, 3, is_not_ok, NULL);
 	assert_non_null(j);
 	snprintf(where, sizeof(where), "127.0.0.1:%d", f->r.port);
@@ -975,14 +994,13 @@ static void test_redis_restart(void **state)
 	assert_int_equal(json_object_array_length(get(j, "queues")), 0);
 	assert_true(json_object_is_type(get(j, "unacked"), json_type_null));
 	json_object_put(j);
-	/* samples go on while it is down */
-	int down = 0;
-	while (now_s() - t_kill < 1.5 && (j = next_line(f->s, 1))) {
+	/* samples go on while it is down: the next five come, and all say so */
+	for (int down = 0; down < 5; down++) {
+		j = next_line(f->s, 3);
+		assert_non_null(j);
 		assert_false(line_ok(j));
-		down++;
 		json_object_put(j);
 	}
-	assert_true(down >= 5);
 
 	/* same port again: the sampler reconnects on its own (backoff 0.5 s doubling) */
 	redis_start(&f->r, NULL);
@@ -998,6 +1016,137 @@ static void test_redis_restart(void **state)
 	assert_true(st.failures >= 5);
 }
 
+/*
+ * A broker that accepts connections and reads commands but answers none, unless a client
+ * is still waiting answer_after seconds after its request: then it answers "+OK" and
+ * counts it. That answer is a hang guard and the thing tests look for: a client that gave
+ * up (or was stopped) on its own closed the connection long before, so "answered" stays 0.
+ * Each connection's first request is counted and signalled on evfd: "the client is now
+ * waiting for a reply" is an event a test can wait for.
+ */
+#define PEER_MAX_CONN 16
+
+struct hung_peer {
+	int lfd, evfd, quitfd;
+	double answer_after;
+	pthread_t t;
+	atomic_int requests, answered;
+	int fd[PEER_MAX_CONN];
+	double asked[PEER_MAX_CONN];	/* when its first request came; 0 none yet */
+	int nfd;
+};
+
+static void peer_drop(struct hung_peer *p, int i)
+{
+	close(p->fd[i]);
+	p->fd[i] = p->fd[--p->nfd];
+	p->asked[i] = p->asked[p->nfd];
+}
+
+/* Read from connection i: its first request is counted; EOF closes it. */
+static void peer_read(struct hung_peer *p, int i)
+{
+	char buf[4096];
+	uint64_t one = 1;
+
+	if (read(p->fd[i], buf, sizeof(buf)) <= 0) {
+		peer_drop(p, i);
+		return;
+	}
+	if (p->asked[i])
+		return;
+	p->asked[i] = now_s();
+	atomic_fetch_add(&p->requests, 1);
+	assert_int_equal(write(p->evfd, &one, sizeof(one)), sizeof(one));
+}
+
+/* The hang guard: answer whoever is still waiting after answer_after seconds. */
+static void peer_answer_late(struct hung_peer *p)
+{
+	for (int i = 0; i < p->nfd; i++) {
+		if (!p->asked[i] || now_s() - p->asked[i] < p->answer_after)
+			continue;
+		if (write(p->fd[i], "+OK\r\n", 5) == 5)
+			atomic_fetch_add(&p->answered, 1);
+		p->asked[i] = 1e300;	/* once */
+	}
+}
+
+static void *hung_peer_main(void *arg)
+{
+	struct hung_peer *p = arg;
+
+	for (;;) {
+		struct pollfd pf[PEER_MAX_CONN + 2] = {
+			{ .fd = p->quitfd, .events = POLLIN },
+			{ .fd = p->lfd, .events = p->nfd < PEER_MAX_CONN ? POLLIN : 0 },
+		};
+		for (int i = 0; i < p->nfd; i++)
+			pf[i + 2] = (struct pollfd){ .fd = p->fd[i], .events = POLLIN };
+		poll(pf, (nfds_t)p->nfd + 2, 50);
+		if (pf[0].revents)
+			break;
+		for (int i = p->nfd - 1; i >= 0; i--)
+			if (pf[i + 2].revents)
+				peer_read(p, i);
+		if (pf[1].revents & POLLIN) {
+			int fd = accept(p->lfd, NULL, NULL);
+			if (fd >= 0) {
+				p->asked[p->nfd] = 0;
+				p->fd[p->nfd++] = fd;
+			}
+		}
+		peer_answer_late(p);
+	}
+	while (p->nfd)
+		peer_drop(p, 0);
+	return NULL;
+}
+
+static struct hung_peer *hung_peer_start(double answer_after, int *port)
+{
+	struct hung_peer *p = calloc(1, sizeof(*p));
+
+	assert_non_null(p);
+	p->answer_after = answer_after;
+	p->lfd = listen_fake(port);
+	p->evfd = eventfd(0, EFD_CLOEXEC);
+	p->quitfd = eventfd(0, EFD_CLOEXEC);
+	assert_true(p->evfd >= 0 && p->quitfd >= 0);
+	assert_int_equal(pthread_create(&p->t, NULL, hung_peer_main, p), 0);
+	return p;
+}
+
+/* Wait (hang guard: 30 s) until n requests in all have come. */
+static void hung_peer_wait_requests(struct hung_peer *p, int n)
+{
+	double end = now_s() + 30;
+
+	while (atomic_load(&p->requests) < n) {
+		struct pollfd pf = { .fd = p->evfd, .events = POLLIN };
+		uint64_t v;
+
+		if (now_s() > end)
+			fail_msg("the fake broker got %d requests, not %d", atomic_load(&p->requests), n);
+		if (poll(&pf, 1, 100) > 0)
+			assert_int_equal(read(p->evfd, &v, sizeof(v)), sizeof(v));
+	}
+}
+
+static void hung_peer_stop(struct hung_peer *p)
+{
+	uint64_t one = 1;
+
+	if (!p)
+		return;
+	assert_int_equal(write(p->quitfd, &one, sizeof(one)), sizeof(one));
+	pthread_join(p->t, NULL);
+	close(p->lfd);
+	close(p->evfd);
+	close(p->quitfd);
+	free(p);
+}
+
 static void test_fake_broker_hangs(void **state)
 {
 	struct fx *f = *state;
@@ -1008,11 +1157,12 @@ static void test_fake_broker_hangs(void **state)
 	int port;
 	double t0;
 
-	/* listens, so connect succeeds (the kernel completes the handshake), never answers */
-	f->fake_fd = listen_fake(&port);
+	/* connect succeeds, the request arrives, no answer comes for 10 s */
+	f->peer = hung_peer_start(10, &port);
 	snprintf(url, sizeof(url), "redis://127.0.0.1:%d/0", port);
 	cfg.url = url;
 
+	/* the one-shot gives up after its own timeout (1 s here), before the peer answers */
 	t0 = now_s();
 	int rc = cw_broker_sample_once(&cfg, &s, err, sizeof(err));
 	double once = now_s() - t0;
@@ -1020,15 +1170,21 @@ static void test_fake_broker_hangs(void **state)
 	assert_false(s.redis_ok);
 	cw_sample_free(&s);
 	print_message("one-shot against a silent broker: %s (%.2f s)\n", err, once);
-	assert_true(once >= 0.9 && once < 1.5);
+	assert_int_equal(atomic_load(&f->peer->requests), 1);	/* it did ask */
+	assert_int_equal(atomic_load(&f->peer->answered), 0);	/* and returned unanswered */
+	assert_non_null(strstr(err, "within 1.0 s"));
+	assert_true(once >= 0.9);	/* not before its timeout: load only makes this longer */
 
-	/* start does not fail on a slow broker: tracing goes on, samples say what happens */
+	/* start does not fail on a slow broker: tracing goes on, samples say what happens.
+	 * A 30 s round trip timeout: from now on only stop can end a wait before the peer's
+	 * 10 s answer (start's own connect is still cut at 2 s). */
+	cfg.timeout_s = 30;
 	t0 = now_s();
 	rc = cw_sampler_start(&f->s, &cfg, err, sizeof(err));
 	if (rc)
 		fail_msg("%s", err);
 	print_message("start against a silent broker took %.2f s\n", now_s() - t0);
-	json_object *j = next_line(f->s, 3);
+	json_object *j = next_line(f->s, 5);
 	assert_non_null(j);
 	assert_false(line_ok(j));
 	const char *e = json_object_get_string(get(j, "error"));
@@ -1036,14 +1192,47 @@ static void test_fake_broker_hangs(void **state)
 	assert_non_null(strstr(e, "no reply"));
 	json_object_put(j);
 
-	/* stop while a reconnect hangs */
-	usleep(700000);
+	/* stop while a reconnect hangs: once the thread's reconnect has asked (request 3),
+	 * it waits for the reply; stop must end that wait before the peer answers */
+	hung_peer_wait_requests(f->peer, 3);
 	t0 = now_s();
 	cw_sampler_stop(f->s);
 	f->s = NULL;
-	double stop = now_s() - t0;
-	print_message("cw_sampler_stop while Redis hangs: %.1f ms\n", stop * 1e3);
-	assert_true(stop < 2.0);
+	print_message("cw_sampler_stop while Redis hangs: %.1f ms\n", (now_s() - t0) * 1e3);
+	assert_int_equal(atomic_load(&f->peer->answered), 0);
+}
+
+static uint64_t line_dropped(json_object *j)
+{
+	json_object *d = get(j, "dropped_samples");
+
+	return d ? (uint64_t)json_object_get_int64(d) : 0;
+}
+
+/* After a take that found nothing the fd is not readable, unless a sample came since:
+ * look in a quiet moment (no sample produced around the look). Adds what the lines taken
+ * meanwhile report to *reported. */
+static void assert_drained(struct cw_sampler *s, uint64_t *reported)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		struct pollfd p = { .fd = cw_sampler_fd(s), .events = POLLIN };
+		struct cw_sampler_stats a, b;
+		json_object *j;
+
+		cw_sampler_get_stats(s, &a);
+		if ((j = next_line(s, 0))) {	/* came after the drain: not empty yet */
+			*reported += line_dropped(j);
+			json_object_put(j);
+			continue;
+		}
+		int ready = poll(&p, 1, 0);
+		cw_sampler_get_stats(s, &b);
+		if (a.samples == b.samples) {
+			assert_int_equal(ready, 0);	/* drained: not readable */
+			return;
+		}
+	}
+	fail_msg("no quiet moment to look at the drained sampler in 100 tries");
 }
 
 static void test_dropped_samples(void **state)
@@ -1051,10 +1240,10 @@ static void test_dropped_samples(void **state)
 	NEED_REDIS();
 	struct fx *f = with_redis(state, NULL, NULL);
 	struct cw_broker_config cfg = { .interval_s = 0.1, .max_pending = 2 };
-	struct cw_sampler_stats st;
+	struct cw_sampler_stats lag, st;
 	char url[128], err[512];
 	uint64_t reported = 0;
-	int taken = 0;
+	int taken = 0, lines = 0;
 	json_object *j;
 
 	url_for(f, url, sizeof(url), 3);
@@ -1063,32 +1252,34 @@ static void test_dropped_samples(void **state)
 		fail_msg("%s", err);
 	do {	/* a consumer that lags */
 		usleep(50000);
-		cw_sampler_get_stats(f->s, &st);
-	} while (st.samples < 9);
+		cw_sampler_get_stats(f->s, &lag);
+	} while (lag.samples < 9);
 	while ((j = next_line(f->s, 0))) {
-		json_object *d = get(j, "dropped_samples");
-		if (d)
-			reported += (uint64_t)json_object_get_int64(d);
+		reported += line_dropped(j);
 		taken++;
 		json_object_put(j);
 	}
-	assert_true(taken >= 2 && taken <= 3);	/* 3 if a line arrived while draining */
-	assert_null(cw_sampler_take(f->s));
-	struct pollfd p = { .fd = cw_sampler_fd(f->s), .events = POLLIN };
-	assert_int_equal(poll(&p, 1, 0), 0);	/* drained: not readable */
-
-	/* the next line carries whatever was dropped and not yet reported */
-	j = next_line(f->s, 1);
-	assert_non_null(j);
-	json_object *d = get(j, "dropped_samples");
-	if (d)
-		reported += (uint64_t)json_object_get_int64(d);
-	json_object_put(j);
 	cw_sampler_get_stats(f->s, &st);
+	/* the ring was full (2) when lag was read and nothing had been taken; while draining,
+	 * at most one more per sample produced meanwhile */
+	print_message("drained %d lines; %llu samples produced while draining\n", taken,
+		      (unsigned long long)(st.samples - lag.samples));
+	assert_true(taken >= 2 && (uint64_t)taken <= 2 + (st.samples - lag.samples));
+	assert_drained(f->s, &reported);
+
+	/* the next line carries whatever was dropped and not yet reported; should the consumer
+	 * lag again meanwhile (a loaded machine), a later line carries those */
+	do {
+		j = next_line(f->s, 3);
+		assert_non_null(j);
+		reported += line_dropped(j);
+		json_object_put(j);
+		cw_sampler_get_stats(f->s, &st);
+	} while (reported != st.dropped && ++lines < 50);
 	print_message("%llu samples, %llu dropped, %llu reported as dropped_samples\n",
 		      (unsigned long long)st.samples, (unsigned long long)st.dropped,
 		      (unsigned long long)reported);
-	assert_true(st.dropped >= 6);
+	assert_true(st.dropped >= lag.samples - 2);	/* all but the 2 kept while lagging */
 	assert_int_equal(reported, st.dropped);
 }
 

@@ -1,8 +1,9 @@
-/* URL credentials out of process arguments. */
+/* The one URL redaction rule set (identity/redact.c): process arguments and broker URLs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -17,6 +18,29 @@ static const char *r(const char *s)
 	return out;
 }
 
+/* expect (when given) is the whole result; secret (when given) must not be in it. */
+static void check_redacted(const char *url, const char *expect, const char *secret)
+{
+	char res[512];
+	size_t n = cw_redact_url(url, strlen(url), res, sizeof(res) - 1);
+
+	assert_true(n < sizeof(res));
+	res[n] = '\0';
+	assert_int_equal(cw_redact_url(url, strlen(url), NULL, 0), n);	/* length query */
+	if (expect)
+		assert_string_equal(res, expect);
+	if (secret && strstr(res, secret))
+		fail_msg("redacted %s still holds %s: %s", url, secret, res);
+	/* a short buffer gets a prefix of the redacted text, never of the URL */
+	for (size_t len = 0; len < n; len++) {
+		char small[512];
+		memset(small, '#', sizeof(small));
+		assert_int_equal(cw_redact_url(url, strlen(url), small, len), n);
+		assert_memory_equal(small, res, len);
+		assert_int_equal(small[len], '#');
+	}
+}
+
 static void test_urls(void **state)
 {
 	(void)state;
@@ -24,13 +48,87 @@ static void test_urls(void **state)
 	assert_string_equal(r("--broker=amqp://user:pa@ss@mq/vhost"), "--broker=amqp://user:***@mq/vhost");
 	assert_string_equal(r("redis://127.0.0.1:6379/0"), "redis://127.0.0.1:6379/0");
 	assert_string_equal(r("amqp://guest@mq//"), "amqp://guest@mq//");	/* a user alone stays */
-	assert_string_equal(r("redis://:a@h/0;redis://:b@h2/0"), "redis://:***@h/0;redis://:***@h2/0");
 	assert_string_equal(r("plain -Q low"), "plain -Q low");
 	assert_string_equal(r("://"), "://");
 	assert_string_equal(r("x://:@"), "x://:***@");
 	assert_string_equal(r("sqla+postgresql://u:p@db/x?sslmode=require"), "sqla+postgresql://u:***@db/x?sslmode=require");
-	/* '@' after the authority (in a path) is not userinfo */
-	assert_string_equal(r("http://host/a:b@c"), "http://host/a:b@c");
+	/* '@' after the authority with no ':' before it: nothing looks like a password */
+	assert_string_equal(r("http://host/a@c"), "http://host/a@c");
+}
+
+static void test_redaction(void **state)
+{
+	(void)state;
+
+	check_redacted("redis://:hunter2@h:1/0", "redis://:***@h:1/0", "hunter2");
+	check_redacted("redis://bob:hunter2@h", "redis://bob:***@h", "hunter2");
+	check_redacted("redis://bob:@h", "redis://bob:***@h", NULL);
+	check_redacted("redis://h:1/0", "redis://h:1/0", NULL);
+	check_redacted("redis://bob@h:1/0", "redis://bob@h:1/0", NULL);
+	check_redacted("redis://[::1]:6379/0", "redis://[::1]:6379/0", NULL);
+	check_redacted("unix://:pw12@/tmp/s?db=1", "unix://:***@/tmp/s?db=1", "pw12");
+	check_redacted("unix:///tmp/a@b.sock", "unix:///tmp/a@b.sock", NULL);
+	check_redacted("redis://h/0?password=hunter2&db=1", "redis://h/0?password=***", "hunter2");
+	check_redacted("redis://h/0?db=1&PASSWORD=hunter2", "redis://h/0?db=1&PASSWORD=***", "hunter2");
+	check_redacted("redis://h/0?xpassword=1", "redis://h/0?xpassword=1", NULL);
+	check_redacted("", "", NULL);
+
+	/* malformed passwords: unescaped @ / ? # & : must be hidden entirely */
+	check_redacted("redis://:hu@nter2@h", NULL, "nter2");
+	check_redacted("redis://:hu@nter2@h", NULL, "hu@");
+	check_redacted("redis://:hunt/er2@h/0", NULL, "er2");
+	check_redacted("redis://:hunt/er2@h/0", NULL, "hunt");
+	check_redacted("redis://:hunt?er2@h", NULL, "er2");
+	check_redacted("redis://:hunt#er2@h", NULL, "hunt");
+	check_redacted("redis://u:hu:nt:er@h", NULL, "nt:er");
+	check_redacted("redis://h/0?password=a&b@c", NULL, "&b");
+	check_redacted("redis://:a%zzbcd@h", NULL, "a%zzbcd");
+	check_redacted("user:hunter2@h", NULL, "hunter2");
+
+	/* a URL far over the parser's limit is still redacted whole */
+	char *big = malloc(20100), out[64];
+	strcpy(big, "redis://:");
+	memset(big + 9, 'Z', 20000);
+	strcpy(big + 9 + 20000, "@h/0");
+	assert_int_equal(cw_redact_url(big, strlen(big), out, sizeof(out)), 16);
+	assert_memory_equal(out, "redis://:***@h/0", 16);
+	free(big);
+
+	/* every awkward byte in a password, raw and escaped: never in the output */
+	static const char *const pw[] = { "s3cret", "p@ss", "p:w:d", "a/b", "q?r", "f#g", "x&y=z",
+					  "per%cent", "sp ace", "\"quote\\" };
+	for (size_t i = 0; i < sizeof(pw) / sizeof(pw[0]); i++) {
+		char url[256];
+		snprintf(url, sizeof(url), "redis://user:%s@host:6379/3", pw[i]);
+		check_redacted(url, NULL, pw[i]);
+		snprintf(url, sizeof(url), "redis://:%s@host", pw[i]);
+		check_redacted(url, NULL, pw[i]);
+		snprintf(url, sizeof(url), "redis://host/0?password=%s", pw[i]);
+		check_redacted(url, NULL, pw[i]);
+		snprintf(url, sizeof(url), "unix://u:%s@/run/r.sock?db=1", pw[i]);
+		check_redacted(url, NULL, pw[i]);
+	}
+}
+
+/* Outputs that changed when the two rule sets became one (each hides more than before). */
+static void test_stricter_than_before(void **state)
+{
+	(void)state;
+	/* arguments: rule 2 now runs to the last '@' of the argument, not of the authority */
+	check_redacted("redis://:a@h/0;redis://:b@h2/0", "redis://:***@h2/0", "a@h/0");
+	check_redacted("http://host/a:b@c", "http://host/a:***@c", ":b@");
+	check_redacted("redis://:pa/ss@h/0", "redis://:***@h/0", "pa/ss");
+	check_redacted("redis://:p w@h/0", "redis://:***@h/0", "p w");
+	check_redacted("-b redis://:pw@h/0 -n w1@%h", "-b redis://:***@%h", "pw");
+	/* arguments: no "://" needed, and rule 1 (?password=) applies to them too */
+	check_redacted("user:pw@host", "user:***@host", "pw");
+	check_redacted("--result-backend=redis://h/0?password=pw", "--result-backend=redis://h/0?password=***", "pw");
+	/* broker URLs: rule 2 reads the text before rule 1 hides the query, so an '@' in a
+	 * query password ends the userinfo (it did not when rule 1 ran first) */
+	check_redacted("redis://h:6379/0?password=p@ss", "redis://h:***", "p@ss");
+	check_redacted("redis://:pw@h/0?password=a@b", "redis://:***", "a@b");
+	/* and the one case the old argument rule hid that the old URL rule showed */
+	check_redacted("?x redis://u:pw&password=q@host", "?x redis://u:***", "pw");
 }
 
 static void test_argbuf_keeps_separators(void **state)
@@ -52,6 +150,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_urls),
+		cmocka_unit_test(test_redaction),
+		cmocka_unit_test(test_stricter_than_before),
 		cmocka_unit_test(test_argbuf_keeps_separators),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

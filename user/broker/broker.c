@@ -18,8 +18,9 @@
 
 #include <hiredis/hiredis.h>
 
-#include "log/eventlog.h"
 #include "broker/redisurl.h"
+#include "common/strset.h"
+#include "common/timeutil.h"
 
 const int cw_priority_steps[CW_NPRIO] = { 0, 3, 6, 9 };
 
@@ -68,102 +69,27 @@ static int rc_errno(enum rc r)
 	}
 }
 
-static double now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static uint64_t now_real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* ---- sorted sets of names ---- */
-
-struct strset {
-	char **v;
-	size_t n, cap;
-};
-
-static bool strset_find(const struct strset *s, const char *x, size_t *pos)
-{
-	size_t lo = 0, hi = s->n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(s->v[mid], x);
-		if (!c) {
-			*pos = mid;
-			return true;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*pos = lo;
-	return false;
-}
-
-/* Adds a copy of x[0..len); 1 added, 0 already there, -ENOMEM. */
-static int strset_add(struct strset *s, const char *x, size_t len)
-{
-	char *copy = strndup(x, len);
-	size_t pos;
-
-	if (!copy)
-		return -ENOMEM;
-	if (strset_find(s, copy, &pos)) {
-		free(copy);
-		return 0;
-	}
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		char **nv = realloc(s->v, cap * sizeof(*nv));
-		if (!nv) {
-			free(copy);
-			return -ENOMEM;
-		}
-		s->v = nv;
-		s->cap = cap;
-	}
-	memmove(s->v + pos + 1, s->v + pos, (s->n - pos) * sizeof(*s->v));
-	s->v[pos] = copy;
-	s->n++;
-	return 1;
-}
-
-static void strset_free(struct strset *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
 static bool queue_name_ok(const char *q, size_t len)
 {
 	return len > 0 && len <= CW_QUEUE_NAME_MAX && !memchr(q, '\0', len);
 }
 
-/* Union of two sorted sets, at most CW_MAX_QUEUES names (pointers into a and b). */
-static const char **merge_names(const struct strset *a, const struct strset *b, size_t *n,
+/* Union of two sets in bytewise order, at most CW_MAX_QUEUES names (pointers into a and b). */
+static const char **merge_names(const struct cw_strset *a, const struct cw_strset *b, size_t *n,
 				size_t *omitted)
 {
+	const char **sa = cw_strset_sorted(a), **sb = cw_strset_sorted(b);
 	const char **v = malloc((a->n + b->n + 1) * sizeof(*v));
 	size_t i = 0, j = 0, k = 0;
 
-	if (!v)
-		return NULL;
+	if (!sa || !sb || !v) {
+		free(v);
+		v = NULL;
+		goto out;
+	}
 	while (i < a->n || j < b->n) {
-		int c = i == a->n ? 1 : j == b->n ? -1 : strcmp(a->v[i], b->v[j]);
-		v[k++] = c <= 0 ? a->v[i] : b->v[j];
+		int c = i == a->n ? 1 : j == b->n ? -1 : strcmp(sa[i], sb[j]);
+		v[k++] = c <= 0 ? sa[i] : sb[j];
 		if (c <= 0)
 			i++;
 		if (c >= 0)
@@ -171,6 +97,9 @@ static const char **merge_names(const struct strset *a, const struct strset *b, 
 	}
 	*omitted = k > CW_MAX_QUEUES ? k - CW_MAX_QUEUES : 0;
 	*n = k - *omitted;
+out:
+	free(sa);
+	free(sb);
 	return v;
 }
 
@@ -231,11 +160,30 @@ static bool reply_is_auth_error(const redisReply *r)
 	       (!strncmp(r->str, "NOAUTH", 6) || !strncmp(r->str, "WRONGPASS", 9));
 }
 
+/* An error reply to what: "Redis at <where>: <what><text>" in err; the connection is kept. */
+static enum rc reply_fail(const struct conn *k, const redisReply *r, const char *what,
+			  char *err, size_t errlen)
+{
+	char text[200];
+
+	reply_text(k, r, text, sizeof(text));
+	seterr(err, errlen, "Redis at %s: %s%s", k->where, what, text);
+	return reply_is_auth_error(r) ? RC_AUTH : RC_REPLY;
+}
+
+/* Out of memory with commands perhaps half appended: the connection's state is unknown. */
+static enum rc conn_nomem(struct conn *k, char *err, size_t errlen)
+{
+	seterr(err, errlen, "out of memory");
+	conn_close(k);
+	return RC_NOMEM;
+}
+
 /* Wait until fd is ready, the deadline passes, or stop is asked for. */
 static enum rc wait_fd(struct conn *k, short events, double deadline)
 {
 	for (;;) {
-		double left = deadline - now_mono();
+		double left = deadline - cw_mono_s();
 		struct pollfd p[2] = {
 			{ .fd = k->c->fd, .events = events },
 			{ .fd = k->stopfd, .events = POLLIN },
@@ -330,8 +278,10 @@ static enum rc roundtrip(struct conn *k, size_t n, redisReply **out, double dead
 	}
 	return RC_OK;
 fail:
-	while (i--)
+	while (i--) {
 		freeReplyObject(out[i]);
+		out[i] = NULL;	/* callers may free the array's replies again */
+	}
 	return io_fail(k, r, err, errlen);
 }
 
@@ -371,28 +321,29 @@ static enum rc append_key_cmd(struct conn *k, const char *cmd, const char *name,
 	return append(k, 2, argv, lens);
 }
 
-/* Connect, AUTH, SELECT: one round trip after the TCP (or unix) connect. */
-static enum rc conn_open(struct conn *k, char *err, size_t errlen)
+static enum rc connect_fail(struct conn *k, const char *why, char *err, size_t errlen)
+{
+	seterr(err, errlen, "cannot connect to Redis at %s: %s", k->where, why);
+	conn_close(k);
+	return RC_IO;
+}
+
+/* The TCP (or unix) connect, non-blocking, until the socket is writable or deadline. */
+static enum rc conn_connect(struct conn *k, double deadline, char *err, size_t errlen)
 {
 	const struct cw_redis_url *u = k->url;
-	double deadline = now_mono() + k->timeout;
-	redisReply *rep[2] = { NULL, NULL };
-	char text[200], dbs[16];
-	size_t n = 0;
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
 	enum rc r;
 
-	conn_close(k);
 	k->c = u->kind == CW_REDIS_UNIX ? redisConnectUnixNonBlock(u->path)
 					: redisConnectNonBlock(u->host, u->port);
 	if (!k->c) {
 		seterr(err, errlen, "out of memory connecting to Redis");
 		return RC_NOMEM;
 	}
-	if (k->c->err) {
-		seterr(err, errlen, "cannot connect to Redis at %s: %s", k->where, k->c->errstr);
-		conn_close(k);
-		return RC_IO;
-	}
+	if (k->c->err)
+		return connect_fail(k, k->c->errstr, err, errlen);
 	if ((r = wait_fd(k, POLLOUT, deadline))) {
 		if (r == RC_TIMEOUT)
 			seterr(err, errlen, "timed out after %.1f s connecting to Redis at %s",
@@ -402,69 +353,89 @@ static enum rc conn_open(struct conn *k, char *err, size_t errlen)
 		conn_close(k);
 		return r;
 	}
-	int soerr = 0;
-	socklen_t sl = sizeof(soerr);
 	if (getsockopt(k->c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
 		soerr = errno;
-	if (soerr) {
-		seterr(err, errlen, "cannot connect to Redis at %s: %s", k->where, strerror(soerr));
-		conn_close(k);
-		return RC_IO;
-	}
+	return soerr ? connect_fail(k, strerror(soerr), err, errlen) : RC_OK;
+}
 
+/* AUTH (when there is a password) and SELECT; *n is the number of commands appended. */
+static enum rc append_auth_select(struct conn *k, size_t *n)
+{
+	const struct cw_redis_url *u = k->url;
+	char dbs[16];
+
+	*n = 0;
 	if (k->password) {
 		const char *argv[3] = { "AUTH", u->user, k->password };
 		size_t lens[3] = { 4, u->user ? strlen(u->user) : 0, strlen(k->password) };
 		/* user + password: Redis 6 ACL AUTH; password alone: the default user */
-		if (u->user)
-			r = append(k, 3, argv, lens);
-		else
-			r = append(k, 2, (const char *[]){ "AUTH", k->password },
-				   (const size_t[]){ 4, lens[2] });
-		if (r)
-			goto nomem;
-		n++;
+		if (u->user ? append(k, 3, argv, lens) :
+			      append(k, 2, (const char *[]){ "AUTH", k->password },
+				     (const size_t[]){ 4, lens[2] }))
+			return RC_NOMEM;
+		(*n)++;
 	}
 	/* SELECT even for db 0: it proves the server answers and that no password is missing */
 	snprintf(dbs, sizeof(dbs), "%d", u->db);
 	if (append(k, 2, (const char *[]){ "SELECT", dbs }, (const size_t[]){ 6, strlen(dbs) }))
-		goto nomem;
-	n++;
-	if ((r = roundtrip(k, n, rep, deadline, err, errlen)))
-		return r;
+		return RC_NOMEM;
+	(*n)++;
+	return RC_OK;
+}
 
-	redisReply *auth = n == 2 ? rep[0] : NULL, *sel = rep[n - 1];
-	r = RC_OK;
+/* What the AUTH (NULL when not sent) and SELECT replies say. */
+static enum rc check_auth_select(const struct conn *k, const redisReply *auth,
+				 const redisReply *sel, char *err, size_t errlen)
+{
+	const struct cw_redis_url *u = k->url;
+	char text[200];
+
 	if (auth && auth->type == REDIS_REPLY_ERROR) {
 		reply_text(k, auth, text, sizeof(text));
 		seterr(err, errlen, "Redis at %s rejected the password%s%.64s: %s", k->where,
 		       u->user ? " of user " : "", u->user ? u->user : "", text);
-		r = RC_AUTH;
-	} else if (sel->type == REDIS_REPLY_ERROR) {
+		return RC_AUTH;
+	}
+	if (sel->type == REDIS_REPLY_ERROR) {
 		reply_text(k, sel, text, sizeof(text));
 		if (reply_is_auth_error(sel)) {
 			seterr(err, errlen, "Redis at %s requires a password (%s); give it in the URL "
 			       "or with --redis-password-file", k->where, text);
-			r = RC_AUTH;
-		} else {
-			seterr(err, errlen, "Redis at %s: cannot select database %d: %s", k->where,
-			       u->db, text);
-			r = RC_REPLY;
+			return RC_AUTH;
 		}
-	} else if (sel->type != REDIS_REPLY_STATUS) {
+		seterr(err, errlen, "Redis at %s: cannot select database %d: %s", k->where,
+		       u->db, text);
+		return RC_REPLY;
+	}
+	if (sel->type != REDIS_REPLY_STATUS) {
 		seterr(err, errlen, "Redis at %s gave an unexpected reply to SELECT (is it Redis?)",
 		       k->where);
-		r = RC_IO;
+		return RC_IO;
 	}
+	return RC_OK;
+}
+
+/* Connect, AUTH, SELECT: one round trip after the TCP (or unix) connect. */
+static enum rc conn_open(struct conn *k, char *err, size_t errlen)
+{
+	double deadline = cw_mono_s() + k->timeout;
+	redisReply *rep[2] = { NULL, NULL };
+	size_t n;
+	enum rc r;
+
+	conn_close(k);
+	if ((r = conn_connect(k, deadline, err, errlen)))
+		return r;
+	if (append_auth_select(k, &n))
+		return conn_nomem(k, err, errlen);
+	if ((r = roundtrip(k, n, rep, deadline, err, errlen)))
+		return r;
+	r = check_auth_select(k, n == 2 ? rep[0] : NULL, rep[n - 1], err, errlen);
 	for (size_t i = 0; i < n; i++)
 		freeReplyObject(rep[i]);
 	if (r)
 		conn_close(k);
 	return r;
-nomem:
-	seterr(err, errlen, "out of memory");
-	conn_close(k);
-	return RC_NOMEM;
 }
 
 static bool has_suffix(const char *s, size_t n, const char *suf)
@@ -522,108 +493,133 @@ static const char *binding_queue(const char *m, size_t n, size_t *qlen)
 	return q;
 }
 
-/*
- * Queues bound in the broker: SCAN (never KEYS, which blocks Redis) for the binding sets,
- * then SMEMBERS of all of them in one pipelined round trip. On success *out is replaced.
- */
-static enum rc conn_discover(struct conn *k, struct strset *out, char *err, size_t errlen)
+/* Add the binding keys of one SCAN reply to keys, control exchanges left out. */
+static int add_binding_keys(const struct conn *k, const redisReply *ks, struct cw_strset *keys)
 {
-	struct strset keys = { 0 }, found = { 0 };
-	redisReply **rep = NULL, *sr = NULL;
-	char cursor[32] = "0", *pat = scan_pattern(k->prefix);
 	size_t skip = k->prefix_len + strlen(BINDING_PREFIX);
-	enum rc r = RC_NOMEM;
 
-	if (!pat)
-		goto nomem;
-	for (int calls = 0; calls < MAX_SCAN_CALLS; calls++) {
-		const char *argv[6] = { "SCAN", cursor, "MATCH", pat, "COUNT", "1000" };
-		size_t lens[6] = { 4, strlen(cursor), 5, strlen(pat), 5, 4 };
+	for (size_t i = 0; i < ks->elements && keys->n < MAX_BINDING_KEYS; i++) {
+		const redisReply *e = ks->element[i];
+		if (e->type != REDIS_REPLY_STRING || e->len <= skip || memchr(e->str, '\0', e->len))
+			continue;
+		if (exchange_skipped(e->str + skip, e->len - skip))
+			continue;
+		if (cw_strset_add(keys, e->str, e->len) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
 
-		if (append(k, 6, argv, lens))
-			goto nomem;
-		if ((r = roundtrip(k, 1, &sr, now_mono() + k->timeout, err, errlen)))
-			goto out;
-		if (sr->type == REDIS_REPLY_ERROR) {
-			char text[200];
-			reply_text(k, sr, text, sizeof(text));
-			seterr(err, errlen, "Redis at %s: SCAN failed: %s", k->where, text);
-			r = reply_is_auth_error(sr) ? RC_AUTH : RC_REPLY;
-			goto out;
-		}
-		if (sr->type != REDIS_REPLY_ARRAY || sr->elements != 2 ||
-		    sr->element[0]->type != REDIS_REPLY_STRING ||
-		    sr->element[1]->type != REDIS_REPLY_ARRAY ||
-		    sr->element[0]->len >= sizeof(cursor)) {
-			seterr(err, errlen, "Redis at %s: unexpected reply to SCAN", k->where);
-			r = RC_REPLY;
-			goto out;
-		}
-		redisReply *ks = sr->element[1];
-		for (size_t i = 0; i < ks->elements && keys.n < MAX_BINDING_KEYS; i++) {
-			redisReply *e = ks->element[i];
-			if (e->type != REDIS_REPLY_STRING || e->len <= skip || memchr(e->str, '\0', e->len))
-				continue;
-			if (exchange_skipped(e->str + skip, e->len - skip))
-				continue;
-			if (strset_add(&keys, e->str, e->len) < 0)
-				goto nomem;
-		}
+/* One SCAN call from cursor (updated in place, sizeof 32) into keys. */
+static enum rc scan_once(struct conn *k, const char *pat, char *cursor, struct cw_strset *keys,
+			 char *err, size_t errlen)
+{
+	const char *argv[6] = { "SCAN", cursor, "MATCH", pat, "COUNT", "1000" };
+	size_t lens[6] = { 4, strlen(cursor), 5, strlen(pat), 5, 4 };
+	redisReply *sr = NULL;
+	enum rc r;
+
+	if (append(k, 6, argv, lens))
+		return conn_nomem(k, err, errlen);
+	if ((r = roundtrip(k, 1, &sr, cw_mono_s() + k->timeout, err, errlen)))
+		return r;
+	if (sr->type == REDIS_REPLY_ERROR) {
+		r = reply_fail(k, sr, "SCAN failed: ", err, errlen);
+	} else if (sr->type != REDIS_REPLY_ARRAY || sr->elements != 2 ||
+		   sr->element[0]->type != REDIS_REPLY_STRING ||
+		   sr->element[1]->type != REDIS_REPLY_ARRAY || sr->element[0]->len >= 32) {
+		seterr(err, errlen, "Redis at %s: unexpected reply to SCAN", k->where);
+		r = RC_REPLY;
+	} else if (add_binding_keys(k, sr->element[1], keys)) {
+		r = conn_nomem(k, err, errlen);
+	} else {
 		memcpy(cursor, sr->element[0]->str, sr->element[0]->len);
 		cursor[sr->element[0]->len] = '\0';
-		freeReplyObject(sr);
-		sr = NULL;
-		if (!strcmp(cursor, "0"))
+	}
+	freeReplyObject(sr);
+	return r;
+}
+
+/* SCAN (never KEYS, which blocks Redis) until the cursor comes back to "0". */
+static enum rc scan_bindings(struct conn *k, struct cw_strset *keys, char *err, size_t errlen)
+{
+	char cursor[32] = "0", *pat = scan_pattern(k->prefix);
+	enum rc r = RC_OK;
+
+	if (!pat)
+		return conn_nomem(k, err, errlen);
+	for (int calls = 0; calls < MAX_SCAN_CALLS; calls++) {
+		if ((r = scan_once(k, pat, cursor, keys, err, errlen)) || !strcmp(cursor, "0"))
 			break;
 	}
+	free(pat);
+	return r;
+}
 
-	if (keys.n) {
-		rep = calloc(keys.n, sizeof(*rep));
-		if (!rep)
+/* The queues the members of one binding set name, into found. */
+static int add_bound_queues(const redisReply *set, struct cw_strset *found)
+{
+	if (set->type != REDIS_REPLY_ARRAY)
+		return 0;	/* the set went away or is not a set: nothing bound */
+	for (size_t j = 0; j < set->elements; j++) {
+		const redisReply *m = set->element[j];
+		const char *q;
+		size_t qlen;
+
+		if (m->type != REDIS_REPLY_STRING || !(q = binding_queue(m->str, m->len, &qlen)))
+			continue;
+		if (!queue_name_ok(q, qlen) || queue_skipped(q, qlen))
+			continue;
+		if (found->n < CW_MAX_QUEUES * 2 && cw_strset_add(found, q, qlen) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* SMEMBERS of every binding key (in bytewise order), pipelined in one round trip. */
+static enum rc read_bindings(struct conn *k, const struct cw_strset *keys,
+			     struct cw_strset *found, char *err, size_t errlen)
+{
+	const char **names = cw_strset_sorted(keys);
+	redisReply **rep = calloc(keys->n ? keys->n : 1, sizeof(*rep));
+	enum rc r = RC_OK;
+
+	if (!names || !rep)
+		goto nomem;
+	for (size_t i = 0; i < keys->n; i++) {
+		const char *argv[2] = { "SMEMBERS", names[i] };
+		size_t lens[2] = { 8, strlen(names[i]) };
+		if (append(k, 2, argv, lens))
 			goto nomem;
-		for (size_t i = 0; i < keys.n; i++) {
-			const char *argv[2] = { "SMEMBERS", keys.v[i] };
-			size_t lens[2] = { 8, strlen(keys.v[i]) };
-			if (append(k, 2, argv, lens))
-				goto nomem;
-		}
-		if ((r = roundtrip(k, keys.n, rep, now_mono() + k->timeout, err, errlen)))
-			goto out;
 	}
-	for (size_t i = 0; i < keys.n; i++) {
-		if (rep[i]->type != REDIS_REPLY_ARRAY)
-			continue;	/* the set went away or is not a set: nothing bound */
-		for (size_t j = 0; j < rep[i]->elements; j++) {
-			redisReply *m = rep[i]->element[j];
-			const char *q;
-			size_t qlen;
-
-			if (m->type != REDIS_REPLY_STRING || !(q = binding_queue(m->str, m->len, &qlen)))
-				continue;
-			if (!queue_name_ok(q, qlen) || queue_skipped(q, qlen))
-				continue;
-			if (found.n < CW_MAX_QUEUES * 2 && strset_add(&found, q, qlen) < 0)
-				goto nomem;
-		}
-	}
-	strset_free(out);
-	*out = found;
-	found = (struct strset){ 0 };
-	r = RC_OK;
+	if (keys->n && (r = roundtrip(k, keys->n, rep, cw_mono_s() + k->timeout, err, errlen)))
+		goto out;
+	for (size_t i = 0; i < keys->n; i++)
+		if (add_bound_queues(rep[i], found))
+			goto nomem;
 	goto out;
 nomem:
-	seterr(err, errlen, "out of memory");
-	r = RC_NOMEM;
-	/* commands may be half appended: the connection's state is unknown */
-	conn_close(k);
+	r = conn_nomem(k, err, errlen);
 out:
-	if (sr)
-		freeReplyObject(sr);
-	if (rep)
-		free_replies(rep, keys.n);
-	strset_free(&keys);
-	strset_free(&found);
-	free(pat);
+	free_replies(rep, rep ? keys->n : 0);
+	free(names);
+	return r;
+}
+
+/* Queues bound in the broker: the binding sets' members. On success *out is replaced. */
+static enum rc conn_discover(struct conn *k, struct cw_strset *out, char *err, size_t errlen)
+{
+	struct cw_strset keys = CW_STRSET_INIT, found = CW_STRSET_INIT;
+	enum rc r;
+
+	if (!(r = scan_bindings(k, &keys, err, errlen)) &&
+	    !(r = read_bindings(k, &keys, &found, err, errlen))) {
+		cw_strset_free(out);
+		*out = found;
+		found = (struct cw_strset)CW_STRSET_INIT;
+	}
+	cw_strset_free(&keys);
+	cw_strset_free(&found);
 	return r;
 }
 
@@ -637,96 +633,102 @@ static int64_t reply_count(redisReply *r, redisReply **bad)
 	return -1;
 }
 
+static bool is_wrongtype(const redisReply *x)
+{
+	return x->type == REDIS_REPLY_ERROR && x->str && !strncmp(x->str, "WRONGTYPE", 9);
+}
+
+/* 4 LLEN per queue (names sorted), HLEN unacked, ZCARD unacked_index. */
+static enum rc append_sample_cmds(struct conn *k, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (int p = 0; p < CW_NPRIO; p++)
+			if (append_key_cmd(k, "LLEN", names[i], cw_priority_steps[p]))
+				return RC_NOMEM;
+	if (append_key_cmd(k, "HLEN", "unacked", 0) || append_key_cmd(k, "ZCARD", "unacked_index", 0))
+		return RC_NOMEM;
+	return RC_OK;
+}
+
+/* One queue's CW_NPRIO LLEN replies into q. WRONGTYPE (a key that is not a list) is the
+ * queue's problem, noted in q->error; any other bad reply goes to *bad (the first wins). */
+static void fill_queue(const struct conn *k, struct cw_queue_depth *q, redisReply **rep,
+		       redisReply **bad)
+{
+	for (int p = 0; p < CW_NPRIO; p++) {
+		redisReply *x = rep[p], *wrong = NULL;
+		int64_t v = reply_count(x, &wrong);
+
+		if (v >= 0) {
+			q->by_priority[p] = v;
+			q->depth += v;
+		} else if (!is_wrongtype(x)) {
+			if (!*bad)
+				*bad = x;
+		} else if (!q->error) {
+			char text[200], msg[300];
+			reply_text(k, x, text, sizeof(text));
+			snprintf(msg, sizeof(msg), "priority %d list: %s", cw_priority_steps[p], text);
+			q->error = strdup(msg);
+		}
+	}
+}
+
+/* The sample's replies into out. Any error reply but WRONGTYPE (NOAUTH, LOADING,
+ * MISCONF...) fails the whole sample; a rejected password also drops the connection. */
+static enum rc read_sample(struct conn *k, const char *const *names, size_t n,
+			   redisReply **rep, struct cw_sample *out)
+{
+	redisReply *bad = NULL, *wrong = NULL;
+	enum rc r = RC_OK;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!(out->queues[i].queue = strdup(names[i])))
+			return RC_NOMEM;
+		out->nqueues++;
+		fill_queue(k, &out->queues[i], rep + i * CW_NPRIO, &bad);
+	}
+	out->unacked = reply_count(rep[n * CW_NPRIO], &wrong);
+	out->unacked_index = reply_count(rep[n * CW_NPRIO + 1], &wrong);
+	if (wrong && !is_wrongtype(wrong) && !bad)
+		bad = wrong;
+	if (bad && bad->type == REDIS_REPLY_ERROR) {
+		r = reply_fail(k, bad, "", out->error, sizeof(out->error));
+	} else if (bad) {
+		seterr(out->error, sizeof(out->error), "Redis at %s: unexpected reply type %d",
+		       k->where, bad->type);
+		r = RC_REPLY;
+	}
+	if (r == RC_AUTH)	/* re-AUTH on reconnect, after the backoff */
+		conn_close(k);
+	out->redis_ok = r == RC_OK;
+	return r;
+}
+
 /*
- * The sample: 4 LLEN per queue, HLEN unacked, ZCARD unacked_index, appended together and
- * read back together (one write, one read when the replies fit the socket buffers).
- * names are sorted; on RC_OK out->queues is filled and redis_ok set.
+ * The sample: every command appended together and read back together (one write, one read
+ * when the replies fit the socket buffers). names are sorted; on RC_OK out->queues is
+ * filled and redis_ok set.
  */
 static enum rc conn_sample(struct conn *k, const char *const *names, size_t n,
 			   struct cw_sample *out)
 {
 	size_t ncmd = n * CW_NPRIO + 2;
 	redisReply **rep = calloc(ncmd, sizeof(*rep));
-	enum rc r = RC_NOMEM;
-	double t0 = now_mono();
+	double t0 = cw_mono_s();
+	enum rc r;
 
 	out->queues = calloc(n ? n : 1, sizeof(*out->queues));
-	if (!rep || !out->queues)
-		goto nomem;
-	for (size_t i = 0; i < n; i++)
-		for (int p = 0; p < CW_NPRIO; p++)
-			if (append_key_cmd(k, "LLEN", names[i], cw_priority_steps[p]))
-				goto nomem;
-	if (append_key_cmd(k, "HLEN", "unacked", 0) || append_key_cmd(k, "ZCARD", "unacked_index", 0))
-		goto nomem;
-	if ((r = roundtrip(k, ncmd, rep, t0 + k->timeout, out->error, sizeof(out->error)))) {
-		out->latency_ms = (now_mono() - t0) * 1e3;
+	if (!rep || !out->queues || append_sample_cmds(k, names, n)) {
 		free(rep);
-		return r;
+		return conn_nomem(k, out->error, sizeof(out->error));
 	}
-	out->latency_ms = (now_mono() - t0) * 1e3;
-
-	/* WRONGTYPE (a key that is not a list) is the queue's problem; any other error reply
-	 * (NOAUTH, LOADING, MISCONF...) makes the whole sample fail */
-	redisReply *bad = NULL;
-	for (size_t i = 0; i < n; i++) {
-		struct cw_queue_depth *q = &out->queues[i];
-
-		q->queue = strdup(names[i]);
-		if (!q->queue)
-			goto nomem_replies;
-		out->nqueues++;
-		for (int p = 0; p < CW_NPRIO; p++) {
-			redisReply *x = rep[i * CW_NPRIO + p], *wrong = NULL;
-			int64_t v = reply_count(x, &wrong);
-			if (v >= 0) {
-				q->by_priority[p] = v;
-				q->depth += v;
-				continue;
-			}
-			if (x->type == REDIS_REPLY_ERROR && x->str && !strncmp(x->str, "WRONGTYPE", 9)) {
-				if (!q->error) {
-					char text[200], msg[300];
-					reply_text(k, x, text, sizeof(text));
-					snprintf(msg, sizeof(msg), "priority %d list: %s",
-						 cw_priority_steps[p], text);
-					q->error = strdup(msg);
-				}
-			} else if (!bad) {
-				bad = x;
-			}
-		}
-	}
-	redisReply *hl = rep[n * CW_NPRIO], *zc = rep[n * CW_NPRIO + 1], *wrong = NULL;
-	out->unacked = reply_count(hl, &wrong);
-	out->unacked_index = reply_count(zc, &wrong);
-	if (wrong && !(wrong->type == REDIS_REPLY_ERROR && wrong->str &&
-		       !strncmp(wrong->str, "WRONGTYPE", 9)) && !bad)
-		bad = wrong;
-
-	r = RC_OK;
-	if (bad) {
-		char text[200];
-		if (bad->type == REDIS_REPLY_ERROR)
-			reply_text(k, bad, text, sizeof(text));
-		else
-			snprintf(text, sizeof(text), "unexpected reply type %d", bad->type);
-		seterr(out->error, sizeof(out->error), "Redis at %s: %s", k->where, text);
-		r = reply_is_auth_error(bad) ? RC_AUTH : RC_REPLY;
-		if (r == RC_AUTH)	/* re-AUTH on reconnect, after the backoff */
-			conn_close(k);
-	}
-	out->redis_ok = r == RC_OK;
-	free_replies(rep, ncmd);
+	r = roundtrip(k, ncmd, rep, t0 + k->timeout, out->error, sizeof(out->error));
+	out->latency_ms = (cw_mono_s() - t0) * 1e3;
+	if (!r && (r = read_sample(k, names, n, rep, out)) == RC_NOMEM)
+		conn_nomem(k, out->error, sizeof(out->error));
+	free_replies(rep, ncmd);	/* roundtrip leaves NULLs when it fails */
 	return r;
-nomem_replies:
-	free_replies(rep, ncmd);
-	rep = NULL;
-nomem:
-	free(rep);
-	conn_close(k);	/* commands may be half appended */
-	seterr(out->error, sizeof(out->error), "out of memory");
-	return RC_NOMEM;
 }
 
 void cw_sample_free(struct cw_sample *s)
@@ -742,46 +744,10 @@ void cw_sample_free(struct cw_sample *s)
 	s->nqueues = 0;
 }
 
-void cw_sample_json(struct jw *w, const struct cw_sample *s, uint64_t dropped)
+void cw_sample_delete(struct cw_sample *s)
 {
-	jw_reset(w);
-	cw_line_begin(w, "sample", s->realtime_ns, (uint32_t)getpid());
-	jw_bool(w, "redis_ok", s->redis_ok);
-	if (!s->redis_ok)
-		jw_str(w, "error", s->error);
-	jw_arr_begin(w, "queues");
-	for (size_t i = 0; s->redis_ok && i < s->nqueues; i++) {
-		const struct cw_queue_depth *q = &s->queues[i];
-		char key[8];
-
-		jw_obj_begin(w, NULL);
-		jw_str(w, "queue", q->queue);
-		jw_int(w, "depth", q->depth);
-		jw_obj_begin(w, "by_priority");
-		for (int p = 0; p < CW_NPRIO; p++) {
-			snprintf(key, sizeof(key), "%d", cw_priority_steps[p]);
-			jw_int(w, key, q->by_priority[p]);
-		}
-		jw_obj_end(w);
-		if (q->error)
-			jw_str(w, "error", q->error);
-		jw_obj_end(w);
-	}
-	jw_arr_end(w);
-	if (s->redis_ok && s->unacked >= 0)
-		jw_int(w, "unacked", s->unacked);
-	else
-		jw_null(w, "unacked");
-	if (s->redis_ok && s->unacked_index >= 0)
-		jw_int(w, "unacked_index", s->unacked_index);
-	else
-		jw_null(w, "unacked_index");
-	jw_double(w, "latency_ms", s->latency_ms, 3);
-	if (s->queues_omitted)
-		jw_uint(w, "queues_omitted", s->queues_omitted);
-	if (dropped)
-		jw_uint(w, "dropped_samples", dropped);
-	jw_end(w);
+	cw_sample_free(s);
+	free(s);
 }
 
 /* ---- configuration shared by the thread and the one-shot ---- */
@@ -791,7 +757,7 @@ struct setup {
 	char *password;
 	char *prefix;
 	char *redacted;
-	struct strset queues;
+	struct cw_strset queues;
 	double interval, timeout, rescan;
 };
 
@@ -804,7 +770,7 @@ static void setup_free(struct setup *st)
 	}
 	free(st->prefix);
 	free(st->redacted);
-	strset_free(&st->queues);
+	cw_strset_free(&st->queues);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -863,7 +829,7 @@ static int setup_init(struct setup *st, const struct cw_broker_config *cfg, bool
 			rc = -EINVAL;
 			goto fail;
 		}
-		if (strset_add(&st->queues, q, strlen(q)) < 0)
+		if (cw_strset_add(&st->queues, q, strlen(q)) < 0)
 			goto nomem;
 	}
 	if (url)
@@ -904,7 +870,7 @@ int cw_broker_sample_once(const struct cw_broker_config *cfg, struct cw_sample *
 			  char *err, size_t errlen)
 {
 	struct setup st;
-	struct strset found = { 0 };
+	struct cw_strset found = CW_STRSET_INIT;
 	struct conn k;
 	const char **names = NULL;
 	size_t n;
@@ -913,7 +879,7 @@ int cw_broker_sample_once(const struct cw_broker_config *cfg, struct cw_sample *
 
 	memset(out, 0, sizeof(*out));
 	out->unacked = out->unacked_index = -1;
-	out->realtime_ns = now_real_ns();
+	out->realtime_ns = cw_clock_ns(CLOCK_REALTIME);
 	if ((rc = setup_init(&st, cfg, true, err, errlen))) {
 		snprintf(out->error, sizeof(out->error), "%s", err);
 		return rc;
@@ -935,7 +901,7 @@ out:
 	if (r && !out->error[0])
 		snprintf(out->error, sizeof(out->error), "%s", err);
 	free(names);
-	strset_free(&found);
+	cw_strset_free(&found);
 	conn_fini(&k);
 	setup_free(&st);
 	return rc_errno(r);
@@ -943,30 +909,24 @@ out:
 
 /* ---- the sampler thread ---- */
 
-struct pending {
-	char *line;
-	uint64_t carried;	/* dropped_samples this line reports */
-};
-
 struct cw_sampler {
 	struct setup st;
 	struct conn k;		/* thread-only once started */
 	bool discover;
-	int efd;		/* eventfd: readable while lines are pending */
+	int efd;		/* eventfd: readable while samples are pending */
 	int stopfd;		/* eventfd: written once by cw_sampler_stop */
 	pthread_t thread;
 	bool started;
 
 	pthread_mutex_t mu;	/* guards the fields below */
-	struct strset *extra;	/* configured + added at runtime (= &st.queues) */
-	struct pending *ring;
+	struct cw_strset *extra;	/* configured + added at runtime (= &st.queues) */
+	struct cw_sample **ring;
 	size_t max_pending, head, count;
-	uint64_t unreported;	/* dropped lines not yet reported in a line */
+	uint64_t unreported;	/* dropped samples not yet reported in a sample */
 	struct cw_sampler_stats stats;
 
 	/* thread-only */
-	struct strset discovered;
-	struct jw w;
+	struct cw_strset discovered;
 	double retry_at, backoff, next_rescan;
 	bool connected, ever_connected;
 	char last_error[256];
@@ -977,13 +937,13 @@ int cw_sampler_fd(struct cw_sampler *s)
 	return s->efd;
 }
 
-char *cw_sampler_take(struct cw_sampler *s)
+struct cw_sample *cw_sampler_take(struct cw_sampler *s)
 {
-	char *line = NULL;
+	struct cw_sample *smp = NULL;
 
 	pthread_mutex_lock(&s->mu);
 	if (s->count) {
-		line = s->ring[s->head].line;
+		smp = s->ring[s->head];
 		s->head = (s->head + 1) % s->max_pending;
 		s->count--;
 	}
@@ -994,7 +954,7 @@ char *cw_sampler_take(struct cw_sampler *s)
 			v = 0;
 	}
 	pthread_mutex_unlock(&s->mu);
-	return line;
+	return smp;
 }
 
 void cw_sampler_add_queues(struct cw_sampler *s, const char *const *queues, size_t n)
@@ -1003,7 +963,7 @@ void cw_sampler_add_queues(struct cw_sampler *s, const char *const *queues, size
 	for (size_t i = 0; i < n; i++)
 		if (queues[i] && queue_name_ok(queues[i], strlen(queues[i])) &&
 		    s->extra->n < CW_MAX_QUEUES * 2)
-			strset_add(s->extra, queues[i], strlen(queues[i]));
+			cw_strset_add(s->extra, queues[i], strlen(queues[i]));
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -1019,49 +979,48 @@ void cw_sampler_get_stats(struct cw_sampler *s, struct cw_sampler_stats *st)
 	pthread_mutex_unlock(&s->mu);
 }
 
-/* Queue a line; when the consumer lags, the oldest goes and the count travels on. */
-static void push_line(struct cw_sampler *s, char *line, uint64_t carried, bool ok)
+/* Queue a sample with the count of those dropped before it; when the consumer lags, the
+ * oldest goes and its count travels on. */
+static void push_sample(struct cw_sampler *s, struct cw_sample *smp)
 {
 	uint64_t one = 1;
 
 	pthread_mutex_lock(&s->mu);
+	smp->dropped_before = s->unreported;
+	s->unreported = 0;
 	if (s->count == s->max_pending) {
-		struct pending *old = &s->ring[s->head];
-		s->unreported += 1 + old->carried;
+		struct cw_sample *old = s->ring[s->head];
+		s->unreported += 1 + old->dropped_before;
 		s->stats.dropped++;
-		free(old->line);
+		cw_sample_delete(old);
 		s->head = (s->head + 1) % s->max_pending;
 		s->count--;
 	}
-	s->ring[(s->head + s->count) % s->max_pending] = (struct pending){ line, carried };
+	s->ring[(s->head + s->count) % s->max_pending] = smp;
 	s->count++;
 	s->stats.samples++;
-	if (!ok)
+	if (!smp->redis_ok)
 		s->stats.failures++;
 	if (write(s->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		one = 0;	/* cannot happen with a counter this small; nothing to do */
 	pthread_mutex_unlock(&s->mu);
 }
 
-static void emit(struct cw_sampler *s, const struct cw_sample *smp)
+/* Hand the sample's contents to the queue (smp is left empty). */
+static void emit(struct cw_sampler *s, struct cw_sample *smp)
 {
-	uint64_t carried;
+	struct cw_sample *q = malloc(sizeof(*q));
 
-	pthread_mutex_lock(&s->mu);
-	carried = s->unreported;
-	s->unreported = 0;
-	pthread_mutex_unlock(&s->mu);
-
-	cw_sample_json(&s->w, smp, carried);
-	char *line = s->w.oom ? NULL : strndup(s->w.buf, s->w.len);
-	if (!line) {	/* the line is lost: count it like a dropped one */
+	if (!q) {	/* the sample is lost: count it like a dropped one */
 		pthread_mutex_lock(&s->mu);
-		s->unreported += 1 + carried;
+		s->unreported++;
 		s->stats.dropped++;
 		pthread_mutex_unlock(&s->mu);
 		return;
 	}
-	push_line(s, line, carried, smp->redis_ok);
+	*q = *smp;
+	memset(smp, 0, sizeof(*smp));
+	push_sample(s, q);
 }
 
 static void failed(struct cw_sampler *s, const char *why, double now)
@@ -1076,11 +1035,11 @@ static void failed(struct cw_sampler *s, const char *why, double now)
 static bool tick(struct cw_sampler *s)
 {
 	struct cw_sample smp = { 0 };
-	double t0 = now_mono();
+	double t0 = cw_mono_s();
 	char err[256];
 	enum rc r;
 
-	smp.realtime_ns = now_real_ns();
+	smp.realtime_ns = cw_clock_ns(CLOCK_REALTIME);
 	smp.unacked = smp.unacked_index = -1;
 	if (!s->connected) {
 		if (t0 < s->retry_at) {
@@ -1091,7 +1050,7 @@ static bool tick(struct cw_sampler *s)
 		if ((r = conn_open(&s->k, err, sizeof(err)))) {
 			if (r == RC_STOPPED)
 				return false;
-			failed(s, err, now_mono());
+			failed(s, err, cw_mono_s());
 			snprintf(smp.error, sizeof(smp.error), "%s", err);
 			goto out;
 		}
@@ -1111,7 +1070,7 @@ static bool tick(struct cw_sampler *s)
 			return false;
 		/* a failed rescan keeps the last known queues; a dead connection fails the sample */
 		if (!s->k.c) {
-			failed(s, err, now_mono());
+			failed(s, err, cw_mono_s());
 			snprintf(smp.error, sizeof(smp.error), "%s", err);
 			goto out;
 		}
@@ -1136,10 +1095,10 @@ static bool tick(struct cw_sampler *s)
 	if (r == RC_OK)
 		s->backoff = BACKOFF_MIN;
 	else if (!s->k.c)
-		failed(s, smp.error, now_mono());
+		failed(s, smp.error, cw_mono_s());
 out:
 	if (!smp.redis_ok && !smp.latency_ms)
-		smp.latency_ms = (now_mono() - t0) * 1e3;
+		smp.latency_ms = (cw_mono_s() - t0) * 1e3;
 	emit(s, &smp);
 	cw_sample_free(&smp);
 	return true;
@@ -1149,7 +1108,7 @@ out:
 static bool sleep_until(struct cw_sampler *s, double t)
 {
 	for (;;) {
-		double left = t - now_mono();
+		double left = t - cw_mono_s();
 		struct pollfd p = { .fd = s->stopfd, .events = POLLIN };
 
 		if (poll(&p, 1, left > 0 ? (int)(left * 1000) + 1 : 0) > 0 && (p.revents & POLLIN))
@@ -1162,12 +1121,12 @@ static bool sleep_until(struct cw_sampler *s, double t)
 static void *sampler_main(void *arg)
 {
 	struct cw_sampler *s = arg;
-	double next = now_mono();	/* the first sample at once: short runs get data too */
+	double next = cw_mono_s();	/* the first sample at once: short runs get data too */
 
 	while (!sleep_until(s, next)) {
 		if (!tick(s))
 			break;
-		double now = now_mono();
+		double now = cw_mono_s();
 		next += s->st.interval;
 		if (next <= now)	/* a slow sample: skip the missed ticks rather than burst */
 			next = now + s->st.interval;
@@ -1179,12 +1138,11 @@ static void sampler_free(struct cw_sampler *s)
 {
 	if (s->ring) {
 		for (size_t i = 0; i < s->count; i++)
-			free(s->ring[(s->head + i) % s->max_pending].line);
+			cw_sample_delete(s->ring[(s->head + i) % s->max_pending]);
 		free(s->ring);
 	}
 	conn_fini(&s->k);
-	strset_free(&s->discovered);
-	jw_free(&s->w);
+	cw_strset_free(&s->discovered);
 	setup_free(&s->st);
 	if (s->efd >= 0)
 		close(s->efd);
@@ -1209,7 +1167,6 @@ int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg
 	}
 	s->efd = s->stopfd = -1;
 	pthread_mutex_init(&s->mu, NULL);
-	jw_init(&s->w);
 	if ((rc = setup_init(&s->st, cfg, false, err, errlen))) {
 		sampler_free(s);
 		return rc;
@@ -1234,7 +1191,7 @@ int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg
 	s->k.timeout = s->st.timeout;
 	if (r == RC_TIMEOUT) {
 		/* slow, not wrong: trace anyway and let the samples say what Redis does */
-		failed(s, err, now_mono());
+		failed(s, err, cw_mono_s());
 	} else if (r) {
 		sampler_free(s);
 		return rc_errno(r);

@@ -7,12 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "log/jsonw.h"
-
 #define CW_NPRIO		4	/* kombu's default priority_steps [0, 3, 6, 9] */
 #define CW_MAX_QUEUES		2048	/* queues sampled at most; the rest are counted as omitted */
 #define CW_QUEUE_NAME_MAX	1024	/* longer names are ignored */
-#define CW_SAMPLER_PENDING	256	/* default bound on lines waiting for cw_sampler_take() */
+#define CW_SAMPLER_PENDING	256	/* default bound on samples waiting for cw_sampler_take() */
 
 extern const int cw_priority_steps[CW_NPRIO];
 
@@ -47,13 +45,14 @@ struct cw_sample {
 	int64_t unacked;		/* HLEN unacked, -1 unknown */
 	int64_t unacked_index;		/* ZCARD unacked_index, -1 unknown */
 	double latency_ms;		/* the pipelined round trip (or the failed attempt) */
+	uint64_t dropped_before;	/* samples the sampler dropped since the last one it
+					 * queued (the line's "dropped_samples"); 0 one-shot */
 };
 
+/* Free what s holds (not s itself): for a struct cw_sample of the caller's. */
 void cw_sample_free(struct cw_sample *s);
-
-/* The `sample` line of docs/events.md, "\n"-terminated, into w (which is reset first).
- * dropped > 0 adds "dropped_samples". */
-void cw_sample_json(struct jw *w, const struct cw_sample *s, uint64_t dropped);
+/* Free a sample cw_sampler_take() returned, contents and struct (NULL is fine). */
+void cw_sample_delete(struct cw_sample *s);
 
 /*
  * One sample, synchronously: parse, connect, AUTH, SELECT, discover (if cfg->discover),
@@ -72,31 +71,32 @@ struct cw_sampler;
  * Parse the URL, read the password file, connect, AUTH and SELECT once, synchronously; on
  * a bad URL, a refused connection or a rejected password return -errno with one sentence in
  * err (the caller prints it and exits 2). A broker that accepts but does not answer within
- * the timeout is not fatal: the thread starts and reports it in `sample` lines.
+ * the timeout is not fatal: the thread starts and reports it in its samples.
  * Errors: -EINVAL (URL, interval, queue name), -errno of the password file, -ECONNREFUSED
  * (cannot connect, or the server hung up), -EACCES (password rejected or missing), -EPROTO
  * (SELECT refused), -ENOMEM. The thread blocks every signal; the caller's mask is untouched.
  */
 int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg,
 		     char *err, size_t errlen);
-/* Non-blocking fd, readable while lines are pending: poll it, then take until NULL. */
+/* Non-blocking fd, readable while samples are pending: poll it, then take until NULL. */
 int cw_sampler_fd(struct cw_sampler *s);
-/* The oldest pending line (malloc'd, '\n'-terminated, caller frees), or NULL. */
-char *cw_sampler_take(struct cw_sampler *s);
+/* The oldest pending sample, or NULL; the caller formats it (log/samplefmt.h) and frees it
+ * with cw_sample_delete(). */
+struct cw_sample *cw_sampler_take(struct cw_sampler *s);
 /* Sample these queues too (workers seen consuming them). Thread-safe, deduplicated. */
 void cw_sampler_add_queues(struct cw_sampler *s, const char *const *queues, size_t n);
 /* The effective URL with the password replaced by "***", for tracer_start. */
 const char *cw_sampler_url(const struct cw_sampler *s);
 
 struct cw_sampler_stats {
-	uint64_t samples;		/* lines produced */
-	uint64_t dropped;		/* lines dropped because the consumer lagged */
+	uint64_t samples;		/* samples queued */
+	uint64_t dropped;		/* samples dropped because the consumer lagged */
 	uint64_t failures;		/* samples with redis_ok false */
 	uint64_t reconnects;		/* successful connections after the first */
 };
 void cw_sampler_get_stats(struct cw_sampler *s, struct cw_sampler_stats *st);
 
-/* Stop and join the thread (promptly, even while Redis hangs), free pending lines. */
+/* Stop and join the thread (promptly, even while Redis hangs), free pending samples. */
 void cw_sampler_stop(struct cw_sampler *s);
 
 #endif

@@ -14,6 +14,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "identity/redact.h"
+
 #define DEFAULT_HOST	"localhost"	/* kombu's default for an empty host */
 #define DEFAULT_PORT	6379
 #define HOST_MAX	253
@@ -259,11 +261,101 @@ static int parse_hostport(const char *url, const char *s, size_t n, struct cw_re
 	return 0;
 }
 
+/* The scheme (sl bytes of url): redis:// is TCP; unix://, redis+socket://, socket:// are
+ * kombu's spellings of a unix socket. */
+static int parse_scheme(const char *url, size_t sl, bool *is_unix, char *err, size_t errlen)
+{
+#define SCHEME(s) (sl == sizeof(s) - 1 && !strncasecmp(url, s, sl))
+	if (SCHEME("rediss"))
+		return fail(err, errlen, -EINVAL, url,
+			    "TLS (rediss://) is not supported: Debian's hiredis 0.14 has no TLS; "
+			    "sample through a local stunnel or a plain-text replica");
+	if (SCHEME("redis"))
+		*is_unix = false;
+	else if (SCHEME("unix") || SCHEME("redis+socket") || SCHEME("socket"))
+		*is_unix = true;
+	else
+		return fail(err, errlen, -EINVAL, url,
+			    "unsupported scheme (celerywatch samples Redis brokers: redis:// or unix://)");
+#undef SCHEME
+	return 0;
+}
+
+/* What follows "://", cut where urllib cuts it. */
+struct url_parts {
+	const char *rest;	/* start of the authority */
+	const char *end;	/* end of the URL, before any '#' */
+	const char *q;		/* '?', or NULL */
+	const char *main_end;	/* q, or end */
+	const char *slash;	/* first '/' before main_end, or NULL */
+	const char *auth_end;	/* slash, or main_end */
+	const char *at;		/* the last '@' of the authority, or NULL */
+	const char *hp;		/* host[:port] (after at) */
+};
+
+static void split_url(const char *rest, struct url_parts *p)
+{
+	p->rest = rest;
+	p->end = rest + strlen(rest);
+	const char *hash = memchr(rest, '#', (size_t)(p->end - rest));
+	if (hash)
+		p->end = hash;
+	p->q = memchr(rest, '?', (size_t)(p->end - rest));
+	p->main_end = p->q ? p->q : p->end;
+	p->slash = memchr(rest, '/', (size_t)(p->main_end - rest));
+	p->auth_end = p->slash ? p->slash : p->main_end;
+	p->at = NULL;
+	for (const char *c = rest; c < p->auth_end; c++)
+		if (*c == '@')
+			p->at = c;	/* the last '@', as urllib does */
+	p->hp = p->at ? p->at + 1 : rest;
+}
+
+/* unix:///path/redis.sock: no host, a path that fits in sun_path. */
+static int parse_unix_path(const char *url, const struct url_parts *p, struct cw_redis_url *u,
+			   char *err, size_t errlen)
+{
+	const size_t path_max = sizeof(((struct sockaddr_un *)0)->sun_path);
+	int rc;
+
+	u->kind = CW_REDIS_UNIX;
+	if (p->hp != p->auth_end)
+		return fail(err, errlen, -EINVAL, url,
+			    "a unix socket URL has no host: write unix:///path/redis.sock");
+	if (!p->slash || p->main_end - p->slash < 2)
+		return fail(err, errlen, -EINVAL, url, "the unix socket path is missing");
+	if ((rc = pct_decode(p->slash, (size_t)(p->main_end - p->slash), &u->path)))
+		return decode_fail(err, errlen, rc, url, "socket path");
+	if (strlen(u->path) >= path_max)
+		return fail(err, errlen, -EINVAL, url, "the unix socket path is longer than %zu bytes",
+			    path_max - 1);
+	return 0;
+}
+
+/* redis://host[:port][/db] */
+static int parse_tcp(const char *url, const struct url_parts *p, struct cw_redis_url *u,
+		     char *err, size_t errlen)
+{
+	long long db;
+	int rc;
+
+	u->kind = CW_REDIS_TCP;
+	if ((rc = parse_hostport(url, p->hp, (size_t)(p->auth_end - p->hp), u, err, errlen)))
+		return rc;
+	if (!p->slash || p->main_end - p->slash <= 1)
+		return 0;
+	if (!parse_uint(p->slash + 1, (size_t)(p->main_end - p->slash - 1), INT_MAX, &db))
+		return fail(err, errlen, -EINVAL, url,
+			    "the database (after the '/') must be a number from 0 to %d", INT_MAX);
+	u->db = (int)db;
+	return 0;
+}
+
 int cw_redis_url_parse(const char *url, struct cw_redis_url *u, char *err, size_t errlen)
 {
-	const char *sep, *rest, *q, *end;
-	size_t slen;
-	bool db_set = false, is_unix;
+	struct url_parts p;
+	const char *sep;
+	bool db_set = false, is_unix = false;
 	int rc;
 
 	memset(u, 0, sizeof(*u));
@@ -271,81 +363,22 @@ int cw_redis_url_parse(const char *url, struct cw_redis_url *u, char *err, size_
 		err[0] = '\0';
 	if (!url || !*url)
 		return fail(err, errlen, -EINVAL, NULL, "the URL is empty");
-	slen = strnlen(url, CW_REDIS_URL_MAX + 1);
-	if (slen > CW_REDIS_URL_MAX)
+	if (strnlen(url, CW_REDIS_URL_MAX + 1) > CW_REDIS_URL_MAX)
 		return fail(err, errlen, -EINVAL, NULL, "the URL is longer than %d bytes", CW_REDIS_URL_MAX);
 	sep = strstr(url, "://");
 	if (!sep)
 		return fail(err, errlen, -EINVAL, url,
 			    "expected redis://host:port/db or unix:///path/redis.sock");
-	size_t sl = (size_t)(sep - url);
-#define SCHEME(s) (sl == sizeof(s) - 1 && !strncasecmp(url, s, sl))
-	if (SCHEME("rediss"))
-		return fail(err, errlen, -EINVAL, url,
-			    "TLS (rediss://) is not supported: Debian's hiredis 0.14 has no TLS; "
-			    "sample through a local stunnel or a plain-text replica");
-	if (SCHEME("redis"))
-		is_unix = false;
-	else if (SCHEME("unix") || SCHEME("redis+socket") || SCHEME("socket"))
-		is_unix = true;
-	else
-		return fail(err, errlen, -EINVAL, url,
-			    "unsupported scheme (celerywatch samples Redis brokers: redis:// or unix://)");
-#undef SCHEME
-
-	rest = sep + 3;
-	end = rest + strlen(rest);
-	const char *hash = memchr(rest, '#', (size_t)(end - rest));
-	if (hash)
-		end = hash;
-	q = memchr(rest, '?', (size_t)(end - rest));
-	const char *main_end = q ? q : end;
-	const char *slash = memchr(rest, '/', (size_t)(main_end - rest));
-	const char *auth_end = slash ? slash : main_end;
-	const char *at = NULL;
-	for (const char *p = rest; p < auth_end; p++)
-		if (*p == '@')
-			at = p;	/* the last '@', as urllib does */
-	if (at && (rc = parse_userinfo(url, rest, (size_t)(at - rest), u, err, errlen)))
+	if ((rc = parse_scheme(url, (size_t)(sep - url), &is_unix, err, errlen)))
+		return rc;
+	split_url(sep + 3, &p);
+	if (p.at && (rc = parse_userinfo(url, p.rest, (size_t)(p.at - p.rest), u, err, errlen)))
 		goto out;
-	const char *hp = at ? at + 1 : rest;
-
-	if (is_unix) {
-		u->kind = CW_REDIS_UNIX;
-		if (hp != auth_end) {
-			rc = fail(err, errlen, -EINVAL, url,
-				  "a unix socket URL has no host: write unix:///path/redis.sock");
-			goto out;
-		}
-		if (!slash || main_end - slash < 2) {
-			rc = fail(err, errlen, -EINVAL, url, "the unix socket path is missing");
-			goto out;
-		}
-		if ((rc = pct_decode(slash, (size_t)(main_end - slash), &u->path))) {
-			rc = decode_fail(err, errlen, rc, url, "socket path");
-			goto out;
-		}
-		if (strlen(u->path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
-			rc = fail(err, errlen, -EINVAL, url, "the unix socket path is longer than %zu bytes",
-				  sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-			goto out;
-		}
-	} else {
-		u->kind = CW_REDIS_TCP;
-		if ((rc = parse_hostport(url, hp, (size_t)(auth_end - hp), u, err, errlen)))
-			goto out;
-		if (slash && main_end - slash > 1) {
-			long long db;
-			if (!parse_uint(slash + 1, (size_t)(main_end - slash - 1), INT_MAX, &db)) {
-				rc = fail(err, errlen, -EINVAL, url,
-					  "the database (after the '/') must be a number from 0 to %d", INT_MAX);
-				goto out;
-			}
-			u->db = (int)db;
-		}
-	}
+	rc = is_unix ? parse_unix_path(url, &p, u, err, errlen) : parse_tcp(url, &p, u, err, errlen);
+	if (rc)
+		goto out;
 	/* the query's db wins over the path's, as in redis-py */
-	if (q && (rc = parse_query(url, q + 1, (size_t)(end - q - 1), u, &db_set, err, errlen)))
+	if (p.q && (rc = parse_query(url, p.q + 1, (size_t)(p.end - p.q - 1), u, &db_set, err, errlen)))
 		goto out;
 	return 0;
 out:
@@ -353,54 +386,16 @@ out:
 	return rc;
 }
 
-/*
- * Redaction works on the raw text so it also covers URLs that failed to parse:
- *  1. a "password=" query value is hidden to the end of the URL (an unescaped '&' inside
- *     the password must not leak its tail);
- *  2. userinfo runs to the LAST '@' of what is left, and everything after its first ':' is
- *     hidden, so an unescaped '@', '/' or '?' inside a password is hidden as well.
- */
+/* The rules are identity/redact.h's, the same as for process arguments. */
 size_t cw_redis_url_redacted(const char *url, char *out, size_t outlen)
 {
+	size_t cap = outlen ? outlen - 1 : 0, n;
+
 	if (!url)
 		url = "";
-	size_t n = strlen(url);	/* all of it: the last '@' decides what is hidden */
-	char *s = malloc(n + 8);	/* "***" may replace less than 3 bytes, twice */
-
-	if (!s) {	/* nothing safe to show */
-		if (outlen)
-			snprintf(out, outlen, "%s", "(redacted)");
-		return 10;
-	}
-	memcpy(s, url, n);
-	s[n] = '\0';
-
-	const char *q = strchr(s, '?');
-	for (char *p = q ? (char *)q + 1 : NULL; p && *p;) {
-		if (!strncasecmp(p, "password=", 9)) {
-			strcpy(p + 9, "***");
-			break;
-		}
-		p = strchr(p, '&');
-		if (p)
-			p++;
-	}
-
-	char *start = strstr(s, "://");
-	start = start ? start + 3 : s;
-	char *at = strrchr(start, '@');
-	if (at) {
-		char *colon = memchr(start, ':', (size_t)(at - start));
-		if (colon) {
-			size_t tail = strlen(at);
-			memmove(colon + 4, at, tail + 1);
-			memcpy(colon + 1, "***", 3);
-		}
-	}
-	n = strlen(s);
+	n = cw_redact_url(url, strlen(url), out, cap);
 	if (outlen)
-		snprintf(out, outlen, "%s", s);
-	free(s);
+		out[n < cap ? n : cap] = '\0';
 	return n;
 }
 

@@ -36,9 +36,9 @@ struct cw_redis_url {
 int cw_redis_url_parse(const char *url, struct cw_redis_url *out, char *err, size_t errlen);
 void cw_redis_url_free(struct cw_redis_url *u);
 
-/* The URL with any password (userinfo or ?password=) replaced by "***", into out (always
- * NUL-terminated; a truncated result is a prefix of the redacted text, never of the URL).
- * Works on URLs that do not parse too, for error messages; when in doubt it hides more.
+/* The URL with its credentials replaced by "***" by identity/redact.h's rules, into out
+ * (always NUL-terminated; a truncated result is a prefix of the redacted text, never of the
+ * URL). Works on URLs that do not parse too, for error messages; when in doubt it hides more.
  * Returns the length of the whole redacted text, as snprintf does (NULL url: ""). */
 size_t cw_redis_url_redacted(const char *url, char *out, size_t outlen);
 

@@ -24,6 +24,7 @@
 #include "identity/proctable.h"
 #include "log/eventfmt.h"
 #include "log/eventlog.h"
+#include "log/samplefmt.h"
 #include "log/tracerfmt.h"
 
 struct record_opts {
@@ -263,12 +264,15 @@ static int epoll_add(int ep, int fd, uint32_t tag)
 enum { TAG_RING, TAG_SIGNAL, TAG_TIMER, TAG_SAMPLER };
 
 /* Broker samples waiting in the sampler become log lines. */
+/* Samples finished by the broker thread become `sample` lines here, in the loop's thread. */
 static void drain_sampler(struct recorder *r)
 {
-	char *l;
-	while ((l = cw_sampler_take(r->sampler))) {
-		write_line(r, l, strlen(l));
-		free(l);
+	struct cw_sample *smp;
+
+	while ((smp = cw_sampler_take(r->sampler))) {
+		cw_sample_json(&r->line, smp);
+		cw_sample_delete(smp);
+		emit(r);
 	}
 }
 
