@@ -11,7 +11,8 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "cli/status.h"
+#include "cli/status_collect.h"
+#include "cli/status_render.h"
 #include "common/timeutil.h"
 #include "explain/report.h"
 

@@ -9,7 +9,7 @@
 
 #include "broker/redisurl.h"
 #include "capture/procscan.h"
-#include "cli/status.h"
+#include "cli/status_collect.h"
 
 /* "argv[0] argv[1] ...", the command line as one string */
 static char *join_argv(const struct cw_proc *cp)

@@ -6,7 +6,7 @@
 
 #include <json-c/json.h>
 
-#include "cli/status.h"
+#include "cli/status_render.h"
 #include "common/sanitize.h"
 #include "common/timeutil.h"
 #include "explain/report.h"

@@ -1,4 +1,4 @@
-/* Terminal-safe rendering of hostile strings. */
+/* Hostile strings made safe for a terminal, a message on stderr or an HTML page. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -83,4 +83,32 @@ char *cw_text_sanitize(char *out, size_t len, const char *s)
 	}
 	out[o] = 0;
 	return out;
+}
+
+void cw_html_escape(FILE *out, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)(str ? str : "");
+
+	while (*s) {
+		switch (*s) {
+		case '&': fputs("&amp;", out); s++; continue;
+		case '<': fputs("&lt;", out); s++; continue;
+		case '>': fputs("&gt;", out); s++; continue;
+		case '"': fputs("&quot;", out); s++; continue;
+		case '\'': fputs("&#39;", out); s++; continue;
+		}
+		if ((*s < 0x20 && *s != '\n' && *s != '\t') || *s == 0x7f) {
+			fputs("\xef\xbf\xbd", out);
+			s++;
+			continue;
+		}
+		size_t n = cw_utf8_decode(s, 4, NULL);
+		if (!n) {
+			fputs("\xef\xbf\xbd", out);
+			s++;
+			continue;
+		}
+		fwrite(s, 1, n, out);
+		s += n;
+	}
 }

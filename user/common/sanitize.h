@@ -1,5 +1,5 @@
 /* Attacker-chosen strings (argv, comm, cgroup, queue and worker names, stderr tails, log
- * lines) made safe for a terminal or a message on stderr. */
+ * lines) made safe for a terminal, a message on stderr, or an HTML page. */
 #ifndef CW_SANITIZE_H
 #define CW_SANITIZE_H
 
@@ -15,5 +15,9 @@ void cw_text_safe(FILE *out, const char *s);
 /* The same into a buffer (always NUL-terminated, cut only between whole escapes or
  * characters). Returns out. */
 char *cw_text_sanitize(char *out, size_t len, const char *s);
+
+/* HTML-escape s (any bytes) to out: & < > " ' as entities, control characters other than
+ * newline and tab, and bytes that are not valid UTF-8, as U+FFFD. NULL is "". */
+void cw_html_escape(FILE *out, const char *s);
 
 #endif

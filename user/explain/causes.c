@@ -57,23 +57,8 @@
 enum { SIGHUP_ = 1, SIGINT_ = 2, SIGQUIT_ = 3, SIGILL_ = 4, SIGTRAP_ = 5, SIGABRT_ = 6,
        SIGBUS_ = 7, SIGFPE_ = 8, SIGKILL_ = 9, SIGSEGV_ = 11, SIGTERM_ = 15, SIGSYS_ = 31 };
 
-static const char *const kind_names[CW_K__COUNT] = {
-	[CW_K_OOM_KILL] = "oom_kill", [CW_K_SIGNAL] = "signal", [CW_K_CRASH] = "crash",
-	[CW_K_EXIT_ERROR] = "exit_error", [CW_K_EXIT_CLEAN] = "exit_clean",
-	[CW_K_RECYCLED] = "recycled", [CW_K_TIME_LIMIT] = "time_limit",
-	[CW_K_PARENT_DIED] = "parent_died", [CW_K_EXEC_FAILED] = "exec_failed",
-	[CW_K_NEVER_STARTED] = "never_started", [CW_K_UNKNOWN] = "unknown",
-};
 
-const char *cw_kind_name(enum cw_kind k)
-{
-	return k < CW_K__COUNT ? kind_names[k] : "unknown";
-}
 
-const char *cw_verdict_name(enum cw_verdict v)
-{
-	return v == CW_OK ? "ok" : v == CW_DEGRADED ? "degraded" : "no_consumer";
-}
 
 static bool fault_signal(int s)
 {
@@ -795,11 +780,3 @@ out:
 	return ret;
 }
 
-void cw_analysis_free(struct cw_analysis *a)
-{
-	for (int i = 0; i < a->ndeaths; i++)
-		free(a->deaths[i].summary);
-	free(a->deaths);
-	free(a->queues);
-	memset(a, 0, sizeof(*a));
-}

@@ -1,100 +1,17 @@
-/* Causes: what each worker death was (OOM kill, a signal and who sent it, crash, ...) and,
- * per queue, whether it has a live consumer now and which death took away the last one. */
+/* Causes: decides what each worker death was (OOM kill, a signal and who sent it, crash, ...)
+ * and, per queue, whether it has a live consumer now and which death took away the last one.
+ * The answer's shape is explain/analysis.h. */
 #ifndef CW_CAUSES_H
 #define CW_CAUSES_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "explain/timeline.h"
-
-enum cw_kind {
-	CW_K_OOM_KILL,
-	CW_K_SIGNAL,
-	CW_K_CRASH,
-	CW_K_EXIT_ERROR,
-	CW_K_EXIT_CLEAN,
-	CW_K_RECYCLED,
-	CW_K_TIME_LIMIT,
-	CW_K_PARENT_DIED,
-	CW_K_EXEC_FAILED,
-	CW_K_NEVER_STARTED,
-	CW_K_UNKNOWN,
-	CW_K__COUNT,
-};
-
-struct cw_death {
-	enum cw_kind kind;
-	int64_t ts;
-	int proc;		/* index in tl->procs, or -1 */
-	int execfail;		/* index in tl->execfails, or -1 */
-	const char *host, *worker, *comm, *cmdline;
-	int64_t pid;		/* CW_NONE for never_started */
-	enum cw_role role;
-	const struct cw_qset *queues;
-	const char *queue;	/* never_started: the queue */
-	const char *signame;	/* the killing (or stopping) signal */
-	int64_t exit_code;
-	bool core_dumped;
-	bool stopped;		/* stopped by a signal, not dead */
-	bool has_sender;
-	struct cw_sender sender;
-	bool from_main;		/* pool child: the signal used came from its own MainProcess */
-	const char *sig_code;	/* "user", "kernel", ... of the signal record used */
-	bool has_oom;
-	struct cw_oomrec oom;
-	const char *stderr_tail;
-	const char *errname;	/* exec_failed */
-	int64_t parent_pid;	/* pool children: their MainProcess */
-	int parent_death;	/* parent_died: index in deaths of the parent's death, or -1 */
-	int64_t lost_near;	/* events lost within LOST_NEAR of it */
-	int64_t depth;		/* never_started: the largest depth seen */
-	bool incident;		/* worth a person's attention (not recycling, not a follower) */
-	bool shown;		/* in the window (and about the --queue asked for) */
-	int seq;		/* internal: index before sorting */
-	int followers;		/* pool children that died with this main */
-	char *summary;		/* one sentence; owned by the analysis */
-};
-
-enum cw_verdict { CW_OK, CW_DEGRADED, CW_NO_CONSUMER };
-
-struct cw_qverdict {
-	const char *queue;
-	enum cw_verdict verdict;
-	int64_t depth_first, depth_last;	/* samples in the window; CW_NONE if none */
-	int64_t depth_max;
-	bool has_growth;
-	double growth_per_min;
-	int64_t growth_from_ts, growth_from_depth, growth_to_ts, growth_to_depth;
-	int consumers_now;
-	int pool_now;		/* live pool children of those consumers */
-	const char *consumer_names[8];	/* distinct worker names of live consumers */
-	int nconsumer_names;
-	int64_t uncovered_since;	/* CW_NONE unless no_consumer after having one */
-	int cause;		/* index in deaths, or -1 */
-	bool had_consumer;	/* a consumer was alive at some time up to the window's end */
-};
-
-struct cw_analysis {
-	int64_t from, to;	/* the window */
-	struct cw_death *deaths;	/* in time order; only those within the window */
-	int ndeaths, capdeaths;
-	struct cw_qverdict *queues;
-	int nqueues;
-	int kinds[CW_K__COUNT];	/* death counts by kind */
-	int nworkers;		/* main processes seen */
-	int64_t lost_in_window;
-};
+#include "explain/analysis.h"
 
 /* Window: since/until may be CW_NONE (the log's own bounds). filter_queue NULL: all queues.
  * Returns 0 or -ENOMEM. */
 int cw_analyze(const struct cw_timeline *tl, int64_t since, int64_t until,
 	       const char *filter_queue, struct cw_analysis *out);
-void cw_analysis_free(struct cw_analysis *a);
-
-const char *cw_kind_name(enum cw_kind k);
-const char *cw_verdict_name(enum cw_verdict v);
-/* "worker_low@web1 (pid 4766)" or "pool child pid 4770 of worker_low@web1" */
-void cw_death_who(const struct cw_death *d, char *out, size_t len);
 
 #endif

@@ -8,32 +8,6 @@
 
 #include "explain/causes_summary.h"
 
-void cw_death_who(const struct cw_death *d, char *out, size_t len)
-{
-	const char *w = d->worker;
-
-	if (d->pid == CW_NONE) {
-		snprintf(out, len, "%s", w ? w : d->queue ? d->queue : "?");
-		return;
-	}
-	switch (d->role) {
-	case CW_RL_POOL:
-		if (w)
-			snprintf(out, len, "pool child pid %lld of %s", (long long)d->pid, w);
-		else
-			snprintf(out, len, "pool child pid %lld", (long long)d->pid);
-		return;
-	case CW_RL_BEAT:
-		snprintf(out, len, "celery beat (pid %lld)", (long long)d->pid);
-		return;
-	default:
-		if (w)
-			snprintf(out, len, "%s (pid %lld)", w, (long long)d->pid);
-		else
-			snprintf(out, len, "%s (pid %lld)", d->comm ? d->comm : "process",
-				 (long long)d->pid);
-	}
-}
 
 static void fmt_kb(int64_t kb, char *out, size_t len)
 {

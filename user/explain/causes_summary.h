@@ -2,7 +2,7 @@
 #ifndef CW_CAUSES_SUMMARY_H
 #define CW_CAUSES_SUMMARY_H
 
-#include "explain/causes.h"
+#include "explain/analysis.h"
 
 /* d->summary (replacing any): one sentence on what ended d and who did it. 0 or -ENOMEM. */
 int cw_death_summarize(const struct cw_timeline *tl, const struct cw_analysis *a,

@@ -12,7 +12,7 @@
 
 #include "common/sanitize.h"	/* log strings are hostile: cw_text_safe */
 #include "common/timeutil.h"
-#include "explain/causes.h"
+#include "explain/analysis.h"
 #include "explain/timeline.h"
 
 struct cw_report_in {
@@ -39,7 +39,5 @@ int cw_report_json(FILE *out, const struct cw_report_in *in);
 
 /* report_html.c: a self-contained page; created 0644 without following symlinks */
 int cw_report_html(const char *path, const struct cw_report_in *in, char *err, size_t errlen);
-/* HTML-escape s (any bytes; invalid UTF-8 becomes U+FFFD) to out */
-void cw_html_escape(FILE *out, const char *s);
 
 #endif

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "common/utf8.h"
 #include "explain/report.h"
 #include "explain/report_chart.h"
 
@@ -15,33 +14,6 @@
 
 /* ---- escaping ---- */
 
-void cw_html_escape(FILE *out, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)(str ? str : "");
-
-	while (*s) {
-		switch (*s) {
-		case '&': fputs("&amp;", out); s++; continue;
-		case '<': fputs("&lt;", out); s++; continue;
-		case '>': fputs("&gt;", out); s++; continue;
-		case '"': fputs("&quot;", out); s++; continue;
-		case '\'': fputs("&#39;", out); s++; continue;
-		}
-		if ((*s < 0x20 && *s != '\n' && *s != '\t') || *s == 0x7f) {
-			fputs("\xef\xbf\xbd", out);
-			s++;
-			continue;
-		}
-		size_t n = cw_utf8_decode(s, 4, NULL);
-		if (!n) {
-			fputs("\xef\xbf\xbd", out);
-			s++;
-			continue;
-		}
-		fwrite(s, 1, n, out);
-		s += n;
-	}
-}
 
 /* ---- page ---- */
 

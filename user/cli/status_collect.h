@@ -1,8 +1,7 @@
-/* `celerywatch status` inside: the snapshot it collects, the queues it judges and the two
- * ways it is shown. status.c runs the steps, status_collect.c gathers (/proc, the broker,
- * the log) and judges, status_render.c prints text or JSON. */
-#ifndef CW_CLI_STATUS_H
-#define CW_CLI_STATUS_H
+/* `celerywatch status` inside: the snapshot status_collect.c gathers (/proc, the broker, the
+ * log) and the queues it judges. status.c runs the steps; status_render.h shows the result. */
+#ifndef CW_CLI_STATUS_COLLECT_H
+#define CW_CLI_STATUS_COLLECT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -83,9 +82,5 @@ int status_read_log(struct status *st);
 /* Queues and their verdicts. Returns how many are not ok, or -ENOMEM. */
 int status_judge(struct status *st);
 void status_free(struct status *st);
-
-/* status_render.c */
-void status_text(FILE *o, const struct status *st, bool color);
-void status_json(FILE *o, const struct status *st);
 
 #endif
