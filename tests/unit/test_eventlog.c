@@ -1,4 +1,5 @@
-/* Event log output file: permissions, symlink refusal, reopen, write errors, line header. */
+/* Event log output file: permissions, symlink refusal, whose files and which kinds we append to,
+ * reopen, write errors, line header. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -111,6 +113,104 @@ static void test_fifo_without_reader_fails_fast(void **state)
 	cw_output_close(&o);
 }
 
+/* a FIFO someone else made is refused before it is opened (a reader of theirs gets our lines) */
+static void test_refuses_foreign_fifo(void **state)
+{
+	(void)state;
+	char path[128], err[256];
+	struct cw_output o;
+
+	if (geteuid() != 0)
+		skip();
+	snprintf(path, sizeof(path), "%s/their-fifo", dir);
+	assert_int_equal(mkfifo(path, 0666), 0);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	int rd = open(path, O_RDONLY | O_NONBLOCK);	/* their reader is there */
+	assert_true(rd >= 0);
+	assert_int_equal(cw_output_open(&o, path, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "belongs to uid 65534"));
+	assert_non_null(strstr(err, path));
+	cw_output_close(&o);
+	close(rd);
+}
+
+/* the same for a character device node someone else made (a copy of /dev/null here) */
+static void test_refuses_foreign_chardev(void **state)
+{
+	(void)state;
+	char path[128], err[256];
+	struct cw_output o;
+
+	if (geteuid() != 0)
+		skip();
+	snprintf(path, sizeof(path), "%s/their-null", dir);
+	if (mknod(path, S_IFCHR | 0666, makedev(1, 3)))
+		skip();		/* no CAP_MKNOD here */
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(cw_output_open(&o, path, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "belongs to uid 65534"));
+	cw_output_close(&o);
+}
+
+/* a second name for a file (a hard link planted to one we own) is refused */
+static void test_refuses_hard_linked_file(void **state)
+{
+	(void)state;
+	char path[128], other[128], err[256];
+	struct cw_output o;
+
+	snprintf(other, sizeof(other), "%s/elsewhere", dir);
+	snprintf(path, sizeof(path), "%s/linked.jsonl", dir);
+	int fd = open(other, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(link(other, path), 0);
+	assert_int_equal(cw_output_open(&o, path, err, sizeof(err)), -EPERM);
+	assert_non_null(strstr(err, "hard links"));
+	assert_non_null(strstr(err, path));
+	cw_output_close(&o);
+	assert_string_equal(slurp(other), "");
+}
+
+/* what stays allowed: our own FIFO with a reader (a log shipper), and /dev/null (root's) */
+static void test_own_fifo_and_dev_null_allowed(void **state)
+{
+	(void)state;
+	char path[128], err[256], buf[16];
+	struct cw_output o;
+
+	snprintf(path, sizeof(path), "%s/ship", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	int rd = open(path, O_RDONLY | O_NONBLOCK);
+	assert_true(rd >= 0);
+	assert_int_equal(cw_output_open(&o, path, err, sizeof(err)), 0);
+	assert_int_equal(cw_output_write(&o, "1\n", 2), 0);
+	assert_int_equal(read(rd, buf, sizeof(buf)), 2);
+	cw_output_close(&o);
+	close(rd);
+	assert_int_equal(cw_output_open(&o, "/dev/null", err, sizeof(err)), 0);
+	assert_int_equal(cw_output_write(&o, "1\n", 2), 0);
+	cw_output_close(&o);
+}
+
+/* SIGHUP applies the same rules: a hard link planted at the path is not reopened */
+static void test_reopen_refuses_hard_link(void **state)
+{
+	(void)state;
+	char path[128], rotated[128], err[256];
+	struct cw_output o;
+
+	snprintf(path, sizeof(path), "%s/hup.jsonl", dir);
+	snprintf(rotated, sizeof(rotated), "%s/hup.jsonl.1", dir);
+	assert_int_equal(cw_output_open(&o, path, err, sizeof(err)), 0);
+	assert_int_equal(rename(path, rotated), 0);
+	assert_int_equal(link(rotated, path), 0);
+	assert_int_equal(cw_output_reopen(&o, err, sizeof(err)), -EPERM);
+	assert_int_equal(cw_output_write(&o, "old\n", 4), 0);	/* still the old file */
+	cw_output_close(&o);
+	assert_string_equal(slurp(rotated), "old\n");
+}
+
 static void test_reopen_after_rotation(void **state)
 {
 	(void)state;
@@ -182,7 +282,12 @@ int main(void)
 		cmocka_unit_test(test_refuses_symlink),
 		cmocka_unit_test(test_refuses_foreign_file),
 		cmocka_unit_test(test_fifo_without_reader_fails_fast),
+		cmocka_unit_test(test_refuses_foreign_fifo),
+		cmocka_unit_test(test_refuses_foreign_chardev),
+		cmocka_unit_test(test_refuses_hard_linked_file),
+		cmocka_unit_test(test_own_fifo_and_dev_null_allowed),
 		cmocka_unit_test(test_reopen_after_rotation),
+		cmocka_unit_test(test_reopen_refuses_hard_link),
 		cmocka_unit_test(test_disk_full_counted),
 		cmocka_unit_test(test_partial_write_is_terminated),
 		cmocka_unit_test(test_line_begin),

@@ -34,8 +34,48 @@ void cw_line_begin(struct jw *w, const char *type, uint64_t realtime_ns, uint32_
 	jw_uint(w, "pid", pid);
 }
 
+/* The files we append to: a regular file, or a FIFO or character device (a log shipper's pipe,
+ * /dev/null); owned by root or by whoever runs us (a file planted in a shared directory keeps
+ * reading what we append); with one name only (a hard link planted to a file we own would
+ * make us write into it). Returns 0, or -errno with a sentence in err. */
+static int check_file(const struct stat *st, const char *path, char *err, size_t errlen)
+{
+	if (!S_ISREG(st->st_mode) && !S_ISFIFO(st->st_mode) && !S_ISCHR(st->st_mode)) {
+		snprintf(err, errlen, "%s is not a regular file", path);
+		return -EINVAL;
+	}
+	if (st->st_uid != 0 && st->st_uid != getuid()) {
+		snprintf(err, errlen, "%s belongs to uid %u, not to us; refusing to append to it",
+			 path, (unsigned)st->st_uid);
+		return -EPERM;
+	}
+	if (st->st_nlink > 1) {
+		snprintf(err, errlen, "%s has %lu hard links; refusing to append to it", path,
+			 (unsigned long)st->st_nlink);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* Checked before opening too: opening someone's device or FIFO can already do something
+ * (a reader of theirs wakes up). fstat after open is what counts; this only comes first. */
+static int check_path(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(path, &st))
+		return 0;	/* not there yet (we create it), or open says why */
+	if (S_ISLNK(st.st_mode))
+		return 0;	/* O_NOFOLLOW refuses it with its own sentence */
+	return check_file(&st, path, err, errlen);
+}
+
+/* Open o->path for appending: created 0640, never through a symlink, then check_file(). */
 static int open_path(struct cw_output *o, char *err, size_t errlen)
 {
+	int r = check_path(o->path, err, errlen);
+	if (r)
+		return r;
 	/* O_NOFOLLOW: a root tool must not write through a link planted in a shared directory.
 	 * O_NONBLOCK: a FIFO without a reader fails (ENXIO) instead of hanging the start. */
 	int fd = open(o->path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0640);
@@ -48,19 +88,11 @@ static int open_path(struct cw_output *o, char *err, size_t errlen)
 		return -e;
 	}
 	struct stat st;
-	int r = 0;
 	if (fstat(fd, &st)) {
 		r = -errno;
 		snprintf(err, errlen, "cannot stat %s: %s", o->path, strerror(-r));
-	} else if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
-		r = -EINVAL;
-		snprintf(err, errlen, "%s is not a regular file", o->path);
-	} else if (S_ISREG(st.st_mode) && st.st_uid != geteuid()) {
-		/* someone else's file (planted in /tmp?) would keep reading what we append */
-		r = -EPERM;
-		snprintf(err, errlen, "%s belongs to uid %u, not to us; refusing to append to it",
-			 o->path, (unsigned)st.st_uid);
-	} else if (fcntl(fd, F_SETFL, O_APPEND) < 0) {	/* writes block again: no lost lines */
+	} else if (!(r = check_file(&st, o->path, err, errlen)) &&
+		   fcntl(fd, F_SETFL, O_APPEND) < 0) {	/* writes block again: no lost lines */
 		r = -errno;
 		snprintf(err, errlen, "cannot set up %s: %s", o->path, strerror(-r));
 	}

@@ -1,5 +1,6 @@
-/* The event log file: created 0640 without following symlinks, reopened on SIGHUP, write
- * errors counted (tracing goes on), and the fields every line starts with. */
+/* The event log file: created 0640 without following symlinks, only ever one we may append
+ * to, reopened on SIGHUP, write errors counted (tracing goes on), and the fields every line
+ * starts with. */
 #ifndef CW_EVENTLOG_H
 #define CW_EVENTLOG_H
 
@@ -20,9 +21,12 @@ struct cw_output {
 	bool dangling;		/* a partial line is in the file: start the next write with '\n' */
 };
 
-/* path "-" or NULL is stdout. Returns 0, or -errno with a sentence in err. */
+/* path "-" or NULL is stdout. Otherwise a regular file (created 0640 if missing), a FIFO or a
+ * character device, never through a symlink, owned by root or getuid() (else -EPERM), with one
+ * link only (else -EPERM). Returns 0, or -errno with a sentence in err. */
 int cw_output_open(struct cw_output *o, const char *path, char *err, size_t errlen);
-/* Close and open the same path again (logrotate moved the file away). */
+/* Close and open the same path again (logrotate moved the file away), by the same rules as
+ * cw_output_open; on a refusal the old file stays open and in use. */
 int cw_output_reopen(struct cw_output *o, char *err, size_t errlen);
 /* Write one complete line. Returns 0, or -errno (the error is counted, not fatal). */
 int cw_output_write(struct cw_output *o, const char *line, size_t len);
