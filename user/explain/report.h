@@ -37,7 +37,9 @@ json_object *cw_death_json(const struct cw_analysis *a, const struct cw_death *d
 json_object *cw_ts_json(int64_t us);
 int cw_report_json(FILE *out, const struct cw_report_in *in);
 
-/* report_html.c: a self-contained page; created 0644 without following symlinks */
+/* report_html.c: a self-contained page, written beside path and renamed over it (0640, owned
+ * by us); refuses a path that is a symlink, not a regular file, someone else's (not root's or
+ * getuid()'s) or hard-linked. Returns 0, or -1 with a sentence naming path in err. */
 int cw_report_html(const char *path, const struct cw_report_in *in, char *err, size_t errlen);
 
 #endif

@@ -1,10 +1,13 @@
 /* The --html report: one self-contained page (inline CSS and SVG, nothing fetched) with the
  * answer in words on top, then the charts (report_chart.c), then every death in a table.
- * Everything from the log is HTML-escaped. */
+ * Everything from the log is HTML-escaped. The page replaces OUT only when OUT is ours to
+ * replace, and only once it is written whole. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "explain/report.h"
@@ -168,35 +171,86 @@ static int page(FILE *o, const struct cw_report_in *in)
 	return ferror(o) ? -EIO : 0;
 }
 
-/* never write through a symlink someone planted at the output path */
-static FILE *open_output(const char *path, char *err, size_t errlen)
+/* An existing page may be replaced only if it is a regular file of ours (or root's) with one
+ * name: someone else's file, a second name for a file elsewhere, a FIFO or a device are not
+ * ours to overwrite. A missing path is fine. Returns 0, or -1 with a sentence in err. */
+static int check_target(const char *path, char *err, size_t errlen)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	FILE *o;
+	struct stat st;
 
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path,
-			 errno == ELOOP ? "is a symbolic link; not following it" : strerror(errno));
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
+	} else if (S_ISLNK(st.st_mode)) {
+		snprintf(err, errlen, "%s is a symbolic link; not following it", path);
+	} else if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a regular file; not replacing it", path);
+	} else if (st.st_uid != 0 && st.st_uid != getuid()) {
+		snprintf(err, errlen, "%s belongs to uid %u, not to us; not replacing it", path,
+			 (unsigned)st.st_uid);
+	} else if (st.st_nlink > 1) {
+		snprintf(err, errlen, "%s has %lu hard links; not replacing it", path,
+			 (unsigned long)st.st_nlink);
+	} else {
+		return 0;
+	}
+	return -1;
+}
+
+/* A new file beside path (same file system, so the final rename() is atomic), mode 0640
+ * whatever the umask: the page holds command lines and stderr tails from a 0640 log.
+ * mkostemp creates it O_EXCL, so nothing planted at that name is followed or reused. */
+static FILE *open_temp(const char *path, char *tmp, size_t tmplen, char *err, size_t errlen)
+{
+	FILE *o = NULL;
+	int fd;
+
+	if (snprintf(tmp, tmplen, "%s.XXXXXX", path) >= (int)tmplen) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(ENAMETOOLONG));
 		return NULL;
 	}
-	o = fdopen(fd, "w");
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create a temporary file beside %s: %s", path,
+			 strerror(errno));
+		return NULL;
+	}
+	if (fchmod(fd, 0640) == 0)
+		o = fdopen(fd, "w");
 	if (!o) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		close(fd);
+		unlink(tmp);
 	}
 	return o;
 }
 
+/* Write the page to a temporary file beside path, then rename() it over path: a failed run
+ * leaves the old page whole, and rename() replaces a name, never writes through it. */
 int cw_report_html(const char *path, const struct cw_report_in *in, char *err, size_t errlen)
 {
-	FILE *o = open_output(path, err, errlen);
+	char tmp[PATH_MAX];
+	FILE *o;
+	int r;
 
+	if (check_target(path, err, errlen))
+		return -1;
+	o = open_temp(path, tmp, sizeof(tmp), err, errlen);
 	if (!o)
 		return -1;
-	int r = page(o, in);
-	if (fclose(o) || r) {
-		snprintf(err, errlen, "%s: %s", path, r == -ENOMEM ? "out of memory" :
-			 "write error");
+	r = page(o, in);
+	if (r == -EIO && errno)
+		r = -errno;	/* what the failed write said (ENOSPC, EFBIG) beats "I/O error" */
+	if (!r && (fflush(o) || fsync(fileno(o))))
+		r = -errno;
+	if (fclose(o) && !r)
+		r = -errno;
+	if (!r && rename(tmp, path))
+		r = -errno;
+	if (r) {
+		unlink(tmp);
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(-r));
 		return -1;
 	}
 	return 0;
