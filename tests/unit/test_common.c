@@ -383,6 +383,37 @@ static void test_parse_ts_rejects(void **state)
 	assert_true(us == 7);
 }
 
+/* Dates that do not exist and offsets no clock shows: timegm would normalise them into
+ * another day ("Feb 31" = "Mar 3"), so they are rejected instead. */
+static void test_parse_ts_calendar(void **state)
+{
+	(void)state;
+	bad_ts("2026-02-31T00:00:00Z");
+	bad_ts("2026-02-30T00:00:00Z");
+	bad_ts("2026-02-29T00:00:00Z");	/* 2026 is not a leap year */
+	bad_ts("1900-02-29T00:00:00Z");	/* divisible by 100, not by 400 */
+	bad_ts("2100-02-29T00:00:00Z");
+	bad_ts("2026-04-31T00:00:00Z");
+	bad_ts("2026-06-31T00:00:00Z");
+	bad_ts("2026-09-31T00:00:00Z");
+	bad_ts("2026-11-31T00:00:00Z");
+	bad_ts("2026-11-24T12:03:11+99:99");
+	bad_ts("2026-11-24T12:03:11+24:00");
+	bad_ts("2026-11-24T12:03:11-00:60");
+	bad_ts("2026-11-24T12:03:11+01:75");
+	/* the edges that do exist stay accepted */
+	assert_true(ts("2024-02-29T00:00:00Z") == 1709164800LL * 1000000);
+	assert_true(ts("2000-02-29T00:00:00Z") == 951782400LL * 1000000);
+	assert_true(ts("2026-02-28T00:00:00Z") == 1772236800LL * 1000000);
+	assert_true(ts("2026-01-31T00:00:00Z") == 1769817600LL * 1000000);
+	assert_true(ts("2026-03-31T00:00:00Z") == 1774915200LL * 1000000);
+	assert_true(ts("2026-12-31T00:00:00Z") == 1798675200LL * 1000000);
+	assert_true(ts("2026-04-30T00:00:00Z") == 1777507200LL * 1000000);
+	assert_true(ts("2026-11-24T23:03:11+23:00") == (T0 - 12 * 3600) * 1000000);
+	assert_true(ts("2026-11-24T12:03:11-23:59") == (T0 + 23 * 3600 + 59 * 60) * 1000000);
+	assert_true(ts("2026-12-31T23:59:60Z") == 1798761600LL * 1000000);	/* leap second */
+}
+
 static void fmt(int64_t us, const char *want)
 {
 	char out[40];
@@ -603,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_strset_sorted_edges),
 		cmocka_unit_test(test_parse_ts_values),
 		cmocka_unit_test(test_parse_ts_rejects),
+		cmocka_unit_test(test_parse_ts_calendar),
 		cmocka_unit_test(test_format_ts),
 		cmocka_unit_test(test_fmt_clock),
 		cmocka_unit_test(test_parse_when_relative),

@@ -267,12 +267,91 @@ static void test_status_text_hostile(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static void rm_proc(int pid)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/%d'", root, pid);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* The command lines status shows are redacted as the event log's argv is: a password in a
+ * broker URL never reaches the JSON or the text. */
+static void test_status_redacts_cmdline(void **state)
+{
+	(void)state;
+	char procopt[128], *out;
+	snprintf(procopt, sizeof(procopt), "--proc=%s", root);
+	fake_proc(6600, 1, 1000500, ARGS("/usr/bin/python3\0/usr/bin/celery\0-A\0proj\0-b\0"
+					 "redis://:hunter2@h/0\0worker\0-n\0wr@h\0-Q\0rq\0"),
+		  "/celery/r");
+	char *json[] = {"celerywatch status", "--json", procopt, NULL};
+	char *text[] = {"celerywatch status", procopt, NULL};
+
+	unsetenv("CELERY_BROKER_URL");
+	setenv("NO_COLOR", "1", 1);
+	run_status(json, 3, &out);
+	json_object *doc = json_tokener_parse(out);
+	if (!doc)
+		fail_msg("not JSON: %s", out);
+	json_object *w = find(get(doc, "processes"), "pid", "6600");
+	assert_string_equal(json_object_get_string(get(w, "cmdline")),
+			    "/usr/bin/python3 /usr/bin/celery -A proj -b redis://:***@h/0 worker "
+			    "-n wr@h -Q rq");
+	if (strstr(out, "hunter2"))
+		fail_msg("password in status --json: %s", out);
+	json_object_put(doc);
+	free(out);
+	run_status(text, 2, &out);
+	assert_non_null(strstr(out, "wr@h"));
+	if (strstr(out, "hunter2"))
+		fail_msg("password in status: %s", out);
+	free(out);
+	rm_proc(6600);
+}
+
+/* A worker with 200,000 arguments: its command line is joined in one pass, whole. */
+static void test_status_huge_argv(void **state)
+{
+	(void)state;
+	static const char head[] = "/usr/bin/python3\0/usr/bin/celery\0-A\0proj\0worker\0-n\0"
+				   "big@h\0-Q\0bq\0";
+	enum { NARGS = 200000, ARGLEN = 10 };	/* 2 MB: about the kernel's ARG_MAX */
+	size_t len = sizeof(head) - 1 + ARGLEN * NARGS;
+	char procopt[128], *args = malloc(len), *out;
+
+	assert_non_null(args);
+	memcpy(args, head, sizeof(head) - 1);
+	for (size_t i = 0; i < NARGS; i++)
+		memcpy(args + sizeof(head) - 1 + ARGLEN * i, "xxxxxxxxx", ARGLEN);
+	fake_proc(6700, 1, 1000600, args, len, "/celery/big");
+	free(args);
+	snprintf(procopt, sizeof(procopt), "--proc=%s", root);
+	char *json[] = {"celerywatch status", "--json", procopt, NULL};
+
+	run_status(json, 3, &out);
+	json_object *doc = json_tokener_parse(out);
+	if (!doc)
+		fail_msg("not JSON (%zu bytes)", strlen(out));
+	json_object *w = find(get(doc, "processes"), "pid", "6700");
+	const char *cmd = json_object_get_string(get(w, "cmdline"));
+	const char *want = "/usr/bin/python3 /usr/bin/celery -A proj worker -n big@h -Q bq";
+	assert_int_equal(strlen(cmd), strlen(want) + ARGLEN * NARGS);
+	assert_memory_equal(cmd, want, strlen(want));
+	assert_memory_equal(cmd + strlen(cmd) - 11, "x xxxxxxxxx", 11);
+	json_object_put(doc);
+	free(out);
+	rm_proc(6700);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_json),
 		cmocka_unit_test(test_status_text_and_broker_error),
 		cmocka_unit_test(test_status_text_hostile),
+		cmocka_unit_test(test_status_redacts_cmdline),
+		cmocka_unit_test(test_status_huge_argv),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

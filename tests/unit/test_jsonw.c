@@ -1,8 +1,11 @@
 /* JSON line builder: escaping of hostile bytes, structure, timestamps. */
+#include <float.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -132,6 +135,64 @@ static void test_structure(void **state)
 	jw_free(&w);
 }
 
+/* One number, alone in an object, as jw_double writes it. */
+static void one_double(struct jw *w, double v, int decimals)
+{
+	jw_reset(w);
+	jw_begin(w);
+	jw_double(w, "d", v, decimals);
+	jw_end(w);
+}
+
+/* Any finite double at any precision is written whole (a fixed buffer held 64 bytes and 1e300
+ * needs 301), and the line still parses; NaN and the infinities are not JSON: null. */
+static void test_double_any_size(void **state)
+{
+	static const char big[] = "1000000000000000052504760255204420248704468581108159154915854115511802"
+		"4579889081957863713750804478640437044438328838781769425232353604305756"
+		"4479218478670698284838720092657580373783023379478809005936895323497079"
+		"9945081119038967640880074652742780142494579258788820056842838115669472"
+		"196386865459400540160";
+	static const char tenth[] = "0.10000000000000000555111512312578270211815834045410156250000000000000"
+		"00000000000000000000000000000000";
+	static const char negmax[] = "-179769313486231570814527423731704356798070567525844996598917476803157"
+		"2607800285387605895586327668781715404589535143824642343213268894641827"
+		"6846754670353751698604991057655128207624549009038932894407586850845513"
+		"3942304583236903222948165808559332123348274797826204144723168738177180"
+		"919299881250404026184124858368";
+	char want[1024];
+	struct jw w;
+
+	(void)state;
+	jw_init(&w);
+	one_double(&w, 1e300, 0);
+	snprintf(want, sizeof(want), "{\"d\":%s}\n", big);
+	assert_string_equal(w.buf, want);
+	one_double(&w, 1e300, 3);
+	snprintf(want, sizeof(want), "{\"d\":%s.000}\n", big);
+	assert_string_equal(w.buf, want);
+	one_double(&w, -DBL_MAX, 0);
+	snprintf(want, sizeof(want), "{\"d\":%s}\n", negmax);
+	assert_string_equal(w.buf, want);
+	one_double(&w, 0.1, 100);
+	snprintf(want, sizeof(want), "{\"d\":%s}\n", tenth);
+	assert_string_equal(w.buf, want);
+	json_object *j = json_tokener_parse(w.buf);
+	assert_non_null(j);
+	json_object_put(j);
+	one_double(&w, 1e308, 2);
+	assert_int_equal(w.len, strlen("{\"d\":}\n") + 309 + 3);
+	one_double(&w, 0.0 / 0.0, 3);
+	assert_string_equal(w.buf, "{\"d\":null}\n");
+	one_double(&w, HUGE_VAL, 3);
+	assert_string_equal(w.buf, "{\"d\":null}\n");
+	one_double(&w, -HUGE_VAL, 0);
+	assert_string_equal(w.buf, "{\"d\":null}\n");
+	one_double(&w, -2.5, 1);
+	assert_string_equal(w.buf, "{\"d\":-2.5}\n");
+	jw_free(&w);
+}
+
 static void test_argv_without_trailing_nul(void **state)
 {
 	(void)state;
@@ -163,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_random_bytes_never_break_a_line),
 		cmocka_unit_test(test_round_trip_valid_text),
 		cmocka_unit_test(test_structure),
+		cmocka_unit_test(test_double_any_size),
 		cmocka_unit_test(test_argv_without_trailing_nul),
 		cmocka_unit_test(test_timestamp),
 	};

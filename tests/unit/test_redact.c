@@ -18,15 +18,17 @@ static const char *r(const char *s)
 	return out;
 }
 
-/* expect (when given) is the whole result; secret (when given) must not be in it. */
-static void check_redacted(const char *url, const char *expect, const char *secret)
+typedef size_t (*redact_fn)(const char *s, size_t n, char *out, size_t cap);
+
+/* expect (when given) is the whole result of fn; secret (when given) must not be in it. */
+static void check_with(redact_fn fn, const char *url, const char *expect, const char *secret)
 {
 	char res[512];
-	size_t n = cw_redact_url(url, strlen(url), res, sizeof(res) - 1);
+	size_t n = fn(url, strlen(url), res, sizeof(res) - 1);
 
 	assert_true(n < sizeof(res));
 	res[n] = '\0';
-	assert_int_equal(cw_redact_url(url, strlen(url), NULL, 0), n);	/* length query */
+	assert_int_equal(fn(url, strlen(url), NULL, 0), n);	/* length query */
 	if (expect)
 		assert_string_equal(res, expect);
 	if (secret && strstr(res, secret))
@@ -35,10 +37,21 @@ static void check_redacted(const char *url, const char *expect, const char *secr
 	for (size_t len = 0; len < n; len++) {
 		char small[512];
 		memset(small, '#', sizeof(small));
-		assert_int_equal(cw_redact_url(url, strlen(url), small, len), n);
+		assert_int_equal(fn(url, strlen(url), small, len), n);
 		assert_memory_equal(small, res, len);
 		assert_int_equal(small[len], '#');
 	}
+}
+
+static void check_redacted(const char *url, const char *expect, const char *secret)
+{
+	check_with(cw_redact_url, url, expect, secret);
+}
+
+/* text cut at its end (argv_truncated) */
+static void check_cut(const char *url, const char *expect, const char *secret)
+{
+	check_with(cw_redact_truncated, url, expect, secret);
 }
 
 static void test_urls(void **state)
@@ -146,6 +159,61 @@ static void test_argbuf_keeps_separators(void **state)
 	assert_true(n <= 5);
 }
 
+/* argv cut by the kernel before the '@' of a URL with credentials: the password's start
+ * is all that is left, and there is no '@' for rule 2 to find. */
+static void test_cut_before_at(void **state)
+{
+	(void)state;
+	check_cut("redis://user:secr", "redis://***", "secr");
+	check_cut("redis://:hunt", "redis://***", "hunt");
+	check_cut("redis://:", "redis://***", NULL);
+	check_cut("--broker=amqp://guest:gu", "--broker=amqp://***", ":gu");
+	/* a cut host:port cannot be told from a cut user:password: hidden as well */
+	check_cut("redis://host:63", "redis://***", NULL);
+	/* the cut URL is the last one: a whole one before it keeps its own redaction */
+	check_cut("redis://:a@h/0 redis://u:sec", "redis://:***@h/0 redis://***", "sec");
+	check_cut("redis://h:1/0 redis://u:sec", "redis://h:1/0 redis://***", "sec");
+	/* a query password runs to the end already; together they are one span */
+	check_cut("redis://h/0?password=hun", "redis://h/0?password=***", "hun");
+	check_cut("redis://h/0?password=x redis://u:s", "redis://h/0?password=***", NULL);
+	check_cut("redis://u:p?password=x", "redis://***", "p?");
+	/* nothing to hide: no ':' after the "://", an '@' left, or no "://" at all */
+	check_cut("redis://host/0", "redis://host/0", NULL);
+	check_cut("redis://u@host:63", "redis://u@host:63", NULL);
+	check_cut("redis://:pw@h:6379/0", "redis://:***@h:6379/0", "pw");
+	check_cut("at 12:30", "at 12:30", NULL);
+	check_cut("", "", NULL);
+	/* whole text keeps showing host:port (the rule is for cut text only) */
+	check_redacted("redis://host:6379", "redis://host:6379", NULL);
+}
+
+static void check_argbuf_cut(const char *in, size_t len, const char *want, size_t wlen)
+{
+	char out[256];
+	size_t n = cw_redact_argbuf_truncated(in, len, out, sizeof(out));
+
+	assert_int_equal(n, wlen);
+	assert_memory_equal(out, want, n);
+}
+
+/* In a cut argument buffer only the last argument was cut. */
+static void test_argbuf_cut(void **state)
+{
+	(void)state;
+	const char in[] = "celery\0-b\0redis://h:6379/0\0redis://user:se";
+	const char want[] = "celery\0-b\0redis://h:6379/0\0redis://***";
+	check_argbuf_cut(in, sizeof(in) - 1, want, sizeof(want) - 1);
+	/* trailing NULs (a terminator, setproctitle's padding) do not hide the last argument */
+	const char in2[] = "celery\0redis://:hunter\0\0\0";
+	const char want2[] = "celery\0redis://***\0\0\0";
+	check_argbuf_cut(in2, sizeof(in2) - 1, want2, sizeof(want2) - 1);
+	/* the arguments before the last are whole */
+	const char in3[] = "a\0redis://h:1/0\0b";
+	check_argbuf_cut(in3, sizeof(in3) - 1, in3, sizeof(in3) - 1);
+	check_argbuf_cut("", 0, "", 0);
+	check_argbuf_cut("\0\0", 2, "\0\0", 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -153,6 +221,8 @@ int main(void)
 		cmocka_unit_test(test_redaction),
 		cmocka_unit_test(test_stricter_than_before),
 		cmocka_unit_test(test_argbuf_keeps_separators),
+		cmocka_unit_test(test_cut_before_at),
+		cmocka_unit_test(test_argbuf_cut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,25 +9,31 @@
 
 #include "broker/redisurl.h"
 #include "capture/procscan.h"
+#include "identity/redact.h"
 #include "cli/status_collect.h"
 
-/* "argv[0] argv[1] ...", the command line as one string */
+/*
+ * "argv[0] argv[1] ...", the command line as one string, each argument redacted as the event
+ * log's argv is (URL passwords -> ***). Built in one pass: strcat rescanned the whole string
+ * for every argument, and a worker's argv may hold hundreds of thousands of them.
+ */
 static char *join_argv(const struct cw_proc *cp)
 {
-	size_t len = 1;
+	size_t cap = 1, pos = 0;
 	char *s;
 
 	for (size_t i = 0; i < cp->argc; i++)
-		len += strlen(cp->argv[i]) + 1;
-	if (!(s = malloc(len)))
+		cap += 2 * strlen(cp->argv[i]) + 16 + 1;	/* cw_redact_arg's bound, a space */
+	if (!(s = malloc(cap)))
 		return NULL;
-	s[0] = 0;
 	for (size_t i = 0; i < cp->argc; i++) {
 		if (i)
-			strcat(s, " ");
-		strcat(s, cp->argv[i]);
+			s[pos++] = ' ';
+		pos += cw_redact_arg(cp->argv[i], strlen(cp->argv[i]), s + pos, cap - 1 - pos);
 	}
-	return s;
+	s[pos] = '\0';
+	char *fit = realloc(s, pos + 1);	/* give back the room redaction did not use */
+	return fit ? fit : s;
 }
 
 static int scan_cb(const struct cw_proc *cp, void *ctx)

@@ -18,7 +18,7 @@ struct sproc {
 	unsigned uid;
 	unsigned long long pstart;
 	char comm[17];
-	char *cmdline, *cgroup;
+	char *cmdline, *cgroup;	/* cmdline: argv joined by spaces, redacted */
 	struct cw_identity id;
 	int npool;		/* live pool children (mains) */
 	double uptime_s;

@@ -89,10 +89,20 @@ static int parse_offset(const char **p, int64_t *off)
 	if (**p != '+' && **p != '-')
 		return -1;
 	(*p)++;
-	if (digits(p, 2, &oh) || *(*p)++ != ':' || digits(p, 2, &om))
+	if (digits(p, 2, &oh) || *(*p)++ != ':' || digits(p, 2, &om) || oh > 23 || om > 59)
 		return -1;
 	*off = sign * (oh * 3600 + om * 60);
 	return 0;
+}
+
+/* Days in month M (1-12) of year Y, Gregorian leap years: timegm would roll "Feb 31" over
+ * into March instead of refusing it. */
+static int month_days(int Y, int M)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+
+	return M == 2 && leap ? 29 : days[M - 1];
 }
 
 int cw_parse_ts(const char *s, int64_t *us)
@@ -108,7 +118,7 @@ int cw_parse_ts(const char *s, int64_t *us)
 	if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &m) || *p++ != ':' ||
 	    digits(&p, 2, &sec))
 		return -1;
-	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
+	if (M < 1 || M > 12 || D < 1 || D > month_days(Y, M) || h > 23 || m > 59 || sec > 60)
 		return -1;
 	if (parse_fraction(&p, &frac) || parse_offset(&p, &off) || *p)
 		return -1;

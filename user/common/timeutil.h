@@ -19,7 +19,9 @@ void cw_format_ts(int64_t us, char *out, size_t outlen);
 void cw_format_ts_ns(uint64_t realtime_ns, char *out, size_t outlen);
 /*
  * RFC 3339 date-time ("T", "t" or " " between date and time, up to 6 fraction digits kept,
- * "Z" or +hh:mm) to microseconds since the epoch. Returns 0, or -1 when s is not one.
+ * "Z" or +hh:mm) to microseconds since the epoch. Returns 0, or -1 when s is not one: also
+ * for a day the month does not have (Feb 29 only in Gregorian leap years) and an offset past
+ * 23:59. Second 60 (a leap second) is accepted and read as the next minute's start.
  */
 int cw_parse_ts(const char *s, int64_t *us);
 /*

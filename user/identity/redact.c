@@ -67,11 +67,43 @@ static size_t hidden_spans(const char *s, size_t n, struct span h[2])
 	return k;
 }
 
-size_t cw_redact_url(const char *s, size_t n, char *out, size_t cap)
+/* Rule 3, for cut text only: after the last "://", a ':' and no '@' up to the end: a
+ * password may have been cut before its '@', so all after that "://" is hidden. */
+static bool cut_userinfo(const char *s, size_t n, struct span *h)
 {
-	struct span h[2];
+	size_t start = 0;
+
+	for (const char *p; (p = memmem(s + start, n - start, "://", 3));)
+		start = (size_t)(p - s) + 3;
+	if (!start || memchr(s + start, '@', n - start) || !memchr(s + start, ':', n - start))
+		return false;
+	*h = (struct span){ start, n };
+	return true;
+}
+
+/* Rule 3's span joined to the others: it runs to the end, so it absorbs any it touches. */
+static size_t add_cut_span(const char *s, size_t n, struct span h[3], size_t nh)
+{
+	struct span t;
+	size_t k = 0;
+
+	if (!cut_userinfo(s, n, &t))
+		return nh;
+	while (k < nh && h[k].to < t.from)
+		k++;
+	if (k < nh)	/* h[k] overlaps or touches t: only the query span runs that far */
+		t.from = h[k].from < t.from ? h[k].from : t.from;
+	h[k] = t;	/* k <= 1: only the userinfo span (ends at an '@') is before t */
+	return k + 1;
+}
+
+static size_t redact(const char *s, size_t n, char *out, size_t cap, bool cut)
+{
+	struct span h[3];
 	size_t nh = hidden_spans(s, n, h), pos = 0, i = 0;
 
+	if (cut)
+		nh = add_cut_span(s, n, h, nh);
 	for (size_t k = 0; k < nh; k++) {
 		pos = put(out, cap, pos, s + i, h[k].from - i);
 		pos = put(out, cap, pos, "***", 3);
@@ -80,24 +112,63 @@ size_t cw_redact_url(const char *s, size_t n, char *out, size_t cap)
 	return put(out, cap, pos, s + i, n - i);
 }
 
-size_t cw_redact_arg(const char *arg, size_t n, char *out, size_t cap)
+size_t cw_redact_url(const char *s, size_t n, char *out, size_t cap)
 {
-	size_t len = cw_redact_url(arg, n, out, cap);
+	return redact(s, n, out, cap, false);
+}
+
+size_t cw_redact_truncated(const char *s, size_t n, char *out, size_t cap)
+{
+	return redact(s, n, out, cap, true);
+}
+
+/* Where the last argument starts, trailing NULs skipped; len when there is none. */
+static size_t last_arg(const char *buf, size_t len)
+{
+	size_t end = len;
+
+	while (end && buf[end - 1] == '\0')
+		end--;
+	if (!end)
+		return len;
+	const char *nul = memrchr(buf, '\0', end);
+	return nul ? (size_t)(nul - buf) + 1 : 0;
+}
+
+/* One argument, cut at its end or not, to out: at most cap bytes; returns those written */
+static size_t redact_arg(const char *arg, size_t n, char *out, size_t cap, bool cut)
+{
+	size_t len = redact(arg, n, out, cap, cut);
 
 	return len < cap ? len : cap;
 }
 
-size_t cw_redact_argbuf(const char *buf, size_t len, char *out, size_t cap)
+static size_t redact_argbuf(const char *buf, size_t len, char *out, size_t cap, bool cut)
 {
-	size_t pos = 0, i = 0;
+	size_t pos = 0, i = 0, last = cut ? last_arg(buf, len) : len;
 
 	while (i < len && pos < cap) {
 		const char *nul = memchr(buf + i, '\0', len - i);
 		size_t n = nul ? (size_t)(nul - (buf + i)) : len - i;
-		pos += cw_redact_arg(buf + i, n, out + pos, cap - pos);
+		pos += redact_arg(buf + i, n, out + pos, cap - pos, i == last);
 		if (nul && pos < cap)
 			out[pos++] = '\0';
 		i += n + (nul ? 1 : 0);
 	}
 	return pos;
+}
+
+size_t cw_redact_arg(const char *arg, size_t n, char *out, size_t cap)
+{
+	return redact_arg(arg, n, out, cap, false);
+}
+
+size_t cw_redact_argbuf(const char *buf, size_t len, char *out, size_t cap)
+{
+	return redact_argbuf(buf, len, out, cap, false);
+}
+
+size_t cw_redact_argbuf_truncated(const char *buf, size_t len, char *out, size_t cap)
+{
+	return redact_argbuf(buf, len, out, cap, true);
 }

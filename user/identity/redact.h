@@ -27,4 +27,17 @@ size_t cw_redact_arg(const char *arg, size_t n, char *out, size_t cap);
 /* The same over a NUL-separated argument buffer (as /proc/PID/cmdline). */
 size_t cw_redact_argbuf(const char *buf, size_t len, char *out, size_t cap);
 
+/*
+ * Text that was cut at its end (argv is kept up to 1,024 bytes, a signal sender's up to 256)
+ * may end inside a password: "redis://user:secr" has no '@' left for rule 2 to find. So
+ * cut text gets a third rule: after the LAST "://", when a ':' follows and no '@' does
+ * before the end, everything after that "://" becomes "***". A complete
+ * "redis://host:6379" looks the same, so it is hidden too: call these only for text known
+ * to be cut (argv_truncated), never for whole text. Same contract as cw_redact_url.
+ */
+size_t cw_redact_truncated(const char *s, size_t n, char *out, size_t cap);
+/* cw_redact_argbuf for a buffer that was cut: its last argument (trailing NULs, the
+ * terminator or setproctitle's padding, are skipped to find it) gets cw_redact_truncated. */
+size_t cw_redact_argbuf_truncated(const char *buf, size_t len, char *out, size_t cap);
+
 #endif

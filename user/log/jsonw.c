@@ -5,6 +5,7 @@
 #include "log/jsonw.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,14 +202,20 @@ void jw_uint(struct jw *w, const char *k, uint64_t v)
 	raw(w, k, tmp, snprintf(tmp, sizeof(tmp), "%" PRIu64, v));
 }
 
+/* Any finite double at any precision: "%f" of DBL_MAX alone is 309 digits, so the text is
+ * measured first and written straight into the line, never through a fixed buffer. */
 void jw_double(struct jw *w, const char *k, double v, int decimals)
 {
-	char tmp[64];
-	if (v != v || v > 1e300 || v < -1e300) {	/* NaN and infinities are not JSON */
+	if (!isfinite(v)) {	/* NaN and infinities are not JSON */
 		jw_null(w, k);
 		return;
 	}
-	raw(w, k, tmp, snprintf(tmp, sizeof(tmp), "%.*f", decimals, v));
+	int n = snprintf(NULL, 0, "%.*f", decimals, v);
+	key(w, k);
+	if (n < 0 || !reserve(w, (size_t)n))
+		return;
+	snprintf(w->buf + w->len, (size_t)n + 1, "%.*f", decimals, v);
+	w->len += (size_t)n;
 }
 
 void jw_bool(struct jw *w, const char *k, bool v)

@@ -32,6 +32,7 @@ void jw_str(struct jw *w, const char *key, const char *s);	/* NULL s writes null
 void jw_strn(struct jw *w, const char *key, const char *s, size_t n);
 void jw_int(struct jw *w, const char *key, int64_t v);
 void jw_uint(struct jw *w, const char *key, uint64_t v);
+/* "%.*f" of v, whatever its size and decimals; NaN and +-inf write null (JSON has neither) */
 void jw_double(struct jw *w, const char *key, double v, int decimals);
 void jw_bool(struct jw *w, const char *key, bool v);
 void jw_null(struct jw *w, const char *key);
