@@ -732,6 +732,32 @@ static void test_text_hostile(void **state)
 	unload(r);
 }
 
+/* ---- identity comes from exec and scan lines only ---- */
+
+static void test_duplicate_exit_keeps_identity(void **state)
+{
+	(void)state;
+	/* a kernel race writes a second exit of the same process, after the recorder forgot
+	 * it: worker null, role other. It must not make the worker anonymous. */
+	struct run *r = load("dup_exit.jsonl", CW_NONE, CW_NONE, NULL);
+	const struct cw_death *d = death_of(r, 5300);
+	int n = 0;
+
+	assert_int_equal(d->kind, CW_K_SIGNAL);
+	assert_string_equal(d->signame, "SIGKILL");
+	assert_string_equal(d->worker, "worker_d@web1");
+	assert_int_equal(d->role, CW_RL_MAIN);
+	assert_int_equal(d->ts, ts("2026-11-24T10:01:00.001Z"));
+	for (int i = 0; i < r->an.ndeaths; i++)
+		n += r->an.deaths[i].pid == 5300;
+	assert_int_equal(n, 1);
+
+	const struct cw_qverdict *q = queue(r, "qd");
+	assert_int_equal(q->verdict, CW_NO_CONSUMER);
+	assert_int_equal(r->an.deaths[q->cause].pid, 5300);
+	unload(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -758,6 +784,7 @@ int main(void)
 		cmocka_unit_test(test_signals_from_own_main),
 		cmocka_unit_test(test_qsets_unambiguous),
 		cmocka_unit_test(test_text_hostile),
+		cmocka_unit_test(test_duplicate_exit_keeps_identity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -355,19 +355,40 @@ static int apply_image(struct cw_timeline *tl, struct cw_tproc *p, const struct 
 	return argv_detach(ev, p->host, &p->detach);
 }
 
-/* The worker fields a line carries replace what we knew. */
-static int apply_fields(struct cw_timeline *tl, struct cw_tproc *p, const struct cw_event *ev)
+/* Whether the line may say who p is (worker, queues, role). exec and scan lines read argv or
+ * the title: they do. A fork line is a birth: it does when the parent was not there to
+ * inherit from. A rename refines the role to beat, the recorder's one refinement from a name.
+ * Any other line only fills an identity we never had: the recorder may write it after it
+ * forgot the process (a kernel race's second exit says worker null, role other). */
+static bool may_set_identity(const struct cw_tproc *p, const struct cw_event *ev)
 {
-	if (ev->comm && !(p->comm = intern(tl, ev->comm)))
-		return -ENOMEM;
-	if (ev->cgroup && !(p->cgroup = intern(tl, ev->cgroup)))
-		return -ENOMEM;
+	if (ev->type == CW_LOG_EXEC || ev->type == CW_LOG_SCAN)
+		return true;
+	if (ev->type == CW_LOG_RENAME && ev->role == CW_RL_BEAT)
+		return true;
+	return p->role == CW_RL_NONE && !p->worker;
+}
+
+static int set_identity(struct cw_timeline *tl, struct cw_tproc *p, const struct cw_event *ev)
+{
 	if (ev->worker && !(p->worker = intern(tl, ev->worker)))
 		return -ENOMEM;
 	if (ev->has_queues && !(p->queues = qset_intern(tl, ev->queues, ev->nqueues)))
 		return -ENOMEM;
 	if (ev->role != CW_RL_NONE)
 		p->role = ev->role;
+	return 0;
+}
+
+/* The fields a line carries replace what we knew; identity only as may_set_identity says. */
+static int apply_fields(struct cw_timeline *tl, struct cw_tproc *p, const struct cw_event *ev)
+{
+	if (ev->comm && !(p->comm = intern(tl, ev->comm)))
+		return -ENOMEM;
+	if (ev->cgroup && !(p->cgroup = intern(tl, ev->cgroup)))
+		return -ENOMEM;
+	if (may_set_identity(p, ev) && set_identity(tl, p, ev))
+		return -ENOMEM;
 	p->uid = or_keep(ev->uid, p->uid);
 	if ((ev->type == CW_LOG_EXEC || ev->type == CW_LOG_SCAN) && apply_image(tl, p, ev))
 		return -ENOMEM;
@@ -647,6 +668,9 @@ static int take_exit(struct cw_timeline *tl, const struct cw_event *ev, const ch
 	if (created)
 		link_parent(tl, i, ev->ppid, CW_NONE);
 	struct cw_tproc *p = &tl->procs[i];
+	/* a process ends once: a second exit line (a kernel race) adds nothing */
+	if (p->end == CW_END_EXIT)
+		return 0;
 	if (apply_fields(tl, p, ev))
 		return -ENOMEM;
 	p->end = CW_END_EXIT;
