@@ -758,6 +758,22 @@ static void test_duplicate_exit_keeps_identity(void **state)
 	unload(r);
 }
 
+/* ---- a pool process' children are a task's subprocesses, not the pool ---- */
+
+static void test_pool_child_subprocess_not_worker(void **state)
+{
+	(void)state;
+	/* an old recorder labelled them pool; they exit 255 (a failed exec in
+	 * subprocess.run): the task's business, not an incident of worker_s */
+	struct run *r = load("pool_subprocess.jsonl", CW_NONE, CW_NONE, NULL);
+
+	assert_int_equal(count_shown(r), 0);
+	const struct cw_qverdict *q = queue(r, "qs");
+	assert_int_equal(q->verdict, CW_OK);
+	assert_int_equal(q->consumers_now, 1);
+	unload(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -785,6 +801,7 @@ int main(void)
 		cmocka_unit_test(test_qsets_unambiguous),
 		cmocka_unit_test(test_text_hostile),
 		cmocka_unit_test(test_duplicate_exit_keeps_identity),
+		cmocka_unit_test(test_pool_child_subprocess_not_worker),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

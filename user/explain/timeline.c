@@ -369,6 +369,14 @@ static bool may_set_identity(const struct cw_tproc *p, const struct cw_event *ev
 	return p->role == CW_RL_NONE && !p->worker;
 }
 
+/* Only a MainProcess' children are its pool: a pool process' child is a task's subprocess
+ * (old logs call it pool too). */
+static void pool_only_under_main(struct cw_timeline *tl, struct cw_tproc *p)
+{
+	if (p->role == CW_RL_POOL && p->parent >= 0 && tl->procs[p->parent].role == CW_RL_POOL)
+		p->role = CW_RL_OTHER;
+}
+
 static int set_identity(struct cw_timeline *tl, struct cw_tproc *p, const struct cw_event *ev)
 {
 	if (ev->worker && !(p->worker = intern(tl, ev->worker)))
@@ -377,6 +385,7 @@ static int set_identity(struct cw_timeline *tl, struct cw_tproc *p, const struct
 		return -ENOMEM;
 	if (ev->role != CW_RL_NONE)
 		p->role = ev->role;
+	pool_only_under_main(tl, p);
 	return 0;
 }
 
@@ -616,7 +625,16 @@ static int take_exec(struct cw_timeline *tl, const struct cw_event *ev, const ch
 	return apply_fields(tl, p, ev);
 }
 
-/* A new child is its parent's copy; a MainProcess' child is one of its pool. */
+/* A new child is its parent's copy, as the recorder makes it: a MainProcess' child is one of
+ * its pool (a --detach launcher's child is the real worker), a pool process' child is a task's
+ * subprocess. */
+static enum cw_role child_role(const struct cw_tproc *par)
+{
+	if (par->role == CW_RL_MAIN && !par->detach && !par->handover)
+		return CW_RL_POOL;
+	return par->role == CW_RL_POOL ? CW_RL_OTHER : par->role;
+}
+
 static void inherit(struct cw_tproc *p, const struct cw_tproc *par)
 {
 	p->worker = par->worker;
@@ -629,7 +647,7 @@ static void inherit(struct cw_tproc *p, const struct cw_tproc *par)
 	p->comm = par->comm;
 	p->cmdline = par->cmdline;
 	p->handover = par->detach || par->handover;
-	p->role = par->role == CW_RL_MAIN ? CW_RL_POOL : par->role;
+	p->role = child_role(par);
 }
 
 static int take_fork(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
