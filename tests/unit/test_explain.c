@@ -491,6 +491,55 @@ static void test_rotated_order(void **state)
 	rmdir(dir);
 }
 
+/* A file without a valid line has no first timestamp: it goes after the others, and the
+ * others still go in time order (the comparison must be a total order for qsort). */
+static void test_order_with_a_file_without_time(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/cw_test_ordXXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char a[256], b[256], bad[256], line[8192];
+	snprintf(a, sizeof(a), "%s/log", dir);
+	snprintf(b, sizeof(b), "%s/log.1", dir);
+	snprintf(bad, sizeof(bad), "%s/junk", dir);
+	FILE *in = fopen(data("incident.jsonl"), "r"), *fa = fopen(a, "w"), *fb = fopen(b, "w");
+	FILE *fj = fopen(bad, "w");
+	assert_non_null(in);
+	for (int n = 0; fgets(line, sizeof(line), in); n++)
+		fputs(line, n < 14 ? fb : fa);
+	fputs("not a log line\n{\"v\":1}\n", fj);
+	fclose(in);
+	fclose(fa);
+	fclose(fb);
+	fclose(fj);
+	/* newest first, the junk between them */
+	char *files[] = {a, bad, b};
+	struct cw_timeline tl;
+	struct cw_analysis an;
+	assert_int_equal(cw_timeline_init(&tl), 0);
+	FILE *errf = fopen("/dev/null", "w");
+	assert_int_equal(cw_timeline_load(&tl, files, 3, NULL, errf), 0);
+	fclose(errf);
+	assert_int_equal(cw_analyze(&tl, CW_NONE, CW_NONE, NULL, &an), 0);
+	int oom = 0;
+	for (int i = 0; i < an.ndeaths; i++)
+		oom += an.deaths[i].kind == CW_K_OOM_KILL;
+	assert_int_equal(oom, 1);
+	assert_int_equal(an.from, ts("2026-11-24T07:00:00Z"));
+	/* read in order, the queue's last depth is the log's last sample */
+	int seen = 0;
+	for (int i = 0; i < an.nqueues; i++)
+		if (!strcmp(an.queues[i].queue, "low_priority") && ++seen)
+			assert_int_equal(an.queues[i].depth_last, 19334);
+	assert_int_equal(seen, 1);
+	cw_analysis_free(&an);
+	cw_timeline_free(&tl);
+	unlink(a);
+	unlink(b);
+	unlink(bad);
+	rmdir(dir);
+}
+
 /* ---- exec failures that are only a PATH search's misses ---- */
 
 static int count_kind(struct run *r, enum cw_kind k)
@@ -795,6 +844,7 @@ int main(void)
 		cmocka_unit_test(test_since_after_the_death),
 		cmocka_unit_test(test_queue_filter),
 		cmocka_unit_test(test_rotated_order),
+		cmocka_unit_test(test_order_with_a_file_without_time),
 		cmocka_unit_test(test_path_search_misses),
 		cmocka_unit_test(test_oom_without_pstart),
 		cmocka_unit_test(test_signals_from_own_main),

@@ -910,8 +910,11 @@ static int cmp_ordered(const void *x, const void *y)
 {
 	const struct ordered *a = x, *b = y;
 
-	/* files without a timestamp (stdin, empty) keep their place relative to each other */
-	if (a->first != CW_NONE && b->first != CW_NONE && a->first != b->first)
+	/* a total order, or qsort's result is undefined: files with a timestamp first, by it;
+	 * files without one (empty, no valid line) after them; ties in the order given */
+	if ((a->first == CW_NONE) != (b->first == CW_NONE))
+		return a->first == CW_NONE ? 1 : -1;
+	if (a->first != b->first)
 		return a->first < b->first ? -1 : 1;
 	return a->pos - b->pos;
 }
