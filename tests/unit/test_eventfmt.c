@@ -197,6 +197,41 @@ static void test_fork_inherits_identity_and_exit_forgets(void **state)
 	json_object_put(o);
 }
 
+static json_object *fork_of(uint32_t ppid, uint64_t pstart_ns, uint32_t pid, uint64_t start_ns)
+{
+	struct cw_fork f = {0};
+
+	hdr(&f.hdr, CW_EV_FORK, sizeof(f), ppid, pstart_ns);
+	f.child_pid = pid;
+	f.child_start_ns = start_ns;
+	strcpy(f.comm, "python3");
+	return format(&f, sizeof(f));
+}
+
+/* A pool process' child is a task's subprocess (subprocess.run), not one of the pool: its
+ * failures are the task's, not the worker's. It keeps the worker as context, like the exec
+ * of a non-Celery program does. */
+static void test_fork_of_pool_child_is_other(void **state)
+{
+	(void)state;
+	exec_worker(300, 1000000000);
+	json_object *o = fork_of(300, 1000000000, 301, 2000000000);
+	assert_string_equal(str(o, "role"), "pool");
+	json_object_put(o);
+	o = fork_of(301, 2000000000, 302, 3000000000);
+	assert_string_equal(str(o, "role"), "other");
+	assert_string_equal(str(o, "worker"), "worker_low@web1");
+	json_object_put(o);
+
+	struct cw_exit e = {0};
+	hdr(&e.hdr, CW_EV_EXIT, sizeof(e), 302, 3000000000);
+	e.exit_code = 255 << 8;
+	o = format(&e, sizeof(e));
+	assert_string_equal(str(o, "role"), "other");
+	assert_string_equal(str(o, "worker"), "worker_low@web1");
+	json_object_put(o);
+}
+
 static void test_signal_sender_and_hostile_comm(void **state)
 {
 	(void)state;
@@ -328,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_exit_status_decoding),
 		cmocka_unit_test(test_stderr_tail_joined_oldest_first),
 		cmocka_unit_test(test_fork_inherits_identity_and_exit_forgets),
+		cmocka_unit_test(test_fork_of_pool_child_is_other),
 		cmocka_unit_test(test_signal_sender_and_hostile_comm),
 		cmocka_unit_test(test_oom_without_mm_has_nulls),
 		cmocka_unit_test(test_broker_password_never_written),

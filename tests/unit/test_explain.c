@@ -491,6 +491,55 @@ static void test_rotated_order(void **state)
 	rmdir(dir);
 }
 
+/* A file without a valid line has no first timestamp: it goes after the others, and the
+ * others still go in time order (the comparison must be a total order for qsort). */
+static void test_order_with_a_file_without_time(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/cw_test_ordXXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char a[256], b[256], bad[256], line[8192];
+	snprintf(a, sizeof(a), "%s/log", dir);
+	snprintf(b, sizeof(b), "%s/log.1", dir);
+	snprintf(bad, sizeof(bad), "%s/junk", dir);
+	FILE *in = fopen(data("incident.jsonl"), "r"), *fa = fopen(a, "w"), *fb = fopen(b, "w");
+	FILE *fj = fopen(bad, "w");
+	assert_non_null(in);
+	for (int n = 0; fgets(line, sizeof(line), in); n++)
+		fputs(line, n < 14 ? fb : fa);
+	fputs("not a log line\n{\"v\":1}\n", fj);
+	fclose(in);
+	fclose(fa);
+	fclose(fb);
+	fclose(fj);
+	/* newest first, the junk between them */
+	char *files[] = {a, bad, b};
+	struct cw_timeline tl;
+	struct cw_analysis an;
+	assert_int_equal(cw_timeline_init(&tl), 0);
+	FILE *errf = fopen("/dev/null", "w");
+	assert_int_equal(cw_timeline_load(&tl, files, 3, NULL, errf), 0);
+	fclose(errf);
+	assert_int_equal(cw_analyze(&tl, CW_NONE, CW_NONE, NULL, &an), 0);
+	int oom = 0;
+	for (int i = 0; i < an.ndeaths; i++)
+		oom += an.deaths[i].kind == CW_K_OOM_KILL;
+	assert_int_equal(oom, 1);
+	assert_int_equal(an.from, ts("2026-11-24T07:00:00Z"));
+	/* read in order, the queue's last depth is the log's last sample */
+	int seen = 0;
+	for (int i = 0; i < an.nqueues; i++)
+		if (!strcmp(an.queues[i].queue, "low_priority") && ++seen)
+			assert_int_equal(an.queues[i].depth_last, 19334);
+	assert_int_equal(seen, 1);
+	cw_analysis_free(&an);
+	cw_timeline_free(&tl);
+	unlink(a);
+	unlink(b);
+	unlink(bad);
+	rmdir(dir);
+}
+
 /* ---- exec failures that are only a PATH search's misses ---- */
 
 static int count_kind(struct run *r, enum cw_kind k)
@@ -732,6 +781,48 @@ static void test_text_hostile(void **state)
 	unload(r);
 }
 
+/* ---- identity comes from exec and scan lines only ---- */
+
+static void test_duplicate_exit_keeps_identity(void **state)
+{
+	(void)state;
+	/* a kernel race writes a second exit of the same process, after the recorder forgot
+	 * it: worker null, role other. It must not make the worker anonymous. */
+	struct run *r = load("dup_exit.jsonl", CW_NONE, CW_NONE, NULL);
+	const struct cw_death *d = death_of(r, 5300);
+	int n = 0;
+
+	assert_int_equal(d->kind, CW_K_SIGNAL);
+	assert_string_equal(d->signame, "SIGKILL");
+	assert_string_equal(d->worker, "worker_d@web1");
+	assert_int_equal(d->role, CW_RL_MAIN);
+	assert_int_equal(d->ts, ts("2026-11-24T10:01:00.001Z"));
+	for (int i = 0; i < r->an.ndeaths; i++)
+		n += r->an.deaths[i].pid == 5300;
+	assert_int_equal(n, 1);
+
+	const struct cw_qverdict *q = queue(r, "qd");
+	assert_int_equal(q->verdict, CW_NO_CONSUMER);
+	assert_int_equal(r->an.deaths[q->cause].pid, 5300);
+	unload(r);
+}
+
+/* ---- a pool process' children are a task's subprocesses, not the pool ---- */
+
+static void test_pool_child_subprocess_not_worker(void **state)
+{
+	(void)state;
+	/* an old recorder labelled them pool; they exit 255 (a failed exec in
+	 * subprocess.run): the task's business, not an incident of worker_s */
+	struct run *r = load("pool_subprocess.jsonl", CW_NONE, CW_NONE, NULL);
+
+	assert_int_equal(count_shown(r), 0);
+	const struct cw_qverdict *q = queue(r, "qs");
+	assert_int_equal(q->verdict, CW_OK);
+	assert_int_equal(q->consumers_now, 1);
+	unload(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -753,11 +844,14 @@ int main(void)
 		cmocka_unit_test(test_since_after_the_death),
 		cmocka_unit_test(test_queue_filter),
 		cmocka_unit_test(test_rotated_order),
+		cmocka_unit_test(test_order_with_a_file_without_time),
 		cmocka_unit_test(test_path_search_misses),
 		cmocka_unit_test(test_oom_without_pstart),
 		cmocka_unit_test(test_signals_from_own_main),
 		cmocka_unit_test(test_qsets_unambiguous),
 		cmocka_unit_test(test_text_hostile),
+		cmocka_unit_test(test_duplicate_exit_keeps_identity),
+		cmocka_unit_test(test_pool_child_subprocess_not_worker),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

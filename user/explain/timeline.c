@@ -355,19 +355,49 @@ static int apply_image(struct cw_timeline *tl, struct cw_tproc *p, const struct 
 	return argv_detach(ev, p->host, &p->detach);
 }
 
-/* The worker fields a line carries replace what we knew. */
-static int apply_fields(struct cw_timeline *tl, struct cw_tproc *p, const struct cw_event *ev)
+/* Whether the line may say who p is (worker, queues, role). exec and scan lines read argv or
+ * the title: they do. A fork line is a birth: it does when the parent was not there to
+ * inherit from. A rename refines the role to beat, the recorder's one refinement from a name.
+ * Any other line only fills an identity we never had: the recorder may write it after it
+ * forgot the process (a kernel race's second exit says worker null, role other). */
+static bool may_set_identity(const struct cw_tproc *p, const struct cw_event *ev)
 {
-	if (ev->comm && !(p->comm = intern(tl, ev->comm)))
-		return -ENOMEM;
-	if (ev->cgroup && !(p->cgroup = intern(tl, ev->cgroup)))
-		return -ENOMEM;
+	if (ev->type == CW_LOG_EXEC || ev->type == CW_LOG_SCAN)
+		return true;
+	if (ev->type == CW_LOG_RENAME && ev->role == CW_RL_BEAT)
+		return true;
+	return p->role == CW_RL_NONE && !p->worker;
+}
+
+/* Only a MainProcess' children are its pool: a pool process' child is a task's subprocess
+ * (old logs call it pool too). */
+static void pool_only_under_main(struct cw_timeline *tl, struct cw_tproc *p)
+{
+	if (p->role == CW_RL_POOL && p->parent >= 0 && tl->procs[p->parent].role == CW_RL_POOL)
+		p->role = CW_RL_OTHER;
+}
+
+static int set_identity(struct cw_timeline *tl, struct cw_tproc *p, const struct cw_event *ev)
+{
 	if (ev->worker && !(p->worker = intern(tl, ev->worker)))
 		return -ENOMEM;
 	if (ev->has_queues && !(p->queues = qset_intern(tl, ev->queues, ev->nqueues)))
 		return -ENOMEM;
 	if (ev->role != CW_RL_NONE)
 		p->role = ev->role;
+	pool_only_under_main(tl, p);
+	return 0;
+}
+
+/* The fields a line carries replace what we knew; identity only as may_set_identity says. */
+static int apply_fields(struct cw_timeline *tl, struct cw_tproc *p, const struct cw_event *ev)
+{
+	if (ev->comm && !(p->comm = intern(tl, ev->comm)))
+		return -ENOMEM;
+	if (ev->cgroup && !(p->cgroup = intern(tl, ev->cgroup)))
+		return -ENOMEM;
+	if (may_set_identity(p, ev) && set_identity(tl, p, ev))
+		return -ENOMEM;
 	p->uid = or_keep(ev->uid, p->uid);
 	if ((ev->type == CW_LOG_EXEC || ev->type == CW_LOG_SCAN) && apply_image(tl, p, ev))
 		return -ENOMEM;
@@ -595,7 +625,16 @@ static int take_exec(struct cw_timeline *tl, const struct cw_event *ev, const ch
 	return apply_fields(tl, p, ev);
 }
 
-/* A new child is its parent's copy; a MainProcess' child is one of its pool. */
+/* A new child is its parent's copy, as the recorder makes it: a MainProcess' child is one of
+ * its pool (a --detach launcher's child is the real worker), a pool process' child is a task's
+ * subprocess. */
+static enum cw_role child_role(const struct cw_tproc *par)
+{
+	if (par->role == CW_RL_MAIN && !par->detach && !par->handover)
+		return CW_RL_POOL;
+	return par->role == CW_RL_POOL ? CW_RL_OTHER : par->role;
+}
+
 static void inherit(struct cw_tproc *p, const struct cw_tproc *par)
 {
 	p->worker = par->worker;
@@ -608,7 +647,7 @@ static void inherit(struct cw_tproc *p, const struct cw_tproc *par)
 	p->comm = par->comm;
 	p->cmdline = par->cmdline;
 	p->handover = par->detach || par->handover;
-	p->role = par->role == CW_RL_MAIN ? CW_RL_POOL : par->role;
+	p->role = child_role(par);
 }
 
 static int take_fork(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
@@ -647,6 +686,9 @@ static int take_exit(struct cw_timeline *tl, const struct cw_event *ev, const ch
 	if (created)
 		link_parent(tl, i, ev->ppid, CW_NONE);
 	struct cw_tproc *p = &tl->procs[i];
+	/* a process ends once: a second exit line (a kernel race) adds nothing */
+	if (p->end == CW_END_EXIT)
+		return 0;
 	if (apply_fields(tl, p, ev))
 		return -ENOMEM;
 	p->end = CW_END_EXIT;
@@ -868,8 +910,11 @@ static int cmp_ordered(const void *x, const void *y)
 {
 	const struct ordered *a = x, *b = y;
 
-	/* files without a timestamp (stdin, empty) keep their place relative to each other */
-	if (a->first != CW_NONE && b->first != CW_NONE && a->first != b->first)
+	/* a total order, or qsort's result is undefined: files with a timestamp first, by it;
+	 * files without one (empty, no valid line) after them; ties in the order given */
+	if ((a->first == CW_NONE) != (b->first == CW_NONE))
+		return a->first == CW_NONE ? 1 : -1;
+	if (a->first != b->first)
 		return a->first < b->first ? -1 : 1;
 	return a->pos - b->pos;
 }

@@ -236,9 +236,12 @@ static void fmt_fork(struct cw_fmt *f, struct cw_ptable *t, const struct cw_fork
 	cw_identity_init(&id);
 	if (parent) {
 		cw_identity_copy(&id, &parent->id);
-		/* prefork: a worker's MainProcess forks its pool; --detach forks the real worker */
+		/* prefork: a worker's MainProcess forks its pool; --detach forks the real worker.
+		 * A pool process' child is a task's subprocess: other, keeping its worker. */
 		if (parent->id.role && !strcmp(parent->id.role, "main") && !parent->id.detach)
 			id.role = "pool";
+		else if (parent->id.role && !strcmp(parent->id.role, "pool"))
+			id.role = "other";
 		remember(t, e->child_pid, child_pstart, &id);
 	}
 	cw_line_begin(w, "fork", cw_fmt_realtime(f, e->hdr.ts_ns), e->child_pid);
