@@ -300,6 +300,56 @@ static void test_broker_password_never_written(void **state)
 	json_object_put(o);
 }
 
+/* A worker that cannot reach its broker may print the URL: the tail is redacted word by word,
+ * and the words around a URL are kept. */
+static void test_stderr_tail_redacted(void **state)
+{
+	(void)state;
+	static const char msg[] = "Cannot connect to redis://:hunter2@10.0.0.5:6379/3: refused\n"
+				  "retry with 'amqp://u:pw2@mq//' (hint)\n";
+	struct cw_exit e = {0};
+	hdr(&e.hdr, CW_EV_EXIT, sizeof(e), 4200, 1000000000);
+	e.hdr.ts_ns = 2000000000;
+	e.exit_code = 1 << 8;
+	e.tail_lens[7] = sizeof(msg) - 1;
+	memcpy(e.tail[7], msg, sizeof(msg) - 1);
+	json_object *o = format(&e, sizeof(e));
+	assert_null(strstr(line.buf, "hunter2"));
+	assert_null(strstr(line.buf, "pw2"));
+	assert_string_equal(str(o, "stderr_tail"),
+			    "Cannot connect to redis://:***@10.0.0.5:6379/3: refused\n"
+			    "retry with 'amqp://u:***@mq//' (hint)\n");
+	json_object_put(o);
+}
+
+/* The kernel keeps 1,024 bytes of argv (256 of a sender's): a cut inside a URL's password
+ * leaves no '@', and the part of the password that was kept must not be written. */
+static void test_cut_argv_password_never_written(void **state)
+{
+	(void)state;
+	static const char argv[] = "celery\0-b\0redis://user:s3cr";
+	struct cw_exec e = {0};
+	hdr(&e.hdr, CW_EV_EXEC, sizeof(e), 501, 1000000000);
+	e.tracked = CW_TRACK_EXEC;
+	memcpy(e.argv, argv, sizeof(argv) - 1);
+	e.argv_len = sizeof(argv) - 1;
+	e.argv_truncated = 1;
+	json_object *o = format(&e, sizeof(e));
+	assert_null(strstr(line.buf, "s3cr"));
+	assert_non_null(strstr(line.buf, "\"redis://***\""));
+	json_object_put(o);
+
+	struct cw_signal s = {0};
+	hdr(&s.hdr, CW_EV_SIGNAL, sizeof(s), 501, 1000000000);
+	s.sig = SIGTERM;
+	memcpy(s.sender_argv, argv, sizeof(argv) - 1);
+	s.sender_argv_len = sizeof(argv) - 1;
+	s.sender_argv_truncated = 1;
+	o = format(&s, sizeof(s));
+	assert_null(strstr(line.buf, "s3cr"));
+	json_object_put(o);
+}
+
 /* Before 6.8 mark_victim gives only the pid: the recorder knows the process's start */
 static void test_old_kernel_oom_gets_pstart_from_the_table(void **state)
 {
@@ -367,6 +417,8 @@ int main(void)
 		cmocka_unit_test(test_signal_sender_and_hostile_comm),
 		cmocka_unit_test(test_oom_without_mm_has_nulls),
 		cmocka_unit_test(test_broker_password_never_written),
+		cmocka_unit_test(test_stderr_tail_redacted),
+		cmocka_unit_test(test_cut_argv_password_never_written),
 		cmocka_unit_test(test_old_kernel_oom_gets_pstart_from_the_table),
 		cmocka_unit_test(test_malformed_records_rejected),
 		cmocka_unit_test(test_names),

@@ -96,11 +96,14 @@ static void comm_field(struct jw *w, const char *key, const char *comm)
 	jw_strn(w, key, comm, strnlen(comm, CW_COMM_LEN));
 }
 
-/* argv as an array, with URL passwords (`-b redis://:secret@host`) replaced by *** */
-static void argv_field(struct jw *w, const char *buf, size_t len)
+/* argv as an array, with URL passwords (`-b redis://:secret@host`) replaced by ***; argv the
+ * kernel cut may end inside a password, which the truncated rule hides from "://" on */
+static void argv_field(struct jw *w, const char *buf, size_t len, bool truncated)
 {
 	char clean[2 * CW_ARGV_LEN + 16];
-	jw_argv(w, "argv", clean, cw_redact_argbuf(buf, len, clean, sizeof(clean)));
+	size_t n = truncated ? cw_redact_argbuf_truncated(buf, len, clean, sizeof(clean)) :
+			       cw_redact_argbuf(buf, len, clean, sizeof(clean));
+	jw_argv(w, "argv", clean, n);
 }
 
 static void worker_fields(struct jw *w, const struct cw_identity *id)
@@ -148,7 +151,7 @@ static void exec_fields(struct jw *w, uint32_t ppid, uint32_t uid, const char *c
 	jw_uint(w, "ppid", ppid);
 	jw_uint(w, "uid", uid);
 	comm_field(w, "comm", comm);
-	argv_field(w, argv, len);
+	argv_field(w, argv, len, truncated);
 	jw_bool(w, "argv_truncated", truncated);
 }
 
@@ -254,6 +257,54 @@ static void fmt_fork(struct cw_fmt *f, struct cw_ptable *t, const struct cw_fork
 	cw_identity_free(&id);
 }
 
+/* Is c a byte that ends a word of free text (a URL printed in a message ends there)? */
+static bool word_end(char c)
+{
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '"' || c == '\'' ||
+	       c == '<' || c == '>' || c == '(' || c == ')' || c == ',';
+}
+
+/*
+ * Free text (a stderr tail) with URL credentials hidden word by word: a worker that cannot
+ * reach its broker may print the URL, password and all. Each word goes through the argv rule
+ * (cw_redact_arg); a whole tail is not one URL, so the rule must not run across words.
+ * out needs 2 * n + 16 bytes at most (the bound of cw_redact_arg). Returns the length.
+ */
+static size_t redact_text(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n && o < cap) {
+		size_t j = i;
+		while (j < n && !word_end(s[j]))
+			j++;
+		o += cw_redact_arg(s + i, j - i, out + o, cap - o);
+		if (j < n && o < cap)
+			out[o++] = s[j];
+		i = j + 1;
+	}
+	return o;
+}
+
+/* The last writes to fd 1/2, oldest slot first, redacted; null when there were none */
+static void tail_field(struct jw *w, const struct cw_exit *e)
+{
+	char tail[CW_TAIL_SLOTS * CW_TAIL_SLOT_LEN];
+	char clean[2 * sizeof(tail) + 16];
+	size_t pos = 0;
+
+	for (int i = 0; i < CW_TAIL_SLOTS; i++) {
+		size_t n = e->tail_lens[i] > CW_TAIL_SLOT_LEN ? CW_TAIL_SLOT_LEN : e->tail_lens[i];
+		memcpy(tail + pos, e->tail[i], n);
+		pos += n;
+	}
+	if (!pos) {
+		jw_null(w, "stderr_tail");
+		return;
+	}
+	jw_strn(w, "stderr_tail", clean, redact_text(tail, pos, clean, sizeof(clean)));
+}
+
 static void fmt_exit(struct cw_fmt *f, struct cw_ptable *t, const struct cw_exit *e, struct jw *w)
 {
 	struct cw_pentry *pe = cw_ptable_get(t, e->hdr.pid);
@@ -277,21 +328,7 @@ static void fmt_exit(struct cw_fmt *f, struct cw_ptable *t, const struct cw_exit
 		jw_null(w, "lifetime_s");
 	jw_uint(w, "maxrss_kb", e->maxrss_kb);
 
-	size_t total = 0;
-	for (int i = 0; i < CW_TAIL_SLOTS; i++)
-		total += e->tail_lens[i] > CW_TAIL_SLOT_LEN ? CW_TAIL_SLOT_LEN : e->tail_lens[i];
-	if (total) {
-		char tail[CW_TAIL_SLOTS * CW_TAIL_SLOT_LEN];
-		size_t pos = 0;
-		for (int i = 0; i < CW_TAIL_SLOTS; i++) {
-			size_t n = e->tail_lens[i] > CW_TAIL_SLOT_LEN ? CW_TAIL_SLOT_LEN : e->tail_lens[i];
-			memcpy(tail + pos, e->tail[i], n);
-			pos += n;
-		}
-		jw_strn(w, "stderr_tail", tail, pos);
-	} else {
-		jw_null(w, "stderr_tail");
-	}
+	tail_field(w, e);
 	jw_uint(w, "stderr_dropped", e->tail_dropped);
 	worker_fields(w, pe && pe->pstart == cw_fmt_pstart(f, e->hdr.start_ns) ? &pe->id : NULL);
 	jw_end(w);
@@ -316,7 +353,10 @@ static void sender_args(struct jw *w, const struct cw_signal *e)
 {
 	size_t raw = e->sender_argv_len > CW_SENDER_ARGV_LEN ? CW_SENDER_ARGV_LEN : e->sender_argv_len;
 	char argv[2 * CW_SENDER_ARGV_LEN + 16], cmdline[sizeof(argv) + 4];
-	size_t alen = cw_redact_argbuf(e->sender_argv, raw, argv, sizeof(argv)), clen = alen;
+	size_t alen = e->sender_argv_truncated ?
+		      cw_redact_argbuf_truncated(e->sender_argv, raw, argv, sizeof(argv)) :
+		      cw_redact_argbuf(e->sender_argv, raw, argv, sizeof(argv));
+	size_t clen = alen;
 
 	memcpy(cmdline, argv, clen);
 	while (clen && cmdline[clen - 1] == '\0')
