@@ -823,6 +823,25 @@ static void test_pool_child_subprocess_not_worker(void **state)
 	unload(r);
 }
 
+/* ---- a reboot starts pids and start times again ---- */
+
+static void test_reboot_same_pid_and_start(void **state)
+{
+	(void)state;
+	/* boot 1: worker_b (pid 5300, pstart 400) is killed; boot 2: the worker started at boot
+	 * gets the same pid and start time, and runs. It is another process. */
+	struct run *r = load("reboot.jsonl", CW_NONE, CW_NONE, NULL);
+	const struct cw_qverdict *q = queue(r, "qb");
+
+	assert_int_equal(q->verdict, CW_OK);
+	assert_int_equal(q->consumers_now, 1);
+	const struct cw_death *d = death_of(r, 5300);
+	assert_non_null(d);
+	assert_string_equal(d->signame, "SIGKILL");
+	assert_int_equal(d->ts, ts("2026-11-24T10:01:00.001Z"));
+	unload(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -852,6 +871,7 @@ int main(void)
 		cmocka_unit_test(test_text_hostile),
 		cmocka_unit_test(test_duplicate_exit_keeps_identity),
 		cmocka_unit_test(test_pool_child_subprocess_not_worker),
+		cmocka_unit_test(test_reboot_same_pid_and_start),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -217,14 +217,30 @@ static int scan_cb(const struct cw_proc *p, void *ctx)
 	return 0;
 }
 
+/* The kernel's id of this boot (a UUID), or NULL. */
+static const char *read_boot_id(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	bool ok = f && fgets(buf, (int)len, f);
+
+	if (f)
+		fclose(f);
+	if (!ok)
+		return NULL;
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf[0] ? buf : NULL;
+}
+
 static void write_start(struct recorder *r)
 {
 	struct utsname u;
+	char boot[64];
 
 	uname(&u);
 	struct cw_tracer_start ts = {
 		.realtime_ns = cw_clock_ns(CLOCK_REALTIME), .pid = (uint32_t)getpid(),
-		.version = CW_VERSION, .kernel = u.release, .clock_ticks = sysconf(_SC_CLK_TCK),
+		.version = CW_VERSION, .kernel = u.release, .boot_id = read_boot_id(boot, sizeof(boot)),
+		.clock_ticks = sysconf(_SC_CLK_TCK),
 		.all = r->opts.all, .stderr_tail = !r->opts.no_tail,
 		.output = r->opts.output ? r->opts.output : "-",
 		.redis = r->sampler ? cw_sampler_url(r->sampler) : NULL,

@@ -188,6 +188,7 @@ void cw_timeline_free(struct cw_timeline *tl)
 	free(tl->execfails);
 	free(tl->other_ooms);
 	free(tl->hosts);
+	free(tl->boot_keys);
 	free(tl->qsetv);
 	memset(tl, 0, sizeof(*tl));
 }
@@ -285,10 +286,48 @@ static const char *host_intern(struct cw_timeline *tl, const char *h)
 	for (int i = 0; i < tl->nhosts; i++)
 		if (tl->hosts[i] == in)
 			return in;
-	if (grow((void **)&tl->hosts, &tl->caphosts, tl->nhosts + 1, sizeof(*tl->hosts)))
+	if (grow((void **)&tl->hosts, &tl->caphosts, tl->nhosts + 1, sizeof(*tl->hosts)) ||
+	    grow((void **)&tl->boot_keys, &tl->capboot_keys, tl->nhosts + 1, sizeof(*tl->boot_keys)))
 		return NULL;
+	tl->boot_keys[tl->nhosts] = in;
 	tl->hosts[tl->nhosts++] = in;
 	return in;
+}
+
+static int host_index(const struct cw_timeline *tl, const char *host)
+{
+	for (int i = 0; i < tl->nhosts; i++)
+		if (tl->hosts[i] == host)
+			return i;
+	return -1;
+}
+
+/* What processes are keyed by: pids and start times begin again at every boot, so a
+ * process is (host, boot, pid, pstart). The boot is the one of the host's last tracer_start. */
+static const void *boot_key(const struct cw_timeline *tl, const char *host)
+{
+	int i = host_index(tl, host);
+
+	return i >= 0 ? tl->boot_keys[i] : host;
+}
+
+/* A tracer_start with a boot_id: the host's later lines belong to that boot. */
+static int set_boot(struct cw_timeline *tl, const char *host, const char *boot_id)
+{
+	int i = host_index(tl, host);
+	char *k;
+
+	if (i < 0)
+		return 0;
+	if (!boot_id) {
+		tl->boot_keys[i] = host;
+		return 0;
+	}
+	if (asprintf(&k, "%s\x1f%s", host, boot_id) < 0)
+		return -ENOMEM;
+	tl->boot_keys[i] = intern(tl, k);
+	free(k);
+	return tl->boot_keys[i] ? 0 : -ENOMEM;
 }
 
 /* argv joined by spaces, for people to read */
@@ -425,7 +464,7 @@ static int apply_fields_quiet(struct cw_timeline *tl, struct cw_tproc *p,
 static void end_reused(struct cw_timeline *tl, const char *host, int64_t pid, int64_t pstart,
 		       int64_t ts)
 {
-	int old = ptab_get(tl->bypid, host, pid, 0);
+	int old = ptab_get(tl->bypid, boot_key(tl, host), pid, 0);
 
 	if (old < 0)
 		return;
@@ -438,13 +477,13 @@ static void end_reused(struct cw_timeline *tl, const char *host, int64_t pid, in
 
 static int find_proc(struct cw_timeline *tl, const char *host, int64_t pid, int64_t pstart)
 {
-	return ptab_get(tl->bykey, host, pid, pstart);
+	return ptab_get(tl->bykey, boot_key(tl, host), pid, pstart);
 }
 
 /* The live process with this pid on host (the latest seen), or -1. */
 static int find_pid(struct cw_timeline *tl, const char *host, int64_t pid)
 {
-	int i = ptab_get(tl->bypid, host, pid, 0);
+	int i = ptab_get(tl->bypid, boot_key(tl, host), pid, 0);
 
 	return i >= 0 && tl->procs[i].end == CW_END_NONE ? i : -1;
 }
@@ -472,11 +511,11 @@ static int get_proc(struct cw_timeline *tl, const char *host, int64_t pid, int64
 	p->uid = p->concurrency = p->exit_code = p->maxrss_kb = CW_NONE;
 	p->end_ts = p->stopped_at = CW_NONE;
 	p->start_ts = p->last_ts = ts;
-	if (ptab_put(tl->bykey, host, pid, pstart, i))
+	if (ptab_put(tl->bykey, boot_key(tl, host), pid, pstart, i))
 		return -1;
-	int prev = ptab_get(tl->bypid, host, pid, 0);
+	int prev = ptab_get(tl->bypid, boot_key(tl, host), pid, 0);
 	if (prev < 0 || tl->procs[prev].pstart <= pstart)
-		if (ptab_put(tl->bypid, host, pid, 0, i))
+		if (ptab_put(tl->bypid, boot_key(tl, host), pid, 0, i))
 			return -1;
 	*created = true;
 	return i;
@@ -534,7 +573,8 @@ static bool same_attempter(const struct cw_execfail *f, int64_t pstart, int64_t 
 static void supersede_fails(struct cw_timeline *tl, const char *host, int64_t pid,
 			    int64_t pstart, int64_t ts)
 {
-	for (int i = ptab_get(tl->failbypid, host, pid, 0); i >= 0; i = tl->execfails[i].prev) {
+	for (int i = ptab_get(tl->failbypid, boot_key(tl, host), pid, 0); i >= 0;
+	     i = tl->execfails[i].prev) {
 		struct cw_execfail *f = &tl->execfails[i];
 		if (f->superseded || !same_attempter(f, pstart, ts))
 			break;
@@ -590,7 +630,7 @@ static int take_tracer_start(struct cw_timeline *tl, const struct cw_event *ev, 
 	tl->epoch++;
 	tl->scanning_host = host;
 	tl->scan_ts = ev->ts;
-	return 0;
+	return set_boot(tl, host, ev->boot_id);
 }
 
 static int take_scan(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
@@ -773,8 +813,8 @@ static int take_exec_fail(struct cw_timeline *tl, const struct cw_event *ev, con
 	int fi = tl->nexecfails++;
 	struct cw_execfail *f = &tl->execfails[fi];
 	memset(f, 0, sizeof(*f));
-	f->prev = ptab_get(tl->failbypid, host, ev->pid, 0);
-	if (ptab_put(tl->failbypid, host, ev->pid, 0, fi))
+	f->prev = ptab_get(tl->failbypid, boot_key(tl, host), ev->pid, 0);
+	if (ptab_put(tl->failbypid, boot_key(tl, host), ev->pid, 0, fi))
 		return -ENOMEM;
 	f->ts = ev->ts;
 	f->pid = ev->pid;

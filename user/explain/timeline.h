@@ -134,6 +134,10 @@ struct cw_timeline {
 	int nother_ooms, capother_ooms;
 	const char **hosts;	/* interned, in order of appearance */
 	int nhosts, caphosts;
+	/* per host (same index): the key of its current boot, "host\x1f<boot_id>" interned, or
+	 * the host itself when the recorder did not say (logs before boot_id) */
+	const char **boot_keys;
+	int capboot_keys;
 	int64_t first_ts, last_ts;	/* of events taken in; CW_NONE if none */
 	int64_t until;		/* events after this are ignored; CW_NONE: no limit */
 	bool past_until;	/* some were: the log covers the whole window */
@@ -141,9 +145,9 @@ struct cw_timeline {
 	long events;
 	/* internals */
 	struct cw_strset strs;	/* every string kept, interned: compare by pointer */
-	struct cw_ptab *bykey;	/* (host, pid, pstart) -> proc */
-	struct cw_ptab *bypid;	/* (host, pid) -> latest proc */
-	struct cw_ptab *failbypid;	/* (host, pid) -> latest exec_fail */
+	struct cw_ptab *bykey;	/* (host's boot, pid, pstart) -> proc */
+	struct cw_ptab *bypid;	/* (host's boot, pid) -> latest proc */
+	struct cw_ptab *failbypid;	/* (host's boot, pid) -> latest exec_fail */
 	struct cw_ptab *qsets, *qnames;
 	const struct cw_qset **qsetv;	/* qsets' values, each malloc'd */
 	int nqsetv, capqsetv;

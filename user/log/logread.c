@@ -254,6 +254,13 @@ static const char *ex_lost(json_object *o, struct cw_event *ev, struct numctx *n
 	return NULL;
 }
 
+static const char *ex_tracer_start(json_object *o, struct cw_event *ev, struct numctx *nc)
+{
+	(void)nc;
+	ev->boot_id = str(o, "boot_id");	/* absent before schema 1.x: keys fall back to host */
+	return NULL;
+}
+
 /* queue depths; entries without a name or a depth are left out */
 static const char *ex_sample(json_object *o, struct cw_event *ev, struct numctx *nc)
 {
@@ -278,12 +285,12 @@ static const char *ex_sample(json_object *o, struct cw_event *ev, struct numctx 
 	return NULL;
 }
 
-/* The "type" values of schema v1; tracer_start and tracer_stop have only common fields. */
+/* The "type" values of schema v1; tracer_stop has only common fields. */
 static const struct {
 	const char *name;
 	extractor fields;
 } ev_types[CW_LOG_TRACER_STOP + 1] = {
-	[CW_LOG_TRACER_START] = { "tracer_start", NULL },
+	[CW_LOG_TRACER_START] = { "tracer_start", ex_tracer_start },
 	[CW_LOG_SCAN] = { "scan", ex_process },
 	[CW_LOG_EXEC] = { "exec", ex_process },
 	[CW_LOG_EXEC_FAIL] = { "exec_fail", ex_exec_fail },

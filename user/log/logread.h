@@ -90,6 +90,8 @@ struct cw_event {
 	int64_t err;
 	/* lost */
 	int64_t lost_count;
+	/* tracer_start */
+	const char *boot_id;
 	/* sample */
 	bool redis_ok;
 	int nsamples;

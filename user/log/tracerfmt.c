@@ -7,6 +7,11 @@ void cw_fmt_tracer_start(struct jw *w, const struct cw_tracer_start *s)
 	cw_line_begin(w, "tracer_start", s->realtime_ns, s->pid);
 	jw_str(w, "version", s->version);
 	jw_str(w, "kernel", s->kernel);
+	/* pids and start times restart at every boot: explain keys processes by it */
+	if (s->boot_id)
+		jw_str(w, "boot_id", s->boot_id);
+	else
+		jw_null(w, "boot_id");
 	jw_int(w, "schema", CW_SCHEMA_VERSION);
 	jw_int(w, "clock_ticks", s->clock_ticks);
 	jw_obj_begin(w, "options");

@@ -13,6 +13,7 @@ struct cw_tracer_start {
 	uint64_t realtime_ns;
 	uint32_t pid;
 	const char *version, *kernel;
+	const char *boot_id;		/* /proc/sys/kernel/random/boot_id; NULL: unknown */
 	int64_t clock_ticks;
 	/* the options */
 	bool all, stderr_tail;
