@@ -13,7 +13,8 @@ import time
 import unittest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BIN = os.path.join(ROOT, "build", "celerywatch")
+# CW_BIN: run the tests against another build (e.g. the one before a fix)
+BIN = os.environ.get("CW_BIN") or os.path.join(ROOT, "build", "celerywatch")
 APP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "app")
 # Debian's Celery lives in /usr/bin/python3; the first python3 on PATH here may be another build.
 SYS_PATH = "/usr/bin:/bin:/usr/sbin:/sbin"

@@ -115,6 +115,41 @@ static int collect(const struct cw_proc *p, void *ctx)
 	return s->stop_after && s->n == s->stop_after ? -42 : 0;
 }
 
+static int scan(const char *root, const char *host, int (*each)(const struct cw_proc *, void *),
+		void *ctx)
+{
+	struct cw_scan_cbs cbs = {.each = each, .ctx = ctx};
+
+	return cw_procscan(root, host, &cbs);
+}
+
+/* found: each Celery process as soon as it is read, before `each` sees any */
+struct found {
+	int pid[64];
+	unsigned long long pstart[64];
+	int n, each_calls_before;
+	int each_calls;
+	int drop;	/* found says this pid was gone */
+};
+
+static bool on_found(const struct cw_proc *p, void *ctx)
+{
+	struct found *f = ctx;
+
+	assert_true(f->n < 64);
+	f->pid[f->n] = p->pid;
+	f->pstart[f->n++] = p->pstart;
+	f->each_calls_before += f->each_calls;
+	return p->pid != f->drop;
+}
+
+static int on_each(const struct cw_proc *p, void *ctx)
+{
+	(void)p;
+	((struct found *)ctx)->each_calls++;
+	return 0;
+}
+
 static void seen_free(struct seen *s)
 {
 	for (int i = 0; i < s->n; i++) {
@@ -236,7 +271,7 @@ static void test_scan_skips_and_orders(void **state)
 	put(0, "cmdline", CMD("celery\0worker\0"));
 	fake(7, 1, "celery", 13, 0, CMD("celery\0worker\0"), V1);	/* reported */
 
-	assert_int_equal(cw_procscan(root, HOST, collect, &s), 3);
+	assert_int_equal(scan(root, HOST, collect, &s), 3);
 	assert_int_equal(s.n, 3);
 	assert_int_equal(s.pid[0], 7);	/* pid order */
 	assert_int_equal(s.pid[1], 30);
@@ -250,12 +285,38 @@ static void test_scan_skips_and_orders(void **state)
 
 	/* the callback can stop the scan */
 	struct seen t = { .stop_after = 2 };
-	assert_int_equal(cw_procscan(root, HOST, collect, &t), -42);
+	assert_int_equal(scan(root, HOST, collect, &t), -42);
 	assert_int_equal(t.n, 2);
 	seen_free(&t);
 
-	assert_int_equal(cw_procscan(root, HOST, NULL, NULL), 3);
-	assert_int_equal(cw_procscan("/nonexistent/proc", HOST, collect, &s), -ENOENT);
+	assert_int_equal(scan(root, HOST, NULL, NULL), 3);
+	assert_int_equal(scan("/nonexistent/proc", HOST, collect, &s), -ENOENT);
+
+	/* found sees every Celery process, with its start time, before each sees any */
+	struct found f = { 0 };
+	struct cw_scan_cbs cbs = {.found = on_found, .each = on_each, .ctx = &f};
+	assert_int_equal(cw_procscan(root, HOST, &cbs), 3);
+	assert_int_equal(f.n, 3);
+	assert_int_equal(f.each_calls_before, 0);
+	assert_int_equal(f.each_calls, 3);
+	for (int i = 0; i < f.n; i++)
+		if (f.pid[i] == 30)
+			assert_int_equal(f.pstart[i], 10);
+
+	/* a process found gone is left out */
+	struct found g = { .drop = 30 };
+	cbs.ctx = &g;
+	assert_int_equal(cw_proc_pstart(root, 30, &(unsigned long long){0}), 0);
+	assert_int_equal(cw_procscan(root, HOST, &cbs), 2);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(g.each_calls, 2);
+
+	/* the start time alone, for the recorder's re-check */
+	unsigned long long st = 0;
+	assert_int_equal(cw_proc_pstart(root, 30, &st), 0);
+	assert_int_equal(st, 10);
+	assert_int_equal(cw_proc_pstart(root, 5, &st), -ENOENT);
+	assert_int_equal(cw_proc_pstart(root, 99999, &st), -ENOENT);
 }
 
 /* Without setproctitle (NOSETPS=1 or the module missing) prefork children keep their
@@ -280,7 +341,7 @@ static void test_scan_pool_children_without_titles(void **state)
 	/* a child of the main that ran another program: not Celery, not reported */
 	fake(8191, 8181, "sh", 131, 0, CMD("sh\0-c\0echo hi\0"), V1);
 
-	assert_int_equal(cw_procscan(root, HOST, collect, &s), 5);
+	assert_int_equal(scan(root, HOST, collect, &s), 5);
 	i = find(&s, 8181);
 	assert_string_equal(s.id[i].role, "main");
 	assert_string_equal(s.id[i].worker, "nops@web1");
@@ -318,7 +379,7 @@ static void test_scan_titled_families(void **state)
 	fake(6000, 1, "python3", 2, 0, CMD("python3\0-m\0celery\0worker\0--detach\0-n\0d@%h\0"), V2);
 	fake(6001, 6000, "python3", 3, 0, CMD("python3\0-m\0celery\0worker\0--detach\0-n\0d@%h\0"), V2);
 
-	assert_int_equal(cw_procscan(root, "vm", collect, &s), 7);
+	assert_int_equal(scan(root, "vm", collect, &s), 7);
 	i = find(&s, 4681);
 	assert_string_equal(s.id[i].role, "main");
 	assert_true(s.id[i].beat_embedded);
@@ -411,7 +472,7 @@ static void test_real_proc(void **state)
 		nanosleep(&(struct timespec){ .tv_nsec = 2000000 }, NULL);
 	}
 
-	assert_true(cw_procscan("/proc", HOST, collect, &s) >= 1);
+	assert_true(scan("/proc", HOST, collect, &s) >= 1);
 	i = find(&s, pid);
 	assert_true(i >= 0);
 	assert_int_equal(s.pstart[i], stat_field22(pid));

@@ -169,6 +169,24 @@ int cw_capture_track(struct cw_capture *c, uint32_t pid, uint32_t flags)
 	return r < 0 ? -errno : 0;
 }
 
+int cw_capture_track_scanned(struct cw_capture *c, uint32_t pid)
+{
+	uint32_t flags = CW_TRACK_SCAN;
+	int r = bpf_map__update_elem(c->skel->maps.tracked, &pid, sizeof(pid), &flags, sizeof(flags),
+				     BPF_NOEXIST);
+	return r < 0 ? -errno : 0;
+}
+
+void cw_capture_untrack_scanned(struct cw_capture *c, uint32_t pid)
+{
+	uint32_t flags = 0;
+
+	/* not atomic: a fork by a tracked parent reusing pid right here is the remaining window */
+	if (bpf_map__lookup_elem(c->skel->maps.tracked, &pid, sizeof(pid), &flags, sizeof(flags), 0) == 0 &&
+	    flags == CW_TRACK_SCAN)
+		bpf_map__delete_elem(c->skel->maps.tracked, &pid, sizeof(pid), 0);
+}
+
 int cw_capture_lost(struct cw_capture *c, uint64_t by_type[CW_LOST_SLOTS])
 {
 	uint64_t vals[c->ncpus];

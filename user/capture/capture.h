@@ -25,6 +25,11 @@ int cw_capture_open(struct cw_capture **out, const struct cw_capture_opts *o, ch
 int cw_capture_fd(struct cw_capture *c);		/* poll this; then cw_capture_consume */
 int cw_capture_consume(struct cw_capture *c);		/* records handled, or -errno */
 int cw_capture_track(struct cw_capture *c, uint32_t pid, uint32_t flags);
+/* The start-up scan's pair: track pid with CW_TRACK_SCAN unless the kernel already does
+ * (-EEXIST), and undo that when the pid turned out to be gone or reused, unless the kernel
+ * has re-tracked it since (its value is no longer CW_TRACK_SCAN). */
+int cw_capture_track_scanned(struct cw_capture *c, uint32_t pid);
+void cw_capture_untrack_scanned(struct cw_capture *c, uint32_t pid);
 /* Lost records by type since load (sums of the per-CPU counters). */
 int cw_capture_lost(struct cw_capture *c, uint64_t by_type[CW_LOST_SLOTS]);
 bool cw_capture_memcg_v1(const struct cw_capture *c);

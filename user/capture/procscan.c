@@ -344,18 +344,89 @@ static int refine(struct procs *ps)
 	return err;
 }
 
-int cw_procscan(const char *root, const char *hostname,
-		int (*cb)(const struct cw_proc *p, void *ctx), void *ctx)
+int cw_proc_pstart(const char *root, int pid, unsigned long long *pstart)
 {
-	struct procs ps = { 0 };
+	char path[PATH_MAX], comm[17], *buf = NULL;
+	int dfd, ppid, err;
+
+	if (snprintf(path, sizeof(path), "%s/%d", root, pid) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	err = read_at(dfd, "stat", &buf, NULL);
+	if (!err)
+		err = parse_stat(buf, &ppid, pstart, comm, sizeof(comm));
+	free(buf);
+	close(dfd);
+	return err;
+}
+
+/* pids listed by a pass, sorted afterwards: the next pass reads only the others */
+struct pidlist {
+	int *v;
+	size_t n, cap;
+};
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+static bool listed(const struct pidlist *l, int pid)
+{
+	return l->n && bsearch(&pid, l->v, l->n, sizeof(int), cmp_int);
+}
+
+static int grow_array(void **v, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return 0;
+	size_t c = *cap ? *cap * 2 : 64;
+	void *nv = realloc(*v, c * size);
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = c;
+	return 0;
+}
+
+/* Read one /proc pid into the next slot of ps if it is a Celery process. 0, or -ENOMEM. */
+static int take_pid(const char *root, const char *hostname, const struct cw_scan_cbs *cbs,
+		    struct procs *ps, int pid)
+{
+	if (grow_array((void **)&ps->v, &ps->cap, ps->n + 1, sizeof(*ps->v)))
+		return -ENOMEM;
+	struct cw_proc *p = &ps->v[ps->n];
+
+	/* vanished, unreadable (hidepid, EACCES): skip; ENOMEM ends the scan */
+	int err = cw_proc_read(root, pid, hostname, p);
+
+	if (err)
+		return err == -ENOMEM ? err : 0;
+	if (!p->argc || !p->id.is_celery || (cbs && cbs->found && !cbs->found(p, cbs->ctx))) {
+		cw_proc_free(p);	/* kernel threads, zombies, the rest, the gone */
+		return 0;
+	}
+	ps->n++;
+	return 0;
+}
+
+/* One walk of root: every pid not listed by the previous pass (prev) is read; the pids of
+ * this walk are added to now. Returns 0, or -errno. */
+static int scan_pass(const char *root, const char *hostname, const struct cw_scan_cbs *cbs,
+		     struct procs *ps, const struct pidlist *prev, struct pidlist *now)
+{
 	struct dirent *de;
-	DIR *d;
+	DIR *d = opendir(root);
 	int ret = 0;
 
-	d = opendir(root);
 	if (!d)
 		return -errno;
-	while ((de = readdir(d))) {
+	while (!ret && (de = readdir(d))) {
 		char *end;
 		long pid;
 
@@ -363,44 +434,44 @@ int cw_procscan(const char *root, const char *hostname,
 			continue;
 		errno = 0;
 		pid = strtol(de->d_name, &end, 10);
-		if (*end || errno || pid <= 0 || pid > INT_MAX)
+		if (*end || errno || pid <= 0 || pid > INT_MAX || listed(prev, (int)pid))
 			continue;
-		if (ps.n == ps.cap) {
-			size_t cap = ps.cap ? ps.cap * 2 : 64;
-			struct cw_proc *v = realloc(ps.v, cap * sizeof(*v));
-
-			if (!v) {
-				ret = -ENOMEM;
-				break;
-			}
-			ps.v = v;
-			ps.cap = cap;
-		}
-		struct cw_proc *p = &ps.v[ps.n];
-
-		/* vanished, unreadable (hidepid, EACCES): skip; ENOMEM ends the scan */
-		int err = cw_proc_read(root, (int)pid, hostname, p);
-
-		if (err == -ENOMEM) {
-			ret = err;
-			break;
-		}
-		if (err)
-			continue;
-		if (!p->argc || !p->id.is_celery) {	/* kernel threads, zombies, the rest */
-			cw_proc_free(p);
-			continue;
-		}
-		ps.n++;
+		if (grow_array((void **)&now->v, &now->cap, now->n + 1, sizeof(int)))
+			ret = -ENOMEM;
+		else
+			now->v[now->n++] = (int)pid;
+		if (!ret)
+			ret = take_pid(root, hostname, cbs, ps, (int)pid);
 	}
 	closedir(d);
+	qsort(now->v, now->n, sizeof(int), cmp_int);
+	return ret;
+}
 
-	if (!ret) {
-		qsort(ps.v, ps.n, sizeof(*ps.v), by_pid);
-		ret = refine(&ps);
+/* With a found callback the recorder tracks each process as it is read. A process forked by
+ * one of them after the walk listed /proc and before its parent was tracked is in neither:
+ * a second walk, reading only pids the first did not list, picks those up (their own
+ * children are then followed by the kernel). */
+int cw_procscan(const char *root, const char *hostname, const struct cw_scan_cbs *cbs)
+{
+	struct procs ps = { 0 };
+	struct pidlist none = { 0 }, first = { 0 }, second = { 0 };
+	int ret = scan_pass(root, hostname, cbs, &ps, &none, &first);
+
+	if (!ret && cbs && cbs->found && scan_pass(root, hostname, cbs, &ps, &first, &second) == -ENOMEM)
+		ret = -ENOMEM;	/* the second walk failing otherwise leaves the first's answer */
+	free(first.v);
+	free(second.v);
+	if (ret) {
+		for (size_t i = 0; i < ps.n; i++)
+			cw_proc_free(&ps.v[i]);
+		free(ps.v);
+		return ret;
 	}
+	qsort(ps.v, ps.n, sizeof(*ps.v), by_pid);
+	ret = refine(&ps);
 	for (size_t i = 0; !ret && i < ps.n; i++)
-		ret = cb ? cb(&ps.v[i], ctx) : 0;
+		ret = cbs && cbs->each ? cbs->each(&ps.v[i], cbs->ctx) : 0;
 	if (!ret)
 		ret = ps.n > INT_MAX ? INT_MAX : (int)ps.n;
 	for (size_t i = 0; i < ps.n; i++)

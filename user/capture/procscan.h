@@ -3,6 +3,7 @@
 #ifndef CW_PROCSCAN_H
 #define CW_PROCSCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "identity/process.h"
@@ -16,7 +17,7 @@
 int cw_proc_read(const char *root, int pid, const char *hostname, struct cw_proc *p);
 
 /*
- * Call cb for each Celery process under root (id.is_celery), in pid order. Processes that
+ * Call cbs->each for each Celery process under root (id.is_celery), in pid order. Processes that
  * vanish or cannot be read are skipped silently; kernel threads are skipped.
  * The scan sees whole families, so it refines roles a single read cannot know:
  *  - a process with the argv of its parent, a worker's MainProcess, is that worker's pool
@@ -26,10 +27,23 @@ int cw_proc_read(const char *root, int pid, const char *hostname, struct cw_proc
  *  - a pool child, whose title carries no argv, inherits its MainProcess' queues, app,
  *    pool and limits, as a fork of that process does in the recorder;
  *  - "[celery beat]" under a worker MainProcess (worker -B) gets that worker's name and app.
- * Returns the number of processes passed to cb, -errno if root cannot be listed, or the
- * first non-zero value cb returned (the scan then stops; return < 0 from cb to tell apart).
+ * Returns the number of processes passed to each, -errno if root cannot be listed, or the
+ * first non-zero value each returned (the scan then stops; return < 0 to tell apart).
  */
-int cw_procscan(const char *root, const char *hostname,
-		int (*cb)(const struct cw_proc *p, void *ctx), void *ctx);
+struct cw_scan_cbs {
+	/* Called as soon as a Celery process is read, before the next entry: the recorder
+	 * tracks it here, so what it forks from now on is followed by the kernel. Return false
+	 * to leave the process out (it was gone by then). May be NULL. */
+	bool (*found)(const struct cw_proc *p, void *ctx);
+	/* Called for each process at the end, roles refined, in pid order. May be NULL. */
+	int (*each)(const struct cw_proc *p, void *ctx);
+	void *ctx;
+};
+
+int cw_procscan(const char *root, const char *hostname, const struct cw_scan_cbs *cbs);
+
+/* The start time (clock ticks since boot, stat field 22) of root/PID. Returns 0, or -errno
+ * (-ENOENT: no such process). */
+int cw_proc_pstart(const char *root, int pid, unsigned long long *pstart);
 
 #endif

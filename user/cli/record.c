@@ -199,17 +199,36 @@ static void report_lost(struct recorder *r, bool force)
 	memcpy(r->lost_reported, by, sizeof(by));
 }
 
+/* A Celery process just read from /proc: tracked at once, so what it forks from now on is
+ * followed by the kernel; then its start time is read again, since a process that exited
+ * before the map had it sends no exit, and its pid, left in the map, would be inherited by
+ * the next process to get it. Such a process is left out of the scan. */
+static bool scan_found(const struct cw_proc *p, void *ctx)
+{
+	struct recorder *r = ctx;
+	unsigned long long now;
+
+	if ((pid_t)p->pid == getpid())
+		return false;
+	int err = cw_capture_track_scanned(r->cap, (uint32_t)p->pid);
+	if (err && err != -EEXIST) {
+		fprintf(stderr, "celerywatch: cannot follow pid %d (tracked map full?): %s\n", p->pid,
+			strerror(-err));
+		return true;
+	}
+	if (cw_proc_pstart("/proc", p->pid, &now) == 0 && now == p->pstart)
+		return true;
+	if (!err)
+		cw_capture_untrack_scanned(r->cap, (uint32_t)p->pid);
+	return false;
+}
+
 static int scan_cb(const struct cw_proc *p, void *ctx)
 {
 	struct recorder *r = ctx;
 	const char *newq[64];
 	size_t nnew = 0;
 
-	if ((pid_t)p->pid == getpid())
-		return 0;
-	if (cw_capture_track(r->cap, (uint32_t)p->pid, CW_TRACK_SCAN))
-		fprintf(stderr, "celerywatch: cannot follow pid %d (tracked map full?): %s\n", p->pid,
-			strerror(errno));
 	cw_fmt_scan(&r->fmt, &r->procs, p, &r->line, newq, &nnew);
 	emit(r);
 	if (r->sampler && nnew)
@@ -484,7 +503,8 @@ int cmd_record(int argc, char **argv)
 		/* Programs are attached: say so, then seed the tracked map with what already
 		 * runs. Anything forked or exec'd from here on is seen by the kernel side. */
 		write_start(r);
-		if (cw_procscan("/proc", cw_eventlog_host(), scan_cb, r) < 0)
+		struct cw_scan_cbs cbs = {.found = scan_found, .each = scan_cb, .ctx = r};
+		if (cw_procscan("/proc", cw_eventlog_host(), &cbs) < 0)
 			fprintf(stderr, "celerywatch: /proc scan failed: %s\n", strerror(errno));
 		ret = loop(r, sfd, tfd);
 	}

@@ -90,7 +90,8 @@ int status_scan(struct status *st, const char *proc)
 
 	s->ticks = sysconf(_SC_CLK_TCK);
 	s->boot_uptime_s = read_uptime(proc);
-	int n = cw_procscan(proc, st->host, scan_cb, s);
+	struct cw_scan_cbs cbs = {.each = scan_cb, .ctx = s};
+	int n = cw_procscan(proc, st->host, &cbs);
 	if (n < 0)
 		return n;
 	/* each pool child counts for its MainProcess */
