@@ -407,6 +407,32 @@ static void test_names(void **state)
 	assert_string_equal(buf, "/.../leaf");
 }
 
+/* A scanned worker's setproctitle title keeps its words; a broker password in it does not. */
+static void test_scan_title_redacted_word_by_word(void **state)
+{
+	char title[] = "[celeryd: worker_low@web1:MainProcess] -active- (worker -A app "
+		       "-b redis://:s3cret@10.0.0.5/0 -n worker_low@%h -Q low_priority)";
+	char *argv[] = {title, NULL};
+	struct cw_proc p = {.pid = 4100, .ppid = 1, .pstart = 500, .comm = "celery",
+			    .argv = argv, .argc = 1};
+	const char *newq[64];
+	size_t nnew;
+
+	(void)state;
+	assert_int_equal(cw_identity_from_argv(&p.id, (const char *const *)argv, 1, "web1"), 0);
+	assert_true(p.id.from_title);
+	cw_fmt_scan(&fmt, &procs, &p, &line, newq, &nnew);
+	json_object *o = json_tokener_parse(line.buf), *a;
+	assert_non_null(o);
+	assert_true(json_object_object_get_ex(o, "argv", &a));
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(a, 0)),
+			    "[celeryd: worker_low@web1:MainProcess] -active- (worker -A app "
+			    "-b redis://:***@10.0.0.5/0 -n worker_low@%h -Q low_priority)");
+	json_object_put(o);
+	jw_reset(&line);
+	cw_identity_free(&p.id);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -422,6 +448,7 @@ int main(void)
 		cmocka_unit_test(test_old_kernel_oom_gets_pstart_from_the_table),
 		cmocka_unit_test(test_malformed_records_rejected),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_scan_title_redacted_word_by_word),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

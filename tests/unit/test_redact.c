@@ -214,6 +214,35 @@ static void test_argbuf_cut(void **state)
 	check_argbuf_cut("\0\0", 2, "\0\0", 2);
 }
 
+static const char *words(const char *s)
+{
+	static char out[1024];
+	size_t n = cw_redact_words(s, strlen(s), out, sizeof(out) - 1);
+	out[n] = '\0';
+	return out;
+}
+
+/* A setproctitle title is the command line joined by spaces: the argv rule run over all of
+ * it hid "worker_low@vm:MainProcess] ... -n worker_low" as if it were a password. */
+static void test_title_word_by_word(void **state)
+{
+	const char *title = "[celeryd: worker_low@vm:MainProcess] -active- (worker -A app "
+			    "-n worker_low@%h -Q low_priority)";
+
+	(void)state;
+	assert_string_equal(words(title), title);
+	assert_string_equal(words("[celeryd: w@vm:MainProcess] -active- (worker "
+				  "-b redis://:s3cret@10.0.0.5:6379/0 -n w@%h)"),
+			    "[celeryd: w@vm:MainProcess] -active- (worker "
+			    "-b redis://:***@10.0.0.5:6379/0 -n w@%h)");
+	assert_string_equal(words("Cannot connect to redis://u:pw@h:6379//: refused."),
+			    "Cannot connect to redis://u:***@h:6379//: refused.");
+	/* a short buffer: a prefix of the result, never past cap */
+	char small[8];
+	assert_int_equal(cw_redact_words("redis://u:pw@h", 14, small, sizeof(small)), sizeof(small));
+	assert_memory_equal(small, "redis://", 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_argbuf_keeps_separators),
 		cmocka_unit_test(test_cut_before_at),
 		cmocka_unit_test(test_argbuf_cut),
+		cmocka_unit_test(test_title_word_by_word),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,7 +29,9 @@ static char *join_argv(const struct cw_proc *cp)
 	for (size_t i = 0; i < cp->argc; i++) {
 		if (i)
 			s[pos++] = ' ';
-		pos += cw_redact_arg(cp->argv[i], strlen(cp->argv[i]), s + pos, cap - 1 - pos);
+		size_t n = strlen(cp->argv[i]);
+		pos += cp->id.from_title ? cw_redact_words(cp->argv[i], n, s + pos, cap - 1 - pos) :
+					   cw_redact_arg(cp->argv[i], n, s + pos, cap - 1 - pos);
 	}
 	s[pos] = '\0';
 	char *fit = realloc(s, pos + 1);	/* give back the room redaction did not use */

@@ -172,3 +172,27 @@ size_t cw_redact_argbuf_truncated(const char *buf, size_t len, char *out, size_t
 {
 	return redact_argbuf(buf, len, out, cap, true);
 }
+
+/* Is c a byte that ends a word of free text (a URL printed in a message ends there)? */
+static bool word_end(char c)
+{
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '"' || c == '\'' ||
+	       c == '<' || c == '>' || c == '(' || c == ')' || c == ',';
+}
+
+/* Free text: each word through the argv rule (see redact.h). */
+size_t cw_redact_words(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n && o < cap) {
+		size_t j = i;
+		while (j < n && !word_end(s[j]))
+			j++;
+		o += cw_redact_arg(s + i, j - i, out + o, cap - o);
+		if (j < n && o < cap)
+			out[o++] = s[j];
+		i = j + 1;
+	}
+	return o;
+}

@@ -24,6 +24,14 @@ size_t cw_redact_url(const char *s, size_t n, char *out, size_t cap);
 /* One argument of n bytes to out, at most cap bytes; returns the bytes written. The result
  * is at most n + 6 bytes (two "***" for passwords shorter than 3), so 2n + 16 always do. */
 size_t cw_redact_arg(const char *arg, size_t n, char *out, size_t cap);
+/*
+ * Free text (a stderr tail, a setproctitle title) word by word: words end at whitespace,
+ * quotes, '<' '>' '(' ')' ','. A worker that cannot reach its broker may print the URL,
+ * password and all; a title is the command line joined by spaces. The text is not one URL,
+ * so rule 2 must not run across words (it would hide "celeryd: worker@host" whole). Each word
+ * gets cw_redact_arg. Writes at most cap bytes; returns the bytes written.
+ */
+size_t cw_redact_words(const char *s, size_t n, char *out, size_t cap);
 /* The same over a NUL-separated argument buffer (as /proc/PID/cmdline). */
 size_t cw_redact_argbuf(const char *buf, size_t len, char *out, size_t cap);
 

@@ -257,35 +257,6 @@ static void fmt_fork(struct cw_fmt *f, struct cw_ptable *t, const struct cw_fork
 	cw_identity_free(&id);
 }
 
-/* Is c a byte that ends a word of free text (a URL printed in a message ends there)? */
-static bool word_end(char c)
-{
-	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '"' || c == '\'' ||
-	       c == '<' || c == '>' || c == '(' || c == ')' || c == ',';
-}
-
-/*
- * Free text (a stderr tail) with URL credentials hidden word by word: a worker that cannot
- * reach its broker may print the URL, password and all. Each word goes through the argv rule
- * (cw_redact_arg); a whole tail is not one URL, so the rule must not run across words.
- * out needs 2 * n + 16 bytes at most (the bound of cw_redact_arg). Returns the length.
- */
-static size_t redact_text(const char *s, size_t n, char *out, size_t cap)
-{
-	size_t i = 0, o = 0;
-
-	while (i < n && o < cap) {
-		size_t j = i;
-		while (j < n && !word_end(s[j]))
-			j++;
-		o += cw_redact_arg(s + i, j - i, out + o, cap - o);
-		if (j < n && o < cap)
-			out[o++] = s[j];
-		i = j + 1;
-	}
-	return o;
-}
-
 /* The last writes to fd 1/2, oldest slot first, redacted; null when there were none */
 static void tail_field(struct jw *w, const struct cw_exit *e)
 {
@@ -302,7 +273,7 @@ static void tail_field(struct jw *w, const struct cw_exit *e)
 		jw_null(w, "stderr_tail");
 		return;
 	}
-	jw_strn(w, "stderr_tail", clean, redact_text(tail, pos, clean, sizeof(clean)));
+	jw_strn(w, "stderr_tail", clean, cw_redact_words(tail, pos, clean, sizeof(clean)));
 }
 
 static void fmt_exit(struct cw_fmt *f, struct cw_ptable *t, const struct cw_exit *e, struct jw *w)
@@ -490,8 +461,11 @@ void cw_fmt_scan(struct cw_fmt *f, struct cw_ptable *t, const struct cw_proc *p,
 	for (size_t i = 0; i < p->argc; i++) {
 		size_t n = strlen(p->argv[i]);
 		char *clean = malloc(2 * n + 16);
+		/* a setproctitle title is the command line joined by spaces: one word at a time */
 		if (clean)
-			jw_strn(w, NULL, clean, cw_redact_arg(p->argv[i], n, clean, 2 * n + 16));
+			jw_strn(w, NULL, clean, p->id.from_title ?
+				cw_redact_words(p->argv[i], n, clean, 2 * n + 16) :
+				cw_redact_arg(p->argv[i], n, clean, 2 * n + 16));
 		else
 			jw_str(w, NULL, "");
 		free(clean);
