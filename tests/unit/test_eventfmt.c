@@ -421,6 +421,7 @@ static void test_scan_title_redacted_word_by_word(void **state)
 	(void)state;
 	assert_int_equal(cw_identity_from_argv(&p.id, (const char *const *)argv, 1, "web1"), 0);
 	assert_true(p.id.from_title);
+	jw_reset(&line);
 	cw_fmt_scan(&fmt, &procs, &p, &line, newq, &nnew);
 	json_object *o = json_tokener_parse(line.buf), *a;
 	assert_non_null(o);
