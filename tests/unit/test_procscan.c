@@ -316,6 +316,11 @@ static void test_scan_skips_and_orders(void **state)
 	assert_int_equal(cw_proc_pstart(root, 30, &st), 0);
 	assert_int_equal(st, 10);
 	assert_int_equal(cw_proc_pstart(root, 5, &st), -ENOENT);
+	/* a zombie has exited: its exit hook ran before the recorder could track it */
+	const char zstat[] = "31 (celery) Z 30 31 31 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 "
+			     "77 0 0\n";
+	put(31, "stat", zstat, sizeof(zstat) - 1);
+	assert_int_equal(cw_proc_pstart(root, 31, &st), -ESRCH);
 	assert_int_equal(cw_proc_pstart(root, 99999, &st), -ENOENT);
 }
 

@@ -357,6 +357,12 @@ int cw_proc_pstart(const char *root, int pid, unsigned long long *pstart)
 	err = read_at(dfd, "stat", &buf, NULL);
 	if (!err)
 		err = parse_stat(buf, &ppid, pstart, comm, sizeof(comm));
+	/* a zombie has exited already (its exit hook has run): as good as gone */
+	if (!err) {
+		const char *st = strrchr(buf, ')');
+		if (st && (st[2] == 'Z' || st[2] == 'X' || st[2] == 'x'))
+			err = -ESRCH;
+	}
 	free(buf);
 	close(dfd);
 	return err;
