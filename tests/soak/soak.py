@@ -70,6 +70,12 @@ def parse_ts(s):
         tzinfo=datetime.timezone.utc).timestamp()
 
 
+def later(due, period, now):
+    """The next time of a periodic action: on its cadence, but never in a burst after a stall."""
+    due += period
+    return due if due > now else now + period
+
+
 def alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -89,8 +95,9 @@ def cmdline(pid):
 class Slot:
     """One queue's worker across its restarts."""
 
-    def __init__(self, short, queue, broker, tmp):
+    def __init__(self, short, queue, broker, tmp, pids):
         self.short, self.queue, self.broker, self.tmp = short, queue, broker, tmp
+        self.pids = pids
         self.gen = 0
         self.w = None
         self.state = "down"          # running | dying
@@ -110,6 +117,7 @@ class Slot:
                         extra=["--max-tasks-per-child", "1"], logdir=d).start()
         self.state = "running"
         self.started = time.monotonic()
+        self.pids.add(self.w.pid)
 
     def ready(self):
         try:
@@ -185,6 +193,8 @@ class Soak:
         self.samples = []
         self.failures = []
         self.rotated = []
+        self.reopen = None
+        self.worker_pids = set()
 
     # ---- set-up
     def setup(self):
@@ -201,7 +211,7 @@ class Soak:
         log(self.t0, f"redis-server on 127.0.0.1:{self.redis.port} (pid {self.redis.proc.pid}), "
             f"recorder pid {self.rec.proc.pid}, log {self.log_path}")
         for short, q in WORKERS:
-            s = Slot(short, q, self.broker, self.tmp)
+            s = Slot(short, q, self.broker, self.tmp, self.worker_pids)
             s.start()
             self.slots.append(s)
         for s in self.slots:
@@ -264,29 +274,42 @@ class Soak:
         dst = f"{self.log_path}.{n}"
         os.rename(self.log_path, dst)
         self.rotated.append(dst)
-        a = time.monotonic()
         self.rec.proc.send_signal(signal.SIGHUP)
-        diag = None
-        while not os.path.exists(self.log_path):
-            waited = time.monotonic() - a
-            if diag is None and waited > 2:
-                diag = self.recorder_state()
-            if waited > REOPEN_LIMIT_S:
-                raise RuntimeError(f"the recorder did not reopen its log {REOPEN_LIMIT_S:.0f} s "
-                                   f"after SIGHUP; its state 2 s after: {diag}")
-            time.sleep(0.02)
-        took = time.monotonic() - a
-        self.rotations.append({"t": round(t, 1), "file": os.path.basename(dst),
-                               "reopen_s": round(took, 2)})
-        if diag:
-            self.rotations[-1]["slow_state"] = diag
-        log(self.t0, f"rotated the log to {os.path.basename(dst)}, SIGHUP; reopened in {took:.2f}s"
-            + (f"; state while waiting: {diag}" if diag else ""))
+        self.rotations.append({"t": round(t, 1), "file": os.path.basename(dst), "reopen_s": None})
+        self.reopen = {"since": time.monotonic(), "rot": self.rotations[-1]}
+        log(self.t0, f"renamed the log to {os.path.basename(dst)}, SIGHUP")
+        self.check_reopen()
+
+    def check_reopen(self):
+        """The churn goes on while the recorder reopens its log; a slow reopen is timed and
+        the recorder's threads are looked at (what keeps it from reading its signalfd)."""
+        if not self.reopen:
+            return
+        waited = time.monotonic() - self.reopen["since"]
+        rot = self.reopen["rot"]
+        if os.path.exists(self.log_path):
+            rot["reopen_s"] = round(waited, 2)
+            self.reopen = None
+            if waited > 1:
+                log(self.t0, f"the recorder reopened its log {waited:.2f}s after SIGHUP")
+            return
+        if waited > 2 and "state_2s" not in rot:
+            rot["state_2s"] = self.recorder_state()
+        if waited > 10 and "state_10s" not in rot:
+            rot["state_10s"] = self.recorder_state()
+            log(self.t0, "the recorder has not reopened its log 10 s after SIGHUP; "
+                f"main thread 2 s / 10 s after: {rot['state_2s'].get('main')} / {rot['state_10s'].get('main')}")
+        if waited > REOPEN_LIMIT_S:
+            raise RuntimeError(f"the recorder did not reopen its log {REOPEN_LIMIT_S:.0f} s "
+                               f"after SIGHUP: {rot}")
 
     def recorder_state(self):
         pid = self.rec.proc.pid
         out = {}
         try:
+            with open(f"/proc/{pid}/task/{pid}/stat") as fh:
+                f = fh.read().rsplit(")", 1)[1].split()
+                out["main"] = f"state {f[0]} utime {f[11]} stime {f[12]} ticks"
             for tid in os.listdir(f"/proc/{pid}/task"):
                 st = {}
                 for f in ("wchan", "stat", "stack", "syscall"):
@@ -324,22 +347,22 @@ class Soak:
                 self.failures.append(f"the recorder exited {self.rec.proc.returncode} at "
                                      f"{t:.0f}s: {self.rec.stderr()[-500:]}")
                 return
+            self.check_reopen()
             if not warm_sampled and t >= self.warmup:
                 self.sample(t, "after warm-up")
                 warm_sampled = True
             if t >= nxt["sample"]:
                 self.sample(t)
-                nxt["sample"] += SAMPLE_EVERY
+                nxt["sample"] = later(nxt["sample"], SAMPLE_EVERY, t)
             if t >= nxt["kill"] and t < self.duration - 5:
                 self.kill_one(t)
-                nxt["kill"] += KILL_EVERY
+                nxt["kill"] = later(nxt["kill"], KILL_EVERY, t)
             if t >= nxt["redis"] and t < self.duration - 10:
                 self.restart_redis(t)
-                nxt["redis"] += self.redis_every
-            if t >= nxt["rotate"] and t < self.duration - 5:
+                nxt["redis"] = later(nxt["redis"], self.redis_every, t)
+            if t >= nxt["rotate"] and t < self.duration - 5 and not self.reopen:
                 self.rotate(t)
-                self.sample(time.monotonic() - self.t0, "after rotation")
-                nxt["rotate"] += self.rotate_every
+                nxt["rotate"] = later(nxt["rotate"], self.rotate_every, t)
             time.sleep(0.2)
         # the end: every kill's worker gone and restarted, the broker back in the recorder's
         # samples, then the last sample, with everything still running
@@ -351,9 +374,15 @@ class Soak:
         for s in self.slots:
             if s.state == "dying":
                 raise RuntimeError(f"{s.node} pid {s.w.pid} did not die after {s.kill}")
+        while self.reopen:
+            self.check_reopen()
+            time.sleep(0.1)
         since = self.redis_restarts[-1]["up_ts"] if self.redis_restarts else 0
-        wait_for(lambda: self.broker_sampled_since(since), 30, 0.5,
-                 "a redis_ok sample after the last Redis restart")
+        try:
+            wait_for(lambda: self.broker_sampled_since(since), 30, 0.5,
+                     "a redis_ok sample after the last Redis restart")
+        except AssertionError as e:
+            self.failures.append(f"the recorder wrote no redis_ok sample within 30 s of the end: {e}")
         time.sleep(2)
         self.sample(time.monotonic() - self.t0, "end")
 
@@ -408,6 +437,10 @@ class Soak:
         files = self.rotated + [self.log_path]
         types, lines, lost_sum, bad, stops = {}, 0, 0, [], []
         per_file = []
+        # the recorder sees every Celery process on the host: lines about processes this soak
+        # did not start (its workers and their forks) are counted apart
+        own = set(self.worker_pids)
+        foreign, foreign_who = 0, {}
         for path in files:
             n = 0
             with open(path, "rb") as f:
@@ -423,6 +456,13 @@ class Soak:
                         lost_sum += e["count"]
                     elif e["type"] == "tracer_stop":
                         stops.append(e)
+                    if e["type"] == "fork" and e.get("ppid") in own:
+                        own.add(e["pid"])
+                    if e["type"] not in ("tracer_start", "tracer_stop", "sample", "lost", "oom") \
+                            and e["pid"] not in own:
+                        foreign += 1
+                        who = (e["type"], e.get("comm"))
+                        foreign_who[who] = foreign_who.get(who, 0) + 1
             lines += n
             per_file.append({"file": os.path.basename(path), "lines": n})
         p = subprocess.run([BIN, "explain", "--json"] + files, capture_output=True, timeout=600)
@@ -457,7 +497,10 @@ class Soak:
                     {x: d.get(x) for x in ("kind", "signal", "role", "worker", "sender",
                                            "exit_code", "summary")} for d in ds]})
         stop = stops[-1] if stops else None
+        top = sorted(foreign_who.items(), key=lambda kv: -kv[1])[:3]
         self.result = {
+            "foreign_lines": foreign,
+            "foreign_top": [{"type": a, "comm": b, "lines": n} for (a, b), n in top],
             "files": per_file, "lines": lines, "events_by_type": dict(sorted(types.items())),
             "lost_lines_sum": lost_sum, "tracer_stop": stop, "unparsable": bad,
             "explain_deaths_by_kind": dict(sorted(kinds.items())),
@@ -466,7 +509,10 @@ class Soak:
         if bad:
             self.failures.append(f"{len(bad)} lines are not JSON: {bad[:5]}")
         if lost_sum:
-            self.failures.append(f"lost lines count {lost_sum} lost events")
+            self.failures.append(f"lost lines count {lost_sum} lost events" + (
+                f" ({foreign} lines are about processes the soak did not start, most "
+                + ", ".join(f"{n} {a} of {b}" for (a, b), n in top)
+                + ": another workload on this host flooded the recorder)" if foreign else ""))
         if not stop:
             self.failures.append("no tracer_stop line")
         elif stop.get("lost"):
@@ -519,6 +565,8 @@ class Soak:
             "kills_before_ready": sum(1 for k in self.kills if not k["ready"]),
             "redis_restarts": len(self.redis_restarts), "rotations": len(self.rotations),
             "resources": res, "lost_lines_sum": r["lost_lines_sum"],
+            "foreign_lines": r["foreign_lines"], "foreign_top": r["foreign_top"],
+            "reopen_s_max": max((x["reopen_s"] or 0 for x in self.rotations), default=None),
             "tracer_stop": {k: stop.get(k) for k in ("events", "lost", "write_errors",
                                                      "malformed", "samples", "samples_dropped",
                                                      "samples_failed")},
@@ -538,7 +586,8 @@ class Soak:
                       f"{s['kills_by_signal']['SIGTERM']}, escalated {s['kills_escalated']}, "
                       f"before ready {s['kills_before_ready']})"),
             ("redis restarts", f"{len(self.redis_restarts)} (every {self.redis_every:.0f} s)"),
-            ("rotations", f"{len(self.rotations)} (every {self.rotate_every:.0f} s)"),
+            ("rotations", f"{len(self.rotations)} (every {self.rotate_every:.0f} s; slowest reopen "
+                          f"{s['reopen_s_max']} s)"),
             ("RSS KiB start/warm/end", f"{res.get('rss_kb_start')} / {res.get('rss_kb_after_warmup')}"
                                        f" / {res.get('rss_kb_end')} (growth {res.get('rss_growth_kb')},"
                                        f" peak {res.get('rss_kb_peak_after_warmup')})"),
@@ -546,6 +595,7 @@ class Soak:
                                    f"{res.get('fds_end')} (after warm-up {res.get('fds_min_after_warmup')}"
                                    f"..{res.get('fds_max_after_warmup')})"),
             ("lost", f"lost lines {r['lost_lines_sum']}, tracer_stop.lost {stop.get('lost')}"),
+            ("foreign lines", f"{r['foreign_lines']} (about processes the soak did not start)"),
             ("explain matches", f"{r['explain_matched']}/{len(self.kills)} kills named "
                                 f"(deaths: " + ", ".join(f"{k} {v}" for k, v in
                                                         r["explain_deaths_by_kind"].items()) + ")"),
