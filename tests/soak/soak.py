@@ -607,7 +607,10 @@ class Soak:
             ("result", "PASS" if not self.failures else "FAIL"),
         ]
         w = max(len(a) for a, _ in rows)
-        print("\n== soak summary (" + os.path.relpath(os.path.join(self.outdir, "summary.json"), ROOT) + ")")
+        where = os.path.join(self.outdir, "summary.json")
+        if not os.path.relpath(where, ROOT).startswith(".."):
+            where = os.path.relpath(where, ROOT)
+        print("\n== soak summary (" + where + ")")
         for a, b in rows:
             print(f"  {a:<{w}}  {b}")
         for f in self.failures:
