@@ -31,7 +31,7 @@ LIB      := $(BUILD)/libcw.a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit integration test-asan run demo bench clean
+.PHONY: all deps test unit integration test-asan run demo bench soak clean
 all: $(BUILD)/celerywatch $(UNIT_BIN)
 
 # Dependencies are Debian packages; the script installs only what is missing.
@@ -85,6 +85,12 @@ test: deps
 test-asan: deps
 	$(MAKE) BUILD=build/asan CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 		unit
+
+# N minutes of churn with real Celery on real Redis, the recorder running all along: worker
+# kills, Redis restarts, log rotations; checks RSS, fds, lost events and explain (README, Soak).
+SOAK_MINUTES ?= 30
+soak: $(BUILD)/celerywatch
+	/usr/bin/python3 tests/soak/soak.py --minutes $(SOAK_MINUTES) --out $(BUILD)/soak
 
 run: deps all
 	./$(BUILD)/celerywatch record -o -
