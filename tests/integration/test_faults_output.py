@@ -226,6 +226,37 @@ class Rotation(unittest.TestCase):
 
 
 @need_root
+class LogCap(unittest.TestCase):
+    def test_lines_over_the_cap_are_counted_and_deaths_kept(self):
+        rec = Recorder("--max-lines-per-minute", "50").start()
+        self.addCleanup(rec.cleanup)
+        subprocess.run(["/bin/bash", "-c",
+                        'exec -a celery /bin/bash -c "for i in \\$(seq 100); do /bin/true; done"'],
+                       check=True)
+        deaths = [marker() for _ in range(5)]
+        for pid in deaths:   # exits are never suppressed
+            rec.wait_event(lambda e: e["type"] == "exit" and e["pid"] == pid, 20, "a marker's exit")
+        self.assertEqual(rec.stop(), 0)
+        evs = whole_lines(rec.out)
+        start = of_type(evs, "tracer_start")[0]
+        self.assertEqual(start["options"]["max_lines_per_minute"], 50)
+        sup = of_type(evs, "suppressed", reason="log_cap")
+        self.assertEqual(len(sup), 1, sup)   # the minute was cut short by the stop: one line
+        self.assertEqual(sum(sup[0]["by_type"].values()), sup[0]["count"])
+        self.assertGreater(sup[0]["by_type"].get("fork", 0), 0)
+        self.assertNotIn("exit", sup[0]["by_type"])
+        stop = of_type(evs, "tracer_stop")[0]
+        self.assertEqual(stop["log_cap_suppressed"], sup[0]["total"])
+        capped = [e for e in evs if e["type"] not in (
+            "exit", "oom", "tracer_start", "tracer_stop", "lost", "suppressed", "dropped", "sample")]
+        # every line of the minute counts towards the cap (tracer_start, the markers' exits...)
+        self.assertLessEqual(len(capped), 50)
+        self.assertGreater(len(capped), 40)
+        # 100 forks + 100 execs + the markers' lines: all there, written or counted
+        self.assertGreaterEqual(len(capped) + sup[0]["count"], 200)
+
+
+@need_root
 class KilledMidBurst(unittest.TestCase):
     def test_explain_reads_up_to_the_last_whole_line(self):
         rec = Recorder().start()

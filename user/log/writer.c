@@ -50,8 +50,12 @@ static void tell_dropped(struct cw_writer *w, uint64_t dropped)
 	jw_obj_end(&w->notice);
 	jw_uint(&w->notice, "total", dropped + w->out.write_errors);
 	jw_end(&w->notice);
-	if (w->notice.oom || cw_output_write(&w->out, w->notice.buf, w->notice.len))
-		return;	/* said with the next batch (its own failure is counted as an error) */
+	if (w->notice.oom)
+		return;
+	if (cw_output_write(&w->out, w->notice.buf, w->notice.len)) {
+		w->out.write_errors--;	/* not an event's line: said with the next batch instead */
+		return;
+	}
 	w->told_dropped = dropped;
 	w->told_errors = w->out.write_errors;
 }
