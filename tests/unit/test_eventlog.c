@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -262,6 +264,91 @@ static void test_partial_write_is_terminated(void **state)
 	assert_string_equal(slurp(path), "{\"trunc\n{\"ok\":1}\n");
 }
 
+/* Several lines in one write are counted one by one */
+static void test_batch_counts_lines(void **state)
+{
+	(void)state;
+	char path[128], err[256];
+	struct cw_output o;
+
+	snprintf(path, sizeof(path), "%s/batch.jsonl", dir);
+	assert_int_equal(cw_output_open(&o, path, err, sizeof(err)), 0);
+	assert_int_equal(cw_output_write(&o, "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n", 24), 0);
+	assert_int_equal(o.lines, 3);
+	cw_output_close(&o);
+}
+
+/* A disk that fills in the middle of a line (RLIMIT_FSIZE stands in for the full disk: the
+ * same short write, then an error): the half line is cut off the file again, the lines
+ * not written are counted, and when space returns the next line follows the last whole one. */
+static void test_disk_full_mid_line_is_cut_back(void **state)
+{
+	(void)state;
+	char path[128], err[256];
+	struct cw_output o;
+	struct rlimit old, lim;
+
+	snprintf(path, sizeof(path), "%s/full.jsonl", dir);
+	assert_int_equal(cw_output_open(&o, path, err, sizeof(err)), 0);
+	assert_int_equal(cw_output_write(&o, "{\"a\":1}\n", 8), 0);
+	signal(SIGXFSZ, SIG_IGN);	/* the write fails with EFBIG instead of killing us */
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = 8 + 5;	/* room for 5 bytes of the next line */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	int r = cw_output_write(&o, "{\"b\":22}\n{\"c\":3}\n", 17);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(r, -EFBIG);
+	assert_int_equal(o.write_errors, 2);
+	assert_int_equal(o.lines, 1);
+	assert_string_equal(slurp(path), "{\"a\":1}\n");	/* not {"b" */
+	assert_int_equal(cw_output_write(&o, "{\"d\":4}\n", 8), 0);	/* space is back */
+	cw_output_close(&o);
+	assert_string_equal(slurp(path), "{\"a\":1}\n{\"d\":4}\n");
+}
+
+/* The same cut inside a batch: the whole lines before it stay, counted as written */
+static void test_disk_full_keeps_whole_lines_of_a_batch(void **state)
+{
+	(void)state;
+	char path[128], err[256];
+	struct cw_output o;
+	struct rlimit old, lim;
+
+	snprintf(path, sizeof(path), "%s/full2.jsonl", dir);
+	assert_int_equal(cw_output_open(&o, path, err, sizeof(err)), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = 8 + 3;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	int r = cw_output_write(&o, "{\"a\":1}\n{\"b\":2}\n", 16);
+	setrlimit(RLIMIT_FSIZE, &old);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(r, -EFBIG);
+	assert_int_equal(o.lines, 1);
+	assert_int_equal(o.write_errors, 1);
+	cw_output_close(&o);
+	assert_string_equal(slurp(path), "{\"a\":1}\n");
+}
+
+static void test_line_type(void **state)
+{
+	(void)state;
+	char t[16];
+	const char *l = "{\"v\":1,\"type\":\"exec_fail\",\"ts\":\"x\"}\n";
+
+	cw_line_type(l, strlen(l), t, sizeof(t));
+	assert_string_equal(t, "exec_fail");
+	cw_line_type("{\"a\":1}\n", 8, t, sizeof(t));
+	assert_string_equal(t, "");
+	cw_line_type(l, 12, t, sizeof(t));	/* cut short */
+	assert_string_equal(t, "");
+	cw_line_type(l, strlen(l), t, 5);	/* a small buffer: cut, terminated */
+	assert_string_equal(t, "exec");
+}
+
 static void test_line_begin(void **state)
 {
 	(void)state;
@@ -290,6 +377,10 @@ int main(void)
 		cmocka_unit_test(test_reopen_refuses_hard_link),
 		cmocka_unit_test(test_disk_full_counted),
 		cmocka_unit_test(test_partial_write_is_terminated),
+		cmocka_unit_test(test_batch_counts_lines),
+		cmocka_unit_test(test_disk_full_mid_line_is_cut_back),
+		cmocka_unit_test(test_disk_full_keeps_whole_lines_of_a_batch),
+		cmocka_unit_test(test_line_type),
 		cmocka_unit_test(test_line_begin),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

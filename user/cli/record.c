@@ -1,6 +1,7 @@
 /* celerywatch record: the loop. epoll over the ring buffer, a signalfd, a 1 s timer and the
  * broker sampler's fd; kernel records get their Celery identity here and become JSON lines.
- * Nothing here classifies causes: that is explain's job. */
+ * The loop never waits on the output (lines go to the writer thread, log/writer.h) nor on a
+ * flood (a budget of records per wake-up). Nothing here classifies causes: that is explain's. */
 #include <argp.h>
 #include <errno.h>
 #include <signal.h>
@@ -24,8 +25,21 @@
 #include "identity/proctable.h"
 #include "log/eventfmt.h"
 #include "log/eventlog.h"
+#include "log/logcap.h"
 #include "log/samplefmt.h"
 #include "log/tracerfmt.h"
+#include "log/writer.h"
+
+/* Records formatted per wake-up of the ring buffer, at most: then the loop goes back to
+ * epoll (the ring fd stays readable), so signals, the timer and samples are served under a
+ * flood that never lets the reader catch up. ~1-5 ms of work. */
+#define RING_BUDGET 512
+/* On SIGINT/SIGTERM: what the kernel already wrote is drained up to this many records, then
+ * the writer gets STOP_FLUSH_MS to write the queue and STOP_WRITE_MS for tracer_stop; a
+ * stop takes well under a second whatever the output does. */
+#define STOP_BUDGET 8192
+#define STOP_FLUSH_MS 250
+#define STOP_WRITE_MS 200
 
 struct record_opts {
 	const char *output;
@@ -35,13 +49,17 @@ struct record_opts {
 	size_t nqueues;
 	double interval, rescan;
 	uint32_t ringbuf_kb;
+	uint64_t max_lines;	/* --max-lines-per-minute; 0: no cap */
 };
 
 struct recorder {
 	struct record_opts opts;
 	struct cw_capture *cap;
 	struct cw_sampler *sampler;
-	struct cw_output out;
+	struct cw_writer *writer;	/* owns the output file; the loop only queues lines */
+	struct cw_logcap logcap;
+	uint64_t unformatted;		/* lines lost to out-of-memory while formatting */
+	int budget;			/* records left in this wake-up (on_record) */
 	struct cw_ptable procs;
 	struct cw_fmt fmt;
 	struct jw line;
@@ -62,7 +80,7 @@ static const char doc[] =
 	"Exit status: 0 after SIGINT/SIGTERM, 1 when BPF cannot be loaded (not root, refused), "
 	"2 on bad options or an unusable broker URL.";
 
-enum { OPT_RINGBUF = 998, OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
+enum { OPT_MAX_LINES = 997, OPT_RINGBUF = 998, OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
 
 static const struct argp_option options[] = {
 	{"output", 'o', "PATH", 0, "Write the event log to PATH (created 0640, appended, never through a symlink); - is stdout (default)", 0},
@@ -70,6 +88,7 @@ static const struct argp_option options[] = {
 	{"verbose", 'v', NULL, 0, "Show libbpf's messages (verifier log on load errors)", 0},
 	{"no-stderr-tail", OPT_NO_TAIL, NULL, 0, "Do not keep the last writes to stdout/stderr of Celery processes (removes the write hook and its per-write cost; exit lines then have no stderr_tail)", 0},
 	{"ring-buffer", OPT_RINGBUF, "KIB", 0, "Kernel ring buffer size in KiB, a power of two (default 4096); records that do not fit are counted in `lost` lines", 0},
+	{"max-lines-per-minute", OPT_MAX_LINES, "N", 0, "Cap the log's growth: past N lines in a minute, exec/fork/signal/rename/scan lines are counted in one `suppressed` line at the minute's end instead of written; deaths and the recorder's own lines always are (default 100000, 0: no cap)", 0},
 	{"redis", OPT_REDIS, "URL", 0, "Sample queue depths from this broker: redis://[[user]:password@]host[:port][/db] or unix:///path.sock[?db=N]; 'default' means $CELERY_BROKER_URL, else redis://127.0.0.1:6379/0", 1},
 	{"redis-password-file", OPT_PWFILE, "FILE", 0, "Read the broker password from FILE (arguments are visible in ps)", 1},
 	{"queues", OPT_QUEUES, "Q1,Q2", 0, "Sample these queues too (workers' queues and the broker's bindings are found on their own)", 1},
@@ -126,6 +145,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->ringbuf_kb = (uint32_t)kb;
 		break;
 	}
+	case OPT_MAX_LINES:
+		errno = 0;
+		o->max_lines = strtoull(arg, &end, 10);
+		if (errno || end == arg || *end || arg[0] == '-')
+			argp_error(state, "--max-lines-per-minute '%s': expected a number of lines (0: no cap)", arg);
+		break;
 	case OPT_REDIS:
 		o->redis = true;
 		/* NULL: the sampler takes $CELERY_BROKER_URL or its default */
@@ -145,23 +170,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static void write_line(struct recorder *r, const char *buf, size_t len)
-{
-	if (cw_output_write(&r->out, buf, len) < 0) {
-		uint64_t n = r->out.write_errors;
-		if ((n & (n - 1)) == 0)	/* 1st, 2nd, 4th, 8th...: reported, never a flood */
-			fprintf(stderr, "celerywatch: cannot write the event log: %s (%llu lines lost so far; tracing goes on)\n",
-				strerror(r->out.last_errno), (unsigned long long)n);
-	}
-}
-
+/* The line in r->line goes to the writer's queue, unless the log cap suppresses it. A full
+ * queue drops it (counted by the writer); write errors are the writer's to count and show. */
 static void emit(struct recorder *r)
 {
 	if (r->line.oom) {
 		fprintf(stderr, "celerywatch: out of memory formatting an event; it is counted as a write error\n");
-		r->out.write_errors++;
-	} else {
-		write_line(r, r->line.buf, r->line.len);
+		r->unformatted++;
+	} else if (cw_logcap_admit(&r->logcap, r->line.buf, r->line.len, cw_clock_ns(CLOCK_MONOTONIC))) {
+		cw_writer_put(r->writer, r->line.buf, r->line.len);
 	}
 	jw_reset(&r->line);
 }
@@ -177,7 +194,15 @@ static int on_record(void *ctx, const void *data, size_t size)
 	jw_reset(&r->line);
 	if (r->sampler && nnew)
 		cw_sampler_add_queues(r->sampler, newq, nnew);
-	return 0;
+	/* negative: libbpf stops consuming after this record (it is consumed) */
+	return --r->budget > 0 ? 0 : -EAGAIN;
+}
+
+/* At most `budget` records, then back to the caller. */
+static void consume(struct recorder *r, int budget)
+{
+	r->budget = budget;
+	cw_capture_consume(r->cap);
 }
 
 static void report_lost(struct recorder *r, bool force)
@@ -266,17 +291,23 @@ static void write_start(struct recorder *r)
 		.interval = r->opts.interval,
 		.queues = (const char *const *)r->opts.queues, .nqueues = r->opts.nqueues,
 		.memcg_v1 = cw_capture_memcg_v1(r->cap),
+		.max_lines_per_minute = r->opts.max_lines,
 	};
 	cw_fmt_tracer_start(&r->line, &ts);
 	emit(r);
 }
 
+/* Counts as the writer has them: events are the lines written so far. */
 static void write_stop(struct recorder *r, const char *reason)
 {
+	struct cw_writer_stats ws;
+
+	cw_writer_stats(r->writer, &ws);
 	struct cw_tracer_stop ts = {
 		.realtime_ns = cw_clock_ns(CLOCK_REALTIME), .pid = (uint32_t)getpid(),
-		.reason = reason, .events = r->out.lines, .lost = r->lost_total,
-		.write_errors = r->out.write_errors, .malformed = r->fmt.malformed,
+		.reason = reason, .events = ws.lines, .lost = r->lost_total,
+		.write_errors = ws.write_errors + r->unformatted, .malformed = r->fmt.malformed,
+		.dropped_lines = ws.dropped, .log_cap_suppressed = r->logcap.total,
 	};
 	if (r->sampler) {
 		struct cw_sampler_stats st;
@@ -311,7 +342,15 @@ static void drain_sampler(struct recorder *r)
 	}
 }
 
-/* Every second: follow the wall clock, report lost records. */
+/* The `suppressed` line of a minute that ended (or, force, of the one cut short by a stop). */
+static void report_suppressed_cap(struct recorder *r, bool force)
+{
+	if (cw_logcap_roll(&r->logcap, cw_clock_ns(CLOCK_MONOTONIC), force, &r->line,
+			   cw_clock_ns(CLOCK_REALTIME), (uint32_t)getpid()))
+		emit(r);
+}
+
+/* Every second: follow the wall clock, report lost records, end the log cap's minute. */
 static void on_timer(struct recorder *r, int tfd)
 {
 	uint64_t ticks;
@@ -320,25 +359,45 @@ static void on_timer(struct recorder *r, int tfd)
 		return;
 	cw_fmt_sync_clock(&r->fmt);
 	report_lost(r, false);
+	report_suppressed_cap(r, false);
+}
+
+/* The last lines, each step bounded in time: what the kernel already wrote (a budget, so a
+ * flood cannot hold us), losses, the cap's count, the queue, tracer_stop. The writer may be
+ * stuck on an output that takes nothing (a pipe never read, a hung disk): then say so on
+ * stderr and go; exit is not held up by it. */
+static void stop_recording(struct recorder *r, const char *reason)
+{
+	struct cw_writer_stats ws;
+
+	consume(r, STOP_BUDGET);
+	report_lost(r, false);
+	report_suppressed_cap(r, true);
+	cw_writer_flush(r->writer, STOP_FLUSH_MS);
+	write_stop(r, reason);
+	if (cw_writer_stop(r->writer, STOP_WRITE_MS) == 0) {
+		r->writer = NULL;
+		return;
+	}
+	cw_writer_stats(r->writer, &ws);
+	fprintf(stderr, "celerywatch: the event log takes no lines (%zu bytes not written, tracer_stop among them); stopping anyway\n",
+		ws.queued);
+	r->writer = NULL;	/* left to the exit: its thread may sit in write(2) for good */
 }
 
 /* SIGHUP reopens the log; SIGINT/SIGTERM end it with tracer_stop and return true. */
 static bool on_signal(struct recorder *r, int sfd)
 {
 	struct signalfd_siginfo si;
-	char err[256];
 
 	if (read(sfd, &si, sizeof(si)) != sizeof(si))
 		return false;
 	if (si.ssi_signo == SIGHUP) {
-		if (cw_output_reopen(&r->out, err, sizeof(err)))
-			fprintf(stderr, "celerywatch: SIGHUP: %s; still writing to the old file\n", err);
+		/* in the writer's order: lines queued so far go to the old file, later ones to the new */
+		cw_writer_reopen(r->writer);
 		return false;
 	}
-	/* drain what the kernel already wrote before saying goodbye */
-	cw_capture_consume(r->cap);
-	report_lost(r, false);
-	write_stop(r, si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+	stop_recording(r, si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 	return true;
 }
 
@@ -364,7 +423,7 @@ static int loop(struct recorder *r, int sfd, int tfd)
 		for (int i = 0; i < n; i++) {
 			switch (evs[i].data.u32) {
 			case TAG_RING:
-				cw_capture_consume(r->cap);
+				consume(r, RING_BUDGET);
 				break;
 			case TAG_TIMER:
 				on_timer(r, tfd);
@@ -459,6 +518,24 @@ static int open_fds(const sigset_t *mask, int *sfd, int *tfd)
 	return 0;
 }
 
+/* The output file, handed to its writer thread; the log cap's first minute starts. */
+static int open_output(struct recorder *r, char *err, size_t errlen)
+{
+	struct cw_output out;
+	int e = cw_output_open(&out, r->opts.output, err, errlen);
+
+	if (e)
+		return e;
+	e = cw_writer_start(&r->writer, &out, 0, (uint32_t)getpid());
+	if (e) {
+		snprintf(err, errlen, "cannot start the log writer: %s", strerror(-e));
+		cw_output_close(&out);
+		return e;
+	}
+	cw_logcap_init(&r->logcap, r->opts.max_lines, cw_clock_ns(CLOCK_MONOTONIC));
+	return 0;
+}
+
 static void recorder_free(struct recorder *r, int sfd, int tfd)
 {
 	if (r->sampler)
@@ -468,7 +545,8 @@ static void recorder_free(struct recorder *r, int sfd, int tfd)
 	if (tfd >= 0)
 		close(tfd);
 	cw_capture_close(r->cap);
-	cw_output_close(&r->out);
+	if (r->writer && cw_writer_stop(r->writer, STOP_FLUSH_MS + STOP_WRITE_MS))
+		fprintf(stderr, "celerywatch: the event log takes no lines; stopping anyway\n");
 	cw_ptable_free(&r->procs);
 	jw_free(&r->line);
 	for (size_t i = 0; i < r->opts.nqueues; i++)
@@ -487,10 +565,11 @@ int cmd_record(int argc, char **argv)
 	int ret, sfd = -1, tfd = -1;
 
 	r->opts.interval = 5.0;
+	r->opts.max_lines = CW_LOGCAP_DEFAULT;
 	if (cw_opt_parse(&argp, argc, argv, &r->opts))
 		return 2;
 	recorder_init(r, &mask);
-	if (cw_output_open(&r->out, r->opts.output, err, sizeof(err))) {
+	if (open_output(r, err, sizeof(err))) {
 		fprintf(stderr, "celerywatch: %s\n", err);
 		return 1;
 	}

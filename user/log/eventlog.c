@@ -34,6 +34,23 @@ void cw_line_begin(struct jw *w, const char *type, uint64_t realtime_ns, uint32_
 	jw_uint(w, "pid", pid);
 }
 
+/* cw_line_begin writes the type first after the version: its place is fixed. */
+void cw_line_type(const char *line, size_t len, char *out, size_t outlen)
+{
+	static const char head[] = "{\"v\":1,\"type\":\"";
+	size_t n = sizeof(head) - 1, i = 0;
+
+	if (outlen)
+		out[0] = '\0';
+	if (!outlen || len < n || memcmp(line, head, n))
+		return;
+	while (n + i < len && line[n + i] != '"' && i + 1 < outlen) {
+		out[i] = line[n + i];
+		i++;
+	}
+	out[i] = '\0';
+}
+
 /* The files we append to: a regular file, or a FIFO or character device (a log shipper's pipe,
  * /dev/null); owned by root or by whoever runs us (a file planted in a shared directory keeps
  * reading what we append); with one name only (a hard link planted to a file we own would
@@ -92,7 +109,8 @@ static int open_path(struct cw_output *o, char *err, size_t errlen)
 		r = -errno;
 		snprintf(err, errlen, "cannot stat %s: %s", o->path, strerror(-r));
 	} else if (!(r = check_file(&st, o->path, err, errlen)) &&
-		   fcntl(fd, F_SETFL, O_APPEND) < 0) {	/* writes block again: no lost lines */
+		   fcntl(fd, F_SETFL, O_APPEND) < 0) {
+		/* writes block again: only the writer thread (log/writer.c) waits on them */
 		r = -errno;
 		snprintf(err, errlen, "cannot set up %s: %s", o->path, strerror(-r));
 	}
@@ -101,6 +119,7 @@ static int open_path(struct cw_output *o, char *err, size_t errlen)
 		return r;
 	}
 	o->fd = fd;
+	o->regular = S_ISREG(st.st_mode);
 	return 0;
 }
 
@@ -150,29 +169,62 @@ static int write_all(int fd, const char *p, size_t len, size_t *done)
 	return 0;
 }
 
-int cw_output_write(struct cw_output *o, const char *line, size_t len)
+static uint64_t count_lines(const char *p, size_t len)
 {
+	uint64_t n = 0;
+
+	for (const char *e = p + len; (p = memchr(p, '\n', (size_t)(e - p))); p++)
+		n++;
+	return n;
+}
+
+/* Bytes of p[0..len) up to and including its last '\n': the whole lines in it. */
+static size_t whole_part(const char *p, size_t len)
+{
+	const char *nl = memrchr(p, '\n', len);
+
+	return nl ? (size_t)(nl - p) + 1 : 0;
+}
+
+/* A line was cut in the middle at file offset `end` (the end of the last whole line): take
+ * the fragment off again, so the file never holds half a line followed by another line. */
+static void cut_fragment(struct cw_output *o, off_t end)
+{
+	if (o->regular && end >= 0 && ftruncate(o->fd, end) == 0)
+		return;
+	o->dangling = true;	/* a pipe or a device: the next write ends the fragment first */
+}
+
+int cw_output_write(struct cw_output *o, const char *lines, size_t len)
+{
+	/* O_APPEND: where this write starts is the end of the file now (we are its only writer) */
+	off_t start = o->regular ? lseek(o->fd, 0, SEEK_END) : -1;
 	size_t done;
 	int r;
 
 	if (o->dangling) {
 		/* end the fragment a failed write left, so it cannot glue onto this line */
 		r = write_all(o->fd, "\n", 1, &done);
-		if (r < 0)
-			goto fail;
+		if (r < 0) {
+			o->write_errors += count_lines(lines, len);
+			o->last_errno = -r;
+			return r;
+		}
 		o->dangling = false;
+		if (start >= 0)
+			start++;
 	}
-	r = write_all(o->fd, line, len, &done);
-	if (r < 0) {
-		if (done > 0)
-			o->dangling = true;
-		goto fail;
+	r = write_all(o->fd, lines, len, &done);
+	if (r == 0) {
+		o->lines += count_lines(lines, len);
+		return 0;
 	}
-	o->lines++;
-	return 0;
-fail:
-	o->write_errors++;
+	size_t whole = whole_part(lines, done);
+	o->lines += count_lines(lines, whole);
+	o->write_errors += count_lines(lines + whole, len - whole);
 	o->last_errno = -r;
+	if (done > whole)
+		cut_fragment(o, start < 0 ? -1 : start + (off_t)whole);
 	return r;
 }
 

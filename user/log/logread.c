@@ -304,6 +304,18 @@ static const struct {
 	[CW_LOG_TRACER_STOP] = { "tracer_stop", NULL },
 };
 
+/* Lines the recorder writes about its own output, read as another type: a `dropped` line
+ * (lines that never reached the log: a full queue, a full disk) is a loss mark like `lost`;
+ * a `suppressed` line (the log cap: never a death) has nothing explain keeps. */
+static const char skip_quietly[] = "";
+static const struct {
+	const char *name;
+	enum cw_log_type as;	/* CW_LOG_NONE: skipped without a word */
+} ev_aliases[] = {
+	{ "dropped", CW_LOG_LOST },
+	{ "suppressed", CW_LOG_NONE },
+};
+
 /* ---- every line ---- */
 
 /* Schema version, type and time: what makes a line an event at all. */
@@ -327,6 +339,12 @@ static const char *header(json_object *o, struct cw_event *ev, char *why, size_t
 	for (size_t i = 0; i < sizeof(ev_types) / sizeof(ev_types[0]); i++)
 		if (ev_types[i].name && !strcmp(type, ev_types[i].name))
 			ev->type = (enum cw_log_type)i;
+	for (size_t i = 0; ev->type == CW_LOG_NONE && i < sizeof(ev_aliases) / sizeof(ev_aliases[0]); i++)
+		if (!strcmp(type, ev_aliases[i].name)) {
+			if (ev_aliases[i].as == CW_LOG_NONE)
+				return skip_quietly;
+			ev->type = ev_aliases[i].as;
+		}
 	if (ev->type == CW_LOG_NONE) {
 		snprintf(why, whylen, "unknown type \"%s\"",
 			 cw_text_sanitize(shown, sizeof(shown), type));
@@ -449,7 +467,9 @@ int cw_logread_stream(FILE *in, const char *name, cw_event_cb cb, void *ctx,
 		ev->file = name;
 		ev->line = lineno;
 		const char *reason = read_line(tok, line, (size_t)n, ev, &o, why, sizeof(why));
-		if (reason) {
+		if (reason == skip_quietly) {
+			/* a line of ours with nothing to keep: not an error */
+		} else if (reason) {
 			if (errf)
 				fprintf(errf, "%s:%ld: %s; line skipped\n", name, lineno, reason);
 			if (st)

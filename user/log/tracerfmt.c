@@ -30,6 +30,7 @@ void cw_fmt_tracer_start(struct jw *w, const struct cw_tracer_start *s)
 		jw_str(w, NULL, s->queues[i]);
 	jw_arr_end(w);
 	jw_bool(w, "memcg_v1", s->memcg_v1);
+	jw_uint(w, "max_lines_per_minute", s->max_lines_per_minute);
 	jw_obj_end(w);
 	jw_end(w);
 }
@@ -42,6 +43,8 @@ void cw_fmt_tracer_stop(struct jw *w, const struct cw_tracer_stop *s)
 	jw_uint(w, "lost", s->lost);
 	jw_uint(w, "write_errors", s->write_errors);
 	jw_uint(w, "malformed", s->malformed);
+	jw_uint(w, "dropped_lines", s->dropped_lines);
+	jw_uint(w, "log_cap_suppressed", s->log_cap_suppressed);
 	if (s->sampled) {
 		jw_uint(w, "samples", s->samples);
 		jw_uint(w, "samples_dropped", s->samples_dropped);

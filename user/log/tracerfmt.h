@@ -23,6 +23,7 @@ struct cw_tracer_start {
 	const char *const *queues;
 	size_t nqueues;
 	bool memcg_v1;
+	uint64_t max_lines_per_minute;	/* the log cap; 0: none */
 };
 
 struct cw_tracer_stop {
@@ -30,6 +31,8 @@ struct cw_tracer_stop {
 	uint32_t pid;
 	const char *reason;		/* "SIGINT", "SIGTERM" */
 	uint64_t events, lost, write_errors, malformed;
+	uint64_t dropped_lines;		/* the writer's queue was full */
+	uint64_t log_cap_suppressed;	/* over --max-lines-per-minute */
 	bool sampled;			/* a broker was sampled: the samples fields are written */
 	uint64_t samples, samples_dropped, samples_failed;
 };
