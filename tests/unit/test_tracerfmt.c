@@ -34,19 +34,24 @@ static void test_start(void **state)
 		  "\"host\":\"web1\",\"pid\":4242,\"version\":\"v1\",\"kernel\":\"6.1.0\","
 		  "\"schema\":1,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,"
 		  "\"output\":\"-\",\"redis\":null,\"interval\":null,\"queues\":[],"
-		  "\"memcg_v1\":false}}\n");
+		  "\"memcg_v1\":false},\"disabled\":[]}\n");
 	/* with a broker: its URL and the interval; the queues given */
 	s.redis = "redis://:***@10.0.0.5:6379/3";
 	s.interval = 5;
 	s.queues = qs;
 	s.nqueues = 2;
 	s.memcg_v1 = true;
+	/* an optional hook this kernel refused, and a --max-tracked */
+	const char *off[] = {"oom", NULL};
+	s.disabled = off;
+	s.max_tracked = 16;
 	cw_fmt_tracer_start(&w, &s);
 	check(&w, "{\"v\":1,\"type\":\"tracer_start\",\"ts\":\"2025-11-24T16:00:00.123456Z\","
 		  "\"host\":\"web1\",\"pid\":4242,\"version\":\"v1\",\"kernel\":\"6.1.0\","
 		  "\"schema\":1,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,"
 		  "\"output\":\"-\",\"redis\":\"redis://:***@10.0.0.5:6379/3\",\"interval\":5.000,"
-		  "\"queues\":[\"high\",\"q\\\"1\"],\"memcg_v1\":true}}\n");
+		  "\"queues\":[\"high\",\"q\\\"1\"],\"memcg_v1\":true,\"max_tracked\":16},"
+		  "\"disabled\":[\"oom\"]}\n");
 	jw_free(&w);
 }
 
@@ -64,16 +69,17 @@ static void test_stop(void **state)
 	cw_fmt_tracer_stop(&w, &s);
 	check(&w, "{\"v\":1,\"type\":\"tracer_stop\",\"ts\":\"2025-11-24T16:00:00.000000Z\","
 		  "\"host\":\"web1\",\"pid\":7,\"reason\":\"SIGTERM\",\"events\":10,\"lost\":2,"
-		  "\"write_errors\":1,\"malformed\":0}\n");
+		  "\"write_errors\":1,\"malformed\":0,\"suppressed\":0}\n");
 	/* the samples fields only when a broker was sampled */
 	s.sampled = true;
 	s.samples = 40;
 	s.samples_dropped = 1;
 	s.samples_failed = 3;
+	s.suppressed = 5;
 	cw_fmt_tracer_stop(&w, &s);
 	check(&w, "{\"v\":1,\"type\":\"tracer_stop\",\"ts\":\"2025-11-24T16:00:00.000000Z\","
 		  "\"host\":\"web1\",\"pid\":7,\"reason\":\"SIGTERM\",\"events\":10,\"lost\":2,"
-		  "\"write_errors\":1,\"malformed\":0,\"samples\":40,\"samples_dropped\":1,"
+		  "\"write_errors\":1,\"malformed\":0,\"suppressed\":5,\"samples\":40,\"samples_dropped\":1,"
 		  "\"samples_failed\":3}\n");
 	jw_free(&w);
 }

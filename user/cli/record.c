@@ -25,6 +25,7 @@
 #include "log/eventfmt.h"
 #include "log/eventlog.h"
 #include "log/samplefmt.h"
+#include "log/suppfmt.h"
 #include "log/tracerfmt.h"
 
 struct record_opts {
@@ -34,7 +35,8 @@ struct record_opts {
 	char **queues;
 	size_t nqueues;
 	double interval, rescan;
-	uint32_t ringbuf_kb;
+	uint32_t ringbuf_kb, max_tracked;
+	const char *btf_path;
 };
 
 struct recorder {
@@ -47,6 +49,8 @@ struct recorder {
 	struct jw line;
 	uint64_t lost_reported[CW_LOST_SLOTS];
 	uint64_t lost_total;
+	struct cw_supp_counts supp_now, supp_prev;	/* kernel flood budgets, cumulative */
+	uint64_t supp_total;
 };
 
 static const char doc[] =
@@ -62,7 +66,7 @@ static const char doc[] =
 	"Exit status: 0 after SIGINT/SIGTERM, 1 when BPF cannot be loaded (not root, refused), "
 	"2 on bad options or an unusable broker URL.";
 
-enum { OPT_RINGBUF = 998, OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
+enum { OPT_BTF = 996, OPT_MAX_TRACKED = 997, OPT_RINGBUF = 998, OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
 
 static const struct argp_option options[] = {
 	{"output", 'o', "PATH", 0, "Write the event log to PATH (created 0640, appended, never through a symlink); - is stdout (default)", 0},
@@ -70,6 +74,8 @@ static const struct argp_option options[] = {
 	{"verbose", 'v', NULL, 0, "Show libbpf's messages (verifier log on load errors)", 0},
 	{"no-stderr-tail", OPT_NO_TAIL, NULL, 0, "Do not keep the last writes to stdout/stderr of Celery processes (removes the write hook and its per-write cost; exit lines then have no stderr_tail)", 0},
 	{"ring-buffer", OPT_RINGBUF, "KIB", 0, "Kernel ring buffer size in KiB, a power of two (default 4096); records that do not fit are counted in `lost` lines", 0},
+	{"max-tracked", OPT_MAX_TRACKED, "N", 0, "Processes the kernel can follow at once (default 32768); a process beyond that is recorded as untracked (map_full) and explain calls its queues uncertain", 0},
+	{"btf", OPT_BTF, "FILE", 0, "Kernel BTF to relocate against instead of /sys/kernel/btf/vmlinux (e.g. from BTFHub)", 0},
 	{"redis", OPT_REDIS, "URL", 0, "Sample queue depths from this broker: redis://[[user]:password@]host[:port][/db] or unix:///path.sock[?db=N]; 'default' means $CELERY_BROKER_URL, else redis://127.0.0.1:6379/0", 1},
 	{"redis-password-file", OPT_PWFILE, "FILE", 0, "Read the broker password from FILE (arguments are visible in ps)", 1},
 	{"queues", OPT_QUEUES, "Q1,Q2", 0, "Sample these queues too (workers' queues and the broker's bindings are found on their own)", 1},
@@ -126,6 +132,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->ringbuf_kb = (uint32_t)kb;
 		break;
 	}
+	case OPT_MAX_TRACKED: {
+		errno = 0;
+		unsigned long n = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || n < 1 || n > (1ul << 22))
+			argp_error(state, "--max-tracked '%s': expected a number between 1 and 4194304", arg);
+		o->max_tracked = (uint32_t)n;
+		break;
+	}
+	case OPT_BTF: o->btf_path = arg; break;
 	case OPT_REDIS:
 		o->redis = true;
 		/* NULL: the sampler takes $CELERY_BROKER_URL or its default */
@@ -199,6 +214,21 @@ static void report_lost(struct recorder *r, bool force)
 	memcpy(r->lost_reported, by, sizeof(by));
 }
 
+/* Records the kernel's flood budgets kept out: a `suppressed` line, never silence */
+static void report_suppressed(struct recorder *r)
+{
+	if (cw_capture_suppressed(r->cap, &r->supp_now))
+		return;
+	uint64_t delta = cw_supp_delta(&r->supp_now, &r->supp_prev);
+	if (!delta)
+		return;
+	r->supp_total += delta;
+	cw_fmt_suppressed(&r->line, cw_clock_ns(CLOCK_REALTIME), (uint32_t)getpid(), &r->supp_now, &r->supp_prev,
+			  r->supp_total);
+	emit(r);
+	r->supp_prev = r->supp_now;
+}
+
 static int scan_cb(const struct cw_proc *p, void *ctx)
 {
 	struct recorder *r = ctx;
@@ -231,6 +261,7 @@ static void write_start(struct recorder *r)
 		.interval = r->opts.interval,
 		.queues = (const char *const *)r->opts.queues, .nqueues = r->opts.nqueues,
 		.memcg_v1 = cw_capture_memcg_v1(r->cap),
+		.disabled = cw_capture_disabled(r->cap), .max_tracked = r->opts.max_tracked ? r->opts.max_tracked : 32768,
 	};
 	cw_fmt_tracer_start(&r->line, &ts);
 	emit(r);
@@ -242,6 +273,7 @@ static void write_stop(struct recorder *r, const char *reason)
 		.realtime_ns = cw_clock_ns(CLOCK_REALTIME), .pid = (uint32_t)getpid(),
 		.reason = reason, .events = r->out.lines, .lost = r->lost_total,
 		.write_errors = r->out.write_errors, .malformed = r->fmt.malformed,
+		.suppressed = r->supp_total,
 	};
 	if (r->sampler) {
 		struct cw_sampler_stats st;
@@ -285,6 +317,7 @@ static void on_timer(struct recorder *r, int tfd)
 		return;
 	cw_fmt_sync_clock(&r->fmt);
 	report_lost(r, false);
+	report_suppressed(r);
 }
 
 /* SIGHUP reopens the log; SIGINT/SIGTERM end it with tracer_stop and return true. */
@@ -303,6 +336,7 @@ static bool on_signal(struct recorder *r, int sfd)
 	/* drain what the kernel already wrote before saying goodbye */
 	cw_capture_consume(r->cap);
 	report_lost(r, false);
+	report_suppressed(r);
 	write_stop(r, si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 	return true;
 }
@@ -375,7 +409,8 @@ static int start_capture(struct recorder *r)
 {
 	char err[512];
 	struct cw_capture_opts co = {.all = r->opts.all, .verbose = r->opts.verbose, .no_tail = r->opts.no_tail,
-				     .ringbuf_kb = r->opts.ringbuf_kb,
+				     .ringbuf_kb = r->opts.ringbuf_kb, .max_tracked = r->opts.max_tracked,
+				     .btf_path = r->opts.btf_path,
 				     .on_record = on_record, .ctx = r};
 
 	if (cw_capture_open(&r->cap, &co, err, sizeof(err))) {

@@ -39,6 +39,8 @@ void cw_fmt_lost(struct cw_fmt *f, struct jw *w, const uint64_t *by_type, const 
 
 /* Helpers exposed for tests */
 const char *cw_signame(int sig, char *buf, size_t len);	/* "SIGKILL", "SIGRTMIN+3" */
+/* "kernel", "fault", "timer", "sigchld", "sigio", "mqueue", "asyncio" or "other" */
+const char *cw_kernel_signal_reason(int sig, uint32_t code, int32_t si_code);
 void cw_cgroup_path(const struct cw_cgroup *cg, char *out, size_t len);
 
 #endif

@@ -25,7 +25,13 @@ void cw_fmt_tracer_start(struct jw *w, const struct cw_tracer_start *s)
 		jw_str(w, NULL, s->queues[i]);
 	jw_arr_end(w);
 	jw_bool(w, "memcg_v1", s->memcg_v1);
+	if (s->max_tracked)
+		jw_uint(w, "max_tracked", s->max_tracked);
 	jw_obj_end(w);
+	jw_arr_begin(w, "disabled");
+	for (size_t i = 0; s->disabled && s->disabled[i]; i++)
+		jw_str(w, NULL, s->disabled[i]);
+	jw_arr_end(w);
 	jw_end(w);
 }
 
@@ -37,6 +43,7 @@ void cw_fmt_tracer_stop(struct jw *w, const struct cw_tracer_stop *s)
 	jw_uint(w, "lost", s->lost);
 	jw_uint(w, "write_errors", s->write_errors);
 	jw_uint(w, "malformed", s->malformed);
+	jw_uint(w, "suppressed", s->suppressed);
 	if (s->sampled) {
 		jw_uint(w, "samples", s->samples);
 		jw_uint(w, "samples_dropped", s->samples_dropped);

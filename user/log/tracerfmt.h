@@ -22,6 +22,8 @@ struct cw_tracer_start {
 	const char *const *queues;
 	size_t nqueues;
 	bool memcg_v1;
+	const char *const *disabled;	/* optional hooks that could not load, NULL-terminated */
+	uint32_t max_tracked;
 };
 
 struct cw_tracer_stop {
@@ -29,6 +31,7 @@ struct cw_tracer_stop {
 	uint32_t pid;
 	const char *reason;		/* "SIGINT", "SIGTERM" */
 	uint64_t events, lost, write_errors, malformed;
+	uint64_t suppressed;		/* records over the kernel's flood budgets */
 	bool sampled;			/* a broker was sampled: the samples fields are written */
 	uint64_t samples, samples_dropped, samples_failed;
 };
