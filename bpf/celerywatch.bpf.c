@@ -462,7 +462,8 @@ static __always_inline __u32 sigcode_class(int sig, long info, __s32 *si_code)
 
 /* Only kill(2), sigqueue(3) and tkill/tgkill are sent by `current`. Every other si_code is
  * the kernel's (a timer, a child's death, a fault, the OOM killer): `current` is whoever it
- * interrupted, and naming it as the sender would accuse an innocent process. */
+ * interrupted, and naming it as the sender would accuse an innocent process. It is still
+ * recorded, as the process that was running (for the OOM killer: the one allocating). */
 static __always_inline bool sent_by_current(__u32 code)
 {
 	return code == CW_SI_USER || code == CW_SI_QUEUE || code == CW_SI_TKILL;
@@ -513,10 +514,8 @@ int handle_signal(struct bpf_raw_tracepoint_args *ctx)
 	e->code = code;
 	e->si_code = si_code;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), target->comm);
-	if (by_current)
-		fill_sender(e);
-	else
-		e->sender_kind = CW_SENDER_KERNEL;
+	fill_sender(e);
+	e->sender_kind = by_current ? CW_SENDER_PROCESS : CW_SENDER_KERNEL;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

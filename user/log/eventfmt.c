@@ -383,6 +383,16 @@ static void sender_args(struct jw *w, const struct cw_signal *e)
 	jw_argv(w, "argv", argv, alen);
 }
 
+static void sender_fields(struct cw_fmt *f, struct jw *w, const struct cw_signal *e)
+{
+	jw_uint(w, "pid", e->sender_pid);
+	jw_uint(w, "tid", e->sender_tid);
+	comm_field(w, "comm", e->sender_comm);
+	jw_uint(w, "uid", e->sender_uid);
+	sender_args(w, e);
+	jw_uint(w, "pstart", cw_fmt_pstart(f, e->sender_start_ns));
+}
+
 /* Why the kernel generated a signal, from its si_code (include/uapi/asm-generic/siginfo.h) */
 const char *cw_kernel_signal_reason(int sig, uint32_t code, int32_t si_code)
 {
@@ -418,16 +428,17 @@ static void fmt_signal(struct cw_fmt *f, struct cw_ptable *t, const struct cw_si
 	jw_bool(w, "group", e->group);
 	jw_obj_begin(w, "sender");
 	if (e->sender_kind == CW_SENDER_KERNEL) {
+		/* not a sender: the process the kernel interrupted (the OOM killer: the allocator) */
 		jw_str(w, "kind", "kernel");
 		jw_str(w, "reason", cw_kernel_signal_reason(e->sig, e->code, e->si_code));
+		if (e->sender_pid) {
+			jw_obj_begin(w, "running");
+			sender_fields(f, w, e);
+			jw_obj_end(w);
+		}
 	} else {
 		jw_str(w, "kind", "process");
-		jw_uint(w, "pid", e->sender_pid);
-		jw_uint(w, "tid", e->sender_tid);
-		comm_field(w, "comm", e->sender_comm);
-		jw_uint(w, "uid", e->sender_uid);
-		sender_args(w, e);
-		jw_uint(w, "pstart", cw_fmt_pstart(f, e->sender_start_ns));
+		sender_fields(f, w, e);
 	}
 	jw_obj_end(w);
 	worker_fields(w, pe ? &pe->id : NULL);
