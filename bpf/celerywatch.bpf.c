@@ -172,12 +172,22 @@ static __always_inline __u32 task_ppid(struct task_struct *t)
 	return BPF_CORE_READ(t, real_parent, tgid);
 }
 
+/* The parent link was renamed in 6.15; a kernel with neither name keeps us from walking up
+ * (the path is then the cgroup's own name under "/..."), never from loading. */
+static __always_inline bool kn_parent_known(void)
+{
+	return bpf_core_field_exists(((struct kernfs_node *)0)->__parent) ||
+	       bpf_core_field_exists(((struct kernfs_node___old *)0)->parent);
+}
+
 static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 {
 	if (bpf_core_field_exists(kn->__parent))
 		return BPF_CORE_READ(kn, __parent);
 	struct kernfs_node___old *old = (void *)kn;
-	return (struct kernfs_node *)BPF_CORE_READ(old, parent);
+	if (bpf_core_field_exists(old->parent))
+		return (struct kernfs_node *)BPF_CORE_READ(old, parent);
+	return NULL;
 }
 
 /* The cgroup that matters for memory: the memory controller's on a v1 host, else the
@@ -199,6 +209,14 @@ static __always_inline void fill_cgroup(struct cw_cgroup *cg, struct task_struct
 	cg->depth = 0;
 	cg->truncated = 0;
 	kn = cgrp ? BPF_CORE_READ(cgrp, kn) : NULL;
+	if (!kn_parent_known()) {
+		if (kn) {
+			bpf_probe_read_kernel_str(cg->names[0], CW_CGROUP_NAME_LEN, BPF_CORE_READ(kn, name));
+			cg->depth = 1;
+			cg->truncated = 1;
+		}
+		return;
+	}
 #pragma unroll
 	for (int i = 0; i < CW_CGROUP_DEPTH; i++) {
 		if (!kn)
@@ -569,7 +587,8 @@ int handle_oom(struct bpf_raw_tracepoint_args *ctx)
 		e->file_rss_kb = MM_COUNTER(mm, 0) * page_kb;
 		e->anon_rss_kb = MM_COUNTER(mm, 1) * page_kb;
 		e->shmem_rss_kb = MM_COUNTER(mm, 3) * page_kb;
-		long pgt = BPF_CORE_READ(mm, pgtables_bytes.counter);
+		/* only with CONFIG_MMU */
+		long pgt = bpf_core_field_exists(mm->pgtables_bytes) ? BPF_CORE_READ(mm, pgtables_bytes.counter) : 0;
 		e->pgtables_kb = pgt > 0 ? (__u64)pgt >> 10 : 0;
 	}
 	bpf_ringbuf_submit(e, 0);

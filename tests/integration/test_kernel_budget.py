@@ -303,5 +303,48 @@ class LongSenderArgv(Tmp):
             rec.cleanup()
 
 
+def btf_without(tmpdir, struct_name, member):
+    """This kernel's BTF with struct_name.member renamed away: a kernel without that field."""
+    out = os.path.join(tmpdir, f"btf-no-{member}")
+    subprocess.run(["/usr/bin/python3", os.path.join(HERE, "tools", "btf_rename.py"), "/sys/kernel/btf/vmlinux",
+                    out, struct_name, member, "exec_vm"], check=True)
+    return out
+
+
+@need_root
+class CoreRelocations(Tmp):
+    def tracked_exit(self, rec):
+        p = subprocess.Popen(["/bin/bash", "-c", "exec -a celery /bin/true"])
+        p.wait()
+        return rec.wait_event(lambda e: e["type"] == "exit" and e["pid"] == p.pid, what="exit")
+
+    def test_oom_hook_that_cannot_load_is_disabled_alone(self):
+        """A kernel without mm_struct.total_vm: the OOM hook's relocation fails; the recorder
+        says so once, lists it in tracer_start, and records the rest."""
+        rec = Recorder("--btf", btf_without(self.tmp, "mm_struct", "total_vm")).start()
+        try:
+            start = of_type(rec.events(), "tracer_start")[0]
+            self.assertEqual(start["disabled"], ["oom"])
+            self.assertEqual(self.tracked_exit(rec)["exit_code"], 0)
+            self.assertEqual(rec.stop(), 0)
+            self.assertEqual(rec.stderr().count("handle_oom"), 1, rec.stderr())
+        finally:
+            rec.cleanup()
+
+    def test_unknown_kernfs_parent_degrades_the_cgroup_path(self):
+        """A kernel whose kernfs_node has neither __parent nor parent: exec still loads (it is
+        not optional); the cgroup is its own name under "/...", nothing is disabled."""
+        rec = Recorder("--btf", btf_without(self.tmp, "kernfs_node", "__parent")).start()
+        try:
+            self.assertEqual(of_type(rec.events(), "tracer_start")[0]["disabled"], [])
+            p = subprocess.Popen(["/bin/bash", "-c", "exec -a celery /bin/true"])
+            p.wait()
+            ex = rec.wait_event(lambda e: e["type"] == "exec" and e["pid"] == p.pid, what="exec")
+            self.assertTrue(ex["cgroup"].startswith("/.../"), ex["cgroup"])
+            self.assertEqual(rec.stop(), 0)
+        finally:
+            rec.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
