@@ -128,6 +128,13 @@ class DeathsUnderFlood(Tmp):
             t_kill = time.time()
             os.kill(w.pid, signal.SIGKILL)
             w.proc.wait()
+            # while the flood goes on: how long until the exit line is in the file
+            try:
+                wait_for(lambda: any(e["type"] == "exit" and e["pid"] == w.pid for e in rec.events()),
+                         10, 0.02, "exit line")
+                print(f"\n  exit line {time.time() - t_kill:.3f}s after SIGKILL, under the flood")
+            except AssertionError:
+                pass  # the caller says what is missing
             for p in procs:
                 p.communicate(timeout=120)
             time.sleep(1.5)

@@ -237,10 +237,11 @@ static int scan_cb(const struct cw_proc *p, void *ctx)
 
 	if ((pid_t)p->pid == getpid())
 		return 0;
-	if (cw_capture_track(r->cap, (uint32_t)p->pid, CW_TRACK_SCAN))
+	bool untracked = cw_capture_track(r->cap, (uint32_t)p->pid, CW_TRACK_SCAN) != 0;
+	if (untracked)
 		fprintf(stderr, "celerywatch: cannot follow pid %d (tracked map full?): %s\n", p->pid,
 			strerror(errno));
-	cw_fmt_scan(&r->fmt, &r->procs, p, &r->line, newq, &nnew);
+	cw_fmt_scan(&r->fmt, &r->procs, p, untracked, &r->line, newq, &nnew);
 	emit(r);
 	if (r->sampler && nnew)
 		cw_sampler_add_queues(r->sampler, newq, nnew);

@@ -521,10 +521,10 @@ int cw_fmt_record(struct cw_fmt *f, struct cw_ptable *t, const void *data, size_
 	return 0;
 }
 
-void cw_fmt_scan(struct cw_fmt *f, struct cw_ptable *t, const struct cw_proc *p, struct jw *w,
+void cw_fmt_scan(struct cw_fmt *f, struct cw_ptable *t, const struct cw_proc *p, bool untracked, struct jw *w,
 		 const char **newq, size_t *nnew)
 {
-	struct cw_pentry *pe = remember(t, (uint32_t)p->pid, p->pstart, &p->id);
+	struct cw_pentry *pe = untracked ? NULL : remember(t, (uint32_t)p->pid, p->pstart, &p->id);
 
 	(void)f;	/* /proc times are already wall-clock and ticks */
 	*nnew = 0;
@@ -546,6 +546,7 @@ void cw_fmt_scan(struct cw_fmt *f, struct cw_ptable *t, const struct cw_proc *p,
 	jw_arr_end(w);
 	jw_bool(w, "title", p->id.from_title);
 	jw_str(w, "cgroup", p->cgroup);
+	untracked_field(w, untracked ? CW_TRACK_FULL : 0);
 	worker_fields(w, &p->id);
 	command_fields(w, &p->id);
 	jw_end(w);
