@@ -79,6 +79,13 @@ struct {
 	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
 
+/* Room kept for the deaths of tracked processes (exit, oom): a flood of other records can
+ * fill `events`, never this. 512 KiB holds about 230 exit records. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 512 << 10);
+} deaths SEC(".maps");
+
 /* ring buffer reserve failures by event type; read and reported by userspace */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -109,6 +116,8 @@ static __always_inline void count_lost(__u32 type)
 		(*n)++;
 }
 
+#include "budget.h"
+
 static __always_inline void *reserve(__u32 type, __u64 size)
 {
 	void *p = bpf_ringbuf_reserve(&events, size, 0);
@@ -117,10 +126,25 @@ static __always_inline void *reserve(__u32 type, __u64 size)
 	return p;
 }
 
-static __always_inline void track(__u32 tgid, __u32 flags)
+/* A death of a tracked process: its reserved ring first, the shared one if that is full */
+static __always_inline void *reserve_death(__u32 type, __u64 size, bool was_tracked)
 {
-	if (bpf_map_update_elem(&tracked, &tgid, &flags, BPF_ANY))
-		count_lost(CW_DROP_TRACKED_FULL);
+	void *p = was_tracked ? bpf_ringbuf_reserve(&deaths, size, 0) : NULL;
+	if (!p)
+		p = bpf_ringbuf_reserve(&events, size, 0);
+	if (!p)
+		count_lost(type);
+	return p;
+}
+
+/* False when the map is full: the caller's record must say the process is not followed,
+ * or explain would wait forever for an exit that will never be recorded. */
+static __always_inline bool track(__u32 tgid, __u32 flags)
+{
+	if (!bpf_map_update_elem(&tracked, &tgid, &flags, BPF_ANY))
+		return true;
+	count_lost(CW_DROP_TRACKED_FULL);
+	return false;
 }
 
 static __always_inline bool is_tracked(__u32 tgid)
@@ -148,12 +172,22 @@ static __always_inline __u32 task_ppid(struct task_struct *t)
 	return BPF_CORE_READ(t, real_parent, tgid);
 }
 
+/* The parent link was renamed in 6.15; a kernel with neither name keeps us from walking up
+ * (the path is then the cgroup's own name under "/..."), never from loading. */
+static __always_inline bool kn_parent_known(void)
+{
+	return bpf_core_field_exists(((struct kernfs_node *)0)->__parent) ||
+	       bpf_core_field_exists(((struct kernfs_node___old *)0)->parent);
+}
+
 static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
 {
 	if (bpf_core_field_exists(kn->__parent))
 		return BPF_CORE_READ(kn, __parent);
 	struct kernfs_node___old *old = (void *)kn;
-	return (struct kernfs_node *)BPF_CORE_READ(old, parent);
+	if (bpf_core_field_exists(old->parent))
+		return (struct kernfs_node *)BPF_CORE_READ(old, parent);
+	return NULL;
 }
 
 /* The cgroup that matters for memory: the memory controller's on a v1 host, else the
@@ -175,6 +209,14 @@ static __always_inline void fill_cgroup(struct cw_cgroup *cg, struct task_struct
 	cg->depth = 0;
 	cg->truncated = 0;
 	kn = cgrp ? BPF_CORE_READ(cgrp, kn) : NULL;
+	if (!kn_parent_known()) {
+		if (kn) {
+			bpf_probe_read_kernel_str(cg->names[0], CW_CGROUP_NAME_LEN, BPF_CORE_READ(kn, name));
+			cg->depth = 1;
+			cg->truncated = 1;
+		}
+		return;
+	}
 #pragma unroll
 	for (int i = 0; i < CW_CGROUP_DEPTH; i++) {
 		if (!kn)
@@ -250,15 +292,19 @@ static __always_inline __u32 read_cur_argv(char *buf, __u32 max, __u8 *trunc)
 	unsigned long end = BPF_CORE_READ(mm, arg_end);
 	__u64 len = end > start ? end - start : 0;
 	*trunc = 0;
+	if (len == 0)
+		return 0;
 	if (len > max) {
 		len = max;
 		*trunc = 1;
 	}
-	if (len == 0 || len > CW_ARGV_LEN)
+	/* The bound the verifier checks must be buf's own size (max, a power of two), not
+	 * the largest buffer anyone passes: 1..max by construction, whatever clang keeps. */
+	__u32 n = (((__u32)len - 1) & (max - 1)) + 1;
+	barrier_var(n);
+	if (bpf_probe_read_user(buf, n, (void *)start))
 		return 0;
-	if (bpf_probe_read_user(buf, len, (void *)start))
-		return 0;
-	return len;
+	return n;
 }
 
 SEC("raw_tp/sched_process_exec")
@@ -279,8 +325,7 @@ int handle_exec(struct bpf_raw_tracepoint_args *ctx)
 
 	if (celery) {
 		__u32 f = CW_TRACK_EXEC | (flags ? *flags : 0);
-		track(tgid, f);
-		e->tracked = f;
+		e->tracked = track(tgid, f) ? f : f | CW_TRACK_FULL;
 	} else {
 		/* a tracked process turned into something else (a task's subprocess): report this
 		 * exec for context, then stop following it */
@@ -314,13 +359,17 @@ int handle_fork(struct bpf_raw_tracepoint_args *ctx)
 	__u32 child_tgid = BPF_CORE_READ(child, tgid);
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 
+	__u32 tracked_flags = 0;
+
 	if (child_pid != child_tgid)
 		return 0;	/* a new thread, not a process */
 	if (!is_tracked(ptgid)) {
 		if (!trace_all)
 			return 0;
 	} else {
-		track(child_tgid, CW_TRACK_FORK);
+		tracked_flags = CW_TRACK_FORK;
+		if (!track(child_tgid, CW_TRACK_FORK))
+			tracked_flags |= CW_TRACK_FULL;
 	}
 
 	struct cw_fork *e = reserve(CW_EV_FORK, sizeof(*e));
@@ -328,7 +377,7 @@ int handle_fork(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	fill_hdr(&e->hdr, CW_EV_FORK, sizeof(*e), parent);
 	e->child_pid = child_tgid;
-	e->_pad = 0;
+	e->tracked = tracked_flags;
 	e->child_start_ns = BPF_CORE_READ(child, start_boottime);
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), parent->comm);
 	bpf_ringbuf_submit(e, 0);
@@ -364,10 +413,11 @@ int handle_exit(struct bpf_raw_tracepoint_args *ctx)
 	 * an exec from another thread makes the old leader exit while the process lives on. */
 	if (BPF_CORE_READ(t, signal, live.counter) != 0)
 		return 0;
+	bool was_tracked = is_tracked(tgid);
 	if (!claim_death(t, tgid))
 		return 0;
 
-	struct cw_exit *e = reserve(CW_EV_EXIT, sizeof(*e));
+	struct cw_exit *e = reserve_death(CW_EV_EXIT, sizeof(*e), was_tracked);
 	if (e) {
 		fill_hdr(&e->hdr, CW_EV_EXIT, sizeof(*e), t);
 		e->ppid = task_ppid(t);
@@ -428,6 +478,31 @@ static __always_inline __u32 sigcode_class(int sig, long info, __s32 *si_code)
 	return CW_SI_OTHER;
 }
 
+/* Only kill(2), sigqueue(3) and tkill/tgkill are sent by `current`. Every other si_code is
+ * the kernel's (a timer, a child's death, a fault, the OOM killer): `current` is whoever it
+ * interrupted, and naming it as the sender would accuse an innocent process. It is still
+ * recorded, as the process that was running (for the OOM killer: the one allocating). */
+static __always_inline bool sent_by_current(__u32 code)
+{
+	return code == CW_SI_USER || code == CW_SI_QUEUE || code == CW_SI_TKILL;
+}
+
+static __always_inline void fill_sender(struct cw_signal *e)
+{
+	struct task_struct *cur = (void *)bpf_get_current_task();
+	__u64 id = bpf_get_current_pid_tgid();
+
+	e->sender_pid = id >> 32;
+	e->sender_tid = (__u32)id;
+	e->sender_uid = task_uid(cur);
+	e->sender_start_ns = BPF_CORE_READ(cur, group_leader, start_boottime);
+	bpf_get_current_comm(e->sender_comm, sizeof(e->sender_comm));
+	/* the sender's argv now: a `kill` is gone before userspace could read its /proc */
+	__u8 trunc = 0;
+	e->sender_argv_len = read_cur_argv(e->sender_argv, CW_SENDER_ARGV_LEN, &trunc);
+	e->sender_argv_truncated = trunc;
+}
+
 SEC("raw_tp/signal_generate")
 int handle_signal(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -435,31 +510,30 @@ int handle_signal(struct bpf_raw_tracepoint_args *ctx)
 	long info = (long)ctx->args[1];
 	struct task_struct *target = (void *)ctx->args[2];
 	__u32 tgid = BPF_CORE_READ(target, tgid);
+	__s32 si_code;
 
 	if (!trace_all && !is_tracked(tgid))
+		return 0;
+	__u32 code = sigcode_class(sig, info, &si_code);
+	bool by_current = sent_by_current(code);
+	/* a flood is the sender's; a kernel signal has no sender, it counts against the target */
+	__u32 budget_key = by_current ? bpf_get_current_pid_tgid() >> 32 : tgid;
+	if (!record_budget(budget_key, BUDGET_SIGNAL, CW_EV_SIGNAL))
 		return 0;
 
 	struct cw_signal *e = reserve(CW_EV_SIGNAL, sizeof(*e));
 	if (!e)
 		return 0;
-	struct task_struct *cur = (void *)bpf_get_current_task();
-	__u64 id = bpf_get_current_pid_tgid();
-
+	__builtin_memset(&e->sig, 0, sizeof(*e) - sizeof(e->hdr) - CW_SENDER_ARGV_LEN);
 	fill_hdr(&e->hdr, CW_EV_SIGNAL, sizeof(*e), target);
 	e->sig = sig;
 	e->group = (__u32)ctx->args[3];
 	e->result = (int)ctx->args[4];
-	e->code = sigcode_class(sig, info, &e->si_code);
-	e->sender_pid = id >> 32;
-	e->sender_tid = (__u32)id;
-	e->sender_uid = task_uid(cur);
-	e->sender_start_ns = BPF_CORE_READ(cur, group_leader, start_boottime);
+	e->code = code;
+	e->si_code = si_code;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), target->comm);
-	bpf_get_current_comm(e->sender_comm, sizeof(e->sender_comm));
-	/* the sender's argv now: a `kill` is gone before userspace could read its /proc */
-	__u8 trunc = 0;
-	e->sender_argv_len = read_cur_argv(e->sender_argv, CW_SENDER_ARGV_LEN, &trunc);
-	e->sender_argv_truncated = trunc;
+	fill_sender(e);
+	e->sender_kind = by_current ? CW_SENDER_PROCESS : CW_SENDER_KERNEL;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -482,12 +556,15 @@ int handle_signal(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tp/mark_victim")
 int handle_oom(struct bpf_raw_tracepoint_args *ctx)
 {
-	struct cw_oom *e = reserve(CW_EV_OOM, sizeof(*e));
+	/* args[0] is the victim's task on 6.8+, its pid before (and only then a number) */
+	bool has_task = bpf_core_field_exists(((struct trace_event_raw_mark_victim *)0)->total_vm);
+	__u32 victim = has_task ? BPF_CORE_READ((struct task_struct *)ctx->args[0], tgid) : (__u32)ctx->args[0];
+	struct cw_oom *e = reserve_death(CW_EV_OOM, sizeof(*e), is_tracked(victim));
 	if (!e)
 		return 0;
 	__builtin_memset(&e->uid, 0, sizeof(*e) - sizeof(e->hdr));
 
-	if (!bpf_core_field_exists(((struct trace_event_raw_mark_victim *)0)->total_vm)) {
+	if (!has_task) {
 		/* before 6.8 the tracepoint only has the pid */
 		e->hdr.type = CW_EV_OOM;
 		e->hdr.size = sizeof(*e);
@@ -510,7 +587,8 @@ int handle_oom(struct bpf_raw_tracepoint_args *ctx)
 		e->file_rss_kb = MM_COUNTER(mm, 0) * page_kb;
 		e->anon_rss_kb = MM_COUNTER(mm, 1) * page_kb;
 		e->shmem_rss_kb = MM_COUNTER(mm, 3) * page_kb;
-		long pgt = BPF_CORE_READ(mm, pgtables_bytes.counter);
+		/* only with CONFIG_MMU */
+		long pgt = bpf_core_field_exists(mm->pgtables_bytes) ? BPF_CORE_READ(mm, pgtables_bytes.counter) : 0;
 		e->pgtables_kb = pgt > 0 ? (__u64)pgt >> 10 : 0;
 	}
 	bpf_ringbuf_submit(e, 0);
@@ -528,6 +606,8 @@ int handle_rename(struct bpf_raw_tracepoint_args *ctx)
 		return 0;	/* even with --all: renames of untracked processes are noise */
 	if ((__u32)BPF_CORE_READ(t, pid) != tgid)
 		return 0;	/* thread names (Python sets them) are not the process title */
+	if (!record_budget(tgid, BUDGET_RENAME, CW_EV_RENAME))
+		return 0;
 	struct cw_rename *e = reserve(CW_EV_RENAME, sizeof(*e));
 	if (!e)
 		return 0;
@@ -639,14 +719,17 @@ static __always_inline int exec_exit(long ret)
 	}
 	if (!trace_all && !argv_mentions_celery(true, off))
 		return 0;
+	struct task_struct *t = (void *)bpf_get_current_task();
+	__u32 uid = task_uid(t);
+	if (!exec_fail_budget(bpf_get_current_pid_tgid() >> 32, uid))
+		return 0;
 
 	struct cw_exec_fail *e = reserve(CW_EV_EXEC_FAIL, sizeof(*e));
 	if (!e)
 		return 0;
-	struct task_struct *t = (void *)bpf_get_current_task();
 	fill_hdr(&e->hdr, CW_EV_EXEC_FAIL, sizeof(*e), t);
 	e->ppid = task_ppid(t);
-	e->uid = task_uid(t);
+	e->uid = uid;
 	e->err = ret;
 	e->argv_len = off;
 	e->argv_truncated = trunc;

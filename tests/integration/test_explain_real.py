@@ -229,10 +229,12 @@ class PoolAndStartDeaths(Group):
         self.assertIsNone(d["exit_code"])
         self.assertTrue(d["incident"])
         self.assertIn("crashed with SIGSEGV", d["summary"])
-        # the kernel's fault signal: the child itself was running
+        # the kernel's fault signal: no sender; the child itself was running
         sig = lines(self.events, type="signal", pid=pid, signal="SIGSEGV")
         self.assertEqual(len(sig), 1)
-        self.assertEqual(sig[0]["sender"]["pid"], pid)
+        self.assertEqual(sig[0]["sender"]["kind"], "kernel")
+        self.assertEqual(sig[0]["sender"]["reason"], "fault")
+        self.assertEqual(sig[0]["sender"]["running"]["pid"], pid)
 
     def test_exit_clean(self):
         pid = self.clean_pid

@@ -262,6 +262,96 @@ static void test_signal_sender_and_hostile_comm(void **state)
 	assert_non_null(strstr(line.buf, "\"comm\":\"a\\\"b\\n{c}\\\\\\u0001\\udcff\""));
 }
 
+/* A kernel-generated signal (here a POSIX timer's, si_code SI_TIMER) names no sender: the
+ * process that was running is kept apart as "running", never as the sender. */
+static void test_kernel_signal_has_no_sender(void **state)
+{
+	(void)state;
+	exec_worker(310, 1000000000);
+	struct cw_signal s = {0};
+	static const char argv[] = "/usr/bin/innocent\0--busy";
+	hdr(&s.hdr, CW_EV_SIGNAL, sizeof(s), 310, 1000000000);
+	s.sig = SIGALRM;
+	s.code = CW_SI_OTHER;
+	s.si_code = -2;
+	s.sender_kind = CW_SENDER_KERNEL;
+	s.sender_pid = 999;
+	strcpy(s.sender_comm, "innocent");
+	memcpy(s.sender_argv, argv, sizeof(argv));
+	s.sender_argv_len = sizeof(argv) - 1;
+	json_object *o = format(&s, sizeof(s)), *sender, *running;
+	assert_true(json_object_object_get_ex(o, "sender", &sender));
+	assert_string_equal(str(sender, "kind"), "kernel");
+	assert_string_equal(str(sender, "reason"), "timer");
+	assert_false(json_object_object_get_ex(sender, "pid", NULL));
+	assert_false(json_object_object_get_ex(sender, "cmdline", NULL));
+	assert_true(json_object_object_get_ex(sender, "running", &running));
+	assert_int_equal(num(running, "pid"), 999);
+	json_object_put(o);
+
+	/* kill(2) from a process: that process is the sender */
+	s.sig = SIGTERM;
+	s.code = CW_SI_USER;
+	s.si_code = 0;
+	s.sender_kind = CW_SENDER_PROCESS;
+	o = format(&s, sizeof(s));
+	assert_true(json_object_object_get_ex(o, "sender", &sender));
+	assert_string_equal(str(sender, "kind"), "process");
+	assert_int_equal(num(sender, "pid"), 999);
+	assert_string_equal(str(sender, "cmdline"), "/usr/bin/innocent --busy");
+	json_object_put(o);
+}
+
+static void test_kernel_signal_reasons(void **state)
+{
+	(void)state;
+	assert_string_equal(cw_kernel_signal_reason(SIGKILL, CW_SI_KERNEL, 0x80), "kernel");
+	assert_string_equal(cw_kernel_signal_reason(SIGSEGV, CW_SI_FAULT, 1), "fault");
+	assert_string_equal(cw_kernel_signal_reason(SIGALRM, CW_SI_OTHER, -2), "timer");
+	assert_string_equal(cw_kernel_signal_reason(SIGCHLD, CW_SI_OTHER, 1), "sigchld");
+	assert_string_equal(cw_kernel_signal_reason(SIGCHLD, CW_SI_OTHER, 6), "sigchld");
+	assert_string_equal(cw_kernel_signal_reason(SIGIO, CW_SI_OTHER, 1), "sigio");
+	assert_string_equal(cw_kernel_signal_reason(SIGRTMIN, CW_SI_OTHER, -3), "mqueue");
+	assert_string_equal(cw_kernel_signal_reason(SIGSYS, CW_SI_OTHER, 1), "other");
+}
+
+/* The kernel could not track a Celery exec or a tracked process's child (map full): the
+ * line says so, and the recorder does not remember an identity no exit will ever clear. */
+static void test_untracked_map_full(void **state)
+{
+	(void)state;
+	static const char argv[] = "/usr/bin/celery\0worker\0-Q\0full_q";
+	struct cw_exec e = {0};
+	hdr(&e.hdr, CW_EV_EXEC, sizeof(e), 320, 1000000000);
+	e.tracked = CW_TRACK_EXEC | CW_TRACK_FULL;
+	memcpy(e.argv, argv, sizeof(argv));
+	e.argv_len = sizeof(argv);
+	json_object *o = format(&e, sizeof(e));
+	assert_string_equal(str(o, "untracked"), "map_full");
+	assert_string_equal(str(o, "role"), "main");
+	json_object_put(o);
+	assert_null(cw_ptable_get(&procs, 320));
+
+	exec_worker(330, 1000000000);
+	struct cw_fork f = {0};
+	hdr(&f.hdr, CW_EV_FORK, sizeof(f), 330, 1000000000);
+	f.child_pid = 331;
+	f.child_start_ns = 2000000000;
+	f.tracked = CW_TRACK_FORK | CW_TRACK_FULL;
+	o = format(&f, sizeof(f));
+	assert_string_equal(str(o, "untracked"), "map_full");
+	assert_string_equal(str(o, "worker"), "worker_low@web1");
+	json_object_put(o);
+	assert_null(cw_ptable_get(&procs, 331));
+	/* a tracked fork says nothing */
+	f.child_pid = 332;
+	f.tracked = CW_TRACK_FORK;
+	o = format(&f, sizeof(f));
+	assert_null(str(o, "untracked"));
+	json_object_put(o);
+	assert_non_null(cw_ptable_get(&procs, 332));
+}
+
 static void test_oom_without_mm_has_nulls(void **state)
 {
 	(void)state;
@@ -422,7 +512,7 @@ static void test_scan_title_redacted_word_by_word(void **state)
 	assert_int_equal(cw_identity_from_argv(&p.id, (const char *const *)argv, 1, "web1"), 0);
 	assert_true(p.id.from_title);
 	jw_reset(&line);
-	cw_fmt_scan(&fmt, &procs, &p, &line, newq, &nnew);
+	cw_fmt_scan(&fmt, &procs, &p, false, &line, newq, &nnew);
 	json_object *o = json_tokener_parse(line.buf), *a;
 	assert_non_null(o);
 	assert_true(json_object_object_get_ex(o, "argv", &a));
@@ -450,6 +540,9 @@ int main(void)
 		cmocka_unit_test(test_malformed_records_rejected),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_scan_title_redacted_word_by_word),
+		cmocka_unit_test(test_kernel_signal_has_no_sender),
+		cmocka_unit_test(test_kernel_signal_reasons),
+		cmocka_unit_test(test_untracked_map_full),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

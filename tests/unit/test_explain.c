@@ -809,6 +809,37 @@ static void test_duplicate_exit_keeps_identity(void **state)
 
 /* ---- a pool process' children are a task's subprocesses, not the pool ---- */
 
+/* A worker the kernel could not follow (tracked map full): alive as far as the log knows,
+ * so its queue's verdict is uncertain. A signal the kernel generated (a timer) names no
+ * sender: the process it interrupted is not accused. Suppressed lines are read, not errors. */
+static void test_untracked_and_kernel_signal(void **state)
+{
+	(void)state;
+	struct run *r = load("kernel_untracked.jsonl", CW_NONE, CW_NONE, NULL);
+
+	assert_int_equal(r->st.skipped, 0);
+	const struct cw_qverdict *qu = queue(r, "qu");
+	assert_int_equal(qu->untracked, 1);
+	assert_int_equal(queue(r, "qt")->untracked, 0);
+
+	const struct cw_death *d = death_of(r, 7100);
+	assert_int_equal(d->kind, CW_K_SIGNAL);
+	assert_true(d->sender.kernel);
+	assert_string_equal(d->sender.reason, "timer");
+	assert_non_null(strstr(d->summary, "sent by the kernel (timer"));
+	assert_null(strstr(d->summary, "from pid 7200"));
+
+	char *txt = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&txt, &len);
+	struct cw_report_in in = {.tl = &r->tl, .a = &r->an};
+	cw_report_queue_line(f, &in, qu);
+	fclose(f);
+	assert_non_null(strstr(txt, "UNCERTAIN"));
+	free(txt);
+	unload(r);
+}
+
 static void test_pool_child_subprocess_not_worker(void **state)
 {
 	(void)state;
@@ -872,6 +903,7 @@ int main(void)
 		cmocka_unit_test(test_duplicate_exit_keeps_identity),
 		cmocka_unit_test(test_pool_child_subprocess_not_worker),
 		cmocka_unit_test(test_reboot_same_pid_and_start),
+		cmocka_unit_test(test_untracked_and_kernel_signal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,7 +29,7 @@ static int cb(const struct cw_event *ev, void *ctx)
 	return 0;
 }
 
-static void test_dropped_is_a_loss_and_suppressed_is_quiet(void **state)
+static void test_dropped_is_a_loss_and_suppressed_is_read(void **state)
 {
 	(void)state;
 	static const char log[] =
@@ -49,10 +49,11 @@ static void test_dropped_is_a_loss_and_suppressed_is_quiet(void **state)
 	assert_int_equal(cw_logread_stream(in, "ev.jsonl", cb, &s, &st, errf), 0);
 	fclose(in);
 	fclose(errf);
-	assert_int_equal(s.n, 2);
+	assert_int_equal(s.n, 3);
 	assert_int_equal(s.types[0], CW_LOG_TRACER_START);
 	assert_int_equal(s.types[1], CW_LOG_LOST);
 	assert_int_equal(s.lost[1], 7);
+	assert_int_equal(s.types[2], CW_LOG_SUPPRESSED);	/* read, and never a loss */
 	/* only the unknown type is reported */
 	assert_string_equal(errs, "ev.jsonl:4: unknown type \"bogus\"; line skipped\n");
 	assert_int_equal(st.skipped, 1);
@@ -62,7 +63,7 @@ static void test_dropped_is_a_loss_and_suppressed_is_quiet(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dropped_is_a_loss_and_suppressed_is_quiet),
+		cmocka_unit_test(test_dropped_is_a_loss_and_suppressed_is_read),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,7 +35,7 @@ static void test_start(void **state)
 		  "\"boot_id\":\"0c1d3e5f-aaaa-4bbb-8ccc-123456789abc\","
 		  "\"schema\":1,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,"
 		  "\"output\":\"-\",\"redis\":null,\"interval\":null,\"queues\":[],"
-		  "\"memcg_v1\":false,\"max_lines_per_minute\":0}}\n");
+		  "\"memcg_v1\":false,\"max_lines_per_minute\":0},\"disabled\":[]}\n");
 	/* with a broker: its URL and the interval; the queues given */
 	s.redis = "redis://:***@10.0.0.5:6379/3";
 	s.interval = 5;
@@ -43,13 +43,18 @@ static void test_start(void **state)
 	s.nqueues = 2;
 	s.memcg_v1 = true;
 	s.max_lines_per_minute = 100000;
+	/* an optional hook this kernel refused, and a --max-tracked */
+	const char *off[] = {"oom", NULL};
+	s.disabled = off;
+	s.max_tracked = 16;
 	cw_fmt_tracer_start(&w, &s);
 	check(&w, "{\"v\":1,\"type\":\"tracer_start\",\"ts\":\"2025-11-24T16:00:00.123456Z\","
 		  "\"host\":\"web1\",\"pid\":4242,\"version\":\"v1\",\"kernel\":\"6.1.0\","
 		  "\"boot_id\":\"0c1d3e5f-aaaa-4bbb-8ccc-123456789abc\","
 		  "\"schema\":1,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,"
 		  "\"output\":\"-\",\"redis\":\"redis://:***@10.0.0.5:6379/3\",\"interval\":5.000,"
-		  "\"queues\":[\"high\",\"q\\\"1\"],\"memcg_v1\":true,\"max_lines_per_minute\":100000}}\n");
+		  "\"queues\":[\"high\",\"q\\\"1\"],\"memcg_v1\":true,\"max_lines_per_minute\":100000,\"max_tracked\":16},"
+		  "\"disabled\":[\"oom\"]}\n");
 	jw_free(&w);
 }
 
@@ -67,7 +72,7 @@ static void test_stop(void **state)
 	cw_fmt_tracer_stop(&w, &s);
 	check(&w, "{\"v\":1,\"type\":\"tracer_stop\",\"ts\":\"2025-11-24T16:00:00.000000Z\","
 		  "\"host\":\"web1\",\"pid\":7,\"reason\":\"SIGTERM\",\"events\":10,\"lost\":2,"
-		  "\"write_errors\":1,\"malformed\":0,\"dropped_lines\":0,\"log_cap_suppressed\":0}\n");
+		  "\"write_errors\":1,\"malformed\":0,\"dropped_lines\":0,\"log_cap_suppressed\":0,\"suppressed\":0}\n");
 	/* the samples fields only when a broker was sampled */
 	s.sampled = true;
 	s.samples = 40;
@@ -75,10 +80,12 @@ static void test_stop(void **state)
 	s.samples_failed = 3;
 	s.dropped_lines = 5;
 	s.log_cap_suppressed = 6;
+	s.suppressed = 7;
 	cw_fmt_tracer_stop(&w, &s);
 	check(&w, "{\"v\":1,\"type\":\"tracer_stop\",\"ts\":\"2025-11-24T16:00:00.000000Z\","
 		  "\"host\":\"web1\",\"pid\":7,\"reason\":\"SIGTERM\",\"events\":10,\"lost\":2,"
-		  "\"write_errors\":1,\"malformed\":0,\"dropped_lines\":5,\"log_cap_suppressed\":6,\"samples\":40,\"samples_dropped\":1,"
+		  "\"write_errors\":1,\"malformed\":0,\"dropped_lines\":5,\"log_cap_suppressed\":6,\"suppressed\":7,"
+		  "\"samples\":40,\"samples_dropped\":1,"
 		  "\"samples_failed\":3}\n");
 	jw_free(&w);
 }

@@ -13,7 +13,15 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "capture/merge.h"
 #include "celerywatch.skel.h"
+
+/* Programs whose failure costs a detail, not the recorder: disabled, said once, noted in
+ * tracer_start. Everything else (exec, fork, exit, signal, failed execs) is the recorder. */
+static const struct { const char *prog, *what; } optional[] = {
+	{"handle_oom", "oom"}, {"handle_rename", "rename"}, {"handle_write", "stderr_tail"},
+};
+#define N_OPTIONAL (sizeof(optional) / sizeof(optional[0]))
 
 struct cw_capture {
 	struct celerywatch_bpf *skel;
@@ -21,16 +29,30 @@ struct cw_capture {
 	struct cw_capture_opts opts;	/* ring_cb's context: lives as long as rb */
 	bool memcg_v1;
 	int ncpus;
+	unsigned disabled_mask;		/* bits of optional[] */
+	const char *disabled[N_OPTIONAL + 1];
+	struct cw_merge merge;		/* deaths ring ordered against the shared one */
 };
 
 static bool verbose_libbpf;
+static char failed_prog[64];	/* the last program libbpf complained about */
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	(void)level;
+	char msg[512];
+	const char *p;
+
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	if (level == LIBBPF_WARN && (p = strstr(msg, "prog '"))) {
+		size_t n = strcspn(p + 6, "'");
+		if (n < sizeof(failed_prog)) {
+			memcpy(failed_prog, p + 6, n);
+			failed_prog[n] = '\0';
+		}
+	}
 	if (!verbose_libbpf)
 		return 0;
-	return vfprintf(stderr, fmt, args);
+	return fputs(msg, stderr);
 }
 
 /* The memory controller is on a v1 hierarchy when /proc/cgroups gives it a non-zero id. */
@@ -71,16 +93,146 @@ static int ensure_tracefs(char *err, size_t errlen)
 	return 0;
 }
 
-static int ring_cb(void *ctx, void *data, size_t size)
+static int emit_cb(void *ctx, const void *data, size_t size)
 {
 	const struct cw_capture_opts *o = ctx;
 	return o->on_record(o->ctx, data, size);
+}
+
+static int ring_cb(void *ctx, void *data, size_t size)
+{
+	return cw_merge_event(ctx, data, size);
+}
+
+static int deaths_cb(void *ctx, void *data, size_t size)
+{
+	return cw_merge_death(ctx, data, size);
 }
 
 static const char *refused(int e)
 {
 	return (e == EPERM || e == EACCES) ?
 		" (the kernel refused BPF: run as root with CAP_BPF and CAP_PERFMON, and check kernel lockdown)" : "";
+}
+
+/* Open the object and set what must be set before load. Returns 0 or -errno. */
+static int configure(struct cw_capture *c, const struct cw_capture_opts *o, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf_path);
+
+	c->skel = celerywatch_bpf__open_opts(&oo);
+	if (!c->skel) {
+		snprintf(err, errlen, "cannot open the BPF object%s%s: %s", o->btf_path ? " with BTF " : "",
+			 o->btf_path ? o->btf_path : "", strerror(errno));
+		return -errno;
+	}
+	c->skel->rodata->trace_all = o->all;
+	c->skel->rodata->memcg_v1 = c->memcg_v1;
+	c->skel->rodata->page_kb = (uint32_t)(sysconf(_SC_PAGESIZE) / 1024);
+	/* An enabled syscall tracepoint puts every syscall of the host on the slow path;
+	 * without the write hook there is no per-write cost at all. */
+	if (o->no_tail)
+		bpf_program__set_autoload(c->skel->progs.handle_write, false);
+	for (size_t i = 0; i < N_OPTIONAL; i++)
+		if (c->disabled_mask & (1u << i))
+			bpf_program__set_autoload(bpf_object__find_program_by_name(c->skel->obj, optional[i].prog),
+						  false);
+	if (o->ringbuf_kb && bpf_map__set_max_entries(c->skel->maps.events, o->ringbuf_kb * 1024)) {
+		snprintf(err, errlen, "ring buffer size %u KiB: must be a power of two of at least the page size",
+			 o->ringbuf_kb);
+		return -EINVAL;
+	}
+	if (o->max_tracked && bpf_map__set_max_entries(c->skel->maps.tracked, o->max_tracked)) {
+		snprintf(err, errlen, "--max-tracked %u: cannot size the tracked map", o->max_tracked);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int optional_index(const char *prog)
+{
+	for (size_t i = 0; i < N_OPTIONAL; i++)
+		if (!strcmp(prog, optional[i].prog))
+			return (int)i;
+	return -1;
+}
+
+/* Turn one optional part off for good; false if prog is not optional or already off */
+static bool disable(struct cw_capture *c, const char *prog, const char *stage)
+{
+	int k = optional_index(prog);
+	if (k < 0 || (c->disabled_mask & (1u << k)))
+		return false;
+	c->disabled_mask |= 1u << k;
+	size_t n = 0;
+	while (c->disabled[n])
+		n++;
+	c->disabled[n] = optional[k].what;
+	fprintf(stderr, "celerywatch: %s: the %s hook cannot be %s on this kernel; recording without it\n",
+		optional[k].what, prog, stage);
+	return true;
+}
+
+/* Load what can load: an optional program the kernel rejects (a CO-RE relocation this
+ * kernel cannot satisfy, say) is switched off and the object opened and loaded again. */
+static int load(struct cw_capture *c, const struct cw_capture_opts *o, char *err, size_t errlen)
+{
+	for (;;) {
+		int r = configure(c, o, err, errlen);
+		if (r)
+			return r;
+		failed_prog[0] = '\0';
+		r = celerywatch_bpf__load(c->skel);
+		if (!r)
+			return 0;
+		if (!disable(c, failed_prog, "loaded")) {
+			snprintf(err, errlen, "cannot load the BPF programs%s%s: %s%s%s", failed_prog[0] ? " at " : "",
+				 failed_prog, strerror(-r), refused(-r),
+				 o->verbose ? "" : "; -v shows the verifier's log");
+			return r;
+		}
+		celerywatch_bpf__destroy(c->skel);
+		c->skel = NULL;
+	}
+}
+
+/* Each program on its own, so that an optional one that cannot attach stays out alone */
+static int attach(struct cw_capture *c, char *err, size_t errlen)
+{
+	const struct bpf_object_skeleton *sk = c->skel->skeleton;
+
+	for (int i = 0; i < sk->prog_cnt; i++) {
+		struct bpf_program *p = *sk->progs[i].prog;
+		if (!bpf_program__autoload(p))
+			continue;
+		struct bpf_link *l = bpf_program__attach(p);
+		if (l) {
+			*sk->progs[i].link = l;
+			continue;
+		}
+		int r = -errno;
+		if (!disable(c, bpf_program__name(p), "attached")) {
+			snprintf(err, errlen, "cannot attach %s to its kernel tracepoint: %s%s", bpf_program__name(p),
+				 strerror(-r), refused(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int open_rings(struct cw_capture *c, char *err, size_t errlen)
+{
+	cw_merge_init(&c->merge, emit_cb, &c->opts);
+	/* One manager, one epoll fd. libbpf consumes its rings in the order added and gives up
+	 * on the rest when a callback returns < 0 (the loop's per-wake-up budget): `deaths`
+	 * comes first, so a flood on `events` can never keep deaths unread. */
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.deaths), deaths_cb, &c->merge, NULL);
+	if (!c->rb || ring_buffer__add(c->rb, bpf_map__fd(c->skel->maps.events), ring_cb, &c->merge)) {
+		int r = -errno;
+		snprintf(err, errlen, "cannot open the ring buffers: %s", strerror(-r));
+		return r;
+	}
+	return 0;
 }
 
 int cw_capture_open(struct cw_capture **out, const struct cw_capture_opts *o, char *err, size_t errlen)
@@ -109,48 +261,17 @@ int cw_capture_open(struct cw_capture **out, const struct cw_capture_opts *o, ch
 	c->ncpus = libbpf_num_possible_cpus();
 	c->memcg_v1 = memory_controller_v1();
 
-	c->skel = celerywatch_bpf__open();
-	if (!c->skel) {
-		r = -errno;
-		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-r));
-		goto fail;
-	}
-	c->skel->rodata->trace_all = o->all;
-	c->skel->rodata->memcg_v1 = c->memcg_v1;
-	c->skel->rodata->page_kb = (uint32_t)(sysconf(_SC_PAGESIZE) / 1024);
-	/* An enabled syscall tracepoint puts every syscall of the host on the slow path;
-	 * without the write hook there is no per-write cost at all. */
-	if (o->no_tail)
-		bpf_program__set_autoload(c->skel->progs.handle_write, false);
-	if (o->ringbuf_kb && bpf_map__set_max_entries(c->skel->maps.events, o->ringbuf_kb * 1024)) {
-		r = -EINVAL;
-		snprintf(err, errlen, "ring buffer size %u KiB: must be a power of two of at least the page size",
-			 o->ringbuf_kb);
-		goto fail;
-	}
-
-	r = celerywatch_bpf__load(c->skel);
+	r = load(c, o, err, errlen);
+	if (!r)
+		r = attach(c, err, errlen);
+	if (!r)
+		r = open_rings(c, err, errlen);
 	if (r) {
-		snprintf(err, errlen, "cannot load the BPF programs: %s%s%s", strerror(-r), refused(-r),
-			 o->verbose ? "" : "; -v shows the verifier's log");
-		goto fail;
-	}
-	r = celerywatch_bpf__attach(c->skel);
-	if (r) {
-		snprintf(err, errlen, "cannot attach to the kernel tracepoints: %s%s", strerror(-r), refused(-r));
-		goto fail;
-	}
-	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), ring_cb, &c->opts, NULL);
-	if (!c->rb) {
-		r = -errno;
-		snprintf(err, errlen, "cannot open the ring buffer: %s", strerror(-r));
-		goto fail;
+		cw_capture_close(c);
+		return r < 0 ? r : -EINVAL;
 	}
 	*out = c;
 	return 0;
-fail:
-	cw_capture_close(c);
-	return r < 0 ? r : -EINVAL;
 }
 
 int cw_capture_fd(struct cw_capture *c)
@@ -158,9 +279,21 @@ int cw_capture_fd(struct cw_capture *c)
 	return ring_buffer__epoll_fd(c->rb);
 }
 
+/* Deaths are read first and held by the merge; the `events` records read after them are
+ * written in time order with them. Only when `events` was drained (not cut short by the
+ * caller's budget) is everything before the held deaths known to be written: then they go. */
 int cw_capture_consume(struct cw_capture *c)
 {
-	return ring_buffer__consume(c->rb);
+	int n = ring_buffer__consume(c->rb);
+
+	if (n >= 0)
+		cw_merge_flush(&c->merge);
+	return n;
+}
+
+void cw_capture_flush(struct cw_capture *c)
+{
+	cw_merge_flush(&c->merge);
 }
 
 int cw_capture_track(struct cw_capture *c, uint32_t pid, uint32_t flags)
@@ -199,6 +332,45 @@ int cw_capture_lost(struct cw_capture *c, uint64_t by_type[CW_LOST_SLOTS])
 			by_type[t] += vals[i];
 	}
 	return 0;
+}
+
+static uint64_t percpu_sum(struct bpf_map *map, uint32_t key, int ncpus)
+{
+	uint64_t vals[ncpus], sum = 0;
+
+	if (bpf_map__lookup_elem(map, &key, sizeof(key), vals, sizeof(vals), 0))
+		return 0;
+	for (int i = 0; i < ncpus; i++)
+		sum += vals[i];
+	return sum;
+}
+
+int cw_capture_suppressed(struct cw_capture *c, struct cw_supp_counts *out)
+{
+	struct bpf_map *m = c->skel->maps.suppressed_uid;
+	uint32_t key = 0, next;
+	bool first = true;
+
+	for (uint32_t t = 0; t < CW_EV_MAX; t++)
+		out->by_type[t] = percpu_sum(c->skel->maps.suppressed, t, c->ncpus);
+	out->nuid = 0;
+	while (out->nuid < CW_SUPP_UIDS &&
+	       !bpf_map__get_next_key(m, first ? NULL : &key, &next, sizeof(next))) {
+		uint64_t n;
+		first = false;
+		key = next;
+		if (bpf_map__lookup_elem(m, &key, sizeof(key), &n, sizeof(n), 0))
+			continue;
+		out->uid[out->nuid].uid = key;
+		out->uid[out->nuid].n = n;
+		out->nuid++;
+	}
+	return 0;
+}
+
+const char *const *cw_capture_disabled(const struct cw_capture *c)
+{
+	return c->disabled;
 }
 
 bool cw_capture_memcg_v1(const struct cw_capture *c)

@@ -16,6 +16,8 @@ struct cw_capture_opts {
 	bool verbose;		/* let libbpf talk */
 	bool no_tail;		/* do not attach the write hook (no stderr tails, no per-write cost) */
 	uint32_t ringbuf_kb;	/* ring buffer size, a power of two >= the page size; 0: 4096 */
+	uint32_t max_tracked;	/* entries of the tracked map; 0: 32768 */
+	const char *btf_path;	/* kernel BTF for CO-RE instead of /sys/kernel/btf/vmlinux */
 	int (*on_record)(void *ctx, const void *data, size_t size);
 	void *ctx;
 };
@@ -24,6 +26,8 @@ struct cw_capture_opts {
 int cw_capture_open(struct cw_capture **out, const struct cw_capture_opts *o, char *err, size_t errlen);
 int cw_capture_fd(struct cw_capture *c);		/* poll this; then cw_capture_consume */
 int cw_capture_consume(struct cw_capture *c);		/* records handled, or -errno */
+/* Write the deaths still held for ordering (at the stop: nothing more will be read). */
+void cw_capture_flush(struct cw_capture *c);
 int cw_capture_track(struct cw_capture *c, uint32_t pid, uint32_t flags);
 /* The start-up scan's pair: track pid with CW_TRACK_SCAN unless the kernel already does
  * (-EEXIST), and undo that when the pid turned out to be gone or reused, unless the kernel
@@ -32,6 +36,12 @@ int cw_capture_track_scanned(struct cw_capture *c, uint32_t pid);
 void cw_capture_untrack_scanned(struct cw_capture *c, uint32_t pid);
 /* Lost records by type since load (sums of the per-CPU counters). */
 int cw_capture_lost(struct cw_capture *c, uint64_t by_type[CW_LOST_SLOTS]);
+
+/* Records over the kernel's flood budgets, cumulative since load */
+int cw_capture_suppressed(struct cw_capture *c, struct cw_supp_counts *out);
+/* Optional parts that could not be loaded or attached ("oom", "rename", "stderr_tail"),
+ * NULL-terminated; the recorder runs without them. */
+const char *const *cw_capture_disabled(const struct cw_capture *c);
 bool cw_capture_memcg_v1(const struct cw_capture *c);
 void cw_capture_close(struct cw_capture *c);
 

@@ -27,6 +27,7 @@
 #include "log/eventlog.h"
 #include "log/logcap.h"
 #include "log/samplefmt.h"
+#include "log/suppfmt.h"
 #include "log/tracerfmt.h"
 #include "log/writer.h"
 
@@ -48,7 +49,8 @@ struct record_opts {
 	char **queues;
 	size_t nqueues;
 	double interval, rescan;
-	uint32_t ringbuf_kb;
+	uint32_t ringbuf_kb, max_tracked;
+	const char *btf_path;
 	uint64_t max_lines;	/* --max-lines-per-minute; 0: no cap */
 };
 
@@ -65,6 +67,12 @@ struct recorder {
 	struct jw line;
 	uint64_t lost_reported[CW_LOST_SLOTS];
 	uint64_t lost_total;
+	struct cw_supp_counts supp_now, supp_prev;	/* kernel flood budgets, cumulative */
+	uint64_t supp_total;
+	struct {			/* scanned pids the full tracked map refused */
+		int *v;
+		size_t n, cap;
+	} scan_full;
 };
 
 static const char doc[] =
@@ -80,7 +88,7 @@ static const char doc[] =
 	"Exit status: 0 after SIGINT/SIGTERM, 1 when BPF cannot be loaded (not root, refused), "
 	"2 on bad options or an unusable broker URL.";
 
-enum { OPT_MAX_LINES = 997, OPT_RINGBUF = 998, OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
+enum { OPT_MAX_LINES = 995, OPT_BTF = 996, OPT_MAX_TRACKED = 997, OPT_RINGBUF = 998, OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
 
 static const struct argp_option options[] = {
 	{"output", 'o', "PATH", 0, "Write the event log to PATH (created 0640, appended, never through a symlink); - is stdout (default)", 0},
@@ -89,6 +97,8 @@ static const struct argp_option options[] = {
 	{"no-stderr-tail", OPT_NO_TAIL, NULL, 0, "Do not keep the last writes to stdout/stderr of Celery processes (removes the write hook and its per-write cost; exit lines then have no stderr_tail)", 0},
 	{"ring-buffer", OPT_RINGBUF, "KIB", 0, "Kernel ring buffer size in KiB, a power of two (default 4096); records that do not fit are counted in `lost` lines", 0},
 	{"max-lines-per-minute", OPT_MAX_LINES, "N", 0, "Cap the log's growth: past N lines in a minute, exec/fork/signal/rename/scan lines are counted in one `suppressed` line at the minute's end instead of written; deaths and the recorder's own lines always are (default 100000, 0: no cap)", 0},
+	{"max-tracked", OPT_MAX_TRACKED, "N", 0, "Processes the kernel can follow at once (default 32768); a process beyond that is recorded as untracked (map_full) and explain calls its queues uncertain", 0},
+	{"btf", OPT_BTF, "FILE", 0, "Kernel BTF to relocate against instead of /sys/kernel/btf/vmlinux (e.g. from BTFHub)", 0},
 	{"redis", OPT_REDIS, "URL", 0, "Sample queue depths from this broker: redis://[[user]:password@]host[:port][/db] or unix:///path.sock[?db=N]; 'default' means $CELERY_BROKER_URL, else redis://127.0.0.1:6379/0", 1},
 	{"redis-password-file", OPT_PWFILE, "FILE", 0, "Read the broker password from FILE (arguments are visible in ps)", 1},
 	{"queues", OPT_QUEUES, "Q1,Q2", 0, "Sample these queues too (workers' queues and the broker's bindings are found on their own)", 1},
@@ -151,6 +161,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (errno || end == arg || *end || arg[0] == '-')
 			argp_error(state, "--max-lines-per-minute '%s': expected a number of lines (0: no cap)", arg);
 		break;
+	case OPT_MAX_TRACKED: {
+		errno = 0;
+		unsigned long n = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || n < 1 || n > (1ul << 22))
+			argp_error(state, "--max-tracked '%s': expected a number between 1 and 4194304", arg);
+		o->max_tracked = (uint32_t)n;
+		break;
+	}
+	case OPT_BTF: o->btf_path = arg; break;
 	case OPT_REDIS:
 		o->redis = true;
 		/* NULL: the sampler takes $CELERY_BROKER_URL or its default */
@@ -224,6 +243,28 @@ static void report_lost(struct recorder *r, bool force)
 	memcpy(r->lost_reported, by, sizeof(by));
 }
 
+/* The scan line of a process the map refused says "untracked": "map_full". */
+static void note_scan_full(struct recorder *r, int pid)
+{
+	if (r->scan_full.n == r->scan_full.cap) {
+		size_t cap = r->scan_full.cap ? 2 * r->scan_full.cap : 16;
+		int *v = realloc(r->scan_full.v, cap * sizeof(*v));
+		if (!v)
+			return;
+		r->scan_full.v = v;
+		r->scan_full.cap = cap;
+	}
+	r->scan_full.v[r->scan_full.n++] = pid;
+}
+
+static bool scan_untracked(const struct recorder *r, int pid)
+{
+	for (size_t i = 0; i < r->scan_full.n; i++)
+		if (r->scan_full.v[i] == pid)
+			return true;
+	return false;
+}
+
 /* A Celery process just read from /proc: tracked at once, so what it forks from now on is
  * followed by the kernel; then its start time is read again, since a process that exited
  * before the map had it sends no exit, and its pid, left in the map, would be inherited by
@@ -239,6 +280,7 @@ static bool scan_found(const struct cw_proc *p, void *ctx)
 	if (err && err != -EEXIST) {
 		fprintf(stderr, "celerywatch: cannot follow pid %d (tracked map full?): %s\n", p->pid,
 			strerror(-err));
+		note_scan_full(r, p->pid);
 		return true;
 	}
 	if (cw_proc_pstart("/proc", p->pid, &now) == 0 && now == p->pstart)
@@ -248,13 +290,28 @@ static bool scan_found(const struct cw_proc *p, void *ctx)
 	return false;
 }
 
+/* Records the kernel's flood budgets kept out: a `suppressed` line, never silence */
+static void report_suppressed(struct recorder *r)
+{
+	if (cw_capture_suppressed(r->cap, &r->supp_now))
+		return;
+	uint64_t delta = cw_supp_delta(&r->supp_now, &r->supp_prev);
+	if (!delta)
+		return;
+	r->supp_total += delta;
+	cw_fmt_suppressed(&r->line, cw_clock_ns(CLOCK_REALTIME), (uint32_t)getpid(), &r->supp_now, &r->supp_prev,
+			  r->supp_total);
+	emit(r);
+	r->supp_prev = r->supp_now;
+}
+
 static int scan_cb(const struct cw_proc *p, void *ctx)
 {
 	struct recorder *r = ctx;
 	const char *newq[64];
 	size_t nnew = 0;
 
-	cw_fmt_scan(&r->fmt, &r->procs, p, &r->line, newq, &nnew);
+	cw_fmt_scan(&r->fmt, &r->procs, p, scan_untracked(r, p->pid), &r->line, newq, &nnew);
 	emit(r);
 	if (r->sampler && nnew)
 		cw_sampler_add_queues(r->sampler, newq, nnew);
@@ -292,6 +349,7 @@ static void write_start(struct recorder *r)
 		.queues = (const char *const *)r->opts.queues, .nqueues = r->opts.nqueues,
 		.memcg_v1 = cw_capture_memcg_v1(r->cap),
 		.max_lines_per_minute = r->opts.max_lines,
+		.disabled = cw_capture_disabled(r->cap), .max_tracked = r->opts.max_tracked ? r->opts.max_tracked : 32768,
 	};
 	cw_fmt_tracer_start(&r->line, &ts);
 	emit(r);
@@ -308,6 +366,7 @@ static void write_stop(struct recorder *r, const char *reason)
 		.reason = reason, .events = ws.lines, .lost = r->lost_total,
 		.write_errors = ws.write_errors + r->unformatted, .malformed = r->fmt.malformed,
 		.dropped_lines = ws.dropped, .log_cap_suppressed = r->logcap.total,
+		.suppressed = r->supp_total,
 	};
 	if (r->sampler) {
 		struct cw_sampler_stats st;
@@ -359,6 +418,7 @@ static void on_timer(struct recorder *r, int tfd)
 		return;
 	cw_fmt_sync_clock(&r->fmt);
 	report_lost(r, false);
+	report_suppressed(r);
 	report_suppressed_cap(r, false);
 }
 
@@ -371,7 +431,9 @@ static void stop_recording(struct recorder *r, const char *reason)
 	struct cw_writer_stats ws;
 
 	consume(r, STOP_BUDGET);
+	cw_capture_flush(r->cap);
 	report_lost(r, false);
+	report_suppressed(r);
 	report_suppressed_cap(r, true);
 	cw_writer_flush(r->writer, STOP_FLUSH_MS);
 	write_stop(r, reason);
@@ -469,7 +531,8 @@ static int start_capture(struct recorder *r)
 {
 	char err[512];
 	struct cw_capture_opts co = {.all = r->opts.all, .verbose = r->opts.verbose, .no_tail = r->opts.no_tail,
-				     .ringbuf_kb = r->opts.ringbuf_kb,
+				     .ringbuf_kb = r->opts.ringbuf_kb, .max_tracked = r->opts.max_tracked,
+				     .btf_path = r->opts.btf_path,
 				     .on_record = on_record, .ctx = r};
 
 	if (cw_capture_open(&r->cap, &co, err, sizeof(err))) {
@@ -552,6 +615,7 @@ static void recorder_free(struct recorder *r, int sfd, int tfd)
 	for (size_t i = 0; i < r->opts.nqueues; i++)
 		free(r->opts.queues[i]);
 	free(r->opts.queues);
+	free(r->scan_full.v);
 }
 
 int cmd_record(int argc, char **argv)

@@ -74,6 +74,8 @@ struct cw_qverdict {
 	int64_t uncovered_since;	/* CW_NONE unless no_consumer after having one */
 	int cause;		/* index in deaths, or -1 */
 	bool had_consumer;	/* a consumer was alive at some time up to the window's end */
+	int untracked;		/* its processes the kernel could not follow (tracked map full):
+				 * alive for all we know, so the verdict is uncertain */
 };
 
 struct cw_analysis {

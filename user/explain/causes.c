@@ -73,7 +73,7 @@ static bool shutdown_signal(int s)
 
 static bool from_kernel(const struct cw_sigrec *r)
 {
-	return r->code && !strcmp(r->code, "kernel");
+	return (r->has_sender && r->sender.kernel) || (r->code && !strcmp(r->code, "kernel"));
 }
 
 /* the most recent signal record with this number (any, if signo is 0) */
@@ -155,7 +155,8 @@ static bool parent_dying(const struct cw_timeline *tl, const struct cw_tproc *p,
 
 static bool sent_by(const struct cw_sigrec *r, int64_t pid)
 {
-	return r && r->has_sender && r->sender.pid == pid;
+	/* a kernel signal was sent by no one: its pid is only whoever was running */
+	return r && r->has_sender && !r->sender.kernel && r->sender.pid == pid;
 }
 
 /* r was sent by p's own MainProcess (its pid, and its start time when the sender has one) */
@@ -480,6 +481,19 @@ static int never_consumed(struct ctx *c, const struct cw_tqueue *tq, struct cw_q
 	return 0;
 }
 
+/* Processes of tq's workers that started by the window's end but that the kernel could not
+ * follow: whatever became of them was not recorded. */
+static int count_untracked(const struct ctx *c, const struct cw_tqueue *tq)
+{
+	int n = 0;
+
+	for (int i = 0; i < c->tl->nprocs; i++) {
+		const struct cw_tproc *p = &c->tl->procs[i];
+		n += p->untracked && p->start_ts <= c->a->to && cw_qset_has(p->queues, tq->name);
+	}
+	return n;
+}
+
 static int judge_queue(struct ctx *c, const struct cw_tqueue *tq, struct cw_qverdict *v)
 {
 	int64_t lost_end;
@@ -502,6 +516,7 @@ static int judge_queue(struct ctx *c, const struct cw_tqueue *tq, struct cw_qver
 		}
 	}
 	growth(tq, v, c->a->from, c->a->to);
+	v->untracked = count_untracked(c, tq);
 	return v->had_consumer ? 0 : never_consumed(c, tq, v);
 }
 

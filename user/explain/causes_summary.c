@@ -28,6 +28,10 @@ static void fmt_sender(const struct cw_death *d, char *out, size_t len)
 		snprintf(out, len, "an unrecorded sender");
 		return;
 	}
+	if (s->kernel && s->pid == CW_NONE) {
+		snprintf(out, len, "no process");
+		return;
+	}
 	if (s->uid != CW_NONE)
 		snprintf(uid, sizeof(uid), ", uid %lld", (long long)s->uid);
 	if (s->cmdline && *s->cmdline)
@@ -129,7 +133,10 @@ static void say_signal(const struct about *s, char *out, size_t len)
 	else if (d->exit_code != CW_NONE)
 		say(out, len, "%s shut down (exit %lld) after %s from %s", who,
 			 (long long)d->exit_code, sig, snd);
-	else if (d->sig_code && !strcmp(d->sig_code, "kernel"))
+	else if (d->has_sender && d->sender.kernel && d->sender.reason && strcmp(d->sender.reason, "kernel"))
+		say(out, len, "%s was killed by %s sent by the kernel (%s, while %s ran)",
+			 who, sig, d->sender.reason, snd);
+	else if ((d->sig_code && !strcmp(d->sig_code, "kernel")) || (d->has_sender && d->sender.kernel))
 		say(out, len, "%s was killed by %s sent by the kernel (while %s ran)",
 			 who, sig, snd);
 	else if (d->has_sender)

@@ -84,11 +84,14 @@ json_object *cw_death_json(const struct cw_analysis *a, const struct cw_death *d
 	}
 	add(o, "signal", str_or_null(d->signame));
 	add(o, "exit_code", int_or_null(d->exit_code));
+	/* a kernel signal's pid... is the process that was running, not a sender */
 	add(o, "sender", !d->has_sender ? NULL :
 	    object_of("pid", int_or_null(d->sender.pid),
 		      "comm", str_or_null(d->sender.comm),
 		      "uid", int_or_null(d->sender.uid),
-		      "cmdline", str_or_null(d->sender.cmdline), NULL));
+		      "cmdline", str_or_null(d->sender.cmdline),
+		      "kind", json_object_new_string(d->sender.kernel ? "kernel" : "process"),
+		      "reason", d->sender.kernel ? str_or_null(d->sender.reason) : NULL, NULL));
 	add(o, "oom", !d->has_oom ? NULL :
 	    object_of("anon_rss_kb", int_or_null(d->oom.anon_rss_kb),
 		      "file_rss_kb", int_or_null(d->oom.file_rss_kb),
@@ -139,6 +142,9 @@ static json_object *queues_json(const struct cw_analysis *a)
 		add(q, "depth_max", v->depth_first == CW_NONE ? NULL :
 		    json_object_new_int64(v->depth_max));
 		add(q, "pool_now", json_object_new_int(v->pool_now));
+		/* the kernel could not follow some of its processes: the verdict may be wrong */
+		add(q, "uncertain", json_object_new_boolean(v->untracked > 0));
+		add(q, "untracked", json_object_new_int(v->untracked));
 		json_object *names = json_object_new_array();
 		for (int k = 0; k < v->nconsumer_names; k++)
 			json_object_array_add(names, json_object_new_string(v->consumer_names[k]));

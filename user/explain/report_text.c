@@ -140,6 +140,10 @@ void cw_report_queue_line(FILE *out, const struct cw_report_in *in, const struct
 		break;
 	}
 	depth_words(out, v);
+	if (v->untracked)
+		fprintf(out, "; UNCERTAIN: %d of its processes could not be followed (the recorder's "
+			"tracked map was full, see record --max-tracked), so their deaths were not recorded",
+			v->untracked);
 	fprintf(out, "\n");
 }
 

@@ -611,6 +611,8 @@ static int add_sig(struct cw_tproc *p, const struct cw_event *ev, struct cw_time
 		r->sender.pstart = ev->sender.pstart;
 		r->sender.comm = intern(tl, ev->sender.comm);
 		r->sender.cmdline = intern(tl, ev->sender.cmdline);
+		r->sender.kernel = ev->sender.kernel;
+		r->sender.reason = intern(tl, ev->sender.reason);
 	}
 	if (stop_signal(signo) && p->stopped_at == CW_NONE) {
 		p->stopped_at = ev->ts;
@@ -662,6 +664,7 @@ static int take_exec(struct cw_timeline *tl, const struct cw_event *ev, const ch
 	p->handover = false;
 	p->last_sig = -1;
 	p->stopped_at = CW_NONE;
+	p->untracked = ev->untracked != NULL;
 	return apply_fields(tl, p, ev);
 }
 
@@ -701,6 +704,7 @@ static int take_fork(struct cw_timeline *tl, const struct cw_event *ev, const ch
 	struct cw_tproc *p = &tl->procs[i];
 	if (created && p->parent >= 0)
 		inherit(p, &tl->procs[p->parent]);
+	p->untracked = ev->untracked != NULL;
 	return apply_fields(tl, p, ev);
 }
 

@@ -177,6 +177,13 @@ static void parse_identity(struct cw_fmt *f, struct cw_identity *id, const char 
 	cw_free_argv(argv);
 }
 
+/* A Celery process the kernel could not follow (tracked map full): no exit will come */
+static void untracked_field(struct jw *w, uint32_t flags)
+{
+	if (flags & CW_TRACK_FULL)
+		jw_str(w, "untracked", "map_full");
+}
+
 static void fmt_exec(struct cw_fmt *f, struct cw_ptable *t, const struct cw_exec *e, struct jw *w,
 		     const char **newq, size_t *nnew)
 {
@@ -194,7 +201,7 @@ static void fmt_exec(struct cw_fmt *f, struct cw_ptable *t, const struct cw_exec
 		id.role = "other";
 	}
 	struct cw_pentry *stored = NULL;
-	if (e->tracked)
+	if (e->tracked && !(e->tracked & CW_TRACK_FULL))
 		stored = remember(t, e->hdr.pid, pstart, &id);
 	else if (pe)
 		cw_ptable_del(t, e->hdr.pid);	/* the kernel stopped following it */
@@ -205,6 +212,7 @@ static void fmt_exec(struct cw_fmt *f, struct cw_ptable *t, const struct cw_exec
 	jw_str(w, "cgroup", cg);
 	if (e->old_pid != e->hdr.pid)
 		jw_uint(w, "old_tid", e->old_pid);
+	untracked_field(w, e->tracked);
 	worker_fields(w, &id);
 	command_fields(w, &id);
 	jw_end(w);
@@ -245,13 +253,15 @@ static void fmt_fork(struct cw_fmt *f, struct cw_ptable *t, const struct cw_fork
 			id.role = "pool";
 		else if (parent->id.role && !strcmp(parent->id.role, "pool"))
 			id.role = "other";
-		remember(t, e->child_pid, child_pstart, &id);
+		if (!(e->tracked & CW_TRACK_FULL))
+			remember(t, e->child_pid, child_pstart, &id);
 	}
 	cw_line_begin(w, "fork", cw_fmt_realtime(f, e->hdr.ts_ns), e->child_pid);
 	jw_uint(w, "pstart", child_pstart);
 	jw_uint(w, "ppid", e->hdr.pid);
 	jw_uint(w, "parent_pstart", cw_fmt_pstart(f, e->hdr.start_ns));
 	comm_field(w, "comm", e->comm);
+	untracked_field(w, e->tracked);
 	worker_fields(w, parent ? &id : NULL);
 	jw_end(w);
 	cw_identity_free(&id);
@@ -344,6 +354,36 @@ static void sender_args(struct jw *w, const struct cw_signal *e)
 	jw_argv(w, "argv", argv, alen);
 }
 
+static void sender_fields(struct cw_fmt *f, struct jw *w, const struct cw_signal *e)
+{
+	jw_uint(w, "pid", e->sender_pid);
+	jw_uint(w, "tid", e->sender_tid);
+	comm_field(w, "comm", e->sender_comm);
+	jw_uint(w, "uid", e->sender_uid);
+	sender_args(w, e);
+	jw_uint(w, "pstart", cw_fmt_pstart(f, e->sender_start_ns));
+}
+
+/* Why the kernel generated a signal, from its si_code (include/uapi/asm-generic/siginfo.h) */
+const char *cw_kernel_signal_reason(int sig, uint32_t code, int32_t si_code)
+{
+	if (code == CW_SI_KERNEL)
+		return "kernel";	/* SI_KERNEL: the OOM killer, a tty hangup, ... */
+	if (code == CW_SI_FAULT)
+		return "fault";
+	if (si_code == -2)
+		return "timer";		/* SI_TIMER: POSIX timers, setitimer, alarm */
+	if (sig == SIGCHLD && si_code >= 1 && si_code <= 6)
+		return "sigchld";	/* CLD_EXITED ... CLD_CONTINUED: a child's state changed */
+	if (si_code == -5 || sig == SIGIO)
+		return "sigio";
+	if (si_code == -3)
+		return "mqueue";
+	if (si_code == -4)
+		return "asyncio";
+	return "other";
+}
+
 static void fmt_signal(struct cw_fmt *f, struct cw_ptable *t, const struct cw_signal *e, struct jw *w)
 {
 	struct cw_pentry *pe = cw_ptable_get(t, e->hdr.pid);
@@ -358,12 +398,19 @@ static void fmt_signal(struct cw_fmt *f, struct cw_ptable *t, const struct cw_si
 	jw_str(w, "result", result_name(e->result));
 	jw_bool(w, "group", e->group);
 	jw_obj_begin(w, "sender");
-	jw_uint(w, "pid", e->sender_pid);
-	jw_uint(w, "tid", e->sender_tid);
-	comm_field(w, "comm", e->sender_comm);
-	jw_uint(w, "uid", e->sender_uid);
-	sender_args(w, e);
-	jw_uint(w, "pstart", cw_fmt_pstart(f, e->sender_start_ns));
+	if (e->sender_kind == CW_SENDER_KERNEL) {
+		/* not a sender: the process the kernel interrupted (the OOM killer: the allocator) */
+		jw_str(w, "kind", "kernel");
+		jw_str(w, "reason", cw_kernel_signal_reason(e->sig, e->code, e->si_code));
+		if (e->sender_pid) {
+			jw_obj_begin(w, "running");
+			sender_fields(f, w, e);
+			jw_obj_end(w);
+		}
+	} else {
+		jw_str(w, "kind", "process");
+		sender_fields(f, w, e);
+	}
 	jw_obj_end(w);
 	worker_fields(w, pe ? &pe->id : NULL);
 	jw_end(w);
@@ -445,10 +492,10 @@ int cw_fmt_record(struct cw_fmt *f, struct cw_ptable *t, const void *data, size_
 	return 0;
 }
 
-void cw_fmt_scan(struct cw_fmt *f, struct cw_ptable *t, const struct cw_proc *p, struct jw *w,
+void cw_fmt_scan(struct cw_fmt *f, struct cw_ptable *t, const struct cw_proc *p, bool untracked, struct jw *w,
 		 const char **newq, size_t *nnew)
 {
-	struct cw_pentry *pe = remember(t, (uint32_t)p->pid, p->pstart, &p->id);
+	struct cw_pentry *pe = untracked ? NULL : remember(t, (uint32_t)p->pid, p->pstart, &p->id);
 
 	(void)f;	/* /proc times are already wall-clock and ticks */
 	*nnew = 0;
@@ -473,6 +520,7 @@ void cw_fmt_scan(struct cw_fmt *f, struct cw_ptable *t, const struct cw_proc *p,
 	jw_arr_end(w);
 	jw_bool(w, "title", p->id.from_title);
 	jw_str(w, "cgroup", p->cgroup);
+	untracked_field(w, untracked ? CW_TRACK_FULL : 0);
 	worker_fields(w, &p->id);
 	command_fields(w, &p->id);
 	jw_end(w);

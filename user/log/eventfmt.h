@@ -33,12 +33,15 @@ uint64_t cw_fmt_realtime(const struct cw_fmt *f, uint64_t boot_ns);
  * Returns 0, or -EINVAL for a record that fails validation (counted in f->malformed). */
 int cw_fmt_record(struct cw_fmt *f, struct cw_ptable *t, const void *data, size_t size, struct jw *w,
 		  const char **newq, size_t *nnew);
-void cw_fmt_scan(struct cw_fmt *f, struct cw_ptable *t, const struct cw_proc *p, struct jw *w,
+/* untracked: the kernel could not follow it (tracked map full): said on the line */
+void cw_fmt_scan(struct cw_fmt *f, struct cw_ptable *t, const struct cw_proc *p, bool untracked, struct jw *w,
 		 const char **newq, size_t *nnew);
 void cw_fmt_lost(struct cw_fmt *f, struct jw *w, const uint64_t *by_type, const uint64_t *prev, uint64_t total);
 
 /* Helpers exposed for tests */
 const char *cw_signame(int sig, char *buf, size_t len);	/* "SIGKILL", "SIGRTMIN+3" */
+/* "kernel", "fault", "timer", "sigchld", "sigio", "mqueue", "asyncio" or "other" */
+const char *cw_kernel_signal_reason(int sig, uint32_t code, int32_t si_code);
 void cw_cgroup_path(const struct cw_cgroup *cg, char *out, size_t len);
 
 #endif

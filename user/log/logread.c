@@ -168,11 +168,11 @@ static const char *need_pid_pstart(const struct cw_event *ev)
 	return NULL;
 }
 
-/* scan, exec, fork, rename: the common fields are all we read */
+/* scan, exec, fork, rename: the common fields, and whether the kernel follows it */
 static const char *ex_process(json_object *o, struct cw_event *ev, struct numctx *nc)
 {
-	(void)o;
 	(void)nc;
+	ev->untracked = str(o, "untracked");
 	return need_pid_pstart(ev);
 }
 
@@ -199,6 +199,16 @@ static void sender(json_object *s, struct cw_ev_sender *sd, struct numctx *nc)
 	if (!s || !json_object_is_type(s, json_type_object))
 		return;
 	sd->present = true;
+	const char *kind = str(s, "kind");
+	if (kind && !strcmp(kind, "kernel")) {
+		/* no sender: what was running when the kernel generated it, if anything */
+		sd->kernel = true;
+		sd->reason = str(s, "reason");
+		s = get(s, "running");
+		sd->pid = sd->uid = sd->pstart = CW_NONE;
+		if (!s || !json_object_is_type(s, json_type_object))
+			return;
+	}
 	nc->prefix = "sender.";
 	sd->pid = num(s, "pid", nc);
 	sd->uid = num(s, "uid", nc);
@@ -301,19 +311,20 @@ static const struct {
 	[CW_LOG_RENAME] = { "rename", ex_process },
 	[CW_LOG_LOST] = { "lost", ex_lost },
 	[CW_LOG_SAMPLE] = { "sample", ex_sample },
+	[CW_LOG_SUPPRESSED] = { "suppressed", ex_lost },	/* count: records over a flood budget */
 	[CW_LOG_TRACER_STOP] = { "tracer_stop", NULL },
 };
 
 /* Lines the recorder writes about its own output, read as another type: a `dropped` line
- * (lines that never reached the log: a full queue, a full disk) is a loss mark like `lost`;
- * a `suppressed` line (the log cap: never a death) has nothing explain keeps. */
+ * (lines that never reached the log: a full queue, a full disk) is a loss mark like `lost`.
+ * (`suppressed` lines are their own type: the log cap never suppresses a death, and the
+ * kernel's budgets never budget one.) */
 static const char skip_quietly[] = "";
 static const struct {
 	const char *name;
 	enum cw_log_type as;	/* CW_LOG_NONE: skipped without a word */
 } ev_aliases[] = {
 	{ "dropped", CW_LOG_LOST },
-	{ "suppressed", CW_LOG_NONE },
 };
 
 /* ---- every line ---- */

@@ -27,6 +27,7 @@ enum cw_log_type {
 	CW_LOG_RENAME,
 	CW_LOG_LOST,
 	CW_LOG_SAMPLE,
+	CW_LOG_SUPPRESSED,
 	CW_LOG_TRACER_STOP,
 };
 
@@ -44,6 +45,8 @@ enum cw_role {
 
 struct cw_ev_sender {
 	bool present;
+	bool kernel;		/* "kind":"kernel": pid... are only what was running */
+	const char *reason;	/* the kernel's reason ("timer", "sigchld", ...) */
 	int64_t pid, uid, pstart;
 	const char *comm, *cmdline;
 };
@@ -64,6 +67,7 @@ struct cw_event {
 	const char *host;
 	int64_t pid, pstart, ppid, parent_pstart, uid;
 	const char *comm, *cgroup;
+	const char *untracked;	/* exec/fork/scan: why the kernel does not follow it ("map_full") */
 	int argc;		/* argv[] at the end */
 	/* worker fields */
 	const char *worker;
@@ -88,7 +92,7 @@ struct cw_event {
 	/* exec_fail */
 	const char *errname;
 	int64_t err;
-	/* lost */
+	/* lost; suppressed (count) */
 	int64_t lost_count;
 	/* tracer_start */
 	const char *boot_id;

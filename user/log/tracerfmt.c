@@ -31,7 +31,13 @@ void cw_fmt_tracer_start(struct jw *w, const struct cw_tracer_start *s)
 	jw_arr_end(w);
 	jw_bool(w, "memcg_v1", s->memcg_v1);
 	jw_uint(w, "max_lines_per_minute", s->max_lines_per_minute);
+	if (s->max_tracked)
+		jw_uint(w, "max_tracked", s->max_tracked);
 	jw_obj_end(w);
+	jw_arr_begin(w, "disabled");
+	for (size_t i = 0; s->disabled && s->disabled[i]; i++)
+		jw_str(w, NULL, s->disabled[i]);
+	jw_arr_end(w);
 	jw_end(w);
 }
 
@@ -45,6 +51,7 @@ void cw_fmt_tracer_stop(struct jw *w, const struct cw_tracer_stop *s)
 	jw_uint(w, "malformed", s->malformed);
 	jw_uint(w, "dropped_lines", s->dropped_lines);
 	jw_uint(w, "log_cap_suppressed", s->log_cap_suppressed);
+	jw_uint(w, "suppressed", s->suppressed);
 	if (s->sampled) {
 		jw_uint(w, "samples", s->samples);
 		jw_uint(w, "samples_dropped", s->samples_dropped);

@@ -24,6 +24,8 @@ struct cw_tracer_start {
 	size_t nqueues;
 	bool memcg_v1;
 	uint64_t max_lines_per_minute;	/* the log cap; 0: none */
+	const char *const *disabled;	/* optional hooks that could not load, NULL-terminated */
+	uint32_t max_tracked;
 };
 
 struct cw_tracer_stop {
@@ -33,6 +35,7 @@ struct cw_tracer_stop {
 	uint64_t events, lost, write_errors, malformed;
 	uint64_t dropped_lines;		/* the writer's queue was full */
 	uint64_t log_cap_suppressed;	/* over --max-lines-per-minute */
+	uint64_t suppressed;		/* records over the kernel's flood budgets */
 	bool sampled;			/* a broker was sampled: the samples fields are written */
 	uint64_t samples, samples_dropped, samples_failed;
 };
