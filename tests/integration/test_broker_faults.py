@@ -4,14 +4,17 @@ went wrong in its sample lines and tracer_stop, recovers once the broker behaves
 promptly on SIGINT."""
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run as a file, or by discover
-from cwharness import Recorder, need_root, of_type, wait_for
+from cwharness import BIN, Recorder, need_root, of_type, wait_for
 from fakeredis import FakeRedis, Fault
 
 STOP_BOUND = 3.0    # seconds from SIGINT to exit, whatever the broker is doing
@@ -216,6 +219,89 @@ class BrokerSlow(FaultCase):
         self.sample_after(rec, n0, lambda e: not e["redis_ok"], "a failed sample")
         took, _ = self.stop(rec)
         print(f"\n  stop while the broker hangs: {took * 1e3:.0f} ms", end="")
+
+
+class SilentDNS:
+    """A name server that takes queries and never answers, on 127.77.0.1:53 (UDP and TCP), and
+    a resolv.conf naming it with glibc's longest waits: getaddrinfo would block for minutes."""
+
+    def __init__(self):
+        self.addr = "127.77.0.%d" % (os.getpid() % 200 + 20)
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind((self.addr, 53))
+        self.tcp = socket.socket()
+        self.tcp.bind((self.addr, 53))
+        self.tcp.listen(8)
+        self.dir = tempfile.mkdtemp(prefix="cw-dns-")
+        self.resolv = os.path.join(self.dir, "resolv.conf")
+        with open(self.resolv, "w") as f:
+            f.write(f"nameserver {self.addr}\noptions timeout:30 attempts:5\n")
+
+    def queries(self):
+        self.udp.setblocking(False)
+        n = 0
+        try:
+            while self.udp.recv(512):
+                n += 1
+        except BlockingIOError:
+            pass
+        return n
+
+    def close(self):
+        self.udp.close()
+        self.tcp.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@need_root
+class BrokerDNS(unittest.TestCase):
+    def test_dns_that_never_answers(self):
+        """--redis by name, DNS hangs: start, tracing and stop do not wait for it."""
+        dns = SilentDNS()
+        self.addCleanup(dns.close)
+        rec = Recorder()
+        self.addCleanup(rec.cleanup)
+        url = "redis://some.name.invalid.example:6379/0"
+        # a private mount namespace: only the recorder sees the silent resolv.conf
+        script = (f"mount --bind {dns.resolv} /etc/resolv.conf && "
+                  f"exec {BIN} record -o {rec.out} --redis {url} --interval 0.2")
+        rec.errf = open(os.path.join(rec.dir, "stderr"), "wb")
+        t0 = time.monotonic()
+        rec.proc = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                                    stderr=rec.errf)
+        self.lines = Lines(rec)
+        wait_for(lambda: rec.proc.poll() is not None or
+                 any(b'"type":"tracer_start"' in ln for ln in open_lines(rec.out)), 60, 0.02,
+                 "tracer_start")
+        started = time.monotonic() - t0
+        self.assertIsNone(rec.proc.poll(), rec.stderr())
+        self.lines.pids.add(marker())
+        pid = max(self.lines.pids)
+        wait_for(lambda: any(e["type"] == "exit" and e["pid"] == pid for e in self.lines()), 10,
+                 0.05, "a tracked exit while DNS hangs")
+        bad = wait_for(lambda: next((e for e in self.lines() if e["type"] == "sample"
+                                     and "DNS" in e.get("error", "")), None), 10, 0.05,
+                       "a sample saying DNS does not answer")
+        self.assertIn("some.name.invalid.example", bad["error"])
+        self.assertGreater(dns.queries(), 0, "the resolver never asked our silent server")
+        t1 = time.monotonic()
+        rec.proc.send_signal(signal.SIGINT)
+        rc = rec.proc.wait(60)
+        stopped = time.monotonic() - t1
+        print(f"\n  hanging DNS: tracer_start after {started:.2f} s, SIGINT to exit "
+              f"{stopped * 1e3:.0f} ms; {bad['error']}", end="")
+        self.assertEqual(rc, 0, rec.stderr())
+        self.assertLess(stopped, 2.0)
+        # BPF loading is most of start-up on a loaded 2-core VM; the broker's share is 1 s
+        self.assertLess(started, 4.0)
+
+
+def open_lines(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().split(b"\n")
+    except FileNotFoundError:
+        return []
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include <hiredis/hiredis.h>
 
 #include "broker/redisurl.h"
+#include "broker/resolve.h"
 #include "common/strset.h"
 #include "common/timeutil.h"
 
@@ -116,6 +118,7 @@ struct conn {
 	char where[320];
 	char *kbuf;		/* key under construction */
 	size_t kcap;
+	struct cw_lookup *lookup;	/* a DNS lookup that outlived its connect attempt */
 };
 
 static void conn_close(struct conn *k)
@@ -328,16 +331,49 @@ static enum rc connect_fail(struct conn *k, const char *why, char *err, size_t e
 	return RC_IO;
 }
 
+/* The host name to a numeric address by the deadline. hiredis would resolve it itself with a
+ * blocking getaddrinfo, outside every timeout: a DNS server that does not answer would hold
+ * start-up, the sampler and its stop for resolv.conf's timeout × attempts. */
+static enum rc conn_resolve(struct conn *k, double deadline, char *addr, size_t len,
+			    char *err, size_t errlen)
+{
+	char why[160];
+
+	switch (cw_resolve(k->url->host, deadline, k->stopfd, &k->lookup, addr, len, why,
+			   sizeof(why))) {
+	case CW_RESOLVE_OK:
+		return RC_OK;
+	case CW_RESOLVE_TIMEOUT:
+		seterr(err, errlen, "cannot resolve the host of Redis at %s: no answer from DNS "
+		       "within %.1f s", k->where, k->timeout);
+		return RC_TIMEOUT;
+	case CW_RESOLVE_STOPPED:
+		seterr(err, errlen, "stopped");
+		return RC_STOPPED;
+	case CW_RESOLVE_FAILED:
+		return connect_fail(k, why, err, errlen);
+	default:
+		seterr(err, errlen, "out of memory resolving the Redis host");
+		return RC_NOMEM;
+	}
+}
+
 /* The TCP (or unix) connect, non-blocking, until the socket is writable or deadline. */
 static enum rc conn_connect(struct conn *k, double deadline, char *err, size_t errlen)
 {
 	const struct cw_redis_url *u = k->url;
+	char addr[INET6_ADDRSTRLEN];
 	int soerr = 0;
 	socklen_t sl = sizeof(soerr);
 	enum rc r;
 
-	k->c = u->kind == CW_REDIS_UNIX ? redisConnectUnixNonBlock(u->path)
-					: redisConnectNonBlock(u->host, u->port);
+	if (u->kind == CW_REDIS_UNIX) {
+		k->c = redisConnectUnixNonBlock(u->path);
+	} else {
+		if ((r = conn_resolve(k, deadline, addr, sizeof(addr), err, errlen)))
+			return r;
+		k->c = redisConnectNonBlock(addr, u->port);
+	}
 	if (!k->c) {
 		seterr(err, errlen, "out of memory connecting to Redis");
 		return RC_NOMEM;
@@ -862,6 +898,7 @@ static void conn_init(struct conn *k, const struct setup *st, int stopfd, double
 static void conn_fini(struct conn *k)
 {
 	conn_close(k);
+	cw_lookup_abandon(&k->lookup);
 	free(k->kbuf);
 	k->kbuf = NULL;
 }
