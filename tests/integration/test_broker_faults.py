@@ -293,7 +293,7 @@ class BrokerDNS(unittest.TestCase):
         self.assertEqual(rc, 0, rec.stderr())
         self.assertLess(stopped, 2.0)
         # BPF loading is most of start-up on a loaded 2-core VM; the broker's share is 1 s
-        self.assertLess(started, 4.0)
+        self.assertLess(started, 3.0)
 
 
 def open_lines(path):

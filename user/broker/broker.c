@@ -34,6 +34,8 @@ const int cw_priority_steps[CW_NPRIO] = { 0, 3, 6, 9 };
 #define MIN_TIMEOUT		1.0
 #define MAX_TIMEOUT		10.0
 #define START_TIMEOUT_MAX	2.0	/* start is synchronous in the caller: keep it short */
+#define START_RESOLVE_MAX	0.5	/* of which DNS: a missing name is answered sooner; a
+					 * slower lookup goes on and the thread's retry uses it */
 #define DEFAULT_RESCAN		30.0
 #define BACKOFF_MIN		0.5
 #define BACKOFF_MAX		10.0
@@ -119,6 +121,7 @@ struct conn {
 	char *kbuf;		/* key under construction */
 	size_t kcap;
 	struct cw_lookup *lookup;	/* a DNS lookup that outlived its connect attempt */
+	double resolve_max;	/* > 0: wait for DNS at most this long */
 };
 
 static void conn_close(struct conn *k)
@@ -337,15 +340,18 @@ static enum rc connect_fail(struct conn *k, const char *why, char *err, size_t e
 static enum rc conn_resolve(struct conn *k, double deadline, char *addr, size_t len,
 			    char *err, size_t errlen)
 {
+	double t0 = cw_mono_s();
 	char why[160];
 
+	if (k->resolve_max > 0 && deadline > t0 + k->resolve_max)
+		deadline = t0 + k->resolve_max;
 	switch (cw_resolve(k->url->host, deadline, k->stopfd, &k->lookup, addr, len, why,
 			   sizeof(why))) {
 	case CW_RESOLVE_OK:
 		return RC_OK;
 	case CW_RESOLVE_TIMEOUT:
 		seterr(err, errlen, "cannot resolve the host of Redis at %s: no answer from DNS "
-		       "within %.1f s", k->where, k->timeout);
+		       "within %.1f s", k->where, cw_mono_s() - t0);
 		return RC_TIMEOUT;
 	case CW_RESOLVE_STOPPED:
 		seterr(err, errlen, "stopped");
@@ -1224,8 +1230,10 @@ int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg
 
 	conn_init(&s->k, &s->st, s->stopfd,
 		  s->st.timeout < START_TIMEOUT_MAX ? s->st.timeout : START_TIMEOUT_MAX);
+	s->k.resolve_max = START_RESOLVE_MAX;
 	r = conn_open(&s->k, err, errlen);
 	s->k.timeout = s->st.timeout;
+	s->k.resolve_max = 0;
 	if (r == RC_TIMEOUT) {
 		/* slow, not wrong: trace anyway and let the samples say what Redis does */
 		failed(s, err, cw_mono_s());
