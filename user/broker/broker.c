@@ -552,6 +552,26 @@ static int add_binding_keys(const struct conn *k, const redisReply *ks, struct c
 	return 0;
 }
 
+/* One SCAN reply: its binding keys into keys, its cursor into cursor (32 bytes). */
+static enum rc read_scan(const struct conn *k, const redisReply *sr, char *cursor,
+			 struct cw_strset *keys, char *err, size_t errlen)
+{
+	if (sr->type == REDIS_REPLY_ERROR)
+		return reply_fail(k, sr, "SCAN failed: ", err, errlen);
+	if (sr->type != REDIS_REPLY_ARRAY || sr->elements != 2 ||
+	    sr->element[0]->type != REDIS_REPLY_STRING ||
+	    sr->element[1]->type != REDIS_REPLY_ARRAY || sr->element[0]->len >= 32 ||
+	    memchr(sr->element[0]->str, '\0', sr->element[0]->len)) {
+		seterr(err, errlen, "Redis at %s: unexpected reply to SCAN", k->where);
+		return RC_REPLY;
+	}
+	if (add_binding_keys(k, sr->element[1], keys))
+		return RC_NOMEM;
+	memcpy(cursor, sr->element[0]->str, sr->element[0]->len);
+	cursor[sr->element[0]->len] = '\0';
+	return RC_OK;
+}
+
 /* One SCAN call from cursor (updated in place, sizeof 32) into keys. */
 static enum rc scan_once(struct conn *k, const char *pat, char *cursor, struct cw_strset *keys,
 			 char *err, size_t errlen)
@@ -565,19 +585,8 @@ static enum rc scan_once(struct conn *k, const char *pat, char *cursor, struct c
 		return conn_nomem(k, err, errlen);
 	if ((r = roundtrip(k, 1, &sr, cw_mono_s() + k->timeout, err, errlen)))
 		return r;
-	if (sr->type == REDIS_REPLY_ERROR) {
-		r = reply_fail(k, sr, "SCAN failed: ", err, errlen);
-	} else if (sr->type != REDIS_REPLY_ARRAY || sr->elements != 2 ||
-		   sr->element[0]->type != REDIS_REPLY_STRING ||
-		   sr->element[1]->type != REDIS_REPLY_ARRAY || sr->element[0]->len >= 32) {
-		seterr(err, errlen, "Redis at %s: unexpected reply to SCAN", k->where);
-		r = RC_REPLY;
-	} else if (add_binding_keys(k, sr->element[1], keys)) {
-		r = conn_nomem(k, err, errlen);
-	} else {
-		memcpy(cursor, sr->element[0]->str, sr->element[0]->len);
-		cursor[sr->element[0]->len] = '\0';
-	}
+	if ((r = read_scan(k, sr, cursor, keys, err, errlen)) == RC_NOMEM)
+		conn_nomem(k, err, errlen);
 	freeReplyObject(sr);
 	return r;
 }
@@ -701,7 +710,10 @@ static void fill_queue(const struct conn *k, struct cw_queue_depth *q, redisRepl
 		redisReply *x = rep[p], *wrong = NULL;
 		int64_t v = reply_count(x, &wrong);
 
-		if (v >= 0) {
+		if (v > INT64_MAX - q->depth) {	/* no list is that long: not a count */
+			if (!*bad)
+				*bad = x;
+		} else if (v >= 0) {
 			q->by_priority[p] = v;
 			q->depth += v;
 		} else if (!is_wrongtype(x)) {
@@ -771,6 +783,44 @@ static enum rc conn_sample(struct conn *k, const char *const *names, size_t n,
 		conn_nomem(k, out->error, sizeof(out->error));
 	free_replies(rep, ncmd);	/* roundtrip leaves NULLs when it fails */
 	return r;
+}
+
+/* ---- reply handling without a connection (tests, the fuzzer) ---- */
+
+static void conn_detached(struct conn *k, const char *where, const char *prefix)
+{
+	memset(k, 0, sizeof(*k));
+	k->stopfd = -1;
+	k->prefix = prefix ? prefix : "";
+	k->prefix_len = strlen(k->prefix);
+	snprintf(k->where, sizeof(k->where), "%s", where ? where : "Redis");
+}
+
+int cw_broker_read_sample(const char *where, const char *const *names, size_t n,
+			  struct redisReply **rep, struct cw_sample *out)
+{
+	struct conn k;
+
+	conn_detached(&k, where, NULL);
+	memset(out, 0, sizeof(*out));
+	out->unacked = out->unacked_index = -1;
+	if (!(out->queues = calloc(n ? n : 1, sizeof(*out->queues))))
+		return -ENOMEM;
+	return rc_errno(read_sample(&k, names, n, rep, out));
+}
+
+int cw_broker_read_scan(const char *prefix, const struct redisReply *sr, char cursor[32],
+			struct cw_strset *keys, char *err, size_t errlen)
+{
+	struct conn k;
+
+	conn_detached(&k, NULL, prefix);
+	return rc_errno(read_scan(&k, sr, cursor, keys, err, errlen));
+}
+
+int cw_broker_read_bindings(const struct redisReply *set, struct cw_strset *found)
+{
+	return add_bound_queues(set, found);
 }
 
 void cw_sample_free(struct cw_sample *s)
