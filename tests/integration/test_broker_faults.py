@@ -221,6 +221,31 @@ class BrokerSlow(FaultCase):
         print(f"\n  stop while the broker hangs: {took * 1e3:.0f} ms", end="")
 
 
+def peak_rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@need_root
+class BrokerFlood(FaultCase):
+    def test_endless_reply_is_cut_short(self):
+        """A bulk length of 1 GB, then bytes as fast as loopback carries them: hiredis 0.14
+        would buffer them all until the deadline (10 s at --interval 10). A round trip reads
+        at most 64 MiB."""
+        rec = self.record("--interval", "10")
+        self.sample_after(rec, 0, lambda e: e["redis_ok"], "a first good sample")
+        before = peak_rss_mib(rec.proc.pid)
+        bad = self.fail_then_recover(rec, Fault("stream", on=b"LLEN", data=b"$1000000000\r\n"),
+                                     "more than 64 MiB", timeout=40)
+        peak = peak_rss_mib(rec.proc.pid)
+        print(f"\n  peak RSS {before:.0f} MiB before, {peak:.0f} MiB after: {bad['error']}", end="")
+        self.assertLess(peak - before, 100)
+        self.stop(rec)
+
+
 class SilentDNS:
     """A name server that takes queries and never answers, on 127.77.0.1:53 (UDP and TCP), and
     a resolv.conf naming it with glibc's longest waits: getaddrinfo would block for minutes."""

@@ -41,6 +41,7 @@ const int cw_priority_steps[CW_NPRIO] = { 0, 3, 6, 9 };
 #define BACKOFF_MAX		10.0
 #define MAX_BINDING_KEYS	4096
 #define MAX_SCAN_CALLS		10000
+#define MAX_ROUNDTRIP_BYTES	(64u << 20)	/* SMEMBERS of 4096 binding sets fits well */
 
 /* Outcome of a Redis exchange; decides whether the connection is kept. */
 enum rc {
@@ -51,6 +52,7 @@ enum rc {
 	RC_AUTH,	/* password rejected or required: connection dropped */
 	RC_REPLY,	/* an error reply (LOADING, out-of-range db...): connection kept */
 	RC_NOMEM,
+	RC_TOOBIG,	/* more than MAX_ROUNDTRIP_BYTES in one round trip: connection dropped */
 };
 
 static int rc_errno(enum rc r)
@@ -68,6 +70,8 @@ static int rc_errno(enum rc r)
 		return -EACCES;
 	case RC_REPLY:
 		return -EPROTO;
+	case RC_TOOBIG:
+		return -EMSGSIZE;
 	default:
 		return -ENOMEM;
 	}
@@ -215,6 +219,9 @@ static enum rc io_fail(struct conn *k, enum rc r, char *err, size_t errlen)
 		seterr(err, errlen, "no reply from Redis at %s within %.1f s", k->where, k->timeout);
 	else if (r == RC_STOPPED)
 		seterr(err, errlen, "stopped");
+	else if (r == RC_TOOBIG)
+		seterr(err, errlen, "Redis at %s sent more than %u MiB in one round trip; "
+		       "connection dropped", k->where, MAX_ROUNDTRIP_BYTES >> 20);
 	else
 		seterr(err, errlen, "lost the connection to Redis at %s: %s", k->where,
 		       k->c && k->c->err ? k->c->errstr : strerror(errno));
@@ -244,6 +251,19 @@ static int buffer_write(redisContext *c, int *done)
 	return r;
 }
 
+/* Read what the socket holds into hiredis's buffer, *total counting the round trip's bytes.
+ * hiredis 0.14 has no limit: a broker streaming one endless reply (a bulk length of
+ * gigabytes, a huge array) would be buffered whole until the deadline, at loopback speed. */
+static enum rc read_more(struct conn *k, size_t *total)
+{
+	size_t before = k->c->reader->len;
+
+	if (redisBufferRead(k->c) != REDIS_OK)
+		return RC_IO;
+	*total += k->c->reader->len - before;	/* the reader only compacts when parsing */
+	return *total > MAX_ROUNDTRIP_BYTES ? RC_TOOBIG : RC_OK;
+}
+
 /*
  * Send everything appended, then read n replies. The context is non-blocking and every wait
  * is a poll on the socket and the stop eventfd with one deadline for the whole round trip:
@@ -253,9 +273,9 @@ static int buffer_write(redisContext *c, int *done)
 static enum rc roundtrip(struct conn *k, size_t n, redisReply **out, double deadline,
 			 char *err, size_t errlen)
 {
+	size_t i, total = 0;
 	int done = 0;
 	enum rc r;
-	size_t i;
 
 	while (!done) {
 		if (buffer_write(k->c, &done) != REDIS_OK)
@@ -276,10 +296,8 @@ static enum rc roundtrip(struct conn *k, size_t n, redisReply **out, double dead
 			}
 			if ((r = wait_fd(k, POLLIN, deadline)))
 				goto fail;
-			if (redisBufferRead(k->c) != REDIS_OK) {
-				r = RC_IO;
+			if ((r = read_more(k, &total)))
 				goto fail;
-			}
 		}
 	}
 	return RC_OK;
