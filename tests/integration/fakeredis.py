@@ -30,6 +30,7 @@ class Fault:
       silent    never answer this connection again (a hung broker); it stays open
       drip      from this command on, send every reply one byte every `pace` seconds
       stream    reply `data`, then stream filler bytes until the peer goes away
+      slow      wait `pace` seconds, then reply `data` (or the real reply when empty)
     times: how many firings before the fault is used up."""
 
     def __init__(self, kind, on=None, after=0, data=b"", times=1, pace=1.0):
@@ -166,6 +167,13 @@ class FakeRedis:
             if f and f.kind == "drip":
                 f.fired += 1
                 state["pace"] = f.pace
+            if f and f.kind == "slow":
+                f.fired += 1
+                self._send(c, out, state)
+                out = b""
+                time.sleep(f.pace)
+                out += f.data or self.reply(argv)
+                continue
             if f and f.kind == "raw":
                 f.fired += 1
                 out += f.data

@@ -208,6 +208,18 @@ class BrokerSlow(FaultCase):
         self.assert_traces(rec)
         self.stop(rec)
 
+    def test_endless_slow_scan(self):
+        """Every SCAN answered in 0.3 s (under the 1 s timeout) with a cursor that never comes
+        back to 0: the binding scan gives up after 4 timeouts and the samples go on."""
+        self.fake.arm(Fault("slow", on=b"SCAN", pace=0.3, times=10000,
+                            data=b"*2\r\n$1\r\n1\r\n*0\r\n"))
+        rec = self.record()
+        good = self.sample_after(rec, 0, lambda e: e["redis_ok"], "a sample during the scan", 15)
+        names = {q["queue"] for q in good["queues"]}   # other workers on the host add theirs
+        self.assertFalse({"low", "high"} & names, names)  # no binding was found: none invented
+        self.assert_traces(rec)
+        self.stop(rec)
+
     def test_silent_broker_then_well_behaved(self):
         rec = self.record()
         self.sample_after(rec, 0, lambda e: e["redis_ok"], "a first good sample")

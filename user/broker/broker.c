@@ -41,6 +41,7 @@ const int cw_priority_steps[CW_NPRIO] = { 0, 3, 6, 9 };
 #define BACKOFF_MAX		10.0
 #define MAX_BINDING_KEYS	4096
 #define MAX_SCAN_CALLS		10000
+#define SCAN_TIMEOUTS		4	/* a whole binding scan: this many round-trip timeouts */
 #define MAX_ROUNDTRIP_BYTES	(64u << 20)	/* SMEMBERS of 4096 binding sets fits well */
 
 /* Outcome of a Redis exchange; decides whether the connection is kept. */
@@ -613,6 +614,7 @@ static enum rc scan_once(struct conn *k, const char *pat, char *cursor, struct c
 static enum rc scan_bindings(struct conn *k, struct cw_strset *keys, char *err, size_t errlen)
 {
 	char cursor[32] = "0", *pat = scan_pattern(k->prefix);
+	double end = cw_mono_s() + k->timeout * SCAN_TIMEOUTS;
 	enum rc r = RC_OK;
 
 	if (!pat)
@@ -620,6 +622,14 @@ static enum rc scan_bindings(struct conn *k, struct cw_strset *keys, char *err, 
 	for (int calls = 0; calls < MAX_SCAN_CALLS; calls++) {
 		if ((r = scan_once(k, pat, cursor, keys, err, errlen)) || !strcmp(cursor, "0"))
 			break;
+		/* each call has its own deadline: a broker answering every one just in time
+		 * would hold the sampler (no sample lines) for MAX_SCAN_CALLS of them */
+		if (cw_mono_s() > end) {
+			seterr(err, errlen, "Redis at %s: the scan for queue bindings took over %.1f s",
+			       k->where, k->timeout * SCAN_TIMEOUTS);
+			r = RC_REPLY;	/* the connection is fine: keep it and the queues known */
+			break;
+		}
 	}
 	free(pat);
 	return r;
