@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include <hiredis/hiredis.h>
 
 #include "broker/redisurl.h"
+#include "broker/resolve.h"
 #include "common/strset.h"
 #include "common/timeutil.h"
 
@@ -32,11 +34,15 @@ const int cw_priority_steps[CW_NPRIO] = { 0, 3, 6, 9 };
 #define MIN_TIMEOUT		1.0
 #define MAX_TIMEOUT		10.0
 #define START_TIMEOUT_MAX	2.0	/* start is synchronous in the caller: keep it short */
+#define START_RESOLVE_MAX	0.5	/* of which DNS: a missing name is answered sooner; a
+					 * slower lookup goes on and the thread's retry uses it */
 #define DEFAULT_RESCAN		30.0
 #define BACKOFF_MIN		0.5
 #define BACKOFF_MAX		10.0
 #define MAX_BINDING_KEYS	4096
 #define MAX_SCAN_CALLS		10000
+#define SCAN_TIMEOUTS		4	/* a whole binding scan: this many round-trip timeouts */
+#define MAX_ROUNDTRIP_BYTES	(64u << 20)	/* SMEMBERS of 4096 binding sets fits well */
 
 /* Outcome of a Redis exchange; decides whether the connection is kept. */
 enum rc {
@@ -47,6 +53,7 @@ enum rc {
 	RC_AUTH,	/* password rejected or required: connection dropped */
 	RC_REPLY,	/* an error reply (LOADING, out-of-range db...): connection kept */
 	RC_NOMEM,
+	RC_TOOBIG,	/* more than MAX_ROUNDTRIP_BYTES in one round trip: connection dropped */
 };
 
 static int rc_errno(enum rc r)
@@ -64,6 +71,8 @@ static int rc_errno(enum rc r)
 		return -EACCES;
 	case RC_REPLY:
 		return -EPROTO;
+	case RC_TOOBIG:
+		return -EMSGSIZE;
 	default:
 		return -ENOMEM;
 	}
@@ -116,6 +125,8 @@ struct conn {
 	char where[320];
 	char *kbuf;		/* key under construction */
 	size_t kcap;
+	struct cw_lookup *lookup;	/* a DNS lookup that outlived its connect attempt */
+	double resolve_max;	/* > 0: wait for DNS at most this long */
 };
 
 static void conn_close(struct conn *k)
@@ -209,6 +220,9 @@ static enum rc io_fail(struct conn *k, enum rc r, char *err, size_t errlen)
 		seterr(err, errlen, "no reply from Redis at %s within %.1f s", k->where, k->timeout);
 	else if (r == RC_STOPPED)
 		seterr(err, errlen, "stopped");
+	else if (r == RC_TOOBIG)
+		seterr(err, errlen, "Redis at %s sent more than %u MiB in one round trip; "
+		       "connection dropped", k->where, MAX_ROUNDTRIP_BYTES >> 20);
 	else
 		seterr(err, errlen, "lost the connection to Redis at %s: %s", k->where,
 		       k->c && k->c->err ? k->c->errstr : strerror(errno));
@@ -238,6 +252,19 @@ static int buffer_write(redisContext *c, int *done)
 	return r;
 }
 
+/* Read what the socket holds into hiredis's buffer, *total counting the round trip's bytes.
+ * hiredis 0.14 has no limit: a broker streaming one endless reply (a bulk length of
+ * gigabytes, a huge array) would be buffered whole until the deadline, at loopback speed. */
+static enum rc read_more(struct conn *k, size_t *total)
+{
+	size_t before = k->c->reader->len;
+
+	if (redisBufferRead(k->c) != REDIS_OK)
+		return RC_IO;
+	*total += k->c->reader->len - before;	/* the reader only compacts when parsing */
+	return *total > MAX_ROUNDTRIP_BYTES ? RC_TOOBIG : RC_OK;
+}
+
 /*
  * Send everything appended, then read n replies. The context is non-blocking and every wait
  * is a poll on the socket and the stop eventfd with one deadline for the whole round trip:
@@ -247,9 +274,9 @@ static int buffer_write(redisContext *c, int *done)
 static enum rc roundtrip(struct conn *k, size_t n, redisReply **out, double deadline,
 			 char *err, size_t errlen)
 {
+	size_t i, total = 0;
 	int done = 0;
 	enum rc r;
-	size_t i;
 
 	while (!done) {
 		if (buffer_write(k->c, &done) != REDIS_OK)
@@ -270,10 +297,8 @@ static enum rc roundtrip(struct conn *k, size_t n, redisReply **out, double dead
 			}
 			if ((r = wait_fd(k, POLLIN, deadline)))
 				goto fail;
-			if (redisBufferRead(k->c) != REDIS_OK) {
-				r = RC_IO;
+			if ((r = read_more(k, &total)))
 				goto fail;
-			}
 		}
 	}
 	return RC_OK;
@@ -328,16 +353,52 @@ static enum rc connect_fail(struct conn *k, const char *why, char *err, size_t e
 	return RC_IO;
 }
 
+/* The host name to a numeric address by the deadline. hiredis would resolve it itself with a
+ * blocking getaddrinfo, outside every timeout: a DNS server that does not answer would hold
+ * start-up, the sampler and its stop for resolv.conf's timeout × attempts. */
+static enum rc conn_resolve(struct conn *k, double deadline, char *addr, size_t len,
+			    char *err, size_t errlen)
+{
+	double t0 = cw_mono_s();
+	char why[160];
+
+	if (k->resolve_max > 0 && deadline > t0 + k->resolve_max)
+		deadline = t0 + k->resolve_max;
+	switch (cw_resolve(k->url->host, deadline, k->stopfd, &k->lookup, addr, len, why,
+			   sizeof(why))) {
+	case CW_RESOLVE_OK:
+		return RC_OK;
+	case CW_RESOLVE_TIMEOUT:
+		seterr(err, errlen, "cannot resolve the host of Redis at %s: no answer from DNS "
+		       "within %.1f s", k->where, cw_mono_s() - t0);
+		return RC_TIMEOUT;
+	case CW_RESOLVE_STOPPED:
+		seterr(err, errlen, "stopped");
+		return RC_STOPPED;
+	case CW_RESOLVE_FAILED:
+		return connect_fail(k, why, err, errlen);
+	default:
+		seterr(err, errlen, "out of memory resolving the Redis host");
+		return RC_NOMEM;
+	}
+}
+
 /* The TCP (or unix) connect, non-blocking, until the socket is writable or deadline. */
 static enum rc conn_connect(struct conn *k, double deadline, char *err, size_t errlen)
 {
 	const struct cw_redis_url *u = k->url;
+	char addr[INET6_ADDRSTRLEN];
 	int soerr = 0;
 	socklen_t sl = sizeof(soerr);
 	enum rc r;
 
-	k->c = u->kind == CW_REDIS_UNIX ? redisConnectUnixNonBlock(u->path)
-					: redisConnectNonBlock(u->host, u->port);
+	if (u->kind == CW_REDIS_UNIX) {
+		k->c = redisConnectUnixNonBlock(u->path);
+	} else {
+		if ((r = conn_resolve(k, deadline, addr, sizeof(addr), err, errlen)))
+			return r;
+		k->c = redisConnectNonBlock(addr, u->port);
+	}
 	if (!k->c) {
 		seterr(err, errlen, "out of memory connecting to Redis");
 		return RC_NOMEM;
@@ -510,6 +571,26 @@ static int add_binding_keys(const struct conn *k, const redisReply *ks, struct c
 	return 0;
 }
 
+/* One SCAN reply: its binding keys into keys, its cursor into cursor (32 bytes). */
+static enum rc read_scan(const struct conn *k, const redisReply *sr, char *cursor,
+			 struct cw_strset *keys, char *err, size_t errlen)
+{
+	if (sr->type == REDIS_REPLY_ERROR)
+		return reply_fail(k, sr, "SCAN failed: ", err, errlen);
+	if (sr->type != REDIS_REPLY_ARRAY || sr->elements != 2 ||
+	    sr->element[0]->type != REDIS_REPLY_STRING ||
+	    sr->element[1]->type != REDIS_REPLY_ARRAY || sr->element[0]->len >= 32 ||
+	    memchr(sr->element[0]->str, '\0', sr->element[0]->len)) {
+		seterr(err, errlen, "Redis at %s: unexpected reply to SCAN", k->where);
+		return RC_REPLY;
+	}
+	if (add_binding_keys(k, sr->element[1], keys))
+		return RC_NOMEM;
+	memcpy(cursor, sr->element[0]->str, sr->element[0]->len);
+	cursor[sr->element[0]->len] = '\0';
+	return RC_OK;
+}
+
 /* One SCAN call from cursor (updated in place, sizeof 32) into keys. */
 static enum rc scan_once(struct conn *k, const char *pat, char *cursor, struct cw_strset *keys,
 			 char *err, size_t errlen)
@@ -523,19 +604,8 @@ static enum rc scan_once(struct conn *k, const char *pat, char *cursor, struct c
 		return conn_nomem(k, err, errlen);
 	if ((r = roundtrip(k, 1, &sr, cw_mono_s() + k->timeout, err, errlen)))
 		return r;
-	if (sr->type == REDIS_REPLY_ERROR) {
-		r = reply_fail(k, sr, "SCAN failed: ", err, errlen);
-	} else if (sr->type != REDIS_REPLY_ARRAY || sr->elements != 2 ||
-		   sr->element[0]->type != REDIS_REPLY_STRING ||
-		   sr->element[1]->type != REDIS_REPLY_ARRAY || sr->element[0]->len >= 32) {
-		seterr(err, errlen, "Redis at %s: unexpected reply to SCAN", k->where);
-		r = RC_REPLY;
-	} else if (add_binding_keys(k, sr->element[1], keys)) {
-		r = conn_nomem(k, err, errlen);
-	} else {
-		memcpy(cursor, sr->element[0]->str, sr->element[0]->len);
-		cursor[sr->element[0]->len] = '\0';
-	}
+	if ((r = read_scan(k, sr, cursor, keys, err, errlen)) == RC_NOMEM)
+		conn_nomem(k, err, errlen);
 	freeReplyObject(sr);
 	return r;
 }
@@ -544,6 +614,7 @@ static enum rc scan_once(struct conn *k, const char *pat, char *cursor, struct c
 static enum rc scan_bindings(struct conn *k, struct cw_strset *keys, char *err, size_t errlen)
 {
 	char cursor[32] = "0", *pat = scan_pattern(k->prefix);
+	double end = cw_mono_s() + k->timeout * SCAN_TIMEOUTS;
 	enum rc r = RC_OK;
 
 	if (!pat)
@@ -551,6 +622,14 @@ static enum rc scan_bindings(struct conn *k, struct cw_strset *keys, char *err, 
 	for (int calls = 0; calls < MAX_SCAN_CALLS; calls++) {
 		if ((r = scan_once(k, pat, cursor, keys, err, errlen)) || !strcmp(cursor, "0"))
 			break;
+		/* each call has its own deadline: a broker answering every one just in time
+		 * would hold the sampler (no sample lines) for MAX_SCAN_CALLS of them */
+		if (cw_mono_s() > end) {
+			seterr(err, errlen, "Redis at %s: the scan for queue bindings took over %.1f s",
+			       k->where, k->timeout * SCAN_TIMEOUTS);
+			r = RC_REPLY;	/* the connection is fine: keep it and the queues known */
+			break;
+		}
 	}
 	free(pat);
 	return r;
@@ -659,7 +738,10 @@ static void fill_queue(const struct conn *k, struct cw_queue_depth *q, redisRepl
 		redisReply *x = rep[p], *wrong = NULL;
 		int64_t v = reply_count(x, &wrong);
 
-		if (v >= 0) {
+		if (v > INT64_MAX - q->depth) {	/* no list is that long: not a count */
+			if (!*bad)
+				*bad = x;
+		} else if (v >= 0) {
 			q->by_priority[p] = v;
 			q->depth += v;
 		} else if (!is_wrongtype(x)) {
@@ -729,6 +811,44 @@ static enum rc conn_sample(struct conn *k, const char *const *names, size_t n,
 		conn_nomem(k, out->error, sizeof(out->error));
 	free_replies(rep, ncmd);	/* roundtrip leaves NULLs when it fails */
 	return r;
+}
+
+/* ---- reply handling without a connection (tests, the fuzzer) ---- */
+
+static void conn_detached(struct conn *k, const char *where, const char *prefix)
+{
+	memset(k, 0, sizeof(*k));
+	k->stopfd = -1;
+	k->prefix = prefix ? prefix : "";
+	k->prefix_len = strlen(k->prefix);
+	snprintf(k->where, sizeof(k->where), "%s", where ? where : "Redis");
+}
+
+int cw_broker_read_sample(const char *where, const char *const *names, size_t n,
+			  struct redisReply **rep, struct cw_sample *out)
+{
+	struct conn k;
+
+	conn_detached(&k, where, NULL);
+	memset(out, 0, sizeof(*out));
+	out->unacked = out->unacked_index = -1;
+	if (!(out->queues = calloc(n ? n : 1, sizeof(*out->queues))))
+		return -ENOMEM;
+	return rc_errno(read_sample(&k, names, n, rep, out));
+}
+
+int cw_broker_read_scan(const char *prefix, const struct redisReply *sr, char cursor[32],
+			struct cw_strset *keys, char *err, size_t errlen)
+{
+	struct conn k;
+
+	conn_detached(&k, NULL, prefix);
+	return rc_errno(read_scan(&k, sr, cursor, keys, err, errlen));
+}
+
+int cw_broker_read_bindings(const struct redisReply *set, struct cw_strset *found)
+{
+	return add_bound_queues(set, found);
 }
 
 void cw_sample_free(struct cw_sample *s)
@@ -862,6 +982,7 @@ static void conn_init(struct conn *k, const struct setup *st, int stopfd, double
 static void conn_fini(struct conn *k)
 {
 	conn_close(k);
+	cw_lookup_abandon(&k->lookup);
 	free(k->kbuf);
 	k->kbuf = NULL;
 }
@@ -1187,8 +1308,10 @@ int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg
 
 	conn_init(&s->k, &s->st, s->stopfd,
 		  s->st.timeout < START_TIMEOUT_MAX ? s->st.timeout : START_TIMEOUT_MAX);
+	s->k.resolve_max = START_RESOLVE_MAX;
 	r = conn_open(&s->k, err, errlen);
 	s->k.timeout = s->st.timeout;
+	s->k.resolve_max = 0;
 	if (r == RC_TIMEOUT) {
 		/* slow, not wrong: trace anyway and let the samples say what Redis does */
 		failed(s, err, cw_mono_s());

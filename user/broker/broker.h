@@ -64,6 +64,29 @@ void cw_sample_delete(struct cw_sample *s);
 int cw_broker_sample_once(const struct cw_broker_config *cfg, struct cw_sample *out,
 			  char *err, size_t errlen);
 
+/*
+ * Reply handling without I/O, as the sampler does it, for tests and fuzzers: give them
+ * replies from hiredis's reader (any bytes a broker may send). No function here keeps rep.
+ *
+ * cw_broker_read_sample: rep holds one sample pipeline's n * CW_NPRIO + 2 replies (LLEN of
+ * each queue's CW_NPRIO lists, queue by queue, then HLEN unacked and ZCARD unacked_index);
+ * names the n queues, sorted. where names the broker in errors. Returns 0 (out->redis_ok),
+ * -EPROTO (an error reply but WRONGTYPE, or not a count: out->error), -EACCES (NOAUTH,
+ * WRONGPASS), -ENOMEM. out is overwritten; always cw_sample_free(out).
+ */
+struct redisReply;
+struct cw_strset;
+int cw_broker_read_sample(const char *where, const char *const *names, size_t n,
+			  struct redisReply **rep, struct cw_sample *out);
+/* One SCAN reply: the _kombu.binding.* keys under prefix (NULL: none) into keys, the next
+ * cursor into cursor. 0, -EPROTO (err says why: an error reply or not a SCAN reply), -ENOMEM. */
+int cw_broker_read_scan(const char *prefix, const struct redisReply *sr, char cursor[32],
+			struct cw_strset *keys, char *err, size_t errlen);
+/* One SMEMBERS reply of a binding set: the work queues it binds into found (control queues
+ * and names kombu would not unpack are left out; anything but an array binds nothing).
+ * 0 or -ENOMEM. */
+int cw_broker_read_bindings(const struct redisReply *set, struct cw_strset *found);
+
 /* The sampler thread. */
 struct cw_sampler;
 
