@@ -8,6 +8,10 @@
 
 #define NS_PER_SEC 1000000000ULL
 
+/* --flood-budget RATE:BURST, set by the loader; rate 0 turns the budgets off */
+const volatile __u64 budget_rate = CW_BUDGET_RATE;
+const volatile __u64 budget_burst = CW_BUDGET_BURST;
+
 /* GCRA, the token bucket as one number: tat is the time at which the bucket would be full
  * again. A record at `now` passes if tat - now stays within (burst - 1) intervals. */
 struct budget {
@@ -53,6 +57,8 @@ struct {
  * records pass, never fewer. */
 static __always_inline bool gcra_pass(__u64 *tat, __u64 now, __u64 rate, __u64 burst)
 {
+	if (!rate || !burst)
+		return true;
 	__u64 interval = NS_PER_SEC / rate;
 	__u64 t = *tat > now ? *tat : now;
 
@@ -74,7 +80,7 @@ static __always_inline bool proc_budget_pass(__u32 tgid, enum budget_kind kind, 
 	}
 	if (kind > BUDGET_RENAME)
 		return true;
-	return gcra_pass(&b->tat[kind], now, CW_BUDGET_RATE, CW_BUDGET_BURST);
+	return gcra_pass(&b->tat[kind], now, budget_rate, budget_burst);
 }
 
 static __always_inline bool uid_budget_pass(__u32 uid, __u64 now)
@@ -87,7 +93,7 @@ static __always_inline bool uid_budget_pass(__u32 uid, __u64 now)
 		if (!tat)
 			return true;
 	}
-	return gcra_pass(tat, now, CW_UID_RATE, CW_UID_BURST);
+	return gcra_pass(tat, now, budget_rate, budget_burst);
 }
 
 static __always_inline void count_suppressed(__u32 type, __u32 uid, bool by_uid)

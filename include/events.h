@@ -44,10 +44,10 @@ enum cw_track_flags {
 };
 
 /* Flood budgets (bpf/budget.h): records over budget are counted, not written */
-#define CW_BUDGET_RATE 50	/* records per second per process (exec_fail, signal, rename) */
-#define CW_BUDGET_BURST 200	/* records a process may write at once */
-#define CW_UID_RATE 50		/* failed Celery execs per second per uid */
-#define CW_UID_BURST 200
+/* default flood budgets (--flood-budget): records per second and at once, per process for
+ * exec_fail, signal and rename, and per uid for exec_fail */
+#define CW_BUDGET_RATE 50
+#define CW_BUDGET_BURST 200
 #define CW_SUPP_UIDS 1024	/* uids whose suppressed exec_fail records are counted apart */
 
 /* si_code classes of a signal, decoded in the kernel */

@@ -114,7 +114,8 @@ class UnreadPipe(unittest.TestCase):
 @need_root
 class Flood(unittest.TestCase):
     def test_sigterm_during_a_flood_stops_within_1s(self):
-        rec = Recorder("--max-lines-per-minute", "0").start()
+        # no flood budget: the kernel lets the whole flood through to the loop
+        rec = Recorder("--max-lines-per-minute", "0", "--flood-budget", "0").start()
         self.addCleanup(rec.cleanup)
         flood = start_signal_flood()
         self.addCleanup(stop_flood, flood)
@@ -132,12 +133,60 @@ class Flood(unittest.TestCase):
     def test_timer_is_served_during_a_flood(self):
         """The 1 s timer (lost lines, the clock) runs while records keep coming: under a flood
         that never lets the reader catch up, the ring buffer overflows and a `lost` line
-        says so within seconds (the timer writes it)."""
-        rec = Recorder().start()
+        says so within seconds (the timer writes it). No flood budget: with one, the kernel
+        keeps this flood out of the ring (test_kernel_budget.py)."""
+        rec = Recorder("--flood-budget", "0").start()
         self.addCleanup(rec.cleanup)
         flood = start_signal_flood()
         self.addCleanup(stop_flood, flood)
         rec.wait_event(lambda e: e["type"] == "lost", 20, "a lost line during the flood")
+
+
+    def test_death_is_read_while_a_flood_holds_the_loop(self):
+        """Every wake-up of the loop is cut short by its budget while a flood lasts: the
+        deaths ring must still be read in each, or a worker's exit waits for the flood to
+        end. (libbpf skips the rings after a callback's < 0; `deaths` goes first.)"""
+        rec = Recorder("--flood-budget", "0", "--max-lines-per-minute", "0").start()
+        self.addCleanup(rec.cleanup)
+        marker = subprocess.Popen(["/usr/bin/python3", "-c", "import time; time.sleep(600)",
+                                   "celery"], start_new_session=True)
+        self.addCleanup(stop_flood, [marker])
+        log = Grep(rec.out)
+        log.wait([b'"type":"exec"', b'"pid":%d,' % marker.pid], 20, "the marker's exec")
+        flood = start_signal_flood()
+        self.addCleanup(stop_flood, flood)
+        log.wait([b'"type":"lost"'], 20, "the ring overflowing")
+        marker.kill()
+        marker.wait()
+        t0 = time.monotonic()
+        line = log.wait([b'"type":"exit"', b'"pid":%d,' % marker.pid], 10,
+                        "the marker's exit while the flood goes on")
+        print(f"\n  exit line during a flood after {time.monotonic() - t0:.2f} s")
+        self.assertIsNone(flood[0].poll(), "the flood ended: the test proved nothing")
+        self.assertEqual(json.loads(line)["signal"], "SIGKILL")
+        stop_flood(flood)
+
+
+class Grep:
+    """Lines of a log that grows at flood speed (up to 100 MB/s): read from where the last
+    read stopped, matched as bytes, never all parsed or kept."""
+
+    def __init__(self, path):
+        self.path, self.pos = path, 0
+
+    def find(self, needles):
+        with open(self.path, "rb") as f:
+            f.seek(self.pos)
+            data = f.read(64 << 20)
+        end = data.rfind(b"\n") + 1
+        self.pos += end
+        for line in data[:end].split(b"\n"):
+            if all(n in line for n in needles):
+                return line
+        return None
+
+    def wait(self, needles, timeout, what):
+        return wait_for(lambda: self.find(needles), timeout, 0.05, what)
 
 
 class Tmpfs:

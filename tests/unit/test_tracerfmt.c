@@ -35,7 +35,8 @@ static void test_start(void **state)
 		  "\"boot_id\":\"0c1d3e5f-aaaa-4bbb-8ccc-123456789abc\","
 		  "\"schema\":1,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,"
 		  "\"output\":\"-\",\"redis\":null,\"interval\":null,\"queues\":[],"
-		  "\"memcg_v1\":false,\"max_lines_per_minute\":0},\"disabled\":[]}\n");
+		  "\"memcg_v1\":false,\"max_lines_per_minute\":0,"
+		  "\"flood_budget\":{\"rate\":0,\"burst\":0}},\"disabled\":[]}\n");
 	/* with a broker: its URL and the interval; the queues given */
 	s.redis = "redis://:***@10.0.0.5:6379/3";
 	s.interval = 5;
@@ -47,13 +48,16 @@ static void test_start(void **state)
 	const char *off[] = {"oom", NULL};
 	s.disabled = off;
 	s.max_tracked = 16;
+	s.budget_rate = 50;
+	s.budget_burst = 200;
 	cw_fmt_tracer_start(&w, &s);
 	check(&w, "{\"v\":1,\"type\":\"tracer_start\",\"ts\":\"2025-11-24T16:00:00.123456Z\","
 		  "\"host\":\"web1\",\"pid\":4242,\"version\":\"v1\",\"kernel\":\"6.1.0\","
 		  "\"boot_id\":\"0c1d3e5f-aaaa-4bbb-8ccc-123456789abc\","
 		  "\"schema\":1,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,"
 		  "\"output\":\"-\",\"redis\":\"redis://:***@10.0.0.5:6379/3\",\"interval\":5.000,"
-		  "\"queues\":[\"high\",\"q\\\"1\"],\"memcg_v1\":true,\"max_lines_per_minute\":100000,\"max_tracked\":16},"
+		  "\"queues\":[\"high\",\"q\\\"1\"],\"memcg_v1\":true,\"max_lines_per_minute\":100000,\"max_tracked\":16,"
+		  "\"flood_budget\":{\"rate\":50,\"burst\":200}},"
 		  "\"disabled\":[\"oom\"]}\n");
 	jw_free(&w);
 }

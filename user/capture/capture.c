@@ -129,6 +129,10 @@ static int configure(struct cw_capture *c, const struct cw_capture_opts *o, char
 	c->skel->rodata->trace_all = o->all;
 	c->skel->rodata->memcg_v1 = c->memcg_v1;
 	c->skel->rodata->page_kb = (uint32_t)(sysconf(_SC_PAGESIZE) / 1024);
+	if (o->budget_set) {
+		c->skel->rodata->budget_rate = o->budget_rate;
+		c->skel->rodata->budget_burst = o->budget_burst;
+	}
 	/* An enabled syscall tracepoint puts every syscall of the host on the slow path;
 	 * without the write hook there is no per-write cost at all. */
 	if (o->no_tail)

@@ -18,6 +18,8 @@ struct cw_capture_opts {
 	uint32_t ringbuf_kb;	/* ring buffer size, a power of two >= the page size; 0: 4096 */
 	uint32_t max_tracked;	/* entries of the tracked map; 0: 32768 */
 	const char *btf_path;	/* kernel BTF for CO-RE instead of /sys/kernel/btf/vmlinux */
+	bool budget_set;	/* budget_rate/burst given (--flood-budget); else the defaults */
+	uint32_t budget_rate, budget_burst;	/* rate 0: no flood budgets */
 	int (*on_record)(void *ctx, const void *data, size_t size);
 	void *ctx;
 };

@@ -50,6 +50,7 @@ struct record_opts {
 	size_t nqueues;
 	double interval, rescan;
 	uint32_t ringbuf_kb, max_tracked;
+	uint32_t budget_rate, budget_burst;	/* --flood-budget; rate 0: off */
 	const char *btf_path;
 	uint64_t max_lines;	/* --max-lines-per-minute; 0: no cap */
 };
@@ -88,7 +89,7 @@ static const char doc[] =
 	"Exit status: 0 after SIGINT/SIGTERM, 1 when BPF cannot be loaded (not root, refused), "
 	"2 on bad options or an unusable broker URL.";
 
-enum { OPT_MAX_LINES = 995, OPT_BTF = 996, OPT_MAX_TRACKED = 997, OPT_RINGBUF = 998, OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
+enum { OPT_BUDGET = 994, OPT_MAX_LINES = 995, OPT_BTF = 996, OPT_MAX_TRACKED = 997, OPT_RINGBUF = 998, OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
 
 static const struct argp_option options[] = {
 	{"output", 'o', "PATH", 0, "Write the event log to PATH (created 0640, appended, never through a symlink); - is stdout (default)", 0},
@@ -98,6 +99,7 @@ static const struct argp_option options[] = {
 	{"ring-buffer", OPT_RINGBUF, "KIB", 0, "Kernel ring buffer size in KiB, a power of two (default 4096); records that do not fit are counted in `lost` lines", 0},
 	{"max-lines-per-minute", OPT_MAX_LINES, "N", 0, "Cap the log's growth: past N lines in a minute, exec/fork/signal/rename/scan lines are counted in one `suppressed` line at the minute's end instead of written; deaths and the recorder's own lines always are (default 100000, 0: no cap)", 0},
 	{"max-tracked", OPT_MAX_TRACKED, "N", 0, "Processes the kernel can follow at once (default 32768); a process beyond that is recorded as untracked (map_full) and explain calls its queues uncertain", 0},
+	{"flood-budget", OPT_BUDGET, "RATE[:BURST]", 0, "Kernel flood budget: exec_fail, signal and rename records a process (and failed execs a uid) may write per second, and at once (default 50:200); the rest are counted in `suppressed` lines. 0 turns the budgets off", 0},
 	{"btf", OPT_BTF, "FILE", 0, "Kernel BTF to relocate against instead of /sys/kernel/btf/vmlinux (e.g. from BTFHub)", 0},
 	{"redis", OPT_REDIS, "URL", 0, "Sample queue depths from this broker: redis://[[user]:password@]host[:port][/db] or unix:///path.sock[?db=N]; 'default' means $CELERY_BROKER_URL, else redis://127.0.0.1:6379/0", 1},
 	{"redis-password-file", OPT_PWFILE, "FILE", 0, "Read the broker password from FILE (arguments are visible in ps)", 1},
@@ -137,6 +139,25 @@ static double parse_seconds(struct argp_state *state, const char *opt, const cha
 	return v;
 }
 
+/* --flood-budget RATE[:BURST]: RATE 0 (no budgets), or 1..1000000 with BURST >= 1 */
+static void parse_budget(struct argp_state *state, struct record_opts *o, const char *arg)
+{
+	char *end;
+	unsigned long rate, burst;
+
+	errno = 0;
+	rate = strtoul(arg, &end, 10);
+	burst = rate * 4;
+	if (!errno && end != arg && *end == ':')
+		burst = strtoul(end + 1, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || rate > 1000000 || (rate && !burst) ||
+	    burst > 1000000)
+		argp_error(state, "--flood-budget '%s': expected RATE[:BURST], records per second and "
+			   "at once (0: no budgets)", arg);
+	o->budget_rate = (uint32_t)rate;
+	o->budget_burst = rate ? (uint32_t)burst : 0;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct record_opts *o = state->input;
@@ -170,6 +191,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	}
 	case OPT_BTF: o->btf_path = arg; break;
+	case OPT_BUDGET: parse_budget(state, o, arg); break;
 	case OPT_REDIS:
 		o->redis = true;
 		/* NULL: the sampler takes $CELERY_BROKER_URL or its default */
@@ -350,6 +372,7 @@ static void write_start(struct recorder *r)
 		.memcg_v1 = cw_capture_memcg_v1(r->cap),
 		.max_lines_per_minute = r->opts.max_lines,
 		.disabled = cw_capture_disabled(r->cap), .max_tracked = r->opts.max_tracked ? r->opts.max_tracked : 32768,
+		.budget_rate = r->opts.budget_rate, .budget_burst = r->opts.budget_burst,
 	};
 	cw_fmt_tracer_start(&r->line, &ts);
 	emit(r);
@@ -532,6 +555,8 @@ static int start_capture(struct recorder *r)
 	char err[512];
 	struct cw_capture_opts co = {.all = r->opts.all, .verbose = r->opts.verbose, .no_tail = r->opts.no_tail,
 				     .ringbuf_kb = r->opts.ringbuf_kb, .max_tracked = r->opts.max_tracked,
+				     .budget_set = true, .budget_rate = r->opts.budget_rate,
+				     .budget_burst = r->opts.budget_burst,
 				     .btf_path = r->opts.btf_path,
 				     .on_record = on_record, .ctx = r};
 
@@ -629,6 +654,8 @@ int cmd_record(int argc, char **argv)
 	int ret, sfd = -1, tfd = -1;
 
 	r->opts.interval = 5.0;
+	r->opts.budget_rate = CW_BUDGET_RATE;
+	r->opts.budget_burst = CW_BUDGET_BURST;
 	r->opts.max_lines = CW_LOGCAP_DEFAULT;
 	if (cw_opt_parse(&argp, argc, argv, &r->opts))
 		return 2;

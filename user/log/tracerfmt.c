@@ -33,6 +33,10 @@ void cw_fmt_tracer_start(struct jw *w, const struct cw_tracer_start *s)
 	jw_uint(w, "max_lines_per_minute", s->max_lines_per_minute);
 	if (s->max_tracked)
 		jw_uint(w, "max_tracked", s->max_tracked);
+	jw_obj_begin(w, "flood_budget");
+	jw_uint(w, "rate", s->budget_rate);
+	jw_uint(w, "burst", s->budget_burst);
+	jw_obj_end(w);
 	jw_obj_end(w);
 	jw_arr_begin(w, "disabled");
 	for (size_t i = 0; s->disabled && s->disabled[i]; i++)

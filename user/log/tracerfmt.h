@@ -26,6 +26,7 @@ struct cw_tracer_start {
 	uint64_t max_lines_per_minute;	/* the log cap; 0: none */
 	const char *const *disabled;	/* optional hooks that could not load, NULL-terminated */
 	uint32_t max_tracked;
+	uint32_t budget_rate, budget_burst;	/* --flood-budget; rate 0: off */
 };
 
 struct cw_tracer_stop {
