@@ -31,7 +31,7 @@ LIB      := $(BUILD)/libcw.a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit integration test-asan run demo bench soak clean
+.PHONY: all deps test unit integration test-asan fuzz-build fuzz fuzzers run demo bench soak clean
 all: $(BUILD)/celerywatch $(UNIT_BIN)
 
 # Dependencies are Debian packages; the script installs only what is missing.
@@ -65,7 +65,7 @@ $(BUILD)/celerywatch: $(MAIN_OBJ) $(LIB)
 $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(DEPFLAGS) $< $(LIB) $(LDLIBS) $(TEST_LIBS) -o $@
 
--include $(USER_OBJ:.o=.d) $(UNIT_BIN:=.d)
+-include $(USER_OBJ:.o=.d) $(UNIT_BIN:=.d) $(FUZZ_BIN:=.d)
 
 # Every test binary runs, even after one fails (or crashes); the target fails at the end.
 unit: $(UNIT_BIN)
@@ -91,6 +91,25 @@ test-asan: deps
 SOAK_MINUTES ?= 30
 soak: $(BUILD)/celerywatch
 	/usr/bin/python3 tests/soak/soak.py --minutes $(SOAK_MINUTES) --out $(BUILD)/soak
+# libFuzzer targets (docs/fuzzing.md): tests/fuzz/fuzz_*.c against the library rebuilt by
+# clang with coverage and ASan/UBSan in its own build dir. `make fuzz FUZZ_SECONDS=N` runs each
+# for N seconds over a copy of its seed corpus and fails on the first crash it finds.
+FUZZ_SECONDS ?= 60
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+fuzz-build: deps
+	$(MAKE) BUILD=build/fuzz CC=clang CFLAGS='-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)' fuzzers
+
+fuzzers: $(FUZZ_BIN)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer $(WARN) $(DEPFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+fuzz: fuzz-build
+	./tests/fuzz/run.sh build/fuzz/fuzz $(FUZZ_SECONDS)
 
 run: deps all
 	./$(BUILD)/celerywatch record -o -

@@ -705,6 +705,62 @@ static int listen_fake(int *port)
 	return fd;
 }
 
+/* A server that accepts AUTH and answers SELECT with an error ending in the password, which
+ * starts 4 bytes before the 199 the error message keeps of a server's text. */
+static void *echo_pw_main(void *arg)
+{
+	int *lfd = arg, fd = accept(*lfd, NULL, NULL);
+	char buf[4096], reply[300];
+	size_t len = 0;
+
+	while (fd >= 0 && len < sizeof(buf) - 1) {
+		struct pollfd pf = { .fd = fd, .events = POLLIN };
+		if (poll(&pf, 1, 3000) <= 0)
+			break;
+		ssize_t r = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		buf[len] = '\0';
+		if (strstr(buf, "SELECT\r\n")) {
+			int n = snprintf(reply, sizeof(reply), "+OK\r\n-ERR %.191s%s\r\n",
+					 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+					 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+					 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+					 "s3cr3t-Pw");
+			assert_int_equal(write(fd, reply, n), n);
+			break;
+		}
+	}
+	usleep(100000);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+/* Found while writing tests/fuzz/fuzz_broker.c: the server's text was cut to 199 bytes
+ * before the password was looked for, so a password cut by that limit was shown in part. */
+static void test_echoed_password_cut(void **state)
+{
+	struct fx *f = *state;
+	char url[96], err[512];
+	struct cw_sample s;
+	pthread_t t;
+	int port;
+
+	f->fake_fd = listen_fake(&port);
+	snprintf(url, sizeof(url), "redis://:s3cr3t-Pw@127.0.0.1:%d/0", port);
+	pthread_create(&t, NULL, echo_pw_main, &f->fake_fd);
+	struct cw_broker_config cfg = { .url = url };
+	int rc = cw_broker_sample_once(&cfg, &s, err, sizeof(err));
+	pthread_join(t, NULL);
+	cw_sample_free(&s);
+	assert_int_equal(rc, -EPROTO);
+	assert_non_null(strstr(err, "cannot select database 0: ERR xxx"));
+	if (strstr(err, "s3cr"))
+		fail_msg("part of the password in: %s", err);
+}
+
 static void test_one_round_trip(void **state)
 {
 	struct fx *f = *state;
@@ -1415,6 +1471,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_binding_discovery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipeline_50_queues, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_echoed_password_cut, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thread_lines, setup, teardown),

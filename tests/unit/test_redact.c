@@ -243,6 +243,19 @@ static void test_title_word_by_word(void **state)
 	assert_memory_equal(small, "redis://", 8);
 }
 
+/* Found by tests/fuzz/fuzz_redisurl (corpus file redact-query-after-userinfo-q): a '?'
+ * inside the userinfo's password was taken for the start of the query, so the real query's
+ * "?password=" was not at the start of that "query" nor after a '&', and was shown. The
+ * broker URL parser reads the query after the host and uses that password. */
+static void test_question_mark_in_userinfo(void **state)
+{
+	(void)state;
+	check_redacted("redis://:a?b@host/0?password=secret", "redis://:***@host/0?password=***",
+		       "secret");
+	check_redacted("redis://u:p?x@h:6379/0?db=2&password=secret", NULL, "secret");
+	check_redacted("-b=redis://:x?y@h/0?password=secret", NULL, "secret");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_cut_before_at),
 		cmocka_unit_test(test_argbuf_cut),
 		cmocka_unit_test(test_title_word_by_word),
+		cmocka_unit_test(test_question_mark_in_userinfo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -145,10 +145,12 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A server's error text, with the password hidden should the server ever echo it. */
+/* A server's error text, with the password hidden should the server ever echo it. The
+ * password is looked for in the whole text, not in what fits in out: cut first, a password
+ * at the cut would be shown in part. */
 static void reply_text(const struct conn *k, const redisReply *r, char *out, size_t outlen)
 {
-	size_t n = r->len < outlen - 1 ? r->len : outlen - 1;
+	size_t n = r->len;
 	size_t plen = k->password ? strlen(k->password) : 0;
 	size_t j = 0;
 

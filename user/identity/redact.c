@@ -19,7 +19,9 @@ static size_t put(char *out, size_t cap, size_t pos, const char *s, size_t n)
 	return pos + n;
 }
 
-/* Rule 1: the value of a "password=" query parameter, and all after it. */
+/* Rule 1: the value of a "password=" query parameter, and all after it. A parameter starts
+ * after any '?' or '&' past the first '?': that '?' may be inside the userinfo's password,
+ * and the query the parser reads starts at a later one. */
 static bool query_password(const char *s, size_t n, struct span *h)
 {
 	const char *q = memchr(s, '?', n);
@@ -29,8 +31,9 @@ static bool query_password(const char *s, size_t n, struct span *h)
 			*h = (struct span){ p + 9, n };
 			return true;
 		}
-		const char *amp = memchr(s + p, '&', n - p);
-		p = amp ? (size_t)(amp - s) + 1 : n;
+		while (p < n && s[p] != '&' && s[p] != '?')
+			p++;
+		p = p < n ? p + 1 : n;
 	}
 	return false;
 }

@@ -10,8 +10,8 @@
  * its credentials replaced by "***". Two rules, both read on the original text, and what
  * either hides is hidden (overlapping spans become one "***"):
  *  1. a "password=" query parameter (any case, after the first '?', at its start or after
- *     a '&') is hidden from after its '=' to the end: an unescaped '&' inside the password
- *     must not leak its tail;
+ *     a '&' or another '?': the first '?' may be inside a password) is hidden from after its
+ *     '=' to the end: an unescaped '&' inside the password must not leak its tail;
  *  2. the userinfo starts after the first "://" (at the start when there is none) and runs
  *     to the LAST '@' of the text; all of it after its first ':' is hidden, so an unescaped
  *     '@', '/', '?', '#', ';' or space inside a password is hidden as well.
