@@ -31,7 +31,7 @@ LIB      := $(BUILD)/libcw.a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit integration test-asan fuzz-build fuzz fuzzers run demo bench soak clean
+.PHONY: all deps test unit integration man-check test-asan fuzz-build fuzz fuzzers run demo bench soak clean
 all: $(BUILD)/celerywatch $(UNIT_BIN)
 
 # Dependencies are Debian packages; the script installs only what is missing.
@@ -80,6 +80,17 @@ test: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) integration
+	$(MAKE) man-check
+
+# The man page renders without a single warning, and shows every long option of every
+# subcommand's --help (tests/man_options.sh against the binary just built).
+MAN_PAGE := docs/man/celerywatch.8
+man-check: $(BUILD)/celerywatch
+	@err=$$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l $(MAN_PAGE) 2>&1 >/dev/null); rc=$$?; \
+	if [ $$rc -ne 0 ] || [ -n "$$err" ]; then \
+		printf '%s\n' "$$err" >&2; echo "man-check: $(MAN_PAGE) does not render cleanly (man exit $$rc)" >&2; exit 1; \
+	fi; echo "man-check: $(MAN_PAGE) renders without warnings"
+	./tests/man_options.sh $(BUILD)/celerywatch $(MAN_PAGE)
 
 # Unit tests under AddressSanitizer and UndefinedBehaviorSanitizer, in their own build dir.
 test-asan: deps
