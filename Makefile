@@ -10,7 +10,7 @@ VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
-CPPFLAGS += -Iinclude -Iuser -I$(BUILD) -DCW_VERSION='"$(VERSION)"' -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
 DEPFLAGS  = -MMD -MP
 LDLIBS   += -lbpf -lelf -lz -lhiredis -ljson-c -lpthread -lm
 TEST_LIBS = -lcmocka
@@ -51,7 +51,13 @@ $(BPF_OBJ): $(BPF_SRC) $(wildcard bpf/*.h) include/events.h | $(BUILD)
 $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name celerywatch_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/%.o: user/%.c | $(SKEL)
+# The version lives in a header rewritten only when `git describe` changes: the objects that
+# print it are rebuilt then (-MMD lists it), and only then.
+$(BUILD)/version.h: FORCE | $(BUILD)
+	@echo '#define CW_VERSION "$(VERSION)"' > $@.tmp; cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+FORCE:
+
+$(BUILD)/obj/%.o: user/%.c | $(SKEL) $(BUILD)/version.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(DEPFLAGS) -c $< -o $@
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "version.h"
 
 static const struct {
 	const char *name;

@@ -19,6 +19,7 @@
 #include "capture/capture.h"
 #include "capture/procscan.h"
 #include "cli/commands.h"
+#include "version.h"
 #include "cli/options.h"
 #include "common/timeutil.h"
 #include "identity/celery.h"
@@ -53,6 +54,7 @@ struct record_opts {
 	uint32_t budget_rate, budget_burst;	/* --flood-budget; rate 0: off */
 	const char *btf_path;
 	uint64_t max_lines;	/* --max-lines-per-minute; 0: no cap */
+	const char *broker_opt;	/* the last broker option given (they need --redis) */
 };
 
 struct recorder {
@@ -97,7 +99,7 @@ static const struct argp_option options[] = {
 	{"verbose", 'v', NULL, 0, "Show libbpf's messages (verifier log on load errors)", 0},
 	{"no-stderr-tail", OPT_NO_TAIL, NULL, 0, "Do not keep the last writes to stdout/stderr of Celery processes (removes the write hook and its per-write cost; exit lines then have no stderr_tail)", 0},
 	{"ring-buffer", OPT_RINGBUF, "KIB", 0, "Kernel ring buffer size in KiB, a power of two (default 4096); records that do not fit are counted in `lost` lines", 0},
-	{"max-lines-per-minute", OPT_MAX_LINES, "N", 0, "Cap the log's growth: past N lines in a minute, exec/fork/signal/rename/scan lines are counted in one `suppressed` line at the minute's end instead of written; deaths and the recorder's own lines always are (default 100000, 0: no cap)", 0},
+	{"max-lines-per-minute", OPT_MAX_LINES, "N", 0, "Cap the log's growth: past N lines in a minute, exec/exec_fail/fork/signal/rename/scan lines are counted in one `suppressed` line at the minute's end instead of written; deaths and the recorder's own lines always are (default 100000, 0: no cap)", 0},
 	{"max-tracked", OPT_MAX_TRACKED, "N", 0, "Processes the kernel can follow at once (default 32768); a process beyond that is recorded as untracked (map_full) and explain calls its queues uncertain", 0},
 	{"flood-budget", OPT_BUDGET, "RATE[:BURST]", 0, "Kernel flood budget: exec_fail, signal and rename records a process (and failed execs a uid) may write per second, and at once (default 50:200); the rest are counted in `suppressed` lines. 0 turns the budgets off", 0},
 	{"btf", OPT_BTF, "FILE", 0, "Kernel BTF to relocate against instead of /sys/kernel/btf/vmlinux (e.g. from BTFHub)", 0},
@@ -163,6 +165,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	struct record_opts *o = state->input;
 	char *end;
 
+	static const char *const broker_opts[] = {
+		[OPT_PWFILE - OPT_REDIS] = "--redis-password-file", [OPT_QUEUES - OPT_REDIS] = "--queues",
+		[OPT_INTERVAL - OPT_REDIS] = "--interval", [OPT_PREFIX - OPT_REDIS] = "--key-prefix",
+		[OPT_RESCAN - OPT_REDIS] = "--redis-rescan",
+	};
+	if (key > OPT_REDIS && key <= OPT_RESCAN)
+		o->broker_opt = broker_opts[key - OPT_REDIS];
 	switch (key) {
 	case 'o': o->output = arg; break;
 	case 'a': o->all = true; break;
@@ -646,7 +655,9 @@ static void recorder_free(struct recorder *r, int sfd, int tfd)
 int cmd_record(int argc, char **argv)
 {
 	static struct recorder rec;
-	static const struct argp_child children[] = {{&cw_opt_no_operands, 0, NULL, 0}, {0}};
+	static const struct argp_child children[] = {
+		{&cw_opt_h_is_help, 0, NULL, 0}, {&cw_opt_no_operands, 0, NULL, 0}, {0},
+	};
 	static const struct argp argp = {options, parse_opt, NULL, doc, children, NULL, NULL};
 	struct recorder *r = &rec;
 	char err[512];
@@ -659,6 +670,8 @@ int cmd_record(int argc, char **argv)
 	r->opts.max_lines = CW_LOGCAP_DEFAULT;
 	if (cw_opt_parse(&argp, argc, argv, &r->opts))
 		return 2;
+	if (r->opts.broker_opt && !r->opts.redis)
+		fprintf(stderr, "celerywatch: %s does nothing without --redis\n", r->opts.broker_opt);
 	recorder_init(r, &mask);
 	if (open_output(r, err, sizeof(err))) {
 		fprintf(stderr, "celerywatch: %s\n", err);
