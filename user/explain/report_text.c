@@ -263,11 +263,12 @@ static void gap_line(FILE *out, const struct cw_report_in *in, const struct cw_q
 		cw_fmt_span(a->to - g->from, span, sizeof(span));
 		fprintf(out, "  no consumer since %s (%s so far)", t0, span);
 	}
-	cw_fmt_count(g->peak, pk, sizeof(pk));
-	if (g->peak == CW_NONE)
+	if (g->peak == CW_NONE) {
 		fprintf(out, ", backlog not sampled");
-	else
+	} else {
+		cw_fmt_count(g->peak, pk, sizeof(pk));
 		fprintf(out, g->peak ? ", backlog peaked at %s" : ", no task waiting", pk);
+	}
 	if (g->cause >= 0) {
 		fputs("; ", out);
 		cw_text_safe(out, a->deaths[g->cause].summary);
