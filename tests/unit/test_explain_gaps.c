@@ -335,6 +335,24 @@ static void test_restart_after_6_min_not_flapping(void **state)
 	unload(r);
 }
 
+/* A loop 20 minutes before the end, the worker fine since: not the verdict any more, but the
+ * loop is still reported. */
+static void test_old_loop_not_the_verdict(void **state)
+{
+	(void)state;
+	struct run *r = load("flapping_old.jsonl");
+	const struct cw_qverdict *v = queue(r, "qf");
+
+	assert_int_equal(v->verdict, CW_OK);
+	assert_int_equal(v->cause, -1);
+	assert_true(v->flapping);
+	assert_int_equal(v->flap.deaths, 3);
+	assert_int_equal(v->restarts, 3);
+	assert_string_equal(v->flap.summary, "exited with status 2 three times in 5 s: "
+			    "ModuleNotFoundError: No module named 'app_typo'");
+	unload(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_flapping_import_error),
 		cmocka_unit_test(test_flapping_while_alive),
 		cmocka_unit_test(test_restart_after_6_min_not_flapping),
+		cmocka_unit_test(test_old_loop_not_the_verdict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
