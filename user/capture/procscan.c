@@ -450,7 +450,8 @@ static int scan_pass(const char *root, const char *hostname, const struct cw_sca
 			ret = take_pid(root, hostname, cbs, ps, (int)pid);
 	}
 	closedir(d);
-	qsort(now->v, now->n, sizeof(int), cmp_int);
+	if (now->n)	/* v is NULL when nothing was listed: qsort's pointer must not be */
+		qsort(now->v, now->n, sizeof(int), cmp_int);
 	return ret;
 }
 

@@ -214,10 +214,14 @@ static void judge_queue(const struct status *st, struct squeue *q)
 	}
 	q->verdict = !q->consumers ? CW_NO_CONSUMER :
 		     q->pool || q->any_other_pool ? CW_OK : CW_DEGRADED;
-	for (int k = 0; st->have_log && k < st->an.nqueues; k++)
-		if (!strcmp(st->an.queues[k].queue, q->name) && st->an.queues[k].cause >= 0 &&
-		    st->an.queues[k].verdict == q->verdict && q->verdict != CW_OK)
-			q->log_cause = &st->an.deaths[st->an.queues[k].cause];
+	for (int k = 0; st->have_log && k < st->an.nqueues; k++) {
+		const struct cw_qverdict *v = &st->an.queues[k];
+		/* the log's crash loop that left the queue without consumers is why it has none */
+		bool same = v->verdict == q->verdict ||
+			    (v->verdict == CW_FLAPPING && !v->consumers_now && !q->consumers);
+		if (!strcmp(v->queue, q->name) && v->cause >= 0 && same && q->verdict != CW_OK)
+			q->log_cause = &st->an.deaths[v->cause];
+	}
 }
 
 int status_judge(struct status *st)

@@ -196,7 +196,7 @@ static void text_deaths(FILE *o, const struct status *st, const struct palette *
 	/* workers of the log that are not running now are the interesting ones */
 	for (int i = 0; i < st->an.nqueues; i++) {
 		const struct cw_qverdict *v = &st->an.queues[i];
-		if (v->verdict != CW_NO_CONSUMER || v->cause < 0 ||
+		if ((v->verdict != CW_NO_CONSUMER && v->verdict != CW_FLAPPING) || v->cause < 0 ||
 		    worker_running(st, st->an.deaths[v->cause].worker))
 			continue;
 		death_line(o, &st->an.deaths[v->cause]);

@@ -1,4 +1,4 @@
-/* Names of kinds and verdicts, who a death was, and freeing an analysis. */
+/* Names of kinds and verdicts, who a death was, spans of time, and freeing an analysis. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +20,36 @@ const char *cw_kind_name(enum cw_kind k)
 
 const char *cw_verdict_name(enum cw_verdict v)
 {
-	return v == CW_OK ? "ok" : v == CW_DEGRADED ? "degraded" : "no_consumer";
+	switch (v) {
+	case CW_OK: return "ok";
+	case CW_DEGRADED: return "degraded";
+	case CW_FLAPPING: return "flapping";
+	default: return "no_consumer";
+	}
+}
+
+void cw_fmt_span(int64_t us, char *out, size_t len)
+{
+	int64_t s = us < 0 ? 0 : (us + 500000) / 1000000;	/* 4.999 s is 5 s */
+
+	if (s == 0)
+		snprintf(out, len, "<1 s");
+	else if (s >= 86400)
+		snprintf(out, len, "%lld d %lld h", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+	else if (s >= 3600)
+		snprintf(out, len, "%lld h %lld min", (long long)(s / 3600), (long long)(s % 3600 / 60));
+	else if (s >= 60)
+		snprintf(out, len, "%lld min %lld s", (long long)(s / 60), (long long)(s % 60));
+	else
+		snprintf(out, len, "%lld s", (long long)s);
+}
+
+const struct cw_gap *cw_last_closed_gap(const struct cw_qverdict *v)
+{
+	for (int i = v->ngaps - 1; i >= 0; i--)
+		if (v->gaps[i].to != CW_NONE)
+			return &v->gaps[i];
+	return NULL;
 }
 
 void cw_death_who(const struct cw_death *d, char *out, size_t len)
@@ -55,6 +84,10 @@ void cw_analysis_free(struct cw_analysis *a)
 	for (int i = 0; i < a->ndeaths; i++)
 		free(a->deaths[i].summary);
 	free(a->deaths);
+	for (int i = 0; i < a->nqueues; i++) {
+		free(a->queues[i].gaps);
+		free(a->queues[i].flap.summary);
+	}
 	free(a->queues);
 	memset(a, 0, sizeof(*a));
 }

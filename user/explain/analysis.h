@@ -57,7 +57,40 @@ struct cw_death {
 	char *summary;		/* one sentence; owned by the analysis */
 };
 
-enum cw_verdict { CW_OK, CW_DEGRADED, CW_NO_CONSUMER };
+/* In rising precedence: the worst that applies wins. `stalled` and `saturated` belong
+ * between degraded and flapping (issue 9); they need facts the recorder does not write yet
+ * (CPU time, wait channels, broker connections), so they are not produced. */
+enum cw_verdict {
+	CW_OK,
+	CW_DEGRADED,
+	/* CW_SATURATED, CW_STALLED: here, when the log has the facts to judge them */
+	CW_FLAPPING,
+	CW_NO_CONSUMER,
+};
+
+/* A period in which a queue had no live consumer (gaps.c). */
+struct cw_gap {
+	int64_t from;		/* the last consumer went away (or tasks waited, none ever seen) */
+	int64_t to;		/* a consumer was back; CW_NONE: still none at the window's end */
+	int cause;		/* index in deaths of the death that removed the last consumer, or -1 */
+	int64_t peak;		/* largest depth sampled in it; CW_NONE: no sample */
+	bool has_arrival;	/* growth while nobody consumed: arrivals, from >= 2 samples */
+	double arrival_per_min;
+	bool has_drain;		/* after it: from the highest sample after the return down to
+				 * the first empty sample, or the last one before the next gap */
+	double drain_per_min;
+	int64_t emptied_at;	/* first sample at 0 after the backlog; CW_NONE if none */
+};
+
+/* A crash loop (flapping.c): one worker name started and died >= FLAP_DEATHS times within
+ * FLAP_SPAN. */
+struct cw_flap {
+	const char *worker;
+	int deaths;		/* deaths in the loop */
+	int64_t first_start, last_death;
+	int last;		/* index in deaths of the loop's last death */
+	char *summary;		/* "exited with status 2 five times in 9 s: <stderr line>"; owned */
+};
 
 struct cw_qverdict {
 	const char *queue;
@@ -76,6 +109,14 @@ struct cw_qverdict {
 	bool had_consumer;	/* a consumer was alive at some time up to the window's end */
 	int untracked;		/* its processes the kernel could not follow (tracked map full):
 				 * alive for all we know, so the verdict is uncertain */
+	int restarts;		/* consumer starts in the window after the first, per worker name */
+	bool flapping;		/* flap holds a loop (the verdict says whether it is recent) */
+	struct cw_flap flap;
+	struct cw_gap *gaps;	/* in time order; owned */
+	int ngaps;
+	/* about the last gap: arrivals during it; after it, the drain and the time to empty */
+	bool has_arrival, has_drain, has_eta;
+	double arrival_per_min, drain_per_min, eta_empty_s;
 };
 
 struct cw_analysis {
@@ -93,6 +134,10 @@ void cw_analysis_free(struct cw_analysis *a);
 
 const char *cw_kind_name(enum cw_kind k);
 const char *cw_verdict_name(enum cw_verdict v);
+/* a length of time for a sentence: "9 s", "2 min 5 s", "3 h 4 min", "2 d 3 h" */
+void cw_fmt_span(int64_t us, char *out, size_t len);
+/* the gap that ended last (a closed one), or NULL: the queue recovered from it */
+const struct cw_gap *cw_last_closed_gap(const struct cw_qverdict *v);
 /* "worker_low@web1 (pid 4766)" or "pool child pid 4770 of worker_low@web1" */
 void cw_death_who(const struct cw_death *d, char *out, size_t len);
 

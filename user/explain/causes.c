@@ -38,13 +38,17 @@
  * MainProcess points at that death (`followers`). Queues: `ok` with a live consumer (and,
  * for prefork, a live pool child), `degraded` with consumers but no pool (cause: the last
  * pool child death), `no_consumer` otherwise (cause: the death of the last consumer, or
- * 6/7 for a queue never consumed). */
+ * 6/7 for a queue never consumed); `flapping` over ok and degraded, and over no_consumer when
+ * the loop's last death is what left the queue without consumers (flapping.c). Each queue's
+ * gaps (no live consumer) and the drain after them: gaps.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "explain/causes.h"
 #include "explain/causes_summary.h"
+#include "explain/flapping.h"
+#include "explain/gaps.h"
 #include "identity/celery.h"
 
 #define SEC 1000000LL
@@ -334,6 +338,7 @@ struct ctx {
 	int *live_pool;		/* proc -> live pool children at `to` */
 	int *mains;		/* consumer procs */
 	int nmains;
+	int *qprocs;		/* scratch: one queue's consumers */
 };
 
 static void growth(const struct cw_tqueue *tq, struct cw_qverdict *v, int64_t from, int64_t to)
@@ -494,6 +499,23 @@ static int count_untracked(const struct ctx *c, const struct cw_tqueue *tq)
 	return n;
 }
 
+/* Its gaps, then crash loops, which may change the verdict: both after the verdict and
+ * cause of the moment are set. */
+static int judge_history(struct ctx *c, const struct cw_tqueue *tq, struct cw_qverdict *v)
+{
+	struct cw_qconsumers qc = {.tl = c->tl, .a = c->a, .tq = tq, .procs = c->qprocs,
+				   .cause_of = c->cause_of};
+
+	for (int m = 0; m < c->nmains; m++) {
+		const struct cw_tproc *p = &c->tl->procs[c->mains[m]];
+		if (cw_qset_has(p->queues, tq->name) && p->start_ts <= c->a->to)
+			c->qprocs[qc.n++] = c->mains[m];
+	}
+	if (cw_gaps_judge(&qc, v))
+		return -ENOMEM;
+	return cw_flap_judge(&qc, v);
+}
+
 static int judge_queue(struct ctx *c, const struct cw_tqueue *tq, struct cw_qverdict *v)
 {
 	int64_t lost_end;
@@ -517,7 +539,9 @@ static int judge_queue(struct ctx *c, const struct cw_tqueue *tq, struct cw_qver
 	}
 	growth(tq, v, c->a->from, c->a->to);
 	v->untracked = count_untracked(c, tq);
-	return v->had_consumer ? 0 : never_consumed(c, tq, v);
+	if (!v->had_consumer && never_consumed(c, tq, v))
+		return -ENOMEM;
+	return judge_history(c, tq, v);
 }
 
 /* ---- the whole analysis ---- */
@@ -601,9 +625,16 @@ static int sort_deaths(struct ctx *c, int nqueues)
 	for (int i = 0; i < a->ndeaths; i++)
 		if (a->deaths[i].parent_death >= 0)
 			a->deaths[i].parent_death = remap[a->deaths[i].parent_death];
-	for (int q = 0; q < nqueues; q++)
-		if (a->queues[q].cause >= 0)
-			a->queues[q].cause = remap[a->queues[q].cause];
+	for (int q = 0; q < nqueues; q++) {
+		struct cw_qverdict *v = &a->queues[q];
+		if (v->cause >= 0)
+			v->cause = remap[v->cause];
+		if (v->flapping && v->flap.last >= 0)
+			v->flap.last = remap[v->flap.last];
+		for (int g = 0; g < v->ngaps; g++)
+			if (v->gaps[g].cause >= 0)
+				v->gaps[g].cause = remap[v->gaps[g].cause];
+	}
 	free(remap);
 	return 0;
 }
@@ -729,9 +760,10 @@ static int judge_queues(struct ctx *c, const char *filter_queue)
 	for (int q = 0; q < tl->nqueues; q++) {
 		if (filter_queue && strcmp(filter_queue, tl->queues[q].name))
 			continue;
-		if (judge_queue(c, &tl->queues[q], &a->queues[a->nqueues]))
+		int r = judge_queue(c, &tl->queues[q], &a->queues[a->nqueues]);
+		a->nqueues++;	/* counted even on failure: cw_analysis_free frees its gaps */
+		if (r)
 			return -ENOMEM;
-		a->nqueues++;
 	}
 	return 0;
 }
@@ -765,7 +797,8 @@ int cw_analyze(const struct cw_timeline *tl, int64_t since, int64_t until,
 	c.cause_of = malloc(sizeof(int) * (size_t)(tl->nprocs + 1));
 	c.live_pool = calloc((size_t)tl->nprocs + 1, sizeof(int));
 	c.mains = malloc(sizeof(int) * (size_t)(tl->nprocs + 1));
-	if (!c.cause_of || !c.live_pool || !c.mains || index_lost(tl, a, &li))
+	c.qprocs = malloc(sizeof(int) * (size_t)(tl->nprocs + 1));
+	if (!c.cause_of || !c.live_pool || !c.mains || !c.qprocs || index_lost(tl, a, &li))
 		goto out;
 	/* 1. classify every end of a worker process, and failed execs that were a last try */
 	for (int i = 0; i < tl->nprocs; i++)
@@ -789,6 +822,7 @@ out:
 	free(c.cause_of);
 	free(c.live_pool);
 	free(c.mains);
+	free(c.qprocs);
 	free(li.v);
 	if (ret)
 		cw_analysis_free(a);

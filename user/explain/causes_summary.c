@@ -42,8 +42,7 @@ static void fmt_sender(const struct cw_death *d, char *out, size_t len)
 			 uid);
 }
 
-/* the last non-empty line of a stderr tail, for one sentence */
-static void last_line(const char *s, char *out, size_t len)
+void cw_tail_last_line(const char *s, char *out, size_t len)
 {
 	const char *end = s + strlen(s);
 
@@ -158,7 +157,7 @@ static void say_exit_error(const struct about *s, char *out, size_t len)
 	char buf[256];
 
 	if (d->stderr_tail && *d->stderr_tail) {
-		last_line(d->stderr_tail, buf, sizeof(buf));
+		cw_tail_last_line(d->stderr_tail, buf, sizeof(buf));
 		say(out, len, "%s exited with status %lld: %s", s->who,
 			 (long long)d->exit_code, buf);
 	} else {

@@ -91,7 +91,7 @@ static void depth_grid(FILE *o, int64_t maxd)
 
 static const char *queue_colour(const struct cw_qverdict *v, int q)
 {
-	return v->verdict == CW_NO_CONSUMER ? "#d62728" :
+	return v->verdict == CW_NO_CONSUMER || v->verdict == CW_FLAPPING ? "#d62728" :
 	       v->verdict == CW_DEGRADED ? "#ff7f0e" : palette[q % 8];
 }
 

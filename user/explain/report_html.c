@@ -29,6 +29,7 @@ static const char css[] =
 	"ul.answer li{padding:6px 10px;margin:4px 0;border-left:5px solid #2ca02c;"
 	"background:#f4faf4;white-space:pre-wrap}"
 	"ul.answer li.no_consumer{border-color:#d62728;background:#fdf3f3}"
+	"ul.answer li.flapping{border-color:#d62728;background:#fdf3f3}"
 	"ul.answer li.degraded{border-color:#ff9f0e;background:#fff8ee}"
 	".chart{display:block;max-width:100%;height:auto;margin:8px 0}"
 	".chart text{font:11px system-ui,sans-serif;fill:#333}"

@@ -1,6 +1,7 @@
 /* The --json report, written with json-c: {"window", "queues", "deaths"} as documented in
  * `celerywatch explain --help`; fields beyond that shape are additions, never changes. */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,53 @@ static json_object *window_json(const struct cw_analysis *a)
 	return object_of("from", cw_ts_json(a->from), "to", cw_ts_json(a->to), NULL);
 }
 
+static json_object *rate_or_null(bool has, double r)
+{
+	return has ? rate_json(r) : NULL;
+}
+
+/* the periods with no live consumer: {"from", "to", "cause", "backlog_peak"} + additions */
+static json_object *gaps_json(const struct cw_analysis *a, const struct cw_qverdict *v)
+{
+	json_object *gs = json_object_new_array();
+
+	for (int i = 0; i < v->ngaps; i++) {
+		const struct cw_gap *g = &v->gaps[i];
+		json_object_array_add(gs, object_of(
+			"from", cw_ts_json(g->from), "to", cw_ts_json(g->to),
+			"cause", g->cause >= 0 ? cw_death_json(a, &a->deaths[g->cause]) : NULL,
+			"backlog_peak", int_or_null(g->peak),
+			"arrival_per_min", rate_or_null(g->has_arrival, g->arrival_per_min),
+			"drain_per_min", rate_or_null(g->has_drain, g->drain_per_min),
+			"emptied_at", cw_ts_json(g->emptied_at), NULL));
+	}
+	return gs;
+}
+
+/* the crash loop found in the window, whether or not it is the verdict now */
+static json_object *flap_json(const struct cw_qverdict *v)
+{
+	const struct cw_flap *f = &v->flap;
+
+	if (!v->flapping)
+		return NULL;
+	return object_of("worker", str_or_null(f->worker), "deaths", json_object_new_int(f->deaths),
+			 "from", cw_ts_json(f->first_start), "to", cw_ts_json(f->last_death),
+			 "summary", str_or_null(f->summary), NULL);
+}
+
+/* the issue-9 fields: restarts, gaps, and the rates about the last gap */
+static void history_json(json_object *q, const struct cw_analysis *a,
+			 const struct cw_qverdict *v)
+{
+	add(q, "restarts", json_object_new_int(v->restarts));
+	add(q, "gaps", gaps_json(a, v));
+	add(q, "drain_per_min", rate_or_null(v->has_drain, v->drain_per_min));
+	add(q, "eta_empty_s", v->has_eta ? json_object_new_int64(llround(v->eta_empty_s)) : NULL);
+	add(q, "arrival_per_min", rate_or_null(v->has_arrival, v->arrival_per_min));
+	add(q, "flapping", flap_json(v));
+}
+
 static json_object *queues_json(const struct cw_analysis *a)
 {
 	json_object *qs = json_object_new_array();
@@ -138,6 +186,7 @@ static json_object *queues_json(const struct cw_analysis *a)
 		add(q, "consumers_now", json_object_new_int(v->consumers_now));
 		add(q, "uncovered_since", cw_ts_json(v->uncovered_since));
 		add(q, "cause", v->cause >= 0 ? cw_death_json(a, &a->deaths[v->cause]) : NULL);
+		history_json(q, a, v);
 		/* additions */
 		add(q, "depth_max", v->depth_first == CW_NONE ? NULL :
 		    json_object_new_int64(v->depth_max));

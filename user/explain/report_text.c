@@ -1,5 +1,6 @@
 /* The human report: one line per queue with the answer first, then the incidents in time
  * order. Colour only on a terminal, and never when NO_COLOR is set. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -8,6 +9,8 @@
 #include "explain/report.h"
 
 #define MAX_INCIDENTS 60
+/* a crash loop makes a gap per death: the latest are the story */
+#define MAX_GAP_LINES 5
 
 bool cw_want_color(FILE *out)
 {
@@ -73,7 +76,17 @@ static void depth_words(FILE *out, const struct cw_qverdict *v)
 
 	if (d0 == CW_NONE)
 		return;	/* said once, at the end */
-	if (v->has_growth && v->verdict == CW_NO_CONSUMER) {
+	const struct cw_gap *g = cw_last_closed_gap(v);
+	if (g && v->consumers_now && v->depth_max > d0 && v->depth_max > d1) {
+		/* first and last alone would hide the outage's backlog */
+		cw_fmt_count(d0, a, sizeof(a));
+		cw_fmt_count(d1, b, sizeof(b));
+		char pk[32];
+		cw_fmt_count(v->depth_max, pk, sizeof(pk));
+		fprintf(out, "; the queue went %s → peak %s → %s", a, pk, b);
+		return;
+	}
+	if (v->has_growth && v->uncovered_since != CW_NONE && !v->consumers_now) {
 		/* the numbers of the time nobody consumed */
 		d0 = v->growth_from_depth;
 		d1 = v->growth_to_depth;
@@ -94,6 +107,27 @@ static void depth_words(FILE *out, const struct cw_qverdict *v)
 		fprintf(out, " (%+.1f/min)", r);
 }
 
+/* "FLAPPING — worker_f@web1 exited with status 2 five times in 9 s: <line>; restarted 4
+ * times; no consumer since 10:00:09" */
+static void flapping_words(FILE *out, const struct cw_qverdict *v, const struct paint *p,
+			   bool date)
+{
+	char t[40];
+
+	fprintf(out, "%sFLAPPING%s — ", p->red, p->off);
+	cw_text_safe(out, v->flap.worker);
+	fputc(' ', out);
+	cw_text_safe(out, v->flap.summary);
+	fprintf(out, "; restarted %d time%s", v->restarts, v->restarts == 1 ? "" : "s");
+	if (!v->consumers_now && v->uncovered_since != CW_NONE) {
+		cw_fmt_clock(v->uncovered_since, date, t, sizeof(t));
+		fprintf(out, "; no consumer since %s", t);
+	} else if (v->consumers_now) {
+		fprintf(out, "; %d consumer%s alive now", v->consumers_now,
+			v->consumers_now == 1 ? "" : "s");
+	}
+}
+
 void cw_report_queue_line(FILE *out, const struct cw_report_in *in, const struct cw_qverdict *v)
 {
 	const struct cw_analysis *a = in->a;
@@ -105,10 +139,15 @@ void cw_report_queue_line(FILE *out, const struct cw_report_in *in, const struct
 	fputs(p.bold, out);
 	cw_text_safe(out, v->queue);
 	fprintf(out, "%s: ", p.off);
+	const struct cw_gap *rec = cw_last_closed_gap(v);
 	switch (v->verdict) {
 	case CW_OK:
-		fprintf(out, "%sok%s — %d consumer%s", p.green, p.off, v->consumers_now,
-			v->consumers_now == 1 ? "" : "s");
+		fprintf(out, "%sok%s", p.green, p.off);
+		if (rec && v->consumers_now) {
+			cw_fmt_clock(rec->to, date, t, sizeof(t));
+			fprintf(out, ", recovered at %s", t);
+		}
+		fprintf(out, " — %d consumer%s", v->consumers_now, v->consumers_now == 1 ? "" : "s");
 		for (int i = 0; i < v->nconsumer_names; i++) {
 			fputs(i ? ", " : " (", out);
 			cw_text_safe(out, v->consumer_names[i]);
@@ -125,6 +164,9 @@ void cw_report_queue_line(FILE *out, const struct cw_report_in *in, const struct
 			fputs("; last: ", out);
 			cw_text_safe(out, cause->summary);
 		}
+		break;
+	case CW_FLAPPING:
+		flapping_words(out, v, &p, date);
 		break;
 	case CW_NO_CONSUMER:
 		fprintf(out, "%sNO CONSUMER%s", p.red, p.off);
@@ -171,6 +213,89 @@ static void header(FILE *out, const struct cw_report_in *in, const struct paint 
 		incidents, incidents == 1 ? "" : "s");
 }
 
+/* 1,200 or 2.5: a rate per minute for a sentence */
+static void fmt_rate(double r, char *out, size_t len)
+{
+	if (fabs(r) >= 9.95)
+		cw_fmt_count(llround(r), out, len);
+	else
+		snprintf(out, len, "%.1f", r);
+}
+
+/* after a closed gap: how its backlog went */
+static void drain_words(FILE *out, const struct cw_qverdict *v, const struct cw_gap *g,
+			bool last, bool date)
+{
+	char r[32], t[40], span[48];
+
+	if (g->peak == CW_NONE || g->peak <= 0)
+		return;
+	if (!g->has_drain) {
+		fprintf(out, "; the backlog did not go down after it");
+		return;
+	}
+	fmt_rate(g->drain_per_min, r, sizeof(r));
+	if (g->emptied_at != CW_NONE) {
+		cw_fmt_clock(g->emptied_at, date, t, sizeof(t));
+		fprintf(out, "; drained at %s/min, empty at %s", r, t);
+	} else if (last && v->has_eta) {
+		cw_fmt_span((int64_t)(v->eta_empty_s * 1e6), span, sizeof(span));
+		fprintf(out, "; draining at %s/min, empty in about %s", r, span);
+	} else {
+		fprintf(out, "; draining at %s/min", r);
+	}
+}
+
+/* "no consumer 10:01:00–10:01:05 (5 s), backlog peaked at 300; <cause>; drained at ..." */
+static void gap_line(FILE *out, const struct cw_report_in *in, const struct cw_qverdict *v,
+		     const struct cw_gap *g, bool last)
+{
+	const struct cw_analysis *a = in->a;
+	bool date = !cw_window_one_day(a);
+	char t0[40], t1[40], span[48], pk[32], r[32];
+
+	cw_fmt_clock(g->from, date, t0, sizeof(t0));
+	if (g->to != CW_NONE) {
+		cw_fmt_clock(g->to, date, t1, sizeof(t1));
+		cw_fmt_span(g->to - g->from, span, sizeof(span));
+		fprintf(out, "  no consumer %s–%s (%s)", t0, t1, span);
+	} else {
+		cw_fmt_span(a->to - g->from, span, sizeof(span));
+		fprintf(out, "  no consumer since %s (%s so far)", t0, span);
+	}
+	if (g->peak == CW_NONE) {
+		fprintf(out, ", backlog not sampled");
+	} else {
+		cw_fmt_count(g->peak, pk, sizeof(pk));
+		fprintf(out, g->peak ? ", backlog peaked at %s" : ", no task waiting", pk);
+	}
+	if (g->cause >= 0) {
+		fputs("; ", out);
+		cw_text_safe(out, a->deaths[g->cause].summary);
+	}
+	if (g->to == CW_NONE && g->has_arrival && g->arrival_per_min > 0) {
+		fmt_rate(g->arrival_per_min, r, sizeof(r));
+		fprintf(out, "; growing at %s/min", r);
+	}
+	if (g->to != CW_NONE)
+		drain_words(out, v, g, last, date);
+	fputc('\n', out);
+}
+
+/* A queue's gaps, under its line, once it had one that ended: a queue that is down now with
+ * no earlier gap is said by its line alone. */
+static void gap_lines(FILE *out, const struct cw_report_in *in, const struct cw_qverdict *v)
+{
+	int first = v->ngaps > MAX_GAP_LINES ? v->ngaps - MAX_GAP_LINES : 0;
+
+	if (!cw_last_closed_gap(v))
+		return;
+	if (first)
+		fprintf(out, "  ... %d earlier gap%s (see --json)\n", first, first == 1 ? "" : "s");
+	for (int i = first; i < v->ngaps; i++)
+		gap_line(out, in, v, &v->gaps[i], i == v->ngaps - 1);
+}
+
 /* the answer first: troubled queues, then healthy ones */
 static void queues_section(FILE *out, const struct cw_report_in *in)
 {
@@ -178,8 +303,10 @@ static void queues_section(FILE *out, const struct cw_report_in *in)
 
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < a->nqueues; i++)
-			if ((a->queues[i].verdict == CW_OK) == (pass == 1))
+			if ((a->queues[i].verdict == CW_OK) == (pass == 1)) {
 				cw_report_queue_line(out, in, &a->queues[i]);
+				gap_lines(out, in, &a->queues[i]);
+			}
 	if (!a->nqueues)
 		fprintf(out, "No queues seen (no worker lines, no depth samples).\n");
 }
