@@ -163,22 +163,30 @@ static char *pick_cgroup(char *buf)
 	return unified ? strdup(unified) : NULL;
 }
 
+/* root/PID as a directory fd, or -errno. The fd pins this process: if it exits and the pid
+ * is reused while we read, reads through the fd fail with ESRCH instead of mixing two
+ * processes' files. */
+static int open_pid_dir(const char *root, int pid)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%d", root, pid) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return dfd < 0 ? -errno : dfd;
+}
+
 int cw_proc_read(const char *root, int pid, const char *hostname, struct cw_proc *p)
 {
-	char path[PATH_MAX], *buf = NULL;
+	char *buf = NULL;
 	size_t len = 0;
 	int dfd, err;
 
 	memset(p, 0, sizeof(*p));
 	cw_identity_init(&p->id);
 	p->pid = pid;
-	if (snprintf(path, sizeof(path), "%s/%d", root, pid) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	/* The directory fd pins this process: if it exits and the pid is reused while we read,
-	 * reads through the fd fail with ESRCH instead of mixing two processes' files. */
-	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
+	if ((dfd = open_pid_dir(root, pid)) < 0)
+		return dfd;
 
 	err = read_at(dfd, "stat", &buf, NULL);
 	if (!err)
@@ -346,14 +354,11 @@ static int refine(struct procs *ps)
 
 int cw_proc_pstart(const char *root, int pid, unsigned long long *pstart)
 {
-	char path[PATH_MAX], comm[17], *buf = NULL;
+	char comm[17], *buf = NULL;
 	int dfd, ppid, err;
 
-	if (snprintf(path, sizeof(path), "%s/%d", root, pid) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
+	if ((dfd = open_pid_dir(root, pid)) < 0)
+		return dfd;
 	err = read_at(dfd, "stat", &buf, NULL);
 	if (!err)
 		err = parse_stat(buf, &ppid, pstart, comm, sizeof(comm));
