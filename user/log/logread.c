@@ -319,10 +319,9 @@ static const struct {
  * (lines that never reached the log: a full queue, a full disk) is a loss mark like `lost`.
  * (`suppressed` lines are their own type: the log cap never suppresses a death, and the
  * kernel's budgets never budget one.) */
-static const char skip_quietly[] = "";
 static const struct {
 	const char *name;
-	enum cw_log_type as;	/* CW_LOG_NONE: skipped without a word */
+	enum cw_log_type as;
 } ev_aliases[] = {
 	{ "dropped", CW_LOG_LOST },
 };
@@ -351,11 +350,8 @@ static const char *header(json_object *o, struct cw_event *ev, char *why, size_t
 		if (ev_types[i].name && !strcmp(type, ev_types[i].name))
 			ev->type = (enum cw_log_type)i;
 	for (size_t i = 0; ev->type == CW_LOG_NONE && i < sizeof(ev_aliases) / sizeof(ev_aliases[0]); i++)
-		if (!strcmp(type, ev_aliases[i].name)) {
-			if (ev_aliases[i].as == CW_LOG_NONE)
-				return skip_quietly;
+		if (!strcmp(type, ev_aliases[i].name))
 			ev->type = ev_aliases[i].as;
-		}
 	if (ev->type == CW_LOG_NONE) {
 		snprintf(why, whylen, "unknown type \"%s\"",
 			 cw_text_sanitize(shown, sizeof(shown), type));
@@ -478,9 +474,7 @@ int cw_logread_stream(FILE *in, const char *name, cw_event_cb cb, void *ctx,
 		ev->file = name;
 		ev->line = lineno;
 		const char *reason = read_line(tok, line, (size_t)n, ev, &o, why, sizeof(why));
-		if (reason == skip_quietly) {
-			/* a line of ours with nothing to keep: not an error */
-		} else if (reason) {
+		if (reason) {
 			if (errf)
 				fprintf(errf, "%s:%ld: %s; line skipped\n", name, lineno, reason);
 			if (st)
