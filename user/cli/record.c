@@ -20,7 +20,9 @@
 #include "capture/procscan.h"
 #include "cli/commands.h"
 #include "version.h"
+#include "cli/notify.h"
 #include "cli/options.h"
+#include "cli/privs.h"
 #include "common/timeutil.h"
 #include "identity/celery.h"
 #include "identity/proctable.h"
@@ -76,6 +78,9 @@ struct recorder {
 		int *v;
 		size_t n, cap;
 	} scan_full;
+	struct cw_notify notify;	/* systemd: READY=1, WATCHDOG=1 */
+	const char *caps[CW_PRIVS_KEPT_MAX + 1];	/* kept after attach (tracer_start) */
+	bool caps_dropped;
 };
 
 static const char doc[] =
@@ -382,6 +387,7 @@ static void write_start(struct recorder *r)
 		.max_lines_per_minute = r->opts.max_lines,
 		.disabled = cw_capture_disabled(r->cap), .max_tracked = r->opts.max_tracked ? r->opts.max_tracked : 32768,
 		.budget_rate = r->opts.budget_rate, .budget_burst = r->opts.budget_burst,
+		.caps = r->caps_dropped ? r->caps : NULL,
 	};
 	cw_fmt_tracer_start(&r->line, &ts);
 	emit(r);
@@ -449,6 +455,7 @@ static void on_timer(struct recorder *r, int tfd)
 	if (read(tfd, &ticks, sizeof(ticks)) < 0)
 		return;
 	cw_fmt_sync_clock(&r->fmt);
+	cw_notify_watchdog(&r->notify, cw_clock_ns(CLOCK_MONOTONIC));
 	report_lost(r, false);
 	report_suppressed(r);
 	report_suppressed_cap(r, false);
@@ -462,6 +469,7 @@ static void stop_recording(struct recorder *r, const char *reason)
 {
 	struct cw_writer_stats ws;
 
+	cw_notify_stopping();
 	consume(r, STOP_BUDGET);
 	cw_capture_flush(r->cap);
 	report_lost(r, false);
@@ -547,6 +555,7 @@ static void recorder_init(struct recorder *r, sigset_t *mask)
 	}
 	cw_ptable_init(&r->procs);
 	jw_init(&r->line);
+	cw_notify_init(&r->notify);
 
 	/* Signals wait in a signalfd from the start: a SIGTERM while the programs load or the
 	 * broker answers is handled by the loop (tracer_stop), not by the default action. */
@@ -575,6 +584,16 @@ static int start_capture(struct recorder *r)
 	}
 	cw_fmt_init(&r->fmt, cw_eventlog_host(), r->opts.all);
 	return 0;
+}
+
+/* After attach the loop needs no BPF or perf privilege: only other users' /proc. */
+static void drop_privileges(struct recorder *r)
+{
+	int e = cw_privs_drop(r->caps);
+
+	r->caps_dropped = e == 0;
+	if (e)
+		fprintf(stderr, "celerywatch: could not drop capabilities: %s\n", strerror(-e));
 }
 
 /* The broker sampler's thread, with --redis. Returns 0, or 2 (an unusable broker URL). */
@@ -683,12 +702,15 @@ int cmd_record(int argc, char **argv)
 	if (!ret)
 		ret = open_fds(&mask, &sfd, &tfd);
 	if (!ret) {
-		/* Programs are attached: say so, then seed the tracked map with what already
-		 * runs. Anything forked or exec'd from here on is seen by the kernel side. */
+		/* Programs are attached: keep only what reading /proc needs, say so, then seed
+		 * the tracked map with what already runs. Anything forked or exec'd from here
+		 * on is seen by the kernel side. */
+		drop_privileges(r);
 		write_start(r);
 		struct cw_scan_cbs cbs = {.found = scan_found, .each = scan_cb, .ctx = r};
 		if (cw_procscan("/proc", cw_eventlog_host(), &cbs) < 0)
 			fprintf(stderr, "celerywatch: /proc scan failed: %s\n", strerror(errno));
+		cw_notify_ready("recording");
 		ret = loop(r, sfd, tfd);
 	}
 	recorder_free(r, sfd, tfd);

@@ -42,6 +42,12 @@ void cw_fmt_tracer_start(struct jw *w, const struct cw_tracer_start *s)
 	for (size_t i = 0; s->disabled && s->disabled[i]; i++)
 		jw_str(w, NULL, s->disabled[i]);
 	jw_arr_end(w);
+	if (s->caps) {
+		jw_arr_begin(w, "caps");
+		for (size_t i = 0; s->caps[i]; i++)
+			jw_str(w, NULL, s->caps[i]);
+		jw_arr_end(w);
+	}
 	jw_end(w);
 }
 

@@ -27,6 +27,8 @@ struct cw_tracer_start {
 	const char *const *disabled;	/* optional hooks that could not load, NULL-terminated */
 	uint32_t max_tracked;
 	uint32_t budget_rate, budget_burst;	/* --flood-budget; rate 0: off */
+	const char *const *caps;	/* capabilities kept after attach, NULL-terminated;
+					 * NULL: none were dropped (not written) */
 };
 
 struct cw_tracer_stop {

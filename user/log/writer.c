@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/threadcaps.h"
 #include "common/timeutil.h"
 
 struct cw_writer {
@@ -125,6 +126,8 @@ static void one_batch(struct cw_writer *w)
 static void *writer_main(void *arg)
 {
 	struct cw_writer *w = arg;
+
+	cw_thread_drop_caps();
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
