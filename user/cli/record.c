@@ -56,6 +56,7 @@ struct record_opts {
 	uint32_t budget_rate, budget_burst;	/* --flood-budget; rate 0: off */
 	const char *btf_path;
 	uint64_t max_lines;	/* --max-lines-per-minute; 0: no cap */
+	struct cw_rotation rotation;	/* --rotate-size, --rotate-keep, --compress */
 	const char *broker_opt;	/* the last broker option given (they need --redis) */
 };
 
@@ -96,7 +97,7 @@ static const char doc[] =
 	"Exit status: 0 after SIGINT/SIGTERM, 1 when BPF cannot be loaded (not root, refused), "
 	"2 on bad options or an unusable broker URL.";
 
-enum { OPT_BUDGET = 994, OPT_MAX_LINES = 995, OPT_BTF = 996, OPT_MAX_TRACKED = 997, OPT_RINGBUF = 998, OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
+enum { OPT_ROTATE_SIZE = 990, OPT_ROTATE_KEEP, OPT_COMPRESS, OPT_BUDGET = 994, OPT_MAX_LINES = 995, OPT_BTF = 996, OPT_MAX_TRACKED = 997, OPT_RINGBUF = 998, OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
 
 static const struct argp_option options[] = {
 	{"output", 'o', "PATH", 0, "Write the event log to PATH (created 0640, appended, never through a symlink); - is stdout (default)", 0},
@@ -113,6 +114,9 @@ static const struct argp_option options[] = {
 	{"queues", OPT_QUEUES, "Q1,Q2", 0, "Sample these queues too (workers' queues and the broker's bindings are found on their own)", 1},
 	{"interval", OPT_INTERVAL, "SECONDS", 0, "Seconds between broker samples (default 5, at least 0.1)", 1},
 	{"key-prefix", OPT_PREFIX, "PREFIX", 0, "kombu's global_keyprefix, if the app sets one", 1},
+	{"rotate-size", OPT_ROTATE_SIZE, "SIZE", 0, "Rotate the log when it reaches SIZE (4096, 64K, 100M, 1G): LOG becomes LOG.1, LOG.1 LOG.2, ... (for hosts without logrotate)", 0},
+	{"rotate-keep", OPT_ROTATE_KEEP, "N", 0, "Rotated files kept with --rotate-size (default 5; the oldest goes)", 0},
+	{"compress", OPT_COMPRESS, NULL, 0, "gzip each rotated file (LOG.1.gz ...; explain reads them as they are)", 0},
 	{"redis-rescan", OPT_RESCAN, "SECONDS", 0, "Seconds between scans for queues bound in the broker (default 30)", 1},
 	{0},
 };
@@ -219,6 +223,21 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_INTERVAL: o->interval = parse_seconds(state, "--interval", arg); break;
 	case OPT_RESCAN: o->rescan = parse_seconds(state, "--redis-rescan", arg); break;
+	case OPT_ROTATE_SIZE: {
+		int64_t v = cw_parse_size(arg);
+		if (v < 0)
+			argp_error(state, "--rotate-size '%s': expected a size of at least 4096 bytes (64K, 100M, 1G)", arg);
+		o->rotation.size = (uint64_t)v;
+		break;
+	}
+	case OPT_ROTATE_KEEP:
+		errno = 0;
+		long keep = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || keep < 1 || keep > 1000)
+			argp_error(state, "--rotate-keep '%s': expected a number of files from 1 to 1000", arg);
+		o->rotation.keep = (int)keep;
+		break;
+	case OPT_COMPRESS: o->rotation.compress = true; break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -388,6 +407,8 @@ static void write_start(struct recorder *r)
 		.disabled = cw_capture_disabled(r->cap), .max_tracked = r->opts.max_tracked ? r->opts.max_tracked : 32768,
 		.budget_rate = r->opts.budget_rate, .budget_burst = r->opts.budget_burst,
 		.caps = r->caps_dropped ? r->caps : NULL,
+		.rotate_size = r->opts.rotation.size, .rotate_keep = r->opts.rotation.keep,
+		.rotate_compress = r->opts.rotation.compress,
 	};
 	cw_fmt_tracer_start(&r->line, &ts);
 	emit(r);
@@ -586,6 +607,20 @@ static int start_capture(struct recorder *r)
 	return 0;
 }
 
+/* Rotation renames files: it needs a file, not stdout. */
+static int check_rotation(const struct record_opts *o)
+{
+	bool to_stdout = !o->output || !strcmp(o->output, "-");
+
+	if (o->rotation.size && to_stdout) {
+		fprintf(stderr, "celerywatch: --rotate-size needs -o FILE (the log goes to stdout)\n");
+		return 2;
+	}
+	if (!o->rotation.size && o->rotation.compress)
+		fprintf(stderr, "celerywatch: --compress does nothing without --rotate-size\n");
+	return 0;
+}
+
 /* After attach the loop needs no BPF or perf privilege: only other users' /proc. */
 static void drop_privileges(struct recorder *r)
 {
@@ -642,7 +677,7 @@ static int open_output(struct recorder *r, char *err, size_t errlen)
 
 	if (e)
 		return e;
-	e = cw_writer_start(&r->writer, &out, 0, (uint32_t)getpid());
+	e = cw_writer_start(&r->writer, &out, 0, (uint32_t)getpid(), &r->opts.rotation);
 	if (e) {
 		snprintf(err, errlen, "cannot start the log writer: %s", strerror(-e));
 		cw_output_close(&out);
@@ -687,7 +722,8 @@ int cmd_record(int argc, char **argv)
 	r->opts.budget_rate = CW_BUDGET_RATE;
 	r->opts.budget_burst = CW_BUDGET_BURST;
 	r->opts.max_lines = CW_LOGCAP_DEFAULT;
-	if (cw_opt_parse(&argp, argc, argv, &r->opts))
+	r->opts.rotation.keep = 5;
+	if (cw_opt_parse(&argp, argc, argv, &r->opts) || check_rotation(&r->opts))
 		return 2;
 	if (r->opts.broker_opt && !r->opts.redis)
 		fprintf(stderr, "celerywatch: %s does nothing without --redis\n", r->opts.broker_opt);

@@ -11,6 +11,7 @@
 
 #include "log/logread.h"
 #include "common/sanitize.h"	/* the log's strings in our messages */
+#include "log/logopen.h"
 
 const char *cw_role_name(enum cw_role r)
 {
@@ -502,7 +503,7 @@ int cw_logread_file(const char *path, cw_event_cb cb, void *ctx,
 {
 	if (!strcmp(path, "-"))
 		return cw_logread_stream(stdin, "<stdin>", cb, ctx, st, errf);
-	FILE *f = fopen(path, "re");
+	FILE *f = cw_log_fopen(path);
 	if (!f)
 		return -errno;
 	int ret = cw_logread_stream(f, path, cb, ctx, st, errf);
