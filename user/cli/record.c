@@ -19,6 +19,7 @@
 #include "capture/capture.h"
 #include "capture/procscan.h"
 #include "cli/commands.h"
+#include "cli/live.h"
 #include "version.h"
 #include "cli/notify.h"
 #include "cli/options.h"
@@ -80,6 +81,7 @@ struct recorder {
 		size_t n, cap;
 	} scan_full;
 	struct cw_notify notify;	/* systemd: READY=1, WATCHDOG=1 */
+	struct cw_live live;		/* the engine, when a sink wants incidents (alerts, metrics) */
 	const char *caps[CW_PRIVS_KEPT_MAX + 1];	/* kept after attach (tracer_start) */
 	bool caps_dropped;
 };
@@ -253,6 +255,7 @@ static void emit(struct recorder *r)
 		r->unformatted++;
 	} else if (cw_logcap_admit(&r->logcap, r->line.buf, r->line.len, cw_clock_ns(CLOCK_MONOTONIC))) {
 		cw_writer_put(r->writer, r->line.buf, r->line.len);
+		cw_live_line(&r->live, r->line.buf, r->line.len);
 	}
 	jw_reset(&r->line);
 }
@@ -277,6 +280,7 @@ static void consume(struct recorder *r, int budget)
 {
 	r->budget = budget;
 	cw_capture_consume(r->cap);
+	cw_live_after_consume(&r->live);	/* a death is judged now, not at the next tick */
 }
 
 static void report_lost(struct recorder *r, bool force)
@@ -477,6 +481,7 @@ static void on_timer(struct recorder *r, int tfd)
 		return;
 	cw_fmt_sync_clock(&r->fmt);
 	cw_notify_watchdog(&r->notify, cw_clock_ns(CLOCK_MONOTONIC));
+	cw_live_tick(&r->live);
 	report_lost(r, false);
 	report_suppressed(r);
 	report_suppressed_cap(r, false);
@@ -699,6 +704,7 @@ static void recorder_free(struct recorder *r, int sfd, int tfd)
 	if (r->writer && cw_writer_stop(r->writer, STOP_FLUSH_MS + STOP_WRITE_MS))
 		fprintf(stderr, "celerywatch: the event log takes no lines; stopping anyway\n");
 	cw_ptable_free(&r->procs);
+	cw_live_free(&r->live);
 	jw_free(&r->line);
 	for (size_t i = 0; i < r->opts.nqueues; i++)
 		free(r->opts.queues[i]);
