@@ -41,6 +41,15 @@ def wait_for(pred, timeout=30.0, step=0.1, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def children_of(pid):
+    """The children of pid's main thread (pids), [] when it is gone."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
 class Redis:
     def __init__(self, port=None, extra=()):
         self.port = port or free_port()
@@ -131,11 +140,7 @@ class Worker:
         return self
 
     def children(self):
-        try:
-            with open(f"/proc/{self.pid}/task/{self.pid}/children") as f:
-                return [int(x) for x in f.read().split()]
-        except OSError:
-            return []
+        return children_of(self.pid)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

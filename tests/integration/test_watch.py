@@ -9,15 +9,7 @@ import threading
 import time
 import unittest
 
-from cwharness import BIN, Recorder, Redis, Worker, need_root, wait_for
-
-
-def children(pid):
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(c) for c in f.read().split()]
-    except OSError:
-        return []
+from cwharness import BIN, Recorder, Redis, Worker, children_of, need_root, wait_for
 
 
 class Lines:
@@ -87,7 +79,7 @@ class TestWatch(unittest.TestCase):
         w = self.worker("w_self@%h")
         proc, out = self.watch("--redis", self.redis.url(), "--interval", "0.5")
         # the recorder it started is its child, recording into /tmp/cw-watch-*/events.jsonl
-        child = wait_for(lambda: children(proc.pid), 10, what="the recorder child")[0]
+        child = wait_for(lambda: children_of(proc.pid), 10, what="the recorder child")[0]
         with open(f"/proc/{child}/cmdline", "rb") as f:
             argv = f.read().decode().split("\0")
         log = argv[argv.index("-o") + 1]
