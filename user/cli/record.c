@@ -19,6 +19,7 @@
 #include "capture/capture.h"
 #include "capture/procscan.h"
 #include "cli/commands.h"
+#include "cli/procfacts.h"
 #include "version.h"
 #include "cli/options.h"
 #include "common/timeutil.h"
@@ -420,17 +421,25 @@ static int epoll_add(int ep, int fd, uint32_t tag)
 
 enum { TAG_RING, TAG_SIGNAL, TAG_TIMER, TAG_SAMPLER };
 
-/* Broker samples waiting in the sampler become log lines. */
-/* Samples finished by the broker thread become `sample` lines here, in the loop's thread. */
+/* Samples finished by the broker thread become `sample` lines here, in the loop's thread,
+ * each followed by its `proc_sample` line: the tracked processes' /proc facts now (a
+ * bounded number of small reads, cli/procfacts.c). */
 static void drain_sampler(struct recorder *r)
 {
+	struct cw_broker_endpoint ep;
 	struct cw_sample *smp;
 
 	while ((smp = cw_sampler_take(r->sampler))) {
 		cw_sample_json(&r->line, smp);
-		cw_sample_delete(smp);
 		emit(r);
+		bool known = cw_sampler_endpoint(r->sampler, &ep);
+		cw_procfacts_round(&r->line, "/proc", &r->procs, smp, known ? &ep : NULL);
+		if (r->line.len)
+			emit(r);
+		cw_sample_delete(smp);
 	}
+	/* CLIENT LIST only while there is someone to match it with */
+	cw_sampler_want_clients(r->sampler, r->procs.n > 0);
 }
 
 /* The `suppressed` line of a minute that ended (or, force, of the one cut short by a stop). */
