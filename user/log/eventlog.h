@@ -11,7 +11,7 @@
 
 #include "log/jsonw.h"
 
-#define CW_SCHEMA_VERSION 2	/* 2: proc_sample, exe, queues' arrived/drained; readers take 1 and 2 */
+#define CW_SCHEMA_VERSION 2	/* 2: proc_sample, exe, queues' arrived/drained (readers take 1 and 2) */
 
 struct cw_output {
 	int fd;
