@@ -1055,6 +1055,7 @@ struct cw_sampler {
 	struct cw_sampler_stats stats;
 	struct cw_broker_endpoint ep;	/* where the last connection went */
 	bool want_clients;	/* CLIENT LIST in each round */
+	bool clients_too_big;	/* thread-only: a CLIENT LIST broke the round-trip bound */
 
 	/* thread-only */
 	struct cw_strset discovered;
@@ -1159,14 +1160,18 @@ static void sample_clients(struct cw_sampler *s, struct cw_sample *smp)
 	pthread_mutex_lock(&s->mu);
 	want = s->want_clients;
 	pthread_mutex_unlock(&s->mu);
-	if (!want || !s->k.c)
+	if (!want || !s->k.c || s->clients_too_big)
 		return;
 	if (append(&s->k, 4, argv, lens)) {
 		conn_nomem(&s->k, err, sizeof(err));
 		return;
 	}
-	if (roundtrip(&s->k, 1, &rep, cw_mono_s() + s->k.timeout, err, sizeof(err)))
-		return;	/* the connection is dropped; the next round reconnects */
+	/* a failure drops the connection (the next round reconnects); a list over the bound
+	 * would do it again each round: asked no more */
+	if (roundtrip(&s->k, 1, &rep, cw_mono_s() + s->k.timeout, err, sizeof(err)) == RC_TOOBIG)
+		s->clients_too_big = true;
+	if (!rep)
+		return;
 	smp->clients_ok = cw_broker_read_clients(rep, &smp->clients, &smp->nclients) == 0;
 	freeReplyObject(rep);
 }
@@ -1379,6 +1384,7 @@ int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg
 	s->discover = cfg->discover;
 	s->max_pending = cfg->max_pending ? cfg->max_pending : CW_SAMPLER_PENDING;
 	s->backoff = BACKOFF_MIN;
+	s->want_clients = true;	/* the recorder turns it off while it tracks nothing */
 	s->ring = calloc(s->max_pending, sizeof(*s->ring));
 	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

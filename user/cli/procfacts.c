@@ -50,34 +50,45 @@ static struct client_ix *index_clients(const struct cw_sample *smp, size_t *n)
 	return ix;
 }
 
-/* Tracked processes in pid order, at most CW_PROC_SAMPLE_MAX; the others are counted. */
-static size_t pick(struct cw_ptable *t, struct cw_pentry **pe, size_t *omitted)
+/* Consumers' facts first when the bound cuts: MainProcesses, pool processes, beat, others */
+static int role_rank(const struct cw_pentry *e)
 {
-	size_t n = 0, all = 0;
+	static const char *const order[] = { "main", "pool", "beat" };
 
-	for (size_t b = 0; b < CW_PTABLE_BUCKETS; b++)
-		for (struct cw_pentry *e = t->buckets[b]; e; e = e->next) {
-			all++;
-			/* keep the lowest pids: replace the highest kept when full */
-			if (n < CW_PROC_SAMPLE_MAX) {
-				pe[n++] = e;
-				continue;
-			}
-			size_t hi = 0;
-			for (size_t i = 1; i < n; i++)
-				if (pe[i]->pid > pe[hi]->pid)
-					hi = i;
-			if (e->pid < pe[hi]->pid)
-				pe[hi] = e;
-		}
-	*omitted = all - n;
-	return n;
+	for (int i = 0; i < 3; i++)
+		if (e->id.role && !strcmp(e->id.role, order[i]))
+			return i;
+	return 3;
 }
 
 static int pe_cmp(const void *a, const void *b)
 {
 	const struct cw_pentry *x = *(struct cw_pentry *const *)a, *y = *(struct cw_pentry *const *)b;
+	int rx = role_rank(x), ry = role_rank(y);
+
+	if (rx != ry)
+		return rx - ry;
 	return x->pid == y->pid ? 0 : x->pid < y->pid ? -1 : 1;
+}
+
+/* At most CW_PROC_SAMPLE_MAX tracked processes, by role then pid; the others are counted. */
+static size_t pick(struct cw_ptable *t, struct cw_pentry **pe, size_t *omitted)
+{
+	struct cw_pentry **all = t->n ? malloc(t->n * sizeof(*all)) : NULL;
+	size_t n = 0;
+
+	*omitted = 0;
+	if (!all)
+		return 0;
+	for (size_t b = 0; b < CW_PTABLE_BUCKETS; b++)
+		for (struct cw_pentry *e = t->buckets[b]; e && n < t->n; e = e->next)
+			all[n++] = e;
+	qsort(all, n, sizeof(*all), pe_cmp);
+	*omitted = n > CW_PROC_SAMPLE_MAX ? n - CW_PROC_SAMPLE_MAX : 0;
+	n -= *omitted;
+	memcpy(pe, all, n * sizeof(*pe));
+	free(all);
+	return n;
 }
 
 /* Its sockets to the broker, and the CLIENT LIST entry of each. */
@@ -152,7 +163,6 @@ void cw_procfacts_round(struct jw *w, const char *root, struct cw_ptable *t,
 		cw_bconn_begin(&r->bc, &bro, 1, caddr, caddr ? nix : 0);
 
 	n = pick(t, r->pe, &omitted);
-	qsort(r->pe, n, sizeof(r->pe[0]), pe_cmp);
 	for (size_t k = 0; k < n; k++) {
 		r->pe[nout] = r->pe[k];
 		if (read_one(r, nout, root, b.conn_known, ix, nix))
