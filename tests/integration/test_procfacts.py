@@ -173,6 +173,32 @@ class TestProcFacts(unittest.TestCase):
         samples = of_type(self.rec.events(), "sample")
         self.assertTrue(samples and all(s["redis_ok"] for s in samples), samples[-1:])
 
+    def test_unix_socket_broker(self):
+        # a broker on a unix socket: its clients are the peers of its connected sockets
+        sock = os.path.join(self.tmp, "redis.sock")
+        self.redis = Redis(extra=["--unixsocket", sock, "--unixsocketperm", "700"])
+        self.redis.start()
+        self.rec = Recorder("--redis", f"unix://{sock}", "--interval", "1").start()
+        self.worker = Worker(f"redis+socket://{sock}", "pfq", "pf@h", concurrency=1).start()
+        self.start_fake(f"redis+socket://{sock}")
+        self.worker.wait_ready()
+        main = self.worker.pid
+
+        def connected():
+            for ps in proc_samples(self.rec):
+                e = entry(ps, main)
+                if e and (e["broker_conns"] or 0) >= 1:
+                    return ps
+        ps = wait_for(connected, 30, 0.2, "the MainProcess connected over the unix socket")
+        self.assertEqual(ps["broker"]["addr"], sock)
+        self.assertTrue(ps["broker"]["conn_known"])
+        self.assertNotIn("conns", entry(ps, main))
+        fake = entry(ps, self.fake.pid)
+        self.assertIsNotNone(fake)
+        self.assertEqual(fake["broker_conns"], 0)
+        for pid in self.worker.children():
+            self.assertEqual(entry(ps, pid)["broker_conns"], 0)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -341,6 +342,47 @@ static void test_real_conn(void **st)
 	free(b);
 }
 
+/* a unix-socket broker of this process's own: its client end is the one connection */
+static void test_real_unix_conn(void **st)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct cw_bconn *b = calloc(1, sizeof(*b));
+	struct cw_sockaddr local[CW_BCONN_MAX_LOCAL];
+	size_t nlocal;
+	int ls = socket(AF_UNIX, SOCK_STREAM, 0), cs = socket(AF_UNIX, SOCK_STREAM, 0), as;
+	char dir[] = "/tmp/cw-pfu-XXXXXX";
+
+	(void)st;
+	assert_non_null(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/redis.sock", dir);
+	int dfd = open("/proc/self", O_RDONLY | O_DIRECTORY);
+	/* nobody listens there yet: not known, rather than "no connection" */
+	assert_int_equal(cw_bconn_begin_unix(b, sa.sun_path), -ENOENT);
+	cw_bconn_end(b);
+	assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(ls, 1), 0);
+	assert_int_equal(cw_bconn_begin_unix(b, sa.sun_path), 0);
+	assert_int_equal(cw_bconn_count(b, dfd, local, &nlocal), 0);
+	cw_bconn_end(b);
+	assert_int_equal(connect(cs, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	as = accept(ls, NULL, NULL);
+	assert_true(as >= 0);
+	assert_int_equal(cw_bconn_begin_unix(b, sa.sun_path), 0);
+	assert_int_equal(cw_bconn_count(b, dfd, local, &nlocal), 1);
+	assert_int_equal(nlocal, 0);
+	cw_bconn_end(b);
+	/* another path: not ours */
+	assert_int_equal(cw_bconn_begin_unix(b, "/tmp/cw-no-such.sock"), -ENOENT);
+	cw_bconn_end(b);
+	close(as);
+	close(cs);
+	close(ls);
+	close(dfd);
+	unlink(sa.sun_path);
+	rmdir(dir);
+	free(b);
+}
+
 /* ---- CLIENT LIST ---- */
 
 static redisReply *reply_of(const char *wire, size_t len)
@@ -495,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_lines),
 		cmocka_unit_test(test_sockaddr_parse),
 		cmocka_unit_test(test_real_conn),
+		cmocka_unit_test(test_real_unix_conn),
 		cmocka_unit_test(test_clients),
 		cmocka_unit_test(test_clients_hostile),
 		cmocka_unit_test(test_procfmt),

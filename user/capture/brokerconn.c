@@ -324,7 +324,8 @@ static uint64_t socket_inode(const char *l, ssize_t n)
 int cw_bconn_count(struct cw_bconn *b, int dirfd, struct cw_sockaddr *local, size_t *nlocal)
 {
 	int err = 0, count = 0, seen = 0;
-	struct cw_bconn_ns *ns = ns_of(b, dirfd, &err);
+	/* a unix socket's clients are the same in every namespace */
+	struct cw_bconn_ns *ns = b->unix_mode ? &b->ns[0] : ns_of(b, dirfd, &err);
 	struct dirent *de;
 	char link[64];
 
@@ -348,7 +349,7 @@ int cw_bconn_count(struct cw_bconn *b, int dirfd, struct cw_sockaddr *local, siz
 		struct cw_bconn_sock key = { .inode = ino }, *hit;
 		if (!ino || !ns->n || !(hit = bsearch(&key, ns->socks, ns->n, sizeof(key), sock_cmp)))
 			continue;
-		if (*nlocal < CW_BCONN_MAX_LOCAL)
+		if (*nlocal < CW_BCONN_MAX_LOCAL && !b->unix_mode)
 			local[(*nlocal)++] = hit->local;
 		count++;
 	}

@@ -45,6 +45,7 @@ struct cw_bconn {
 	size_t nclients;
 	struct cw_bconn_ns ns[CW_BCONN_MAX_NS];
 	size_t nns;
+	bool unix_mode;		/* ns[0] holds the clients of a unix-socket broker */
 };
 
 /* "1.2.3.4:5", "[::1]:5" (as Redis writes addr=) to a, false when it is neither. */
@@ -58,6 +59,11 @@ bool cw_sockaddr_from(const struct sockaddr *sa, struct cw_sockaddr *a);
  * 0 without). Forgets the previous round's tables. */
 void cw_bconn_begin(struct cw_bconn *b, const struct cw_sockaddr *broker, size_t nbroker,
 		    const char *const *client_addrs, size_t nclients);
+/* Start a round for a broker on the unix socket path (unixconn.c): the peers of the
+ * connected sockets bound to path, from one unix_diag dump. 0, or -errno (-ENOENT: no
+ * listener on path in our network namespace; the facts are then unknown). No local
+ * addresses are reported in this mode. Always cw_bconn_end. */
+int cw_bconn_begin_unix(struct cw_bconn *b, const char *path);
 /*
  * The broker connections of the process whose /proc directory is dirfd: their count, and
  * up to CW_BCONN_MAX_LOCAL of their local addresses into local. Returns the count, or

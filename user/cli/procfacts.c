@@ -151,16 +151,19 @@ void cw_procfacts_round(struct jw *w, const char *root, struct cw_ptable *t,
 		jw_reset(w);
 		return;
 	}
-	/* unix-socket brokers: their peers are not matched yet (docs/events.md) */
-	b.conn_known = ep && ep->known && !ep->is_unix &&
-		       cw_sockaddr_from((const struct sockaddr *)&ep->addr, &bro);
 	b.client_list = smp->clients_ok;
 	struct client_ix *ix = index_clients(smp, &nix);
 	const char **caddr = nix ? calloc(nix, sizeof(*caddr)) : NULL;
 	for (size_t i = 0; caddr && i < nix; i++)
 		caddr[i] = ix[i].c->addr;
-	if (b.conn_known)
+	if (ep && ep->known && ep->is_unix) {
+		b.conn_known = cw_bconn_begin_unix(&r->bc, ep->path) == 0;
+		if (!b.conn_known)
+			cw_bconn_end(&r->bc);
+	} else if (ep && ep->known && cw_sockaddr_from((const struct sockaddr *)&ep->addr, &bro)) {
+		b.conn_known = true;
 		cw_bconn_begin(&r->bc, &bro, 1, caddr, caddr ? nix : 0);
+	}
 
 	n = pick(t, r->pe, &omitted);
 	for (size_t k = 0; k < n; k++) {
