@@ -58,7 +58,11 @@ $(BUILD)/version.h: FORCE | $(BUILD)
 	@echo '#define CW_VERSION "$(VERSION)"' > $@.tmp; cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
 FORCE:
 
-$(BUILD)/obj/%.o: user/%.c | $(SKEL) $(BUILD)/version.h
+# /proc/PID/syscall gives numbers: their names come from the system's <asm/unistd.h>.
+$(BUILD)/syscall_names.h: tools/gen_syscalls.sh | $(BUILD)
+	./tools/gen_syscalls.sh $(CC) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/%.o: user/%.c | $(SKEL) $(BUILD)/version.h $(BUILD)/syscall_names.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(DEPFLAGS) -c $< -o $@
 

@@ -345,6 +345,9 @@ int handle_exec(struct bpf_raw_tracepoint_args *ctx)
 	e->argv_len = len;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), t->comm);
 	fill_cgroup(&e->cgroup, t);
+	/* the executable: bprm->filename (zeroed by the helper if unreadable) */
+	struct linux_binprm *bprm = (void *)ctx->args[2];
+	bpf_probe_read_kernel_str(e->exe, sizeof(e->exe), BPF_CORE_READ(bprm, filename));
 	if (bpf_ringbuf_output(&events, e, sizeof(*e), 0))
 		count_lost(CW_EV_EXEC);
 	return 0;

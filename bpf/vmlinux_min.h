@@ -113,6 +113,12 @@ struct task_struct {
 	struct css_set *cgroups;
 };
 
+/* sched_process_exec's third argument: the exec'd file's name as given to execve (or the
+ * script's interpreter path once binfmt_script has run) */
+struct linux_binprm {
+	const char *filename;
+};
+
 struct kernel_siginfo;
 
 /* Only used to probe which mark_victim the kernel has (6.8+ passes the task). */

@@ -10,6 +10,7 @@
 
 #define CW_COMM_LEN 16
 #define CW_ARGV_LEN 1024	/* exec argv bytes kept; longer is marked truncated */
+#define CW_EXE_LEN 256		/* exec'd file name (bprm->filename) kept, NUL-terminated */
 #define CW_SENDER_ARGV_LEN 256	/* argv of a signal's sender */
 #define CW_CGROUP_DEPTH 8	/* cgroup path components kept, deepest first */
 #define CW_CGROUP_NAME_LEN 64
@@ -93,6 +94,7 @@ struct cw_exec {
 	char comm[CW_COMM_LEN];
 	struct cw_cgroup cgroup;
 	char argv[CW_ARGV_LEN];
+	char exe[CW_EXE_LEN];	/* the file exec'd as the kernel was given it; "" unreadable */
 };
 
 struct cw_exec_fail {
@@ -178,6 +180,7 @@ struct cw_supp_counts {
 _Static_assert(sizeof(struct cw_hdr) == 24, "cw_hdr layout");
 _Static_assert(sizeof(struct cw_cgroup) == 8 + CW_CGROUP_DEPTH * CW_CGROUP_NAME_LEN, "cw_cgroup layout");
 _Static_assert(sizeof(struct cw_exec) % 8 == 0, "cw_exec padding");
+_Static_assert(__builtin_offsetof(struct cw_exec, exe) + CW_EXE_LEN == sizeof(struct cw_exec), "cw_exec exe last");
 _Static_assert(sizeof(struct cw_exec_fail) % 8 == 0, "cw_exec_fail padding");
 _Static_assert(sizeof(struct cw_fork) == 24 + 16 + 16, "cw_fork layout");
 _Static_assert(sizeof(struct cw_exit) % 8 == 0, "cw_exit padding");

@@ -12,7 +12,9 @@
  * with glob characters, bits 3-4 how many queues are configured (0-3). Asserts: no crash, no
  * leak, no read out of bounds; a sample is redis_ok or has an error sentence; the sample's
  * queues are sorted; depths of a good sample add up; the password never reaches an error
- * message (queue names are the server's to choose, and are not checked for it). */
+ * message (queue names are the server's to choose, and are not checked for it). Then, on a
+ * connection still up, CLIENT LIST (broker/clients.c): every field comes back terminated and
+ * free of control characters. */
 #include "broker/broker.c"
 
 #include <fcntl.h>
@@ -60,6 +62,40 @@ static void check_sample(const struct cw_sample *smp)
 	if (w.oom || !w.len || w.buf[w.len - 1] != '\n' || memchr(w.buf, '\n', w.len - 1))
 		abort();
 	jw_free(&w);
+}
+
+/* The round's CLIENT LIST, as sample_clients sends it, parsed. */
+static void check_clients(struct conn *k)
+{
+	const char *argv[4] = { "CLIENT", "LIST", "TYPE", "normal" };
+	size_t lens[4] = { 6, 4, 4, 6 };
+	redisReply *rep = NULL;
+	struct cw_broker_client *c;
+	size_t nc;
+	char err[256];
+
+	if (append(k, 4, argv, lens) || roundtrip(k, 1, &rep, cw_mono_s() + k->timeout, err, sizeof(err)))
+		return;
+	if (cw_broker_read_clients(rep, &c, &nc) == 0) {
+		for (size_t i = 0; i < nc; i++) {
+			const char *f[3] = { c[i].addr, c[i].laddr, c[i].cmd };
+			size_t sz[3] = { sizeof(c[i].addr), sizeof(c[i].laddr), sizeof(c[i].cmd) };
+			for (int j = 0; j < 3; j++) {
+				size_t len = strnlen(f[j], sz[j]);
+				if (len == sz[j])
+					abort();
+				for (size_t b = 0; b < len; b++)
+					if ((unsigned char)f[j][b] < 0x20 || f[j][b] == 0x7f)
+						abort();
+			}
+			if (!c[i].addr[0] || c[i].idle_s < -1)
+				abort();
+		}
+		free(c);
+	} else if (c || nc) {
+		abort();
+	}
+	freeReplyObject(rep);
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
@@ -121,6 +157,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		}
 		cw_sample_free(&smp);
 	}
+	if (k.c)
+		check_clients(&k);
 	cw_strset_free(&found);
 	conn_fini(&k);
 	setup_free(&st);

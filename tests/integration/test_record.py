@@ -247,7 +247,7 @@ class RecordBasics(unittest.TestCase):
         rec = Recorder().start()
         try:
             start = of_type(rec.events(), "tracer_start")[0]
-            self.assertEqual(start["v"], 1)
+            self.assertEqual(start["v"], 2)
             self.assertEqual(start["host"], HOST)
             self.assertEqual(oct(os.stat(rec.out).st_mode & 0o777), "0o640")
             rotated = rec.out + ".1"

@@ -963,7 +963,7 @@ static void test_thread_lines(void **state)
 
 	j = next_line(f->s, 2);
 	assert_non_null(j);
-	assert_int_equal(json_object_get_int(get(j, "v")), 1);
+	assert_int_equal(json_object_get_int(get(j, "v")), CW_SCHEMA_VERSION);
 	assert_string_equal(json_object_get_string(get(j, "type")), "sample");
 	assert_string_equal(json_object_get_string(get(j, "host")), "testhost");
 	assert_int_equal(json_object_get_int(get(j, "pid")), getpid());

@@ -337,7 +337,7 @@ static void test_line_type(void **state)
 {
 	(void)state;
 	char t[16];
-	const char *l = "{\"v\":1,\"type\":\"exec_fail\",\"ts\":\"x\"}\n";
+	const char *l = "{\"v\":2,\"type\":\"exec_fail\",\"ts\":\"x\"}\n";
 
 	cw_line_type(l, strlen(l), t, sizeof(t));
 	assert_string_equal(t, "exec_fail");
@@ -357,7 +357,7 @@ static void test_line_begin(void **state)
 	cw_eventlog_set_host("web1");
 	cw_line_begin(&w, "exit", 1795521791123456000ull, 4766);
 	jw_end(&w);
-	assert_string_equal(w.buf, "{\"v\":1,\"type\":\"exit\",\"ts\":\"2026-11-24T12:03:11.123456Z\","
+	assert_string_equal(w.buf, "{\"v\":2,\"type\":\"exit\",\"ts\":\"2026-11-24T12:03:11.123456Z\","
 				   "\"host\":\"web1\",\"pid\":4766}\n");
 	jw_free(&w);
 }

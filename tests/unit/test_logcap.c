@@ -49,7 +49,7 @@ static void test_over_the_cap_only_floods_are_suppressed(void **state)
 	assert_false(cw_logcap_roll(&c, 159 * SEC, false, &w, 0, 7));	/* the minute goes on */
 	assert_int_equal(w.len, 0);
 	assert_true(cw_logcap_roll(&c, 160 * SEC, false, &w, 1795521791123456000ull, 7));
-	assert_string_equal(w.buf, "{\"v\":1,\"type\":\"suppressed\",\"ts\":\"2026-11-24T12:03:11.123456Z\","
+	assert_string_equal(w.buf, "{\"v\":2,\"type\":\"suppressed\",\"ts\":\"2026-11-24T12:03:11.123456Z\","
 				   "\"host\":\"web1\",\"pid\":7,\"reason\":\"log_cap\",\"count\":4,"
 				   "\"by_type\":{\"exec\":2,\"fork\":1,\"signal\":1},\"total\":4}\n");
 	/* a new minute: room again; the total goes on */

@@ -31,7 +31,7 @@ static void test_delta_line(void **state)
 	now.uid[1].n = 10;
 	assert_int_equal(cw_supp_delta(&now, &prev), 37);
 	cw_fmt_suppressed(&w, 1764000000000000000ull, 9, &now, &prev, 137);
-	const char *want = "{\"v\":1,\"type\":\"suppressed\",\"ts\":\"2025-11-24T16:00:00.000000Z\","
+	const char *want = "{\"v\":2,\"type\":\"suppressed\",\"ts\":\"2025-11-24T16:00:00.000000Z\","
 			   "\"host\":\"web1\",\"pid\":9,\"reason\":\"rate_limit\",\"count\":37,"
 			   "\"by_type\":{\"exec_fail\":30,\"signal\":7},\"by_uid\":{\"65534\":20,\"1000\":10},"
 			   "\"total\":137}\n";

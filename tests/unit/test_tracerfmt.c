@@ -30,10 +30,10 @@ static void test_start(void **state)
 	jw_init(&w);
 	cw_eventlog_set_host("web1");
 	cw_fmt_tracer_start(&w, &s);
-	check(&w, "{\"v\":1,\"type\":\"tracer_start\",\"ts\":\"2025-11-24T16:00:00.123456Z\","
+	check(&w, "{\"v\":2,\"type\":\"tracer_start\",\"ts\":\"2025-11-24T16:00:00.123456Z\","
 		  "\"host\":\"web1\",\"pid\":4242,\"version\":\"v1\",\"kernel\":\"6.1.0\","
 		  "\"boot_id\":\"0c1d3e5f-aaaa-4bbb-8ccc-123456789abc\","
-		  "\"schema\":1,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,"
+		  "\"schema\":2,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,"
 		  "\"output\":\"-\",\"redis\":null,\"interval\":null,\"queues\":[],"
 		  "\"memcg_v1\":false,\"max_lines_per_minute\":0,"
 		  "\"flood_budget\":{\"rate\":0,\"burst\":0},\"rotate\":null},\"disabled\":[]}\n");
@@ -57,10 +57,10 @@ static void test_start(void **state)
 	const char *caps[] = {"cap_sys_ptrace", "cap_dac_read_search", NULL};
 	s.caps = caps;
 	cw_fmt_tracer_start(&w, &s);
-	check(&w, "{\"v\":1,\"type\":\"tracer_start\",\"ts\":\"2025-11-24T16:00:00.123456Z\","
+	check(&w, "{\"v\":2,\"type\":\"tracer_start\",\"ts\":\"2025-11-24T16:00:00.123456Z\","
 		  "\"host\":\"web1\",\"pid\":4242,\"version\":\"v1\",\"kernel\":\"6.1.0\","
 		  "\"boot_id\":\"0c1d3e5f-aaaa-4bbb-8ccc-123456789abc\","
-		  "\"schema\":1,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,"
+		  "\"schema\":2,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,"
 		  "\"output\":\"-\",\"redis\":\"redis://:***@10.0.0.5:6379/3\",\"interval\":5.000,"
 		  "\"queues\":[\"high\",\"q\\\"1\"],\"memcg_v1\":true,\"max_lines_per_minute\":100000,\"max_tracked\":16,"
 		  "\"flood_budget\":{\"rate\":50,\"burst\":200},"
@@ -81,7 +81,7 @@ static void test_stop(void **state)
 	jw_init(&w);
 	cw_eventlog_set_host("web1");
 	cw_fmt_tracer_stop(&w, &s);
-	check(&w, "{\"v\":1,\"type\":\"tracer_stop\",\"ts\":\"2025-11-24T16:00:00.000000Z\","
+	check(&w, "{\"v\":2,\"type\":\"tracer_stop\",\"ts\":\"2025-11-24T16:00:00.000000Z\","
 		  "\"host\":\"web1\",\"pid\":7,\"reason\":\"SIGTERM\",\"events\":10,\"lost\":2,"
 		  "\"write_errors\":1,\"malformed\":0,\"dropped_lines\":0,\"log_cap_suppressed\":0,\"suppressed\":0}\n");
 	/* the samples fields only when a broker was sampled */
@@ -93,7 +93,7 @@ static void test_stop(void **state)
 	s.log_cap_suppressed = 6;
 	s.suppressed = 7;
 	cw_fmt_tracer_stop(&w, &s);
-	check(&w, "{\"v\":1,\"type\":\"tracer_stop\",\"ts\":\"2025-11-24T16:00:00.000000Z\","
+	check(&w, "{\"v\":2,\"type\":\"tracer_stop\",\"ts\":\"2025-11-24T16:00:00.000000Z\","
 		  "\"host\":\"web1\",\"pid\":7,\"reason\":\"SIGTERM\",\"events\":10,\"lost\":2,"
 		  "\"write_errors\":1,\"malformed\":0,\"dropped_lines\":5,\"log_cap_suppressed\":6,\"suppressed\":7,"
 		  "\"samples\":40,\"samples_dropped\":1,"

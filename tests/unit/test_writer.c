@@ -93,7 +93,7 @@ static void test_full_queue_drops_without_blocking(void **state)
 	pipe_output(&o, fds);
 	assert_int_equal(cw_writer_start(&w, &o, 4096, 42, NULL), 0);
 	memset(line, 'x', sizeof(line));
-	memcpy(line, "{\"v\":1,\"type\":\"exec\",\"n\":\"", 26);
+	memcpy(line, "{\"v\":2,\"type\":\"exec\",\"n\":\"", 26);
 	memcpy(line + sizeof(line) - 3, "\"}\n", 3);
 	uint64_t t0 = cw_clock_ns(CLOCK_MONOTONIC);
 	for (int i = 0; i < 2000; i++)	/* 200 KB into a 64 KiB pipe nobody reads yet */
@@ -106,7 +106,7 @@ static void test_full_queue_drops_without_blocking(void **state)
 	/* the reader comes back: the next line comes after one that says what was dropped */
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	size_t len = drain(fds[0], w, got, sizeof(got), 0);
-	assert_int_equal(cw_writer_put(w, "{\"v\":1,\"type\":\"marker\"}\n", 25), 0);
+	assert_int_equal(cw_writer_put(w, "{\"v\":2,\"type\":\"marker\"}\n", 25), 0);
 	len = drain(fds[0], w, got, sizeof(got), len);
 	char want[96];
 	snprintf(want, sizeof(want), "\"count\":%d,\"by_reason\":{\"queue_full\":%d},\"total\":%d}\n", refused,
@@ -119,7 +119,7 @@ static void test_full_queue_drops_without_blocking(void **state)
 	/* lines whole: every line is one of ours */
 	size_t lines = 0;
 	for (char *p = got; *p; p = strchr(p, '\n') + 1, lines++)
-		assert_memory_equal(p, "{\"v\":1,\"type\":\"", 15);
+		assert_memory_equal(p, "{\"v\":2,\"type\":\"", 15);
 	cw_writer_stats(w, &st);
 	assert_int_equal(st.lines, lines);
 	assert_int_equal(lines, 2000 - refused + 2);
@@ -214,7 +214,7 @@ static void test_write_errors_are_counted_and_told(void **state)
 	cw_writer_put(w, "{\"d\":4}\n", 8);	/* space is back */
 	assert_int_equal(cw_writer_stop(w, 1000), 0);
 	const char *got = slurp(path);
-	assert_memory_equal(got, "{\"a\":1}\n{\"v\":1,\"type\":\"dropped\"", 31);
+	assert_memory_equal(got, "{\"a\":1}\n{\"v\":2,\"type\":\"dropped\"", 31);
 	assert_non_null(strstr(got, "\"pid\":42,\"count\":2,\"by_reason\":{\"write_error\":2},\"total\":2}\n{\"d\":4}\n"));
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -19,6 +20,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "broker/clients.h"
 #include "broker/redisurl.h"
 #include "broker/resolve.h"
 #include "common/strset.h"
@@ -865,6 +867,10 @@ void cw_sample_free(struct cw_sample *s)
 	free(s->queues);
 	s->queues = NULL;
 	s->nqueues = 0;
+	free(s->clients);
+	s->clients = NULL;
+	s->nclients = 0;
+	s->clients_ok = false;
 }
 
 void cw_sample_delete(struct cw_sample *s)
@@ -1048,6 +1054,9 @@ struct cw_sampler {
 	size_t max_pending, head, count;
 	uint64_t unreported;	/* dropped samples not yet reported in a sample */
 	struct cw_sampler_stats stats;
+	struct cw_broker_endpoint ep;	/* where the last connection went */
+	bool want_clients;	/* CLIENT LIST in each round */
+	bool clients_too_big;	/* thread-only: a CLIENT LIST broke the round-trip bound */
 
 	/* thread-only */
 	struct cw_strset discovered;
@@ -1094,6 +1103,78 @@ void cw_sampler_add_queues(struct cw_sampler *s, const char *const *queues, size
 const char *cw_sampler_url(const struct cw_sampler *s)
 {
 	return s->st.redacted;
+}
+
+bool cw_sampler_endpoint(struct cw_sampler *s, struct cw_broker_endpoint *out)
+{
+	pthread_mutex_lock(&s->mu);
+	*out = s->ep;
+	pthread_mutex_unlock(&s->mu);
+	return out->known;
+}
+
+void cw_sampler_want_clients(struct cw_sampler *s, bool on)
+{
+	pthread_mutex_lock(&s->mu);
+	s->want_clients = on;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* After a connect: the peer the socket reached (the resolved address), or the path. */
+static void note_endpoint(struct cw_sampler *s)
+{
+	struct cw_broker_endpoint ep = { .known = true };
+	socklen_t sl = sizeof(ep.addr);
+	char ip[INET6_ADDRSTRLEN];
+
+	if (s->st.url.kind == CW_REDIS_UNIX) {
+		ep.is_unix = true;
+		snprintf(ep.path, sizeof(ep.path), "%s", s->st.url.path);
+		snprintf(ep.text, sizeof(ep.text), "%s", s->st.url.path);
+	} else if (s->k.c && getpeername(s->k.c->fd, (struct sockaddr *)&ep.addr, &sl) == 0 &&
+		   (ep.addr.ss_family == AF_INET || ep.addr.ss_family == AF_INET6)) {
+		const struct sockaddr_in *a4 = (const void *)&ep.addr;
+		const struct sockaddr_in6 *a6 = (const void *)&ep.addr;
+		bool v4 = ep.addr.ss_family == AF_INET;
+		inet_ntop(ep.addr.ss_family, v4 ? (const void *)&a4->sin_addr : (const void *)&a6->sin6_addr,
+			  ip, sizeof(ip));
+		snprintf(ep.text, sizeof(ep.text), v4 ? "%s:%u" : "[%s]:%u", ip,
+			 ntohs(v4 ? a4->sin_port : a6->sin6_port));
+	} else {
+		ep.known = false;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->ep = ep;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* CLIENT LIST TYPE normal into smp, when asked for. An error reply (NOPERM for a
+ * restricted ACL user, an old server) leaves clients_ok false; the sample stands. */
+static void sample_clients(struct cw_sampler *s, struct cw_sample *smp)
+{
+	const char *argv[4] = { "CLIENT", "LIST", "TYPE", "normal" };
+	size_t lens[4] = { 6, 4, 4, 6 };
+	redisReply *rep = NULL;
+	char err[256];
+	bool want;
+
+	pthread_mutex_lock(&s->mu);
+	want = s->want_clients;
+	pthread_mutex_unlock(&s->mu);
+	if (!want || !s->k.c || s->clients_too_big)
+		return;
+	if (append(&s->k, 4, argv, lens)) {
+		conn_nomem(&s->k, err, sizeof(err));
+		return;
+	}
+	/* a failure drops the connection (the next round reconnects); a list over the bound
+	 * would do it again each round: asked no more */
+	if (roundtrip(&s->k, 1, &rep, cw_mono_s() + s->k.timeout, err, sizeof(err)) == RC_TOOBIG)
+		s->clients_too_big = true;
+	if (!rep)
+		return;
+	smp->clients_ok = cw_broker_read_clients(rep, &smp->clients, &smp->nclients) == 0;
+	freeReplyObject(rep);
 }
 
 void cw_sampler_get_stats(struct cw_sampler *s, struct cw_sampler_stats *st)
@@ -1179,6 +1260,7 @@ static bool tick(struct cw_sampler *s)
 			goto out;
 		}
 		s->connected = true;
+		note_endpoint(s);
 		s->next_rescan = 0;	/* the broker may have been replaced: rescan now */
 		if (s->ever_connected) {
 			pthread_mutex_lock(&s->mu);
@@ -1216,10 +1298,14 @@ static bool tick(struct cw_sampler *s)
 		cw_sample_free(&smp);
 		return false;
 	}
-	if (r == RC_OK)
+	if (r == RC_OK) {
 		s->backoff = BACKOFF_MIN;
-	else if (!s->k.c)
+		sample_clients(s, &smp);
+		if (!s->k.c)
+			failed(s, "the connection dropped during CLIENT LIST", cw_mono_s());
+	} else if (!s->k.c) {
 		failed(s, smp.error, cw_mono_s());
+	}
 out:
 	if (!smp.redis_ok && !smp.latency_ms)
 		smp.latency_ms = (cw_mono_s() - t0) * 1e3;
@@ -1301,6 +1387,7 @@ int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg
 	s->discover = cfg->discover;
 	s->max_pending = cfg->max_pending ? cfg->max_pending : CW_SAMPLER_PENDING;
 	s->backoff = BACKOFF_MIN;
+	s->want_clients = true;	/* the recorder turns it off while it tracks nothing */
 	s->ring = calloc(s->max_pending, sizeof(*s->ring));
 	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -1325,6 +1412,7 @@ int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg
 		return rc_errno(r);
 	} else {
 		s->connected = s->ever_connected = true;
+		note_endpoint(s);
 	}
 
 	/* The thread takes no signals: the recorder's handlers and signalfd stay its own. */

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define CW_NPRIO		4	/* kombu's default priority_steps [0, 3, 6, 9] */
 #define CW_MAX_QUEUES		2048	/* queues sampled at most; the rest are counted as omitted */
@@ -35,6 +36,14 @@ struct cw_queue_depth {
 	char *error;			/* NULL, or why a list could not be counted (WRONGTYPE) */
 };
 
+/* One connection CLIENT LIST reported. */
+struct cw_broker_client {
+	char addr[64];		/* the client's ip:port as Redis sees it ("[::1]:5" for IPv6) */
+	char laddr[64];		/* the broker's own ip:port of that connection (Redis >= 6.2) */
+	int64_t idle_s;		/* -1 unknown */
+	char cmd[32];		/* last command, lowercase as Redis reports it ("brpop") */
+};
+
 struct cw_sample {
 	uint64_t realtime_ns;		/* when the sample was started */
 	bool redis_ok;
@@ -47,6 +56,9 @@ struct cw_sample {
 	double latency_ms;		/* the pipelined round trip (or the failed attempt) */
 	uint64_t dropped_before;	/* samples the sampler dropped since the last one it
 					 * queued (the line's "dropped_samples"); 0 one-shot */
+	bool clients_ok;		/* CLIENT LIST answered (not refused by an ACL, not old) */
+	struct cw_broker_client *clients;
+	size_t nclients;
 };
 
 /* Free what s holds (not s itself): for a struct cw_sample of the caller's. */
@@ -110,6 +122,20 @@ struct cw_sample *cw_sampler_take(struct cw_sampler *s);
 void cw_sampler_add_queues(struct cw_sampler *s, const char *const *queues, size_t n);
 /* The effective URL with the password replaced by "***", for tracer_start. */
 const char *cw_sampler_url(const struct cw_sampler *s);
+
+/* Where the sampler's connection goes: the peer address of its TCP socket (as connected,
+ * so the host name is resolved), or the unix socket's path. */
+struct cw_broker_endpoint {
+	bool known;		/* false before the first connection */
+	bool is_unix;
+	char path[108];		/* is_unix */
+	struct sockaddr_storage addr;	/* TCP: the broker's address and port */
+	char text[128];		/* "127.0.0.1:6379", "[::1]:6379" or the path, for the log */
+};
+/* A copy of the endpoint (thread-safe); false when not known yet. */
+bool cw_sampler_endpoint(struct cw_sampler *s, struct cw_broker_endpoint *out);
+/* Ask CLIENT LIST TYPE normal in each round (on while tracked processes exist). */
+void cw_sampler_want_clients(struct cw_sampler *s, bool on);
 
 struct cw_sampler_stats {
 	uint64_t samples;		/* samples queued */

@@ -176,6 +176,19 @@ static int open_pid_dir(const char *root, int pid)
 	return dfd < 0 ? -errno : dfd;
 }
 
+/* The executable (readlink of exe under dfd, "... (deleted)" as the kernel says it), or NULL
+ * when it cannot be read (a kernel thread, a process gone). */
+static char *read_exe(int dfd)
+{
+	char buf[4096];
+	ssize_t n = readlinkat(dfd, "exe", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
 int cw_proc_read(const char *root, int pid, const char *hostname, struct cw_proc *p)
 {
 	char *buf = NULL;
@@ -228,6 +241,8 @@ int cw_proc_read(const char *root, int pid, const char *hostname, struct cw_proc
 	err = cw_identity_from_argv(&p->id, (const char *const *)p->argv, p->argc, hostname);
 	if (err)
 		goto fail;
+	if (p->id.is_celery)
+		p->exe = read_exe(dfd);
 	/* setproctitle pads the old argv area with NULs: not arguments */
 	if (p->id.from_title) {
 		while (p->argc > 1 && !p->argv[p->argc - 1][0]) {

@@ -20,7 +20,7 @@
 #include "capture/procscan.h"
 #include "cli/commands.h"
 #include "cli/live.h"
-#include "version.h"
+#include "cli/procfacts.h"
 #include "cli/notify.h"
 #include "cli/options.h"
 #include "cli/privs.h"
@@ -34,6 +34,7 @@
 #include "log/suppfmt.h"
 #include "log/tracerfmt.h"
 #include "log/writer.h"
+#include "version.h"
 
 /* Records formatted per wake-up of the ring buffer, at most: then the loop goes back to
  * epoll (the ring fd stays readable), so signals, the timer and samples are served under a
@@ -451,17 +452,25 @@ static int epoll_add(int ep, int fd, uint32_t tag)
 
 enum { TAG_RING, TAG_SIGNAL, TAG_TIMER, TAG_SAMPLER };
 
-/* Broker samples waiting in the sampler become log lines. */
-/* Samples finished by the broker thread become `sample` lines here, in the loop's thread. */
+/* Samples finished by the broker thread become `sample` lines here, in the loop's thread,
+ * each followed by its `proc_sample` line: the tracked processes' /proc facts now (a
+ * bounded number of small reads, cli/procfacts.c). */
 static void drain_sampler(struct recorder *r)
 {
+	struct cw_broker_endpoint ep;
 	struct cw_sample *smp;
 
 	while ((smp = cw_sampler_take(r->sampler))) {
 		cw_sample_json(&r->line, smp);
-		cw_sample_delete(smp);
 		emit(r);
+		bool known = cw_sampler_endpoint(r->sampler, &ep);
+		cw_procfacts_round(&r->line, "/proc", &r->procs, smp, known ? &ep : NULL);
+		if (r->line.len)
+			emit(r);
+		cw_sample_delete(smp);
 	}
+	/* CLIENT LIST only while there is someone to match it with */
+	cw_sampler_want_clients(r->sampler, r->procs.n > 0);
 }
 
 /* The `suppressed` line of a minute that ended (or, force, of the one cut short by a stop). */

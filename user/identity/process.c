@@ -10,6 +10,7 @@ void cw_proc_free(struct cw_proc *p)
 		return;
 	cw_free_argv(p->argv);
 	free(p->cgroup);
+	free(p->exe);
 	cw_identity_free(&p->id);
 	memset(p, 0, sizeof(*p));
 	cw_identity_init(&p->id);

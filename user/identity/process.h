@@ -16,6 +16,7 @@ struct cw_proc {
 	size_t argc;			/* 0 for kernel threads (empty cmdline) */
 	char *cgroup;			/* memory controller's path on cgroup v1, else the 0:: path;
 					 * NULL if unreadable */
+	char *exe;			/* readlink of /proc/PID/exe; NULL if unreadable */
 	struct cw_identity id;
 };
 

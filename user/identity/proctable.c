@@ -44,6 +44,7 @@ struct cw_pentry *cw_ptable_put(struct cw_ptable *t, uint32_t pid, uint64_t psta
 			cw_identity_free(&(*p)->id);
 			cw_identity_init(&(*p)->id);
 			(*p)->pstart = pstart;
+			(*p)->pf_seen = false;
 		}
 		return *p;
 	}

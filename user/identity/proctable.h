@@ -3,6 +3,7 @@
 #ifndef CW_PROCTABLE_H
 #define CW_PROCTABLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "identity/celery.h"
@@ -11,6 +12,9 @@ struct cw_pentry {
 	uint32_t pid;
 	uint64_t pstart;	/* clock ticks since boot */
 	struct cw_identity id;
+	/* what the previous proc_sample read (cli/procfacts.c): no change is no progress */
+	bool pf_seen;
+	uint64_t pf_cpu_ticks, pf_ctxsw;
 	struct cw_pentry *next;
 };
 

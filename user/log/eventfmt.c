@@ -210,6 +210,11 @@ static void fmt_exec(struct cw_fmt *f, struct cw_ptable *t, const struct cw_exec
 	exec_fields(w, e->ppid, e->uid, e->comm, e->argv, len, e->argv_truncated);
 	cw_cgroup_path(&e->cgroup, cg, sizeof(cg));
 	jw_str(w, "cgroup", cg);
+	size_t elen = strnlen(e->exe, CW_EXE_LEN);
+	if (elen)
+		jw_strn(w, "exe", e->exe, elen);
+	else
+		jw_null(w, "exe");
 	if (e->old_pid != e->hdr.pid)
 		jw_uint(w, "old_tid", e->old_pid);
 	untracked_field(w, e->tracked);
@@ -520,6 +525,7 @@ void cw_fmt_scan(struct cw_fmt *f, struct cw_ptable *t, const struct cw_proc *p,
 	jw_arr_end(w);
 	jw_bool(w, "title", p->id.from_title);
 	jw_str(w, "cgroup", p->cgroup);
+	jw_str(w, "exe", p->exe);
 	untracked_field(w, untracked ? CW_TRACK_FULL : 0);
 	worker_fields(w, &p->id);
 	command_fields(w, &p->id);

@@ -34,10 +34,13 @@ void cw_line_begin(struct jw *w, const char *type, uint64_t realtime_ns, uint32_
 	jw_uint(w, "pid", pid);
 }
 
+#define CW_STR_(x) #x
+#define CW_STR(x) CW_STR_(x)
+
 /* cw_line_begin writes the type first after the version: its place is fixed. */
 void cw_line_type(const char *line, size_t len, char *out, size_t outlen)
 {
-	static const char head[] = "{\"v\":1,\"type\":\"";
+	static const char head[] = "{\"v\":" CW_STR(CW_SCHEMA_VERSION) ",\"type\":\"";
 	size_t n = sizeof(head) - 1, i = 0;
 
 	if (outlen)

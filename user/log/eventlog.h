@@ -11,7 +11,7 @@
 
 #include "log/jsonw.h"
 
-#define CW_SCHEMA_VERSION 1
+#define CW_SCHEMA_VERSION 2	/* 2: proc_sample, exe, queues' arrived/drained (readers take 1 and 2) */
 
 struct cw_output {
 	int fd;
@@ -42,7 +42,7 @@ void cw_output_close(struct cw_output *o);
 void cw_eventlog_set_host(const char *host);
 const char *cw_eventlog_host(void);
 
-/* Start a line: {"v":1,"type":...,"ts":...,"host":...,"pid":... */
+/* Start a line: {"v":CW_SCHEMA_VERSION,"type":...,"ts":...,"host":...,"pid":... */
 void cw_line_begin(struct jw *w, const char *type, uint64_t realtime_ns, uint32_t pid);
 /* The type of a line cw_line_begin started, into out ("" when line is not one of ours). */
 void cw_line_type(const char *line, size_t len, char *out, size_t outlen);

@@ -44,3 +44,12 @@ def segfault():
 @app.task(name="cw.exit")
 def exit_now(code):
     os._exit(code)
+
+
+@app.task(name="cw.recv")
+def recv(port):
+    """Connect to a local server that never answers and wait for its reply, with no timeout:
+    the pool process blocks in recvfrom (a printer that accepts and never answers)."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", port))
+    return len(s.recv(1))
