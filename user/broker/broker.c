@@ -4,6 +4,7 @@
 #include "broker/broker.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "broker/discover.h"
 #include "broker/redisurl.h"
 #include "broker/resolve.h"
 #include "common/strset.h"
@@ -27,7 +29,6 @@
 const int cw_priority_steps[CW_NPRIO] = { 0, 3, 6, 9 };
 
 #define KOMBU_SEP		"\x06\x16"	/* kombu.transport.redis.Channel.sep */
-#define BINDING_PREFIX		"_kombu.binding."
 #define DEFAULT_INTERVAL	5.0
 #define MIN_INTERVAL		0.1
 #define MAX_INTERVAL		86400.0
@@ -36,10 +37,9 @@ const int cw_priority_steps[CW_NPRIO] = { 0, 3, 6, 9 };
 #define START_TIMEOUT_MAX	2.0	/* start is synchronous in the caller: keep it short */
 #define START_RESOLVE_MAX	0.5	/* of which DNS: a missing name is answered sooner; a
 					 * slower lookup goes on and the thread's retry uses it */
-#define DEFAULT_RESCAN		30.0
+#define TRACK_RETRY		60.0	/* a tracking connection lost: ask again after this */
 #define BACKOFF_MIN		0.5
 #define BACKOFF_MAX		10.0
-#define MAX_BINDING_KEYS	4096
 #define MAX_SCAN_CALLS		10000
 #define SCAN_TIMEOUTS		4	/* a whole binding scan: this many round-trip timeouts */
 #define MAX_ROUNDTRIP_BYTES	(64u << 20)	/* SMEMBERS of 4096 binding sets fits well */
@@ -501,207 +501,102 @@ static enum rc conn_open(struct conn *k, char *err, size_t errlen)
 	return r;
 }
 
-static bool has_suffix(const char *s, size_t n, const char *suf)
+/* ---- discovery's round trips (the logic is in discover.c) ---- */
+
+/* One SCAN call of count keys into d. */
+static enum rc disc_scan_step(struct conn *k, struct cw_disc *d, long count, char *err,
+			      size_t errlen)
 {
-	size_t m = strlen(suf);
-	return n >= m && !memcmp(s + n - m, suf, m);
-}
-
-/* Control-plane exchanges and queues (remote control, events, replies) are not work queues. */
-static bool exchange_skipped(const char *e, size_t n)
-{
-	static const char *const skip[] = { "celery.pidbox", "celeryev", "reply.celery.pidbox" };
-
-	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
-		if (n == strlen(skip[i]) && !memcmp(e, skip[i], n))
-			return true;
-	return false;
-}
-
-static bool queue_skipped(const char *q, size_t n)
-{
-	return has_suffix(q, n, ".reply.celery.pidbox") || (n >= 9 && !memcmp(q, "celeryev.", 9));
-}
-
-/* The prefix is literal text; SCAN MATCH would read its *?[]\ as a glob. */
-static char *scan_pattern(const char *prefix)
-{
-	size_t n = strlen(prefix);
-	char *p = malloc(2 * n + sizeof(BINDING_PREFIX) + 2), *o = p;
-
-	if (!p)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (strchr("*?[]\\", prefix[i]))
-			*o++ = '\\';
-		*o++ = prefix[i];
-	}
-	strcpy(o, BINDING_PREFIX "*");
-	return p;
-}
-
-/* "routing_key\x06\x16pattern\x06\x16queue" (kombu's _queue_bind): the queue, or NULL */
-static const char *binding_queue(const char *m, size_t n, size_t *qlen)
-{
-	const char *a = memmem(m, n, KOMBU_SEP, 2);
-	if (!a)
-		return NULL;
-	const char *b = memmem(a + 2, n - (size_t)(a + 2 - m), KOMBU_SEP, 2);
-	if (!b)
-		return NULL;
-	const char *q = b + 2;
-	*qlen = n - (size_t)(q - m);
-	if (memmem(q, *qlen, KOMBU_SEP, 2))	/* kombu would not unpack it either */
-		return NULL;
-	return q;
-}
-
-/* Add the binding keys of one SCAN reply to keys, control exchanges left out. */
-static int add_binding_keys(const struct conn *k, const redisReply *ks, struct cw_strset *keys)
-{
-	size_t skip = k->prefix_len + strlen(BINDING_PREFIX);
-
-	for (size_t i = 0; i < ks->elements && keys->n < MAX_BINDING_KEYS; i++) {
-		const redisReply *e = ks->element[i];
-		if (e->type != REDIS_REPLY_STRING || e->len <= skip || memchr(e->str, '\0', e->len))
-			continue;
-		if (exchange_skipped(e->str + skip, e->len - skip))
-			continue;
-		if (cw_strset_add(keys, e->str, e->len) < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-/* One SCAN reply: its binding keys into keys, its cursor into cursor (32 bytes). */
-static enum rc read_scan(const struct conn *k, const redisReply *sr, char *cursor,
-			 struct cw_strset *keys, char *err, size_t errlen)
-{
-	if (sr->type == REDIS_REPLY_ERROR)
-		return reply_fail(k, sr, "SCAN failed: ", err, errlen);
-	if (sr->type != REDIS_REPLY_ARRAY || sr->elements != 2 ||
-	    sr->element[0]->type != REDIS_REPLY_STRING ||
-	    sr->element[1]->type != REDIS_REPLY_ARRAY || sr->element[0]->len >= 32 ||
-	    memchr(sr->element[0]->str, '\0', sr->element[0]->len)) {
-		seterr(err, errlen, "Redis at %s: unexpected reply to SCAN", k->where);
-		return RC_REPLY;
-	}
-	if (add_binding_keys(k, sr->element[1], keys))
-		return RC_NOMEM;
-	memcpy(cursor, sr->element[0]->str, sr->element[0]->len);
-	cursor[sr->element[0]->len] = '\0';
-	return RC_OK;
-}
-
-/* One SCAN call from cursor (updated in place, sizeof 32) into keys. */
-static enum rc scan_once(struct conn *k, const char *pat, char *cursor, struct cw_strset *keys,
-			 char *err, size_t errlen)
-{
-	const char *argv[6] = { "SCAN", cursor, "MATCH", pat, "COUNT", "1000" };
-	size_t lens[6] = { 4, strlen(cursor), 5, strlen(pat), 5, 4 };
+	const char *argv[6];
+	size_t lens[6];
+	char cbuf[24];
+	const redisReply *bad;
 	redisReply *sr = NULL;
+	double t0 = cw_mono_s();
 	enum rc r;
+	int rc;
 
+	cw_disc_scan_argv(d, count, argv, lens, cbuf);
 	if (append(k, 6, argv, lens))
 		return conn_nomem(k, err, errlen);
-	if ((r = roundtrip(k, 1, &sr, cw_mono_s() + k->timeout, err, errlen)))
+	if ((r = roundtrip(k, 1, &sr, t0 + k->timeout, err, errlen)))
 		return r;
-	if ((r = read_scan(k, sr, cursor, keys, err, errlen)) == RC_NOMEM)
-		conn_nomem(k, err, errlen);
+	cw_disc_scan_cost(d, cw_mono_s() - t0, count);
+	if ((rc = cw_disc_read_scan(d, sr, &bad)) == -ENOMEM) {
+		r = conn_nomem(k, err, errlen);
+	} else if (rc && bad) {
+		r = reply_fail(k, bad, "SCAN failed: ", err, errlen);
+	} else if (rc) {
+		seterr(err, errlen, "Redis at %s: unexpected reply to SCAN", k->where);
+		r = RC_REPLY;
+	}
 	freeReplyObject(sr);
 	return r;
 }
 
-/* SCAN (never KEYS, which blocks Redis) until the cursor comes back to "0". */
-static enum rc scan_bindings(struct conn *k, struct cw_strset *keys, char *err, size_t errlen)
+/* SCAN steps (never KEYS, which blocks Redis) from d's cursor, budget keys' worth or, with
+ * LONG_MAX, to the end of the pass; until the monotonic time end. */
+static enum rc disc_scan(struct conn *k, struct cw_disc *d, long budget, double end,
+			 char *err, size_t errlen)
 {
-	char cursor[32] = "0", *pat = scan_pattern(k->prefix);
-	double end = cw_mono_s() + k->timeout * SCAN_TIMEOUTS;
-	enum rc r = RC_OK;
+	uint64_t passes = d->passes;
+	bool whole = budget == LONG_MAX;
 
-	if (!pat)
-		return conn_nomem(k, err, errlen);
 	for (int calls = 0; calls < MAX_SCAN_CALLS; calls++) {
-		if ((r = scan_once(k, pat, cursor, keys, err, errlen)) || !strcmp(cursor, "0"))
-			break;
+		long count = cw_disc_step_count(budget);
+		enum rc r = disc_scan_step(k, d, count, err, errlen);
+
+		budget -= count;
+		if (r || d->passes != passes || budget <= 0)
+			return r;
 		/* each call has its own deadline: a broker answering every one just in time
 		 * would hold the sampler (no sample lines) for MAX_SCAN_CALLS of them */
 		if (cw_mono_s() > end) {
+			if (!whole)
+				return RC_OK;
 			seterr(err, errlen, "Redis at %s: the scan for queue bindings took over %.1f s",
 			       k->where, k->timeout * SCAN_TIMEOUTS);
-			r = RC_REPLY;	/* the connection is fine: keep it and the queues known */
-			break;
+			return RC_REPLY;	/* the connection is fine: keep it and the queues known */
 		}
 	}
-	free(pat);
-	return r;
+	return RC_OK;
 }
 
-/* The queues the members of one binding set name, into found. */
-static int add_bound_queues(const redisReply *set, struct cw_strset *found)
+/* DBSIZE and SMEMBERS of every known binding key, pipelined in one round trip. */
+static enum rc disc_round(struct conn *k, struct cw_disc *d, char *err, size_t errlen)
 {
-	if (set->type != REDIS_REPLY_ARRAY)
-		return 0;	/* the set went away or is not a set: nothing bound */
-	for (size_t j = 0; j < set->elements; j++) {
-		const redisReply *m = set->element[j];
-		const char *q;
-		size_t qlen;
-
-		if (m->type != REDIS_REPLY_STRING || !(q = binding_queue(m->str, m->len, &qlen)))
-			continue;
-		if (!queue_name_ok(q, qlen) || queue_skipped(q, qlen))
-			continue;
-		if (found->n < CW_MAX_QUEUES * 2 && cw_strset_add(found, q, qlen) < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-/* SMEMBERS of every binding key (in bytewise order), pipelined in one round trip. */
-static enum rc read_bindings(struct conn *k, const struct cw_strset *keys,
-			     struct cw_strset *found, char *err, size_t errlen)
-{
-	const char **names = cw_strset_sorted(keys);
-	redisReply **rep = calloc(keys->n ? keys->n : 1, sizeof(*rep));
+	size_t n;
+	const char **keys = cw_disc_round_keys(d, &n);
+	redisReply **rep = calloc(n + 1, sizeof(*rep));
 	enum rc r = RC_OK;
 
-	if (!names || !rep)
+	if (!keys || !rep || append(k, 1, (const char *[]){ "DBSIZE" }, (const size_t[]){ 6 }))
 		goto nomem;
-	for (size_t i = 0; i < keys->n; i++) {
-		const char *argv[2] = { "SMEMBERS", names[i] };
-		size_t lens[2] = { 8, strlen(names[i]) };
+	for (size_t i = 0; i < n; i++) {
+		const char *argv[2] = { "SMEMBERS", keys[i] };
+		size_t lens[2] = { 8, strlen(keys[i]) };
 		if (append(k, 2, argv, lens))
 			goto nomem;
 	}
-	if (keys->n && (r = roundtrip(k, keys->n, rep, cw_mono_s() + k->timeout, err, errlen)))
+	if ((r = roundtrip(k, n + 1, rep, cw_mono_s() + k->timeout, err, errlen)))
 		goto out;
-	for (size_t i = 0; i < keys->n; i++)
-		if (add_bound_queues(rep[i], found))
-			goto nomem;
+	if (cw_disc_read_round(d, keys, n, rep))
+		goto nomem;
 	goto out;
 nomem:
 	r = conn_nomem(k, err, errlen);
 out:
-	free_replies(rep, rep ? keys->n : 0);
-	free(names);
+	free_replies(rep, rep ? n + 1 : 0);
+	free(keys);
 	return r;
 }
 
-/* Queues bound in the broker: the binding sets' members. On success *out is replaced. */
-static enum rc conn_discover(struct conn *k, struct cw_strset *out, char *err, size_t errlen)
+/* A whole discovery for the one-shot: a full pass, then the sets. */
+static enum rc conn_discover(struct conn *k, struct cw_disc *d, char *err, size_t errlen)
 {
-	struct cw_strset keys = CW_STRSET_INIT, found = CW_STRSET_INIT;
-	enum rc r;
+	enum rc r = disc_scan(k, d, LONG_MAX, cw_mono_s() + k->timeout * SCAN_TIMEOUTS, err, errlen);
 
-	if (!(r = scan_bindings(k, &keys, err, errlen)) &&
-	    !(r = read_bindings(k, &keys, &found, err, errlen))) {
-		cw_strset_free(out);
-		*out = found;
-		found = (struct cw_strset)CW_STRSET_INIT;
-	}
-	cw_strset_free(&keys);
-	cw_strset_free(&found);
-	return r;
+	return r ? r : disc_round(k, d, err, errlen);
 }
 
 /* A reply that must be a count: its value, or -1 with *bad set to the reply when it is not. */
@@ -842,15 +737,21 @@ int cw_broker_read_sample(const char *where, const char *const *names, size_t n,
 int cw_broker_read_scan(const char *prefix, const struct redisReply *sr, char cursor[32],
 			struct cw_strset *keys, char *err, size_t errlen)
 {
+	const redisReply *bad;
 	struct conn k;
+	int rc = cw_disc_scan_reply(prefix, sr, cursor, keys, &bad);
 
 	conn_detached(&k, NULL, prefix);
-	return rc_errno(read_scan(&k, sr, cursor, keys, err, errlen));
+	if (rc == -EPROTO && bad)
+		return rc_errno(reply_fail(&k, bad, "SCAN failed: ", err, errlen));
+	if (rc == -EPROTO)
+		seterr(err, errlen, "Redis at %s: unexpected reply to SCAN", k.where);
+	return rc;
 }
 
 int cw_broker_read_bindings(const struct redisReply *set, struct cw_strset *found)
 {
-	return add_bound_queues(set, found);
+	return cw_disc_bound_queues(set, found);
 }
 
 void cw_sample_free(struct cw_sample *s)
@@ -880,7 +781,7 @@ struct setup {
 	char *prefix;
 	char *redacted;
 	struct cw_strset queues;
-	double interval, timeout, rescan;
+	double interval, timeout;
 };
 
 static void setup_free(struct setup *st)
@@ -915,7 +816,6 @@ static int setup_init(struct setup *st, const struct cw_broker_config *cfg, bool
 		      oneshot && !cfg->interval_s ? MIN_TIMEOUT :
 		      st->interval < MIN_TIMEOUT ? MIN_TIMEOUT :
 		      st->interval > MAX_TIMEOUT ? MAX_TIMEOUT : st->interval;
-	st->rescan = cfg->rescan_s > 0 ? cfg->rescan_s : DEFAULT_RESCAN;
 
 	url = cfg->url ? strdup(cfg->url) : cw_redis_url_default(&from_env);
 	if (!url)
@@ -993,7 +893,7 @@ int cw_broker_sample_once(const struct cw_broker_config *cfg, struct cw_sample *
 			  char *err, size_t errlen)
 {
 	struct setup st;
-	struct cw_strset found = CW_STRSET_INIT;
+	struct cw_disc d;
 	struct conn k;
 	const char **names = NULL;
 	size_t n;
@@ -1008,11 +908,16 @@ int cw_broker_sample_once(const struct cw_broker_config *cfg, struct cw_sample *
 		return rc;
 	}
 	conn_init(&k, &st, -1, st.timeout);
+	if (cw_disc_init(&d, st.prefix)) {
+		r = RC_NOMEM;
+		seterr(err, errlen, "out of memory");
+		goto out;
+	}
 	if ((r = conn_open(&k, err, errlen)))
 		goto out;
-	if (cfg->discover && (r = conn_discover(&k, &found, err, errlen)))
+	if (cfg->discover && (r = conn_discover(&k, &d, err, errlen)))
 		goto out;
-	names = merge_names(&st.queues, &found, &n, &out->queues_omitted);
+	names = merge_names(&st.queues, &d.found, &n, &out->queues_omitted);
 	if (!names) {
 		r = RC_NOMEM;
 		seterr(err, errlen, "out of memory");
@@ -1024,7 +929,7 @@ out:
 	if (r && !out->error[0])
 		snprintf(out->error, sizeof(out->error), "%s", err);
 	free(names);
-	cw_strset_free(&found);
+	cw_disc_free(&d);
 	conn_fini(&k);
 	setup_free(&st);
 	return rc_errno(r);
@@ -1038,6 +943,7 @@ struct cw_sampler {
 	bool discover;
 	int efd;		/* eventfd: readable while samples are pending */
 	int stopfd;		/* eventfd: written once by cw_sampler_stop */
+	int finalfd;		/* eventfd: written once by cw_sampler_finish */
 	pthread_t thread;
 	bool started;
 
@@ -1047,10 +953,18 @@ struct cw_sampler {
 	size_t max_pending, head, count;
 	uint64_t unreported;	/* dropped samples not yet reported in a sample */
 	struct cw_sampler_stats stats;
+	pthread_cond_t finished_cv;	/* signalled when the final sample is queued */
+	bool finished;		/* the final sample is queued */
+	bool closed;		/* cw_sampler_finish gave up: later samples are not queued */
 
 	/* thread-only */
-	struct cw_strset discovered;
-	double retry_at, backoff, next_rescan;
+	struct cw_disc d;
+	struct conn sub;	/* tracking's subscribed connection, while d.tracking */
+	bool full_scan;		/* a whole SCAN pass is due (start, reconnect) */
+	double final_end;	/* the final tick's discovery ends by then (set before finalfd) */
+	bool track_refused;	/* CLIENT TRACKING refused: the scan alone, from now on */
+	double track_retry_at;
+	double retry_at, backoff;
 	bool connected, ever_connected;
 	char last_error[256];
 };
@@ -1109,6 +1023,11 @@ static void push_sample(struct cw_sampler *s, struct cw_sample *smp)
 	uint64_t one = 1;
 
 	pthread_mutex_lock(&s->mu);
+	if (s->closed) {	/* after the stop's deadline: never written, so never counted */
+		pthread_mutex_unlock(&s->mu);
+		cw_sample_delete(smp);
+		return;
+	}
 	smp->dropped_before = s->unreported;
 	s->unreported = 0;
 	if (s->count == s->max_pending) {
@@ -1154,8 +1073,142 @@ static void failed(struct cw_sampler *s, const char *why, double now)
 	s->backoff = s->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : s->backoff * 2;
 }
 
-/* One tick: (re)connect if due, rescan bindings if due, sample, emit. false: stop asked. */
-static bool tick(struct cw_sampler *s)
+/* ---- tracking: Redis names new binding keys (discover.h) ---- */
+
+/* CLIENT TRACKING OFF, then ON in BCAST mode for the binding prefix, redirected to the
+ * subscribed connection whose id is given: on the main connection, one round trip. */
+static enum rc track_enable(struct cw_sampler *s, long long id, bool *on)
+{
+	char idbuf[24], err[256];
+	redisReply *rep[2] = { NULL, NULL };
+	const char *argv[8] = { "CLIENT", "TRACKING", "ON", "REDIRECT", idbuf, "BCAST", "PREFIX",
+				s->d.track_prefix };
+	size_t lens[8];
+	enum rc r;
+
+	snprintf(idbuf, sizeof(idbuf), "%lld", id);
+	for (int i = 0; i < 8; i++)
+		lens[i] = strlen(argv[i]);
+	/* OFF first: a redirect to an old subscriber cannot be changed while on */
+	if (append(&s->k, 3, (const char *[]){ "CLIENT", "TRACKING", "OFF" },
+		   (const size_t[]){ 6, 8, 3 }) || append(&s->k, 8, argv, lens))
+		return conn_nomem(&s->k, err, sizeof(err));
+	if ((r = roundtrip(&s->k, 2, rep, cw_mono_s() + s->k.timeout, err, sizeof(err))))
+		return r;
+	*on = rep[1]->type == REDIS_REPLY_STATUS;
+	if (rep[1]->type == REDIS_REPLY_ERROR)
+		s->track_refused = true;	/* Redis < 6, an ACL: not worth asking again */
+	freeReplyObject(rep[0]);
+	freeReplyObject(rep[1]);
+	return RC_OK;
+}
+
+static void track_close(struct cw_sampler *s)
+{
+	conn_close(&s->sub);
+	s->d.tracking = false;
+	s->track_retry_at = cw_mono_s() + TRACK_RETRY;
+}
+
+/* Open the subscribed connection and turn tracking on. Refusal is not an error (the scan
+ * covers alone); a main connection lost on the way is (the caller sees s->k.c NULL). */
+static enum rc track_open(struct cw_sampler *s)
+{
+	struct conn *t = &s->sub;
+	redisReply *rep[2] = { NULL, NULL };
+	char err[256];
+	bool on = false;
+	enum rc r;
+
+	track_close(s);
+	if ((r = conn_open(t, err, sizeof(err))))
+		goto out;
+	if (append(t, 2, (const char *[]){ "CLIENT", "ID" }, (const size_t[]){ 6, 2 }) ||
+	    append(t, 2, (const char *[]){ "SUBSCRIBE", "__redis__:invalidate" },
+		   (const size_t[]){ 9, 20 })) {
+		r = conn_nomem(t, err, sizeof(err));
+		goto out;
+	}
+	if ((r = roundtrip(t, 2, rep, cw_mono_s() + t->timeout, err, sizeof(err))))
+		goto out;
+	if (rep[0]->type != REDIS_REPLY_INTEGER || cw_disc_read_invalidate(&s->d, rep[1]) != 0) {
+		s->track_refused = rep[0]->type == REDIS_REPLY_ERROR;
+		goto out;
+	}
+	r = track_enable(s, rep[0]->integer, &on);
+out:
+	for (int i = 0; i < 2; i++)
+		if (rep[i])
+			freeReplyObject(rep[i]);
+	if (on)
+		s->d.tracking = true;
+	else
+		track_close(s);
+	return r == RC_STOPPED || !s->k.c ? (r ? r : RC_IO) : RC_OK;
+}
+
+/* The invalidation messages waiting on the subscribed connection, without waiting. A broken
+ * subscriber ends tracking: the scan takes over at its full share until it is back. */
+static void track_poll(struct cw_sampler *s)
+{
+	struct conn *t = &s->sub;
+
+	for (int reads = 0; s->d.tracking && reads < 16; reads++) {
+		struct pollfd p = { .fd = t->c->fd, .events = POLLIN };
+		size_t total = 0;
+		void *msg;
+
+		if (poll(&p, 1, 0) <= 0 || !p.revents)
+			return;
+		if (read_more(t, &total))
+			goto lost;
+		while (redisGetReplyFromReader(t->c, &msg) == REDIS_OK && msg) {
+			int rc = cw_disc_read_invalidate(&s->d, msg);
+			freeReplyObject(msg);
+			if (rc < 0)
+				goto lost;
+		}
+		if (t->c->err)
+			goto lost;
+	}
+	return;
+lost:
+	track_close(s);
+}
+
+/* This tick's discovery: tracking's news, a SCAN budget (a whole pass when due, or at the
+ * final tick until end), then the binding sets. A failure keeps the queues known. */
+static enum rc discover_tick(struct cw_sampler *s, bool final, double end, char *err,
+			     size_t errlen)
+{
+	double t0 = cw_mono_s();
+	enum rc r;
+
+	if (!s->d.tracking && !s->track_refused && t0 >= s->track_retry_at && !final &&
+	    (r = track_open(s)))
+		return r;
+	track_poll(s);
+	if (s->full_scan || final) {
+		r = disc_scan(&s->k, &s->d, LONG_MAX, final ? end : t0 + s->k.timeout * SCAN_TIMEOUTS,
+			      err, errlen);
+		if (r == RC_OK || r == RC_REPLY)
+			s->full_scan = false;	/* the cursor is kept: later ticks go on */
+	} else {
+		r = disc_scan(&s->k, &s->d, cw_disc_scan_budget(&s->d, s->st.interval),
+			      t0 + s->k.timeout, err, errlen);
+	}
+	if (final && r == RC_REPLY)
+		r = RC_OK;	/* out of time at stop: what the pass found so far */
+	if (r == RC_STOPPED || !s->k.c)
+		return r;
+	char err2[256];
+	enum rc r2 = disc_round(&s->k, &s->d, r ? err2 : err, r ? sizeof(err2) : errlen);
+	return r ? r : r2;
+}
+
+/* One tick: (re)connect if due, discover, sample, emit. false: stop asked. final: the
+ * stop's last sample, its discovery bounded by end (monotonic). */
+static bool tick(struct cw_sampler *s, bool final, double end)
 {
 	struct cw_sample smp = { 0 };
 	double t0 = cw_mono_s();
@@ -1178,7 +1231,10 @@ static bool tick(struct cw_sampler *s)
 			goto out;
 		}
 		s->connected = true;
-		s->next_rescan = 0;	/* the broker may have been replaced: rescan now */
+		/* the broker may have been replaced, and tracking went with the connection */
+		s->full_scan = true;
+		track_close(s);
+		s->track_retry_at = 0;
 		if (s->ever_connected) {
 			pthread_mutex_lock(&s->mu);
 			s->stats.reconnects++;
@@ -1186,12 +1242,11 @@ static bool tick(struct cw_sampler *s)
 		}
 		s->ever_connected = true;
 	}
-	if (s->discover && t0 >= s->next_rescan) {
-		s->next_rescan = t0 + s->st.rescan;
-		r = conn_discover(&s->k, &s->discovered, err, sizeof(err));
+	if (s->discover) {
+		r = discover_tick(s, final, end, err, sizeof(err));
 		if (r == RC_STOPPED)
 			return false;
-		/* a failed rescan keeps the last known queues; a dead connection fails the sample */
+		/* a failed discovery keeps the last known queues; a dead connection fails the sample */
 		if (!s->k.c) {
 			failed(s, err, cw_mono_s());
 			snprintf(smp.error, sizeof(smp.error), "%s", err);
@@ -1202,7 +1257,7 @@ static bool tick(struct cw_sampler *s)
 	const char **names;
 	size_t n;
 	pthread_mutex_lock(&s->mu);
-	names = merge_names(s->extra, &s->discovered, &n, &smp.queues_omitted);
+	names = merge_names(s->extra, &s->d.found, &n, &smp.queues_omitted);
 	pthread_mutex_unlock(&s->mu);
 	if (!names) {
 		snprintf(smp.error, sizeof(smp.error), "out of memory");
@@ -1227,18 +1282,42 @@ out:
 	return true;
 }
 
-/* Sleep until t (monotonic); true if stop was asked. */
-static bool sleep_until(struct cw_sampler *s, double t)
+enum wake { WAKE_TIME, WAKE_STOP, WAKE_FINAL };
+
+/* Sleep until t (monotonic), or until stop or the final sample is asked for. */
+static enum wake sleep_until(struct cw_sampler *s, double t)
 {
 	for (;;) {
 		double left = t - cw_mono_s();
-		struct pollfd p = { .fd = s->stopfd, .events = POLLIN };
+		struct pollfd p[2] = { { .fd = s->stopfd, .events = POLLIN },
+				       { .fd = s->finalfd, .events = POLLIN } };
 
-		if (poll(&p, 1, left > 0 ? (int)(left * 1000) + 1 : 0) > 0 && (p.revents & POLLIN))
-			return true;
+		if (poll(p, 2, left > 0 ? (int)(left * 1000) + 1 : 0) > 0) {
+			if (p[0].revents & POLLIN)
+				return WAKE_STOP;
+			if (p[1].revents & POLLIN)
+				return WAKE_FINAL;
+		}
 		if (left <= 0)
-			return false;
+			return WAKE_TIME;
 	}
+}
+
+/* The stop's last discovery and sample, then nothing until stop. */
+static void final_tick(struct cw_sampler *s)
+{
+	uint64_t v;
+
+	if (read(s->finalfd, &v, sizeof(v)) < 0)
+		v = 0;
+	if (!tick(s, true, s->final_end))
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->finished = true;
+	pthread_cond_broadcast(&s->finished_cv);
+	pthread_mutex_unlock(&s->mu);
+	while (sleep_until(s, cw_mono_s() + 3600) != WAKE_STOP)
+		;
 }
 
 static void *sampler_main(void *arg)
@@ -1246,8 +1325,15 @@ static void *sampler_main(void *arg)
 	struct cw_sampler *s = arg;
 	double next = cw_mono_s();	/* the first sample at once: short runs get data too */
 
-	while (!sleep_until(s, next)) {
-		if (!tick(s))
+	for (;;) {
+		enum wake w = sleep_until(s, next);
+		if (w == WAKE_STOP)
+			break;
+		if (w == WAKE_FINAL) {
+			final_tick(s);
+			break;
+		}
+		if (!tick(s, false, 0))
 			break;
 		double now = cw_mono_s();
 		next += s->st.interval;
@@ -1265,12 +1351,16 @@ static void sampler_free(struct cw_sampler *s)
 		free(s->ring);
 	}
 	conn_fini(&s->k);
-	cw_strset_free(&s->discovered);
+	conn_fini(&s->sub);
+	cw_disc_free(&s->d);
 	setup_free(&s->st);
 	if (s->efd >= 0)
 		close(s->efd);
 	if (s->stopfd >= 0)
 		close(s->stopfd);
+	if (s->finalfd >= 0)
+		close(s->finalfd);
+	pthread_cond_destroy(&s->finished_cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
@@ -1288,8 +1378,14 @@ int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg
 		seterr(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	s->efd = s->stopfd = -1;
+	pthread_condattr_t ca;
+
+	s->efd = s->stopfd = s->finalfd = -1;
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->finished_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	if ((rc = setup_init(&s->st, cfg, false, err, errlen))) {
 		sampler_free(s);
 		return rc;
@@ -1301,7 +1397,14 @@ int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg
 	s->ring = calloc(s->max_pending, sizeof(*s->ring));
 	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (!s->ring || s->efd < 0 || s->stopfd < 0) {
+	s->finalfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	s->full_scan = true;
+	if (cw_disc_init(&s->d, s->st.prefix)) {
+		seterr(err, errlen, "out of memory");
+		sampler_free(s);
+		return -ENOMEM;
+	}
+	if (!s->ring || s->efd < 0 || s->stopfd < 0 || s->finalfd < 0) {
 		rc = s->ring ? -errno : -ENOMEM;
 		seterr(err, errlen, "cannot set up the broker sampler: %s", strerror(-rc));
 		sampler_free(s);
@@ -1314,6 +1417,7 @@ int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg
 	r = conn_open(&s->k, err, errlen);
 	s->k.timeout = s->st.timeout;
 	s->k.resolve_max = 0;
+	conn_init(&s->sub, &s->st, s->stopfd, s->st.timeout);
 	if (r == RC_TIMEOUT) {
 		/* slow, not wrong: trace anyway and let the samples say what Redis does */
 		failed(s, err, cw_mono_s());
@@ -1337,6 +1441,31 @@ int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg
 	s->started = true;
 	*out = s;
 	return 0;
+}
+
+int cw_sampler_finish(struct cw_sampler *s, double timeout_s)
+{
+	uint64_t one = 1;
+	double t0 = cw_mono_s(), end = t0 + timeout_s;
+	struct timespec ts;
+	int rc = 0;
+
+	if (!s || !s->started)
+		return 0;
+	/* discovery gets the first part of the time, the sample the rest */
+	s->final_end = t0 + timeout_s / 2;
+	if (write(s->finalfd, &one, sizeof(one)) < 0)
+		return -errno;
+	ts.tv_sec = (time_t)end;
+	ts.tv_nsec = (long)((end - (double)ts.tv_sec) * 1e9);
+	pthread_mutex_lock(&s->mu);
+	while (!s->finished && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&s->finished_cv, &s->mu, &ts);
+	if (!s->finished)
+		s->closed = true;	/* whatever the thread finishes later is not counted */
+	rc = s->finished ? 0 : -ETIMEDOUT;
+	pthread_mutex_unlock(&s->mu);
+	return rc;
 }
 
 void cw_sampler_stop(struct cw_sampler *s)

@@ -42,6 +42,9 @@
 #define STOP_BUDGET 8192
 #define STOP_FLUSH_MS 250
 #define STOP_WRITE_MS 200
+/* With --redis, first one last discovery and sample (true depths at the end of a short
+ * recording), for at most this long: a broker that hangs does not hold the stop. */
+#define STOP_SAMPLE_MS 500
 
 struct record_opts {
 	const char *output;
@@ -108,7 +111,7 @@ static const struct argp_option options[] = {
 	{"queues", OPT_QUEUES, "Q1,Q2", 0, "Sample these queues too (workers' queues and the broker's bindings are found on their own)", 1},
 	{"interval", OPT_INTERVAL, "SECONDS", 0, "Seconds between broker samples (default 5, at least 0.1)", 1},
 	{"key-prefix", OPT_PREFIX, "PREFIX", 0, "kombu's global_keyprefix, if the app sets one", 1},
-	{"redis-rescan", OPT_RESCAN, "SECONDS", 0, "Seconds between scans for queues bound in the broker (default 30)", 1},
+	{"redis-rescan", OPT_RESCAN, "SECONDS", 0, "Ignored: queues bound in the broker are discovered at every sample (kept for old command lines)", 1},
 	{0},
 };
 
@@ -462,6 +465,10 @@ static void stop_recording(struct recorder *r, const char *reason)
 {
 	struct cw_writer_stats ws;
 
+	if (r->sampler) {
+		cw_sampler_finish(r->sampler, STOP_SAMPLE_MS / 1e3);
+		drain_sampler(r);
+	}
 	consume(r, STOP_BUDGET);
 	cw_capture_flush(r->cap);
 	report_lost(r, false);
