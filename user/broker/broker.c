@@ -21,6 +21,7 @@
 #include <hiredis/hiredis.h>
 
 #include "broker/discover.h"
+#include "broker/flow.h"
 #include "broker/redisurl.h"
 #include "broker/resolve.h"
 #include "common/strset.h"
@@ -325,8 +326,10 @@ static enum rc append(struct conn *k, int argc, const char **argv, const size_t 
 	return redisAppendCommandArgv(k->c, argc, argv, lens) == REDIS_OK ? RC_OK : RC_NOMEM;
 }
 
-/* prefix + name [+ sep + step]: the key kombu's PrefixedStrictRedis uses */
-static enum rc append_key_cmd(struct conn *k, const char *cmd, const char *name, int step)
+/* cmd, prefix + name [+ sep + step] (the key kombu's PrefixedStrictRedis uses), then nx
+ * more arguments (at most 4) */
+static enum rc append_key_args(struct conn *k, const char *cmd, const char *name, int step,
+			       int nx, const char *const *xv, const size_t *xl)
 {
 	size_t nlen = strlen(name), need = k->prefix_len + nlen + 16;
 
@@ -343,9 +346,18 @@ static enum rc append_key_cmd(struct conn *k, const char *cmd, const char *name,
 	if (step)	/* kombu's _q_for_pri: priority 0 is the bare name */
 		len += (size_t)snprintf(k->kbuf + len, 16, "%s%d", KOMBU_SEP, step);
 
-	const char *argv[2] = { cmd, k->kbuf };
-	size_t lens[2] = { strlen(cmd), len };
-	return append(k, 2, argv, lens);
+	const char *argv[6] = { cmd, k->kbuf };
+	size_t lens[6] = { strlen(cmd), len };
+	for (int i = 0; i < nx && i < 4; i++) {
+		argv[2 + i] = xv[i];
+		lens[2 + i] = xl[i];
+	}
+	return append(k, 2 + (nx < 4 ? nx : 4), argv, lens);
+}
+
+static enum rc append_key_cmd(struct conn *k, const char *cmd, const char *name, int step)
+{
+	return append_key_args(k, cmd, name, step, 0, NULL, NULL);
 }
 
 static enum rc connect_fail(struct conn *k, const char *why, char *err, size_t errlen)
@@ -615,11 +627,31 @@ static bool is_wrongtype(const redisReply *x)
 }
 
 /* 4 LLEN per queue (names sorted), HLEN unacked, ZCARD unacked_index. */
-static enum rc append_sample_cmds(struct conn *k, const char *const *names, size_t n)
+static enum rc append_flow_cmds(struct conn *k, const struct cw_flow *f,
+				const struct cw_flow_queue *prev, const char *name, int p)
+{
+	int extra = cw_flow_list_cmds(f, prev, p), step = cw_priority_steps[p];
+
+	if (extra == 2 &&
+	    append_key_args(k, "LPOS", name, step, 3,
+			    (const char *[]){ prev->head[p], "MAXLEN", CW_FLOW_LPOS_MAXLEN },
+			    (const size_t[]){ prev->hlen[p], 6, strlen(CW_FLOW_LPOS_MAXLEN) }))
+		return RC_NOMEM;
+	if (extra && append_key_args(k, "LINDEX", name, step, 1, (const char *[]){ "0" },
+				     (const size_t[]){ 1 }))
+		return RC_NOMEM;
+	return RC_OK;
+}
+
+/* Per list LLEN, and with a flow its LPOS/LINDEX right after (flow.h): one client's
+ * pipelined commands run back to back, so the head goes with the depth. */
+static enum rc append_sample_cmds(struct conn *k, const char *const *names, size_t n,
+				  const struct cw_flow *f, const struct cw_flow_queue **prev)
 {
 	for (size_t i = 0; i < n; i++)
 		for (int p = 0; p < CW_NPRIO; p++)
-			if (append_key_cmd(k, "LLEN", names[i], cw_priority_steps[p]))
+			if (append_key_cmd(k, "LLEN", names[i], cw_priority_steps[p]) ||
+			    (f && append_flow_cmds(k, f, prev[i], names[i], p)))
 				return RC_NOMEM;
 	if (append_key_cmd(k, "HLEN", "unacked", 0) || append_key_cmd(k, "ZCARD", "unacked_index", 0))
 		return RC_NOMEM;
@@ -631,6 +663,7 @@ static enum rc append_sample_cmds(struct conn *k, const char *const *names, size
 static void fill_queue(const struct conn *k, struct cw_queue_depth *q, redisReply **rep,
 		       redisReply **bad)
 {
+	q->arrived = q->drained = -1;
 	for (int p = 0; p < CW_NPRIO; p++) {
 		redisReply *x = rep[p], *wrong = NULL;
 		int64_t v = reply_count(x, &wrong);
@@ -684,29 +717,56 @@ static enum rc read_sample(struct conn *k, const char *const *names, size_t n,
 	return r;
 }
 
+/* The LLEN replies of a flow pipeline (flow.h), with HLEN and ZCARD, into the layout
+ * read_sample reads (n * CW_NPRIO + 2). */
+static void llen_replies(const struct cw_flow *f, const struct cw_flow_queue **prev, size_t n,
+			 redisReply **rep, size_t ncmd, redisReply **llen)
+{
+	size_t at = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (int p = 0; p < CW_NPRIO; p++) {
+			llen[i * CW_NPRIO + p] = rep[at];
+			at += 1 + (size_t)cw_flow_list_cmds(f, prev[i], p);
+		}
+	llen[n * CW_NPRIO] = rep[ncmd - 2];
+	llen[n * CW_NPRIO + 1] = rep[ncmd - 1];
+}
+
 /*
  * The sample: every command appended together and read back together (one write, one read
  * when the replies fit the socket buffers). names are sorted; on RC_OK out->queues is
- * filled and redis_ok set.
+ * filled and redis_ok set. flow (NULL for none): arrived/drained too, and its state moves on.
  */
 static enum rc conn_sample(struct conn *k, const char *const *names, size_t n,
-			   struct cw_sample *out)
+			   struct cw_flow *flow, struct cw_sample *out)
 {
-	size_t ncmd = n * CW_NPRIO + 2;
+	const struct cw_flow_queue **prev = calloc(n ? n : 1, sizeof(*prev));
+	size_t ncmd = (flow && prev ? cw_flow_plan(flow, names, n, prev) : n * CW_NPRIO) + 2;
 	redisReply **rep = calloc(ncmd, sizeof(*rep));
+	redisReply **llen = flow ? calloc(n * CW_NPRIO + 2, sizeof(*llen)) : rep;
 	double t0 = cw_mono_s();
 	enum rc r;
 
 	out->queues = calloc(n ? n : 1, sizeof(*out->queues));
-	if (!rep || !out->queues || append_sample_cmds(k, names, n)) {
-		free(rep);
-		return conn_nomem(k, out->error, sizeof(out->error));
+	if (!prev || !rep || !llen || !out->queues || append_sample_cmds(k, names, n, flow, prev)) {
+		r = conn_nomem(k, out->error, sizeof(out->error));
+		goto out;
 	}
 	r = roundtrip(k, ncmd, rep, t0 + k->timeout, out->error, sizeof(out->error));
 	out->latency_ms = (cw_mono_s() - t0) * 1e3;
-	if (!r && (r = read_sample(k, names, n, rep, out)) == RC_NOMEM)
+	if (!r && flow)
+		llen_replies(flow, prev, n, rep, ncmd, llen);
+	if (!r && (r = read_sample(k, names, n, llen, out)) == RC_NOMEM)
 		conn_nomem(k, out->error, sizeof(out->error));
-	free_replies(rep, ncmd);	/* roundtrip leaves NULLs when it fails */
+	if (!r && flow && cw_flow_read(flow, names, n, rep, out))
+		r = conn_nomem(k, out->error, sizeof(out->error));
+out:
+	if (flow)
+		free(llen);
+	if (rep)
+		free_replies(rep, ncmd);	/* roundtrip leaves NULLs when it fails */
+	free(prev);
 	return r;
 }
 
@@ -923,7 +983,7 @@ int cw_broker_sample_once(const struct cw_broker_config *cfg, struct cw_sample *
 		seterr(err, errlen, "out of memory");
 		goto out;
 	}
-	if ((r = conn_sample(&k, names, n, out)))
+	if ((r = conn_sample(&k, names, n, NULL, out)))
 		seterr(err, errlen, "%s", out->error);
 out:
 	if (r && !out->error[0])
@@ -959,6 +1019,7 @@ struct cw_sampler {
 
 	/* thread-only */
 	struct cw_disc d;
+	struct cw_flow flow;	/* list heads of the last sample, for arrived/drained */
 	struct conn sub;	/* tracking's subscribed connection, while d.tracking */
 	bool full_scan;		/* a whole SCAN pass is due (start, reconnect) */
 	double final_end;	/* the final tick's discovery ends by then (set before finalfd) */
@@ -1264,7 +1325,7 @@ static bool tick(struct cw_sampler *s, bool final, double end)
 		goto out;
 	}
 	/* extra only grows and its strings live until stop: the pointers stay valid unlocked */
-	r = conn_sample(&s->k, names, n, &smp);
+	r = conn_sample(&s->k, names, n, &s->flow, &smp);
 	free(names);
 	if (r == RC_STOPPED) {
 		cw_sample_free(&smp);
@@ -1353,6 +1414,7 @@ static void sampler_free(struct cw_sampler *s)
 	conn_fini(&s->k);
 	conn_fini(&s->sub);
 	cw_disc_free(&s->d);
+	cw_flow_free(&s->flow);
 	setup_free(&s->st);
 	if (s->efd >= 0)
 		close(s->efd);

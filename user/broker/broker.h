@@ -34,6 +34,8 @@ struct cw_queue_depth {
 	int64_t depth;			/* sum of by_priority */
 	int64_t by_priority[CW_NPRIO];
 	char *error;			/* NULL, or why a list could not be counted (WRONGTYPE) */
+	int64_t arrived, drained;	/* tasks pushed / taken since the previous sample,
+					 * -1 unknown (broker/flow.h) */
 };
 
 struct cw_sample {
