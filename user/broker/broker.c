@@ -1249,7 +1249,9 @@ static enum rc discover_tick(struct cw_sampler *s, bool final, double end, char 
 	    (r = track_open(s)))
 		return r;
 	track_poll(s);
-	if (s->full_scan || final) {
+	if (final && s->d.tracking && !s->full_scan) {
+		r = RC_OK;	/* Redis named every new key: no burst of SCAN at stop */
+	} else if (s->full_scan || final) {
 		r = disc_scan(&s->k, &s->d, LONG_MAX, final ? end : t0 + s->k.timeout * SCAN_TIMEOUTS,
 			      err, errlen);
 		if (r == RC_OK || r == RC_REPLY)
