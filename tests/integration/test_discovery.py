@@ -161,7 +161,7 @@ class MillionKeysWithoutTracking(MillionKeys):
     """No CLIENT TRACKING: the SCAN alone, held to 1% of a core; a pass over 1M keys then
     takes minutes (measured, not promised within 60 s)."""
     extra = ("--rename-command", "CLIENT", "")
-    limit_s = 400
+    limit_s = 600
     mode = " without tracking"
 
 
