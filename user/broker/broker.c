@@ -1138,9 +1138,10 @@ static void failed(struct cw_sampler *s, const char *why, double now)
 
 /* CLIENT TRACKING OFF, then ON in BCAST mode for the binding prefix, redirected to the
  * subscribed connection whose id is given: on the main connection, one round trip. */
-static enum rc track_enable(struct cw_sampler *s, long long id, bool *on)
+static enum rc track_enable(struct cw_sampler *s, long long id, bool *on, char *err,
+			       size_t errlen)
 {
-	char idbuf[24], err[256];
+	char idbuf[24];
 	redisReply *rep[2] = { NULL, NULL };
 	const char *argv[8] = { "CLIENT", "TRACKING", "ON", "REDIRECT", idbuf, "BCAST", "PREFIX",
 				s->d.track_prefix };
@@ -1153,8 +1154,8 @@ static enum rc track_enable(struct cw_sampler *s, long long id, bool *on)
 	/* OFF first: a redirect to an old subscriber cannot be changed while on */
 	if (append(&s->k, 3, (const char *[]){ "CLIENT", "TRACKING", "OFF" },
 		   (const size_t[]){ 6, 8, 3 }) || append(&s->k, 8, argv, lens))
-		return conn_nomem(&s->k, err, sizeof(err));
-	if ((r = roundtrip(&s->k, 2, rep, cw_mono_s() + s->k.timeout, err, sizeof(err))))
+		return conn_nomem(&s->k, err, errlen);
+	if ((r = roundtrip(&s->k, 2, rep, cw_mono_s() + s->k.timeout, err, errlen)))
 		return r;
 	*on = rep[1]->type == REDIS_REPLY_STATUS;
 	if (rep[1]->type == REDIS_REPLY_ERROR)
@@ -1172,31 +1173,31 @@ static void track_close(struct cw_sampler *s)
 }
 
 /* Open the subscribed connection and turn tracking on. Refusal is not an error (the scan
- * covers alone); a main connection lost on the way is (the caller sees s->k.c NULL). */
-static enum rc track_open(struct cw_sampler *s)
+ * covers alone); a main connection lost on the way is (said in err; s->k.c is NULL). */
+static enum rc track_open(struct cw_sampler *s, char *err, size_t errlen)
 {
 	struct conn *t = &s->sub;
 	redisReply *rep[2] = { NULL, NULL };
-	char err[256];
 	bool on = false;
 	enum rc r;
 
 	track_close(s);
-	if ((r = conn_open(t, err, sizeof(err))))
+	/* the subscriber's own failures only end tracking: err is the main connection's */
+	if ((r = conn_open(t, err, errlen)))
 		goto out;
 	if (append(t, 2, (const char *[]){ "CLIENT", "ID" }, (const size_t[]){ 6, 2 }) ||
 	    append(t, 2, (const char *[]){ "SUBSCRIBE", "__redis__:invalidate" },
 		   (const size_t[]){ 9, 20 })) {
-		r = conn_nomem(t, err, sizeof(err));
+		r = conn_nomem(t, err, errlen);
 		goto out;
 	}
-	if ((r = roundtrip(t, 2, rep, cw_mono_s() + t->timeout, err, sizeof(err))))
+	if ((r = roundtrip(t, 2, rep, cw_mono_s() + t->timeout, err, errlen)))
 		goto out;
 	if (rep[0]->type != REDIS_REPLY_INTEGER || cw_disc_read_invalidate(&s->d, rep[1]) != 0) {
 		s->track_refused = rep[0]->type == REDIS_REPLY_ERROR;
 		goto out;
 	}
-	r = track_enable(s, rep[0]->integer, &on);
+	r = track_enable(s, rep[0]->integer, &on, err, errlen);
 out:
 	for (int i = 0; i < 2; i++)
 		if (rep[i])
@@ -1246,7 +1247,7 @@ static enum rc discover_tick(struct cw_sampler *s, bool final, double end, char 
 	enum rc r;
 
 	if (!s->d.tracking && !s->track_refused && t0 >= s->track_retry_at && !final &&
-	    (r = track_open(s)))
+	    (r = track_open(s, err, errlen)))
 		return r;
 	track_poll(s);
 	if (final && s->d.tracking && !s->full_scan) {
@@ -1275,7 +1276,7 @@ static bool tick(struct cw_sampler *s, bool final, double end)
 {
 	struct cw_sample smp = { 0 };
 	double t0 = cw_mono_s();
-	char err[256];
+	char err[256] = "";
 	enum rc r;
 
 	smp.realtime_ns = cw_clock_ns(CLOCK_REALTIME);
