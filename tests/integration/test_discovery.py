@@ -17,6 +17,7 @@ import redis
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run as a file, or by discover
 from cwharness import Recorder, Redis, need_root, of_type, send_task, wait_for
+from fakeredis import FakeRedis, Fault
 
 SEP = "\x06\x16"
 LONG = os.environ.get("CW_DISCOVERY_LONG") == "1"
@@ -206,6 +207,31 @@ class FinalSample(DiscoveryCase):
         self.assertEqual(evs[-1]["samples"], len(of_type(evs, "sample")))
         print(f"\n  stop with a final sample: {took * 1e3:.0f} ms", end="")
         self.assertLess(took, 3.0)
+
+
+@need_root
+class FinalSampleHungBroker(unittest.TestCase):
+    def test_stop_stays_prompt_when_the_last_sample_hangs(self):
+        """The broker stops answering mid-run: the stop's last sample gives up after 500 ms,
+        is neither written nor counted, and the stop stays well under a second."""
+        fake = FakeRedis(queues={b"celery": 3})
+        self.addCleanup(fake.close)
+        rec = Recorder("--redis", fake.url(), "--interval", "5")   # round trips wait 5 s
+        self.addCleanup(rec.cleanup)
+        rec.start()
+        wait_for(lambda: [e for e in of_type(rec.events(), "sample") if e["redis_ok"]], 15, 0.1,
+                 "a first good sample")
+        fake.arm(Fault("silent", on=b"LLEN", times=100))
+        time.sleep(5.5)         # the next tick is waiting for its LLEN replies
+        t0 = time.monotonic()
+        rec.proc.send_signal(signal.SIGINT)
+        self.assertEqual(rec.proc.wait(15), 0, rec.stderr())
+        took = time.monotonic() - t0
+        evs = rec.events()
+        self.assertEqual(evs[-1]["type"], "tracer_stop")
+        self.assertEqual(evs[-1]["samples"], len(of_type(evs, "sample")))
+        print(f"\n  stop while the last sample hangs: {took * 1e3:.0f} ms", end="")
+        self.assertLess(took, 1.2)
 
 
 @need_root
