@@ -113,7 +113,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	/* what tick() does after that: discover, merge, sample; a dead connection stops it */
 	if (!r && k.c) {
 		err[0] = '\0';
-		conn_discover(&k, &d, err, sizeof(err));
+		cw_disc_full(&d, &k, err, sizeof(err));
 		no_password(err);
 	}
 	for (int i = 0; i < 2 && k.c; i++) {	/* the second one reads LPOS of the first's heads */

@@ -4,7 +4,6 @@
 #include "broker/broker.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -20,6 +19,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "broker/conn.h"
 #include "broker/discover.h"
 #include "broker/flow.h"
 #include "broker/redisurl.h"
@@ -38,24 +38,9 @@ const int cw_priority_steps[CW_NPRIO] = { 0, 3, 6, 9 };
 #define START_TIMEOUT_MAX	2.0	/* start is synchronous in the caller: keep it short */
 #define START_RESOLVE_MAX	0.5	/* of which DNS: a missing name is answered sooner; a
 					 * slower lookup goes on and the thread's retry uses it */
-#define TRACK_RETRY		60.0	/* a tracking connection lost: ask again after this */
 #define BACKOFF_MIN		0.5
 #define BACKOFF_MAX		10.0
-#define MAX_SCAN_CALLS		10000
-#define SCAN_TIMEOUTS		4	/* a whole binding scan: this many round-trip timeouts */
 #define MAX_ROUNDTRIP_BYTES	(64u << 20)	/* SMEMBERS of 4096 binding sets fits well */
-
-/* Outcome of a Redis exchange; decides whether the connection is kept. */
-enum rc {
-	RC_OK,
-	RC_TIMEOUT,	/* no answer in time: connection dropped */
-	RC_STOPPED,	/* cw_sampler_stop() while waiting */
-	RC_IO,		/* refused, reset, closed, protocol error: connection dropped */
-	RC_AUTH,	/* password rejected or required: connection dropped */
-	RC_REPLY,	/* an error reply (LOADING, out-of-range db...): connection kept */
-	RC_NOMEM,
-	RC_TOOBIG,	/* more than MAX_ROUNDTRIP_BYTES in one round trip: connection dropped */
-};
 
 static int rc_errno(enum rc r)
 {
@@ -114,21 +99,6 @@ out:
 }
 
 /* ---- one connection ---- */
-
-struct conn {
-	redisContext *c;
-	const struct cw_redis_url *url;
-	const char *password;
-	const char *prefix;
-	size_t prefix_len;
-	int stopfd;		/* -1: nothing can stop us but the deadline */
-	double timeout;
-	char where[320];
-	char *kbuf;		/* key under construction */
-	size_t kcap;
-	struct cw_lookup *lookup;	/* a DNS lookup that outlived its connect attempt */
-	double resolve_max;	/* > 0: wait for DNS at most this long */
-};
 
 static void conn_close(struct conn *k)
 {
@@ -513,102 +483,48 @@ static enum rc conn_open(struct conn *k, char *err, size_t errlen)
 	return r;
 }
 
-/* ---- discovery's round trips (the logic is in discover.c) ---- */
+/* ---- the connection for discover.c (broker/conn.h) ---- */
 
-/* One SCAN call of count keys into d. */
-static enum rc disc_scan_step(struct conn *k, struct cw_disc *d, long count, char *err,
-			      size_t errlen)
+enum rc cw_conn_roundtrip(struct conn *k, size_t n, redisReply **out, double deadline,
+			  char *err, size_t errlen)
 {
-	const char *argv[6];
-	size_t lens[6];
-	char cbuf[24];
-	const redisReply *bad;
-	redisReply *sr = NULL;
-	double t0 = cw_mono_s();
-	enum rc r;
-	int rc;
-
-	cw_disc_scan_argv(d, count, argv, lens, cbuf);
-	if (append(k, 6, argv, lens))
-		return conn_nomem(k, err, errlen);
-	if ((r = roundtrip(k, 1, &sr, t0 + k->timeout, err, errlen)))
-		return r;
-	cw_disc_scan_cost(d, cw_mono_s() - t0, count);
-	if ((rc = cw_disc_read_scan(d, sr, &bad)) == -ENOMEM) {
-		r = conn_nomem(k, err, errlen);
-	} else if (rc && bad) {
-		r = reply_fail(k, bad, "SCAN failed: ", err, errlen);
-	} else if (rc) {
-		seterr(err, errlen, "Redis at %s: unexpected reply to SCAN", k->where);
-		r = RC_REPLY;
-	}
-	freeReplyObject(sr);
-	return r;
+	return roundtrip(k, n, out, deadline, err, errlen);
 }
 
-/* SCAN steps (never KEYS, which blocks Redis) from d's cursor, budget keys' worth or, with
- * LONG_MAX, to the end of the pass; until the monotonic time end. */
-static enum rc disc_scan(struct conn *k, struct cw_disc *d, long budget, double end,
-			 char *err, size_t errlen)
+enum rc cw_conn_append(struct conn *k, int argc, const char **argv, const size_t *lens)
 {
-	uint64_t passes = d->passes;
-	bool whole = budget == LONG_MAX;
-
-	for (int calls = 0; calls < MAX_SCAN_CALLS; calls++) {
-		long count = cw_disc_step_count(budget);
-		enum rc r = disc_scan_step(k, d, count, err, errlen);
-
-		budget -= count;
-		if (r || d->passes != passes || budget <= 0)
-			return r;
-		/* each call has its own deadline: a broker answering every one just in time
-		 * would hold the sampler (no sample lines) for MAX_SCAN_CALLS of them */
-		if (cw_mono_s() > end) {
-			if (!whole)
-				return RC_OK;
-			seterr(err, errlen, "Redis at %s: the scan for queue bindings took over %.1f s",
-			       k->where, k->timeout * SCAN_TIMEOUTS);
-			return RC_REPLY;	/* the connection is fine: keep it and the queues known */
-		}
-	}
-	return RC_OK;
+	return append(k, argc, argv, lens);
 }
 
-/* DBSIZE and SMEMBERS of every known binding key, pipelined in one round trip. */
-static enum rc disc_round(struct conn *k, struct cw_disc *d, char *err, size_t errlen)
+enum rc cw_conn_open(struct conn *k, char *err, size_t errlen)
 {
-	size_t n;
-	const char **keys = cw_disc_round_keys(d, &n);
-	redisReply **rep = calloc(n + 1, sizeof(*rep));
-	enum rc r = RC_OK;
-
-	if (!keys || !rep || append(k, 1, (const char *[]){ "DBSIZE" }, (const size_t[]){ 6 }))
-		goto nomem;
-	for (size_t i = 0; i < n; i++) {
-		const char *argv[2] = { "SMEMBERS", keys[i] };
-		size_t lens[2] = { 8, strlen(keys[i]) };
-		if (append(k, 2, argv, lens))
-			goto nomem;
-	}
-	if ((r = roundtrip(k, n + 1, rep, cw_mono_s() + k->timeout, err, errlen)))
-		goto out;
-	if (cw_disc_read_round(d, keys, n, rep))
-		goto nomem;
-	goto out;
-nomem:
-	r = conn_nomem(k, err, errlen);
-out:
-	free_replies(rep, rep ? n + 1 : 0);
-	free(keys);
-	return r;
+	return conn_open(k, err, errlen);
 }
 
-/* A whole discovery for the one-shot: a full pass, then the sets. */
-static enum rc conn_discover(struct conn *k, struct cw_disc *d, char *err, size_t errlen)
+void cw_conn_close(struct conn *k)
 {
-	enum rc r = disc_scan(k, d, LONG_MAX, cw_mono_s() + k->timeout * SCAN_TIMEOUTS, err, errlen);
+	conn_close(k);
+}
 
-	return r ? r : disc_round(k, d, err, errlen);
+enum rc cw_conn_nomem(struct conn *k, char *err, size_t errlen)
+{
+	return conn_nomem(k, err, errlen);
+}
+
+enum rc cw_conn_reply_fail(const struct conn *k, const redisReply *r, const char *what,
+			   char *err, size_t errlen)
+{
+	return reply_fail(k, r, what, err, errlen);
+}
+
+enum rc cw_conn_read_more(struct conn *k, size_t *total)
+{
+	return read_more(k, total);
+}
+
+void cw_conn_free_replies(redisReply **v, size_t n)
+{
+	free_replies(v, n);
 }
 
 /* A reply that must be a count: its value, or -1 with *bad set to the reply when it is not. */
@@ -975,7 +891,7 @@ int cw_broker_sample_once(const struct cw_broker_config *cfg, struct cw_sample *
 	}
 	if ((r = conn_open(&k, err, errlen)))
 		goto out;
-	if (cfg->discover && (r = conn_discover(&k, &d, err, errlen)))
+	if (cfg->discover && (r = cw_disc_full(&d, &k, err, errlen)))
 		goto out;
 	names = merge_names(&st.queues, &d.found, &n, &out->queues_omitted);
 	if (!names) {
@@ -1021,10 +937,7 @@ struct cw_sampler {
 	struct cw_disc d;
 	struct cw_flow flow;	/* list heads of the last sample, for arrived/drained */
 	struct conn sub;	/* tracking's subscribed connection, while d.tracking */
-	bool full_scan;		/* a whole SCAN pass is due (start, reconnect) */
 	double final_end;	/* the final tick's discovery ends by then (set before finalfd) */
-	bool track_refused;	/* CLIENT TRACKING refused: the scan alone, from now on */
-	double track_retry_at;
 	double retry_at, backoff;
 	bool connected, ever_connected;
 	char last_error[256];
@@ -1134,142 +1047,6 @@ static void failed(struct cw_sampler *s, const char *why, double now)
 	s->backoff = s->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : s->backoff * 2;
 }
 
-/* ---- tracking: Redis names new binding keys (discover.h) ---- */
-
-/* CLIENT TRACKING OFF, then ON in BCAST mode for the binding prefix, redirected to the
- * subscribed connection whose id is given: on the main connection, one round trip. */
-static enum rc track_enable(struct cw_sampler *s, long long id, bool *on, char *err,
-			       size_t errlen)
-{
-	char idbuf[24];
-	redisReply *rep[2] = { NULL, NULL };
-	const char *argv[8] = { "CLIENT", "TRACKING", "ON", "REDIRECT", idbuf, "BCAST", "PREFIX",
-				s->d.track_prefix };
-	size_t lens[8];
-	enum rc r;
-
-	snprintf(idbuf, sizeof(idbuf), "%lld", id);
-	for (int i = 0; i < 8; i++)
-		lens[i] = strlen(argv[i]);
-	/* OFF first: a redirect to an old subscriber cannot be changed while on */
-	if (append(&s->k, 3, (const char *[]){ "CLIENT", "TRACKING", "OFF" },
-		   (const size_t[]){ 6, 8, 3 }) || append(&s->k, 8, argv, lens))
-		return conn_nomem(&s->k, err, errlen);
-	if ((r = roundtrip(&s->k, 2, rep, cw_mono_s() + s->k.timeout, err, errlen)))
-		return r;
-	*on = rep[1]->type == REDIS_REPLY_STATUS;
-	if (rep[1]->type == REDIS_REPLY_ERROR)
-		s->track_refused = true;	/* Redis < 6, an ACL: not worth asking again */
-	freeReplyObject(rep[0]);
-	freeReplyObject(rep[1]);
-	return RC_OK;
-}
-
-static void track_close(struct cw_sampler *s)
-{
-	conn_close(&s->sub);
-	s->d.tracking = false;
-	s->track_retry_at = cw_mono_s() + TRACK_RETRY;
-}
-
-/* Open the subscribed connection and turn tracking on. Refusal is not an error (the scan
- * covers alone); a main connection lost on the way is (said in err; s->k.c is NULL). */
-static enum rc track_open(struct cw_sampler *s, char *err, size_t errlen)
-{
-	struct conn *t = &s->sub;
-	redisReply *rep[2] = { NULL, NULL };
-	bool on = false;
-	enum rc r;
-
-	track_close(s);
-	/* the subscriber's own failures only end tracking: err is the main connection's */
-	if ((r = conn_open(t, err, errlen)))
-		goto out;
-	if (append(t, 2, (const char *[]){ "CLIENT", "ID" }, (const size_t[]){ 6, 2 }) ||
-	    append(t, 2, (const char *[]){ "SUBSCRIBE", "__redis__:invalidate" },
-		   (const size_t[]){ 9, 20 })) {
-		r = conn_nomem(t, err, errlen);
-		goto out;
-	}
-	if ((r = roundtrip(t, 2, rep, cw_mono_s() + t->timeout, err, errlen)))
-		goto out;
-	if (rep[0]->type != REDIS_REPLY_INTEGER || cw_disc_read_invalidate(&s->d, rep[1]) != 0) {
-		s->track_refused = rep[0]->type == REDIS_REPLY_ERROR;
-		goto out;
-	}
-	r = track_enable(s, rep[0]->integer, &on, err, errlen);
-out:
-	for (int i = 0; i < 2; i++)
-		if (rep[i])
-			freeReplyObject(rep[i]);
-	if (on)
-		s->d.tracking = true;
-	else
-		track_close(s);
-	return r == RC_STOPPED || !s->k.c ? (r ? r : RC_IO) : RC_OK;
-}
-
-/* The invalidation messages waiting on the subscribed connection, without waiting. A broken
- * subscriber ends tracking: the scan takes over at its full share until it is back. */
-static void track_poll(struct cw_sampler *s)
-{
-	struct conn *t = &s->sub;
-
-	for (int reads = 0; s->d.tracking && reads < 16; reads++) {
-		struct pollfd p = { .fd = t->c->fd, .events = POLLIN };
-		size_t total = 0;
-		void *msg;
-
-		if (poll(&p, 1, 0) <= 0 || !p.revents)
-			return;
-		if (read_more(t, &total))
-			goto lost;
-		while (redisGetReplyFromReader(t->c, &msg) == REDIS_OK && msg) {
-			int rc = cw_disc_read_invalidate(&s->d, msg);
-			freeReplyObject(msg);
-			if (rc < 0)
-				goto lost;
-		}
-		if (t->c->err)
-			goto lost;
-	}
-	return;
-lost:
-	track_close(s);
-}
-
-/* This tick's discovery: tracking's news, a SCAN budget (a whole pass when due, or at the
- * final tick until end), then the binding sets. A failure keeps the queues known. */
-static enum rc discover_tick(struct cw_sampler *s, bool final, double end, char *err,
-			     size_t errlen)
-{
-	double t0 = cw_mono_s();
-	enum rc r;
-
-	if (!s->d.tracking && !s->track_refused && t0 >= s->track_retry_at && !final &&
-	    (r = track_open(s, err, errlen)))
-		return r;
-	track_poll(s);
-	if (final && s->d.tracking && !s->full_scan) {
-		r = RC_OK;	/* Redis named every new key: no burst of SCAN at stop */
-	} else if (s->full_scan || final) {
-		r = disc_scan(&s->k, &s->d, LONG_MAX, final ? end : t0 + s->k.timeout * SCAN_TIMEOUTS,
-			      err, errlen);
-		if (r == RC_OK || r == RC_REPLY)
-			s->full_scan = false;	/* the cursor is kept: later ticks go on */
-	} else {
-		r = disc_scan(&s->k, &s->d, cw_disc_scan_budget(&s->d, s->st.interval),
-			      t0 + s->k.timeout, err, errlen);
-	}
-	if (final && r == RC_REPLY)
-		r = RC_OK;	/* out of time at stop: what the pass found so far */
-	if (r == RC_STOPPED || !s->k.c)
-		return r;
-	char err2[256];
-	enum rc r2 = disc_round(&s->k, &s->d, r ? err2 : err, r ? sizeof(err2) : errlen);
-	return r ? r : r2;
-}
-
 /* One tick: (re)connect if due, discover, sample, emit. false: stop asked. final: the
  * stop's last sample, its discovery bounded by end (monotonic). */
 static bool tick(struct cw_sampler *s, bool final, double end)
@@ -1296,9 +1073,7 @@ static bool tick(struct cw_sampler *s, bool final, double end)
 		}
 		s->connected = true;
 		/* the broker may have been replaced, and tracking went with the connection */
-		s->full_scan = true;
-		track_close(s);
-		s->track_retry_at = 0;
+		cw_disc_reconnected(&s->d, &s->sub);
 		if (s->ever_connected) {
 			pthread_mutex_lock(&s->mu);
 			s->stats.reconnects++;
@@ -1307,7 +1082,8 @@ static bool tick(struct cw_sampler *s, bool final, double end)
 		s->ever_connected = true;
 	}
 	if (s->discover) {
-		r = discover_tick(s, final, end, err, sizeof(err));
+		r = cw_disc_tick(&s->d, &s->k, &s->sub, s->st.interval, final ? end : -1, err,
+				 sizeof(err));
 		if (r == RC_STOPPED)
 			return false;
 		/* a failed discovery keeps the last known queues; a dead connection fails the sample */
@@ -1463,7 +1239,6 @@ int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg
 	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->finalfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	s->full_scan = true;
 	if (cw_disc_init(&s->d, s->st.prefix)) {
 		seterr(err, errlen, "out of memory");
 		sampler_free(s);

@@ -1,7 +1,10 @@
-/* Queue discovery without I/O; see discover.h. */
+/* Queue discovery; see discover.h. The state and reply handling first (no I/O), then the
+ * round trips on the sampler's connections. */
 #include "broker/discover.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +12,8 @@
 #include <hiredis/hiredis.h>
 
 #include "broker/broker.h"
+#include "broker/conn.h"
+#include "common/timeutil.h"
 
 #define KOMBU_SEP	"\x06\x16"	/* kombu.transport.redis.Channel.sep */
 #define COST_INIT_S	1e-6		/* per key before any measure: Redis 7.0 scans ~1 µs/key */
@@ -21,6 +26,7 @@ int cw_disc_init(struct cw_disc *d, const char *prefix)
 	memset(d, 0, sizeof(*d));
 	strcpy(d->cursor, "0");
 	d->dbsize = -1;
+	d->full_scan = true;
 	d->key_cost_s = COST_INIT_S;
 	prefix = prefix ? prefix : "";
 	n = strlen(prefix);
@@ -283,4 +289,248 @@ nomem:
 	cw_strset_free(&found);
 	cw_strset_free(&live);
 	return -ENOMEM;
+}
+
+/* ---- the round trips, on broker.c's connections (broker/conn.h) ---- */
+
+#define MAX_SCAN_CALLS	10000
+#define SCAN_TIMEOUTS	4	/* a whole pass at start: this many round-trip timeouts */
+#define TRACK_RETRY	60.0	/* a tracking connection lost: ask again after this */
+
+static enum rc unexpected(const struct conn *k, const char *what, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "Redis at %s: unexpected reply to %s", k->where, what);
+	return RC_REPLY;
+}
+
+/* One SCAN call of count keys into d. */
+static enum rc scan_step(struct cw_disc *d, struct conn *k, long count, char *err, size_t errlen)
+{
+	const char *argv[6];
+	size_t lens[6];
+	char cbuf[24];
+	const redisReply *bad;
+	redisReply *sr = NULL;
+	double t0 = cw_mono_s();
+	enum rc r;
+	int rc;
+
+	cw_disc_scan_argv(d, count, argv, lens, cbuf);
+	if (cw_conn_append(k, 6, argv, lens))
+		return cw_conn_nomem(k, err, errlen);
+	if ((r = cw_conn_roundtrip(k, 1, &sr, t0 + k->timeout, err, errlen)))
+		return r;
+	cw_disc_scan_cost(d, cw_mono_s() - t0, count);
+	if ((rc = cw_disc_read_scan(d, sr, &bad)) == -ENOMEM)
+		r = cw_conn_nomem(k, err, errlen);
+	else if (rc && bad)
+		r = cw_conn_reply_fail(k, bad, "SCAN failed: ", err, errlen);
+	else if (rc)
+		r = unexpected(k, "SCAN", err, errlen);
+	freeReplyObject(sr);
+	return r;
+}
+
+/* SCAN steps (never KEYS, which blocks Redis) from d's cursor, budget keys' worth or, with
+ * LONG_MAX, to the end of the pass; until the monotonic time end. */
+static enum rc scan(struct cw_disc *d, struct conn *k, long budget, double end, char *err,
+		    size_t errlen)
+{
+	uint64_t passes = d->passes;
+	bool whole = budget == LONG_MAX;
+
+	for (int calls = 0; calls < MAX_SCAN_CALLS; calls++) {
+		long count = cw_disc_step_count(budget);
+		enum rc r = scan_step(d, k, count, err, errlen);
+
+		budget -= count;
+		if (r || d->passes != passes || budget <= 0)
+			return r;
+		/* each call has its own deadline: a broker answering every one just in time
+		 * would hold the sampler (no sample lines) for MAX_SCAN_CALLS of them */
+		if (cw_mono_s() > end) {
+			if (!whole)
+				return RC_OK;
+			snprintf(err, errlen, "Redis at %s: the scan for queue bindings took over %.1f s",
+				 k->where, k->timeout * SCAN_TIMEOUTS);
+			return RC_REPLY;	/* the connection is fine: keep it and the queues known */
+		}
+	}
+	return RC_OK;
+}
+
+/* DBSIZE and SMEMBERS of every known binding key, pipelined in one round trip. */
+static enum rc round_trip(struct cw_disc *d, struct conn *k, char *err, size_t errlen)
+{
+	size_t n;
+	const char **keys = cw_disc_round_keys(d, &n);
+	redisReply **rep = calloc(n + 1, sizeof(*rep));
+	enum rc r = RC_OK;
+
+	if (!keys || !rep || cw_conn_append(k, 1, (const char *[]){ "DBSIZE" }, (const size_t[]){ 6 }))
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		const char *argv[2] = { "SMEMBERS", keys[i] };
+		size_t lens[2] = { 8, strlen(keys[i]) };
+		if (cw_conn_append(k, 2, argv, lens))
+			goto nomem;
+	}
+	if ((r = cw_conn_roundtrip(k, n + 1, rep, cw_mono_s() + k->timeout, err, errlen)))
+		goto out;
+	if (cw_disc_read_round(d, keys, n, rep))
+		goto nomem;
+	goto out;
+nomem:
+	r = cw_conn_nomem(k, err, errlen);
+out:
+	if (rep)
+		cw_conn_free_replies(rep, n + 1);
+	free(keys);
+	return r;
+}
+
+int cw_disc_full(struct cw_disc *d, struct conn *k, char *err, size_t errlen)
+{
+	enum rc r = scan(d, k, LONG_MAX, cw_mono_s() + k->timeout * SCAN_TIMEOUTS, err, errlen);
+
+	return r ? r : round_trip(d, k, err, errlen);
+}
+
+/* ---- tracking ---- */
+
+static void track_close(struct cw_disc *d, struct conn *sub)
+{
+	cw_conn_close(sub);
+	d->tracking = false;
+	d->track_retry_at = cw_mono_s() + TRACK_RETRY;
+}
+
+void cw_disc_reconnected(struct cw_disc *d, struct conn *sub)
+{
+	track_close(d, sub);	/* tracking went with the old connection */
+	d->track_retry_at = 0;
+	d->full_scan = true;	/* the broker may have been replaced */
+}
+
+/* CLIENT TRACKING OFF, then ON in BCAST mode for the binding prefix, redirected to the
+ * subscribed connection whose id is given: on the main connection, one round trip. */
+static enum rc track_enable(struct cw_disc *d, struct conn *k, long long id, bool *on,
+			    char *err, size_t errlen)
+{
+	char idbuf[24];
+	redisReply *rep[2] = { NULL, NULL };
+	const char *argv[8] = { "CLIENT", "TRACKING", "ON", "REDIRECT", idbuf, "BCAST", "PREFIX",
+				d->track_prefix };
+	size_t lens[8];
+	enum rc r;
+
+	snprintf(idbuf, sizeof(idbuf), "%lld", id);
+	for (int i = 0; i < 8; i++)
+		lens[i] = strlen(argv[i]);
+	/* OFF first: a redirect to an old subscriber cannot be changed while on */
+	if (cw_conn_append(k, 3, (const char *[]){ "CLIENT", "TRACKING", "OFF" },
+			   (const size_t[]){ 6, 8, 3 }) || cw_conn_append(k, 8, argv, lens))
+		return cw_conn_nomem(k, err, errlen);
+	if ((r = cw_conn_roundtrip(k, 2, rep, cw_mono_s() + k->timeout, err, errlen)))
+		return r;
+	*on = rep[1]->type == REDIS_REPLY_STATUS;
+	if (rep[1]->type == REDIS_REPLY_ERROR)
+		d->track_refused = true;	/* Redis < 6, an ACL: not worth asking again */
+	freeReplyObject(rep[0]);
+	freeReplyObject(rep[1]);
+	return RC_OK;
+}
+
+/* Open the subscribed connection and turn tracking on. Refusal is not an error (the scan
+ * covers alone); a main connection lost on the way is (said in err; k->c is NULL). */
+static enum rc track_open(struct cw_disc *d, struct conn *k, struct conn *sub, char *err,
+			  size_t errlen)
+{
+	redisReply *rep[2] = { NULL, NULL };
+	bool on = false;
+	enum rc r;
+
+	track_close(d, sub);
+	/* the subscriber's own failures only end tracking: err is the main connection's */
+	if ((r = cw_conn_open(sub, err, errlen)))
+		goto out;
+	if (cw_conn_append(sub, 2, (const char *[]){ "CLIENT", "ID" }, (const size_t[]){ 6, 2 }) ||
+	    cw_conn_append(sub, 2, (const char *[]){ "SUBSCRIBE", "__redis__:invalidate" },
+			   (const size_t[]){ 9, 20 })) {
+		r = cw_conn_nomem(sub, err, errlen);
+		goto out;
+	}
+	if ((r = cw_conn_roundtrip(sub, 2, rep, cw_mono_s() + sub->timeout, err, errlen)))
+		goto out;
+	if (rep[0]->type != REDIS_REPLY_INTEGER || cw_disc_read_invalidate(d, rep[1]) != 0) {
+		d->track_refused = rep[0]->type == REDIS_REPLY_ERROR;
+		goto out;
+	}
+	r = track_enable(d, k, rep[0]->integer, &on, err, errlen);
+out:
+	for (int i = 0; i < 2; i++)
+		if (rep[i])
+			freeReplyObject(rep[i]);
+	if (on)
+		d->tracking = true;
+	else
+		track_close(d, sub);
+	return r == RC_STOPPED || !k->c ? (r ? r : RC_IO) : RC_OK;
+}
+
+/* The invalidation messages waiting on the subscribed connection, without waiting. A broken
+ * subscriber ends tracking: the scan takes over at its full share until it is back. */
+static void track_poll(struct cw_disc *d, struct conn *sub)
+{
+	for (int reads = 0; d->tracking && reads < 16; reads++) {
+		struct pollfd p = { .fd = sub->c->fd, .events = POLLIN };
+		size_t total = 0;
+		void *msg;
+
+		if (poll(&p, 1, 0) <= 0 || !p.revents)
+			return;
+		if (cw_conn_read_more(sub, &total))
+			goto lost;
+		while (redisGetReplyFromReader(sub->c, &msg) == REDIS_OK && msg) {
+			int rc = cw_disc_read_invalidate(d, msg);
+			freeReplyObject(msg);
+			if (rc < 0)
+				goto lost;
+		}
+		if (sub->c->err)
+			goto lost;
+	}
+	return;
+lost:
+	track_close(d, sub);
+}
+
+int cw_disc_tick(struct cw_disc *d, struct conn *k, struct conn *sub, double interval_s,
+		 double final_end, char *err, size_t errlen)
+{
+	bool final = final_end >= 0;
+	double t0 = cw_mono_s();
+	enum rc r;
+
+	if (!d->tracking && !d->track_refused && t0 >= d->track_retry_at && !final &&
+	    (r = track_open(d, k, sub, err, errlen)))
+		return r;
+	track_poll(d, sub);
+	if (final && d->tracking && !d->full_scan) {
+		r = RC_OK;	/* Redis named every new key: no burst of SCAN at stop */
+	} else if (d->full_scan || final) {
+		r = scan(d, k, LONG_MAX, final ? final_end : t0 + k->timeout * SCAN_TIMEOUTS,
+			 err, errlen);
+		if (r == RC_OK || r == RC_REPLY)
+			d->full_scan = false;	/* the cursor is kept: later ticks go on */
+	} else {
+		r = scan(d, k, cw_disc_scan_budget(d, interval_s), t0 + k->timeout, err, errlen);
+	}
+	if (final && r == RC_REPLY)
+		r = RC_OK;	/* out of time at stop: what the pass found so far */
+	if (r == RC_STOPPED || !k->c)
+		return r;
+	char err2[256];
+	enum rc r2 = round_trip(d, k, r ? err2 : err, r ? sizeof(err2) : errlen);
+	return r ? r : r2;
 }

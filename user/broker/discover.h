@@ -1,6 +1,7 @@
 /* Queue discovery: which queues the broker binds, kept current at every sample without a
- * full keyspace SCAN per tick. The state and every reply are handled here without I/O (the
- * sampler in broker.c does the round trips), so tests and fuzzers feed it hiredis replies.
+ * full keyspace SCAN per tick. The state and every reply are handled by pure functions, so
+ * tests and fuzzers feed them hiredis replies; the round trips (cw_disc_tick, cw_disc_full)
+ * run on the sampler's connections (broker/conn.h).
  *
  * Three sources, cheapest first (docs/architecture.md, "Queue discovery"):
  *  - the binding sets already known are re-read (SMEMBERS, pipelined) at every tick: a new
@@ -41,6 +42,10 @@ struct cw_disc {
 	double key_cost_s;		/* broker time per scanned key, measured (an upper bound) */
 	bool tracking;			/* Redis sends new binding keys' names */
 	bool rebuild;			/* keys added since the last round: read them */
+	/* the sampler's side */
+	bool full_scan;			/* a whole pass is due (start, reconnect) */
+	bool track_refused;		/* CLIENT TRACKING refused: the scan alone from now on */
+	double track_retry_at;		/* monotonic: tracking lost, ask again then */
 };
 
 /* prefix: NULL or "" for none. 0 or -ENOMEM (d is then still safe to free). */
@@ -100,5 +105,22 @@ int cw_disc_bound_queues(const struct redisReply *set, struct cw_strset *found);
  * confirmation), -EPROTO not what a subscribed connection sends, -ENOMEM.
  */
 int cw_disc_read_invalidate(struct cw_disc *d, const struct redisReply *msg);
+
+/*
+ * The round trips (broker.c's connections, broker/conn.h); each returns an enum rc of
+ * conn.h: 0, or why it failed with one sentence in err (RC_REPLY keeps the connection and
+ * the queues known; the sample goes on). d->found is then the queues to sample.
+ *
+ * cw_disc_full: a whole SCAN pass and the sets, for the one-shot `status` sample.
+ * cw_disc_tick: one sampler tick on main connection k: tracking (re)opened on sub when due,
+ * its news read, the SCAN budget (a whole pass when due), the sets. final_end >= 0: the
+ * stop's last tick, its SCAN bounded by that monotonic time (none while tracking works).
+ * cw_disc_reconnected: k was (re)connected; tracking and a whole pass are due again.
+ */
+struct conn;
+int cw_disc_full(struct cw_disc *d, struct conn *k, char *err, size_t errlen);
+int cw_disc_tick(struct cw_disc *d, struct conn *k, struct conn *sub, double interval_s,
+		 double final_end, char *err, size_t errlen);
+void cw_disc_reconnected(struct cw_disc *d, struct conn *sub);
 
 #endif
