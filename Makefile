@@ -31,7 +31,7 @@ LIB      := $(BUILD)/libcw.a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit integration man-check service-check test-asan fuzz-build fuzz fuzzers run demo bench soak \
+.PHONY: all deps test unit integration man-check service-check test-asan fuzz-build fuzz fuzzers run demo bench bench-discovery soak \
 	install uninstall clean
 all: $(BUILD)/celerywatch $(UNIT_BIN)
 
@@ -181,6 +181,11 @@ uninstall:
 # behind, and the recorder speaks the notify protocol (tests/service_check.sh).
 service-check: $(BUILD)/celerywatch
 	./tests/service_check.sh
+
+# Queue discovery's broker-side cost and time to discovery, 10k and 1M keys, tracking on and
+# off (README, OVERHEAD; about 10 minutes, as root): tests/integration/test_discovery.py.
+bench-discovery: $(BUILD)/celerywatch
+	cd tests/integration && CW_DISCOVERY_LONG=1 /usr/bin/python3 -m unittest -v test_discovery
 
 clean:
 	rm -rf $(BUILD)

@@ -1,7 +1,8 @@
 /* libFuzzer target: the bytes a Redis server sends -> hiredis's reader -> our reply handling
  * (user/broker/broker.c): AUTH and SELECT checked, queue discovery (SCAN of the
- * _kombu.binding.* keys, SMEMBERS of each, kombu's binding members unpacked), then one
- * sample (4 LLEN per queue, HLEN, ZCARD) and its `sample` line (log/samplefmt.c).
+ * _kombu.binding.* keys, DBSIZE and SMEMBERS of each, kombu's binding members unpacked:
+ * broker/discover.c), then two samples (per list LLEN, then LPOS/LINDEX for arrived/drained:
+ * broker/flow.c; HLEN, ZCARD) and their `sample` lines (log/samplefmt.c).
  *
  * broker.c keeps this code static, and another change is under way in it, so instead of a
  * seam this file includes broker.c itself: the static functions are the ones run here, and
@@ -48,6 +49,8 @@ static void check_sample(const struct cw_sample *smp)
 			abort();
 		if (q->error)
 			no_password(q->error);
+		if (q->arrived < -1 || q->drained < -1 || (q->arrived >= 0) != (q->drained >= 0))
+			abort();
 		if (smp->redis_ok && !q->error) {
 			int64_t sum = 0;
 			for (int p = 0; p < CW_NPRIO; p++)
@@ -104,7 +107,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	struct cw_broker_config cfg = { 0 };
 	struct setup st;
 	struct conn k;
-	struct cw_strset found = CW_STRSET_INIT;
+	struct cw_disc d;
+	struct cw_flow flow = { 0 };
 	struct cw_sample smp = { 0 };
 	redisReply *rep[2] = { NULL, NULL };
 	char err[256] = "";
@@ -125,6 +129,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	if (setup_init(&st, &cfg, true, err, sizeof(err)))
 		abort();
 	conn_init(&k, &st, -1, st.timeout);
+	if (cw_disc_init(&d, st.prefix))
+		abort();
 	int fd = dup(devnull);
 	if (fd < 0 || !(k.c = redisConnectFd(fd)))
 		abort();
@@ -143,15 +149,16 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	/* what tick() does after that: discover, merge, sample; a dead connection stops it */
 	if (!r && k.c) {
 		err[0] = '\0';
-		conn_discover(&k, &found, err, sizeof(err));
+		cw_disc_full(&d, &k, err, sizeof(err));
 		no_password(err);
 	}
-	if (k.c) {
+	for (int i = 0; i < 2 && k.c; i++) {	/* the second one reads LPOS of the first's heads */
 		const char **names;
 		size_t nn;
+		memset(&smp, 0, sizeof(smp));
 		smp.unacked = smp.unacked_index = -1;
-		if ((names = merge_names(&st.queues, &found, &nn, &smp.queues_omitted))) {
-			conn_sample(&k, names, nn, &smp);
+		if ((names = merge_names(&st.queues, &d.found, &nn, &smp.queues_omitted))) {
+			conn_sample(&k, names, nn, &flow, &smp);
 			check_sample(&smp);
 			free(names);
 		}
@@ -159,7 +166,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	}
 	if (k.c)
 		check_clients(&k);
-	cw_strset_free(&found);
+	cw_flow_free(&flow);
+	cw_disc_free(&d);
 	conn_fini(&k);
 	setup_free(&st);
 	return 0;

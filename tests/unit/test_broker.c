@@ -948,7 +948,7 @@ static void test_thread_lines(void **state)
 	struct fx *f = with_redis(state, NULL, NULL);
 	const char *queues[] = { "cfg_q" };
 	struct cw_broker_config cfg = { .queues = queues, .nqueues = 1, .interval_s = 0.1,
-					.discover = true, .rescan_s = 0.2 };
+					.discover = true };
 	char url[128], err[512];
 	json_object *j;
 
@@ -997,13 +997,13 @@ static void test_thread_lines(void **state)
 	assert_int_equal(line_depth(j, "we\"ird\\q\n\x01"), 3);
 	json_object_put(j);
 
-	/* a queue bound while running is picked up at the next rescan */
+	/* a queue bound while running is picked up at the next sample */
 	cmd(f->admin, "SADD _kombu.binding.late %s", "late_q" SEP SEP "late_q");
 	push_n(f->admin, "late_q", 6);
 	double t0 = now_s();
 	j = wait_line(f->s, 3, has_queue, "late_q");
 	assert_non_null(j);
-	print_message("new binding seen after %.0f ms (rescan 0.2 s)\n", (now_s() - t0) * 1e3);
+	print_message("new binding seen after %.0f ms (interval 0.2 s)\n", (now_s() - t0) * 1e3);
 	assert_int_equal(line_depth(j, "late_q"), 6);
 	json_object_put(j);
 

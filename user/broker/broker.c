@@ -21,6 +21,9 @@
 #include <hiredis/hiredis.h>
 
 #include "broker/clients.h"
+#include "broker/conn.h"
+#include "broker/discover.h"
+#include "broker/flow.h"
 #include "broker/redisurl.h"
 #include "broker/resolve.h"
 #include "common/strset.h"
@@ -30,7 +33,6 @@
 const int cw_priority_steps[CW_NPRIO] = { 0, 3, 6, 9 };
 
 #define KOMBU_SEP		"\x06\x16"	/* kombu.transport.redis.Channel.sep */
-#define BINDING_PREFIX		"_kombu.binding."
 #define DEFAULT_INTERVAL	5.0
 #define MIN_INTERVAL		0.1
 #define MAX_INTERVAL		86400.0
@@ -39,25 +41,9 @@ const int cw_priority_steps[CW_NPRIO] = { 0, 3, 6, 9 };
 #define START_TIMEOUT_MAX	2.0	/* start is synchronous in the caller: keep it short */
 #define START_RESOLVE_MAX	0.5	/* of which DNS: a missing name is answered sooner; a
 					 * slower lookup goes on and the thread's retry uses it */
-#define DEFAULT_RESCAN		30.0
 #define BACKOFF_MIN		0.5
 #define BACKOFF_MAX		10.0
-#define MAX_BINDING_KEYS	4096
-#define MAX_SCAN_CALLS		10000
-#define SCAN_TIMEOUTS		4	/* a whole binding scan: this many round-trip timeouts */
 #define MAX_ROUNDTRIP_BYTES	(64u << 20)	/* SMEMBERS of 4096 binding sets fits well */
-
-/* Outcome of a Redis exchange; decides whether the connection is kept. */
-enum rc {
-	RC_OK,
-	RC_TIMEOUT,	/* no answer in time: connection dropped */
-	RC_STOPPED,	/* cw_sampler_stop() while waiting */
-	RC_IO,		/* refused, reset, closed, protocol error: connection dropped */
-	RC_AUTH,	/* password rejected or required: connection dropped */
-	RC_REPLY,	/* an error reply (LOADING, out-of-range db...): connection kept */
-	RC_NOMEM,
-	RC_TOOBIG,	/* more than MAX_ROUNDTRIP_BYTES in one round trip: connection dropped */
-};
 
 static int rc_errno(enum rc r)
 {
@@ -116,21 +102,6 @@ out:
 }
 
 /* ---- one connection ---- */
-
-struct conn {
-	redisContext *c;
-	const struct cw_redis_url *url;
-	const char *password;
-	const char *prefix;
-	size_t prefix_len;
-	int stopfd;		/* -1: nothing can stop us but the deadline */
-	double timeout;
-	char where[320];
-	char *kbuf;		/* key under construction */
-	size_t kcap;
-	struct cw_lookup *lookup;	/* a DNS lookup that outlived its connect attempt */
-	double resolve_max;	/* > 0: wait for DNS at most this long */
-};
 
 static void conn_close(struct conn *k)
 {
@@ -328,8 +299,10 @@ static enum rc append(struct conn *k, int argc, const char **argv, const size_t 
 	return redisAppendCommandArgv(k->c, argc, argv, lens) == REDIS_OK ? RC_OK : RC_NOMEM;
 }
 
-/* prefix + name [+ sep + step]: the key kombu's PrefixedStrictRedis uses */
-static enum rc append_key_cmd(struct conn *k, const char *cmd, const char *name, int step)
+/* cmd, prefix + name [+ sep + step] (the key kombu's PrefixedStrictRedis uses), then nx
+ * more arguments (at most 4) */
+static enum rc append_key_args(struct conn *k, const char *cmd, const char *name, int step,
+			       int nx, const char *const *xv, const size_t *xl)
 {
 	size_t nlen = strlen(name), need = k->prefix_len + nlen + 16;
 
@@ -346,9 +319,18 @@ static enum rc append_key_cmd(struct conn *k, const char *cmd, const char *name,
 	if (step)	/* kombu's _q_for_pri: priority 0 is the bare name */
 		len += (size_t)snprintf(k->kbuf + len, 16, "%s%d", KOMBU_SEP, step);
 
-	const char *argv[2] = { cmd, k->kbuf };
-	size_t lens[2] = { strlen(cmd), len };
-	return append(k, 2, argv, lens);
+	const char *argv[6] = { cmd, k->kbuf };
+	size_t lens[6] = { strlen(cmd), len };
+	for (int i = 0; i < nx && i < 4; i++) {
+		argv[2 + i] = xv[i];
+		lens[2 + i] = xl[i];
+	}
+	return append(k, 2 + (nx < 4 ? nx : 4), argv, lens);
+}
+
+static enum rc append_key_cmd(struct conn *k, const char *cmd, const char *name, int step)
+{
+	return append_key_args(k, cmd, name, step, 0, NULL, NULL);
 }
 
 static enum rc connect_fail(struct conn *k, const char *why, char *err, size_t errlen)
@@ -504,207 +486,48 @@ static enum rc conn_open(struct conn *k, char *err, size_t errlen)
 	return r;
 }
 
-static bool has_suffix(const char *s, size_t n, const char *suf)
+/* ---- the connection for discover.c (broker/conn.h) ---- */
+
+enum rc cw_conn_roundtrip(struct conn *k, size_t n, redisReply **out, double deadline,
+			  char *err, size_t errlen)
 {
-	size_t m = strlen(suf);
-	return n >= m && !memcmp(s + n - m, suf, m);
+	return roundtrip(k, n, out, deadline, err, errlen);
 }
 
-/* Control-plane exchanges and queues (remote control, events, replies) are not work queues. */
-static bool exchange_skipped(const char *e, size_t n)
+enum rc cw_conn_append(struct conn *k, int argc, const char **argv, const size_t *lens)
 {
-	static const char *const skip[] = { "celery.pidbox", "celeryev", "reply.celery.pidbox" };
-
-	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
-		if (n == strlen(skip[i]) && !memcmp(e, skip[i], n))
-			return true;
-	return false;
+	return append(k, argc, argv, lens);
 }
 
-static bool queue_skipped(const char *q, size_t n)
+enum rc cw_conn_open(struct conn *k, char *err, size_t errlen)
 {
-	return has_suffix(q, n, ".reply.celery.pidbox") || (n >= 9 && !memcmp(q, "celeryev.", 9));
+	return conn_open(k, err, errlen);
 }
 
-/* The prefix is literal text; SCAN MATCH would read its *?[]\ as a glob. */
-static char *scan_pattern(const char *prefix)
+void cw_conn_close(struct conn *k)
 {
-	size_t n = strlen(prefix);
-	char *p = malloc(2 * n + sizeof(BINDING_PREFIX) + 2), *o = p;
-
-	if (!p)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (strchr("*?[]\\", prefix[i]))
-			*o++ = '\\';
-		*o++ = prefix[i];
-	}
-	strcpy(o, BINDING_PREFIX "*");
-	return p;
+	conn_close(k);
 }
 
-/* "routing_key\x06\x16pattern\x06\x16queue" (kombu's _queue_bind): the queue, or NULL */
-static const char *binding_queue(const char *m, size_t n, size_t *qlen)
+enum rc cw_conn_nomem(struct conn *k, char *err, size_t errlen)
 {
-	const char *a = memmem(m, n, KOMBU_SEP, 2);
-	if (!a)
-		return NULL;
-	const char *b = memmem(a + 2, n - (size_t)(a + 2 - m), KOMBU_SEP, 2);
-	if (!b)
-		return NULL;
-	const char *q = b + 2;
-	*qlen = n - (size_t)(q - m);
-	if (memmem(q, *qlen, KOMBU_SEP, 2))	/* kombu would not unpack it either */
-		return NULL;
-	return q;
+	return conn_nomem(k, err, errlen);
 }
 
-/* Add the binding keys of one SCAN reply to keys, control exchanges left out. */
-static int add_binding_keys(const struct conn *k, const redisReply *ks, struct cw_strset *keys)
+enum rc cw_conn_reply_fail(const struct conn *k, const redisReply *r, const char *what,
+			   char *err, size_t errlen)
 {
-	size_t skip = k->prefix_len + strlen(BINDING_PREFIX);
-
-	for (size_t i = 0; i < ks->elements && keys->n < MAX_BINDING_KEYS; i++) {
-		const redisReply *e = ks->element[i];
-		if (e->type != REDIS_REPLY_STRING || e->len <= skip || memchr(e->str, '\0', e->len))
-			continue;
-		if (exchange_skipped(e->str + skip, e->len - skip))
-			continue;
-		if (cw_strset_add(keys, e->str, e->len) < 0)
-			return -ENOMEM;
-	}
-	return 0;
+	return reply_fail(k, r, what, err, errlen);
 }
 
-/* One SCAN reply: its binding keys into keys, its cursor into cursor (32 bytes). */
-static enum rc read_scan(const struct conn *k, const redisReply *sr, char *cursor,
-			 struct cw_strset *keys, char *err, size_t errlen)
+enum rc cw_conn_read_more(struct conn *k, size_t *total)
 {
-	if (sr->type == REDIS_REPLY_ERROR)
-		return reply_fail(k, sr, "SCAN failed: ", err, errlen);
-	if (sr->type != REDIS_REPLY_ARRAY || sr->elements != 2 ||
-	    sr->element[0]->type != REDIS_REPLY_STRING ||
-	    sr->element[1]->type != REDIS_REPLY_ARRAY || sr->element[0]->len >= 32 ||
-	    memchr(sr->element[0]->str, '\0', sr->element[0]->len)) {
-		seterr(err, errlen, "Redis at %s: unexpected reply to SCAN", k->where);
-		return RC_REPLY;
-	}
-	if (add_binding_keys(k, sr->element[1], keys))
-		return RC_NOMEM;
-	memcpy(cursor, sr->element[0]->str, sr->element[0]->len);
-	cursor[sr->element[0]->len] = '\0';
-	return RC_OK;
+	return read_more(k, total);
 }
 
-/* One SCAN call from cursor (updated in place, sizeof 32) into keys. */
-static enum rc scan_once(struct conn *k, const char *pat, char *cursor, struct cw_strset *keys,
-			 char *err, size_t errlen)
+void cw_conn_free_replies(redisReply **v, size_t n)
 {
-	const char *argv[6] = { "SCAN", cursor, "MATCH", pat, "COUNT", "1000" };
-	size_t lens[6] = { 4, strlen(cursor), 5, strlen(pat), 5, 4 };
-	redisReply *sr = NULL;
-	enum rc r;
-
-	if (append(k, 6, argv, lens))
-		return conn_nomem(k, err, errlen);
-	if ((r = roundtrip(k, 1, &sr, cw_mono_s() + k->timeout, err, errlen)))
-		return r;
-	if ((r = read_scan(k, sr, cursor, keys, err, errlen)) == RC_NOMEM)
-		conn_nomem(k, err, errlen);
-	freeReplyObject(sr);
-	return r;
-}
-
-/* SCAN (never KEYS, which blocks Redis) until the cursor comes back to "0". */
-static enum rc scan_bindings(struct conn *k, struct cw_strset *keys, char *err, size_t errlen)
-{
-	char cursor[32] = "0", *pat = scan_pattern(k->prefix);
-	double end = cw_mono_s() + k->timeout * SCAN_TIMEOUTS;
-	enum rc r = RC_OK;
-
-	if (!pat)
-		return conn_nomem(k, err, errlen);
-	for (int calls = 0; calls < MAX_SCAN_CALLS; calls++) {
-		if ((r = scan_once(k, pat, cursor, keys, err, errlen)) || !strcmp(cursor, "0"))
-			break;
-		/* each call has its own deadline: a broker answering every one just in time
-		 * would hold the sampler (no sample lines) for MAX_SCAN_CALLS of them */
-		if (cw_mono_s() > end) {
-			seterr(err, errlen, "Redis at %s: the scan for queue bindings took over %.1f s",
-			       k->where, k->timeout * SCAN_TIMEOUTS);
-			r = RC_REPLY;	/* the connection is fine: keep it and the queues known */
-			break;
-		}
-	}
-	free(pat);
-	return r;
-}
-
-/* The queues the members of one binding set name, into found. */
-static int add_bound_queues(const redisReply *set, struct cw_strset *found)
-{
-	if (set->type != REDIS_REPLY_ARRAY)
-		return 0;	/* the set went away or is not a set: nothing bound */
-	for (size_t j = 0; j < set->elements; j++) {
-		const redisReply *m = set->element[j];
-		const char *q;
-		size_t qlen;
-
-		if (m->type != REDIS_REPLY_STRING || !(q = binding_queue(m->str, m->len, &qlen)))
-			continue;
-		if (!queue_name_ok(q, qlen) || queue_skipped(q, qlen))
-			continue;
-		if (found->n < CW_MAX_QUEUES * 2 && cw_strset_add(found, q, qlen) < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-/* SMEMBERS of every binding key (in bytewise order), pipelined in one round trip. */
-static enum rc read_bindings(struct conn *k, const struct cw_strset *keys,
-			     struct cw_strset *found, char *err, size_t errlen)
-{
-	const char **names = cw_strset_sorted(keys);
-	redisReply **rep = calloc(keys->n ? keys->n : 1, sizeof(*rep));
-	enum rc r = RC_OK;
-
-	if (!names || !rep)
-		goto nomem;
-	for (size_t i = 0; i < keys->n; i++) {
-		const char *argv[2] = { "SMEMBERS", names[i] };
-		size_t lens[2] = { 8, strlen(names[i]) };
-		if (append(k, 2, argv, lens))
-			goto nomem;
-	}
-	if (keys->n && (r = roundtrip(k, keys->n, rep, cw_mono_s() + k->timeout, err, errlen)))
-		goto out;
-	for (size_t i = 0; i < keys->n; i++)
-		if (add_bound_queues(rep[i], found))
-			goto nomem;
-	goto out;
-nomem:
-	r = conn_nomem(k, err, errlen);
-out:
-	free_replies(rep, rep ? keys->n : 0);
-	free(names);
-	return r;
-}
-
-/* Queues bound in the broker: the binding sets' members. On success *out is replaced. */
-static enum rc conn_discover(struct conn *k, struct cw_strset *out, char *err, size_t errlen)
-{
-	struct cw_strset keys = CW_STRSET_INIT, found = CW_STRSET_INIT;
-	enum rc r;
-
-	if (!(r = scan_bindings(k, &keys, err, errlen)) &&
-	    !(r = read_bindings(k, &keys, &found, err, errlen))) {
-		cw_strset_free(out);
-		*out = found;
-		found = (struct cw_strset)CW_STRSET_INIT;
-	}
-	cw_strset_free(&keys);
-	cw_strset_free(&found);
-	return r;
+	free_replies(v, n);
 }
 
 /* A reply that must be a count: its value, or -1 with *bad set to the reply when it is not. */
@@ -723,11 +546,31 @@ static bool is_wrongtype(const redisReply *x)
 }
 
 /* 4 LLEN per queue (names sorted), HLEN unacked, ZCARD unacked_index. */
-static enum rc append_sample_cmds(struct conn *k, const char *const *names, size_t n)
+static enum rc append_flow_cmds(struct conn *k, const struct cw_flow *f,
+				const struct cw_flow_queue *prev, const char *name, int p)
+{
+	int extra = cw_flow_list_cmds(f, prev, p), step = cw_priority_steps[p];
+
+	if (extra == 2 &&
+	    append_key_args(k, "LPOS", name, step, 3,
+			    (const char *[]){ prev->head[p], "MAXLEN", CW_FLOW_LPOS_MAXLEN },
+			    (const size_t[]){ prev->hlen[p], 6, strlen(CW_FLOW_LPOS_MAXLEN) }))
+		return RC_NOMEM;
+	if (extra && append_key_args(k, "LINDEX", name, step, 1, (const char *[]){ "0" },
+				     (const size_t[]){ 1 }))
+		return RC_NOMEM;
+	return RC_OK;
+}
+
+/* Per list LLEN, and with a flow its LPOS/LINDEX right after (flow.h): one client's
+ * pipelined commands run back to back, so the head goes with the depth. */
+static enum rc append_sample_cmds(struct conn *k, const char *const *names, size_t n,
+				  const struct cw_flow *f, const struct cw_flow_queue **prev)
 {
 	for (size_t i = 0; i < n; i++)
 		for (int p = 0; p < CW_NPRIO; p++)
-			if (append_key_cmd(k, "LLEN", names[i], cw_priority_steps[p]))
+			if (append_key_cmd(k, "LLEN", names[i], cw_priority_steps[p]) ||
+			    (f && append_flow_cmds(k, f, prev[i], names[i], p)))
 				return RC_NOMEM;
 	if (append_key_cmd(k, "HLEN", "unacked", 0) || append_key_cmd(k, "ZCARD", "unacked_index", 0))
 		return RC_NOMEM;
@@ -739,6 +582,7 @@ static enum rc append_sample_cmds(struct conn *k, const char *const *names, size
 static void fill_queue(const struct conn *k, struct cw_queue_depth *q, redisReply **rep,
 		       redisReply **bad)
 {
+	q->arrived = q->drained = -1;
 	for (int p = 0; p < CW_NPRIO; p++) {
 		redisReply *x = rep[p], *wrong = NULL;
 		int64_t v = reply_count(x, &wrong);
@@ -792,29 +636,56 @@ static enum rc read_sample(struct conn *k, const char *const *names, size_t n,
 	return r;
 }
 
+/* The LLEN replies of a flow pipeline (flow.h), with HLEN and ZCARD, into the layout
+ * read_sample reads (n * CW_NPRIO + 2). */
+static void llen_replies(const struct cw_flow *f, const struct cw_flow_queue **prev, size_t n,
+			 redisReply **rep, size_t ncmd, redisReply **llen)
+{
+	size_t at = 0;
+
+	for (size_t i = 0; i < n; i++)
+		for (int p = 0; p < CW_NPRIO; p++) {
+			llen[i * CW_NPRIO + p] = rep[at];
+			at += 1 + (size_t)cw_flow_list_cmds(f, prev[i], p);
+		}
+	llen[n * CW_NPRIO] = rep[ncmd - 2];
+	llen[n * CW_NPRIO + 1] = rep[ncmd - 1];
+}
+
 /*
  * The sample: every command appended together and read back together (one write, one read
  * when the replies fit the socket buffers). names are sorted; on RC_OK out->queues is
- * filled and redis_ok set.
+ * filled and redis_ok set. flow (NULL for none): arrived/drained too, and its state moves on.
  */
 static enum rc conn_sample(struct conn *k, const char *const *names, size_t n,
-			   struct cw_sample *out)
+			   struct cw_flow *flow, struct cw_sample *out)
 {
-	size_t ncmd = n * CW_NPRIO + 2;
+	const struct cw_flow_queue **prev = calloc(n ? n : 1, sizeof(*prev));
+	size_t ncmd = (flow && prev ? cw_flow_plan(flow, names, n, prev) : n * CW_NPRIO) + 2;
 	redisReply **rep = calloc(ncmd, sizeof(*rep));
+	redisReply **llen = flow ? calloc(n * CW_NPRIO + 2, sizeof(*llen)) : rep;
 	double t0 = cw_mono_s();
 	enum rc r;
 
 	out->queues = calloc(n ? n : 1, sizeof(*out->queues));
-	if (!rep || !out->queues || append_sample_cmds(k, names, n)) {
-		free(rep);
-		return conn_nomem(k, out->error, sizeof(out->error));
+	if (!prev || !rep || !llen || !out->queues || append_sample_cmds(k, names, n, flow, prev)) {
+		r = conn_nomem(k, out->error, sizeof(out->error));
+		goto out;
 	}
 	r = roundtrip(k, ncmd, rep, t0 + k->timeout, out->error, sizeof(out->error));
 	out->latency_ms = (cw_mono_s() - t0) * 1e3;
-	if (!r && (r = read_sample(k, names, n, rep, out)) == RC_NOMEM)
+	if (!r && flow)
+		llen_replies(flow, prev, n, rep, ncmd, llen);
+	if (!r && (r = read_sample(k, names, n, llen, out)) == RC_NOMEM)
 		conn_nomem(k, out->error, sizeof(out->error));
-	free_replies(rep, ncmd);	/* roundtrip leaves NULLs when it fails */
+	if (!r && flow && cw_flow_read(flow, names, n, rep, out))
+		r = conn_nomem(k, out->error, sizeof(out->error));
+out:
+	if (flow)
+		free(llen);
+	if (rep)
+		free_replies(rep, ncmd);	/* roundtrip leaves NULLs when it fails */
+	free(prev);
 	return r;
 }
 
@@ -845,15 +716,21 @@ int cw_broker_read_sample(const char *where, const char *const *names, size_t n,
 int cw_broker_read_scan(const char *prefix, const struct redisReply *sr, char cursor[32],
 			struct cw_strset *keys, char *err, size_t errlen)
 {
+	const redisReply *bad;
 	struct conn k;
+	int rc = cw_disc_scan_reply(prefix, sr, cursor, keys, &bad);
 
 	conn_detached(&k, NULL, prefix);
-	return rc_errno(read_scan(&k, sr, cursor, keys, err, errlen));
+	if (rc == -EPROTO && bad)
+		return rc_errno(reply_fail(&k, bad, "SCAN failed: ", err, errlen));
+	if (rc == -EPROTO)
+		seterr(err, errlen, "Redis at %s: unexpected reply to SCAN", k.where);
+	return rc;
 }
 
 int cw_broker_read_bindings(const struct redisReply *set, struct cw_strset *found)
 {
-	return add_bound_queues(set, found);
+	return cw_disc_bound_queues(set, found);
 }
 
 void cw_sample_free(struct cw_sample *s)
@@ -887,7 +764,7 @@ struct setup {
 	char *prefix;
 	char *redacted;
 	struct cw_strset queues;
-	double interval, timeout, rescan;
+	double interval, timeout;
 };
 
 static void setup_free(struct setup *st)
@@ -922,7 +799,6 @@ static int setup_init(struct setup *st, const struct cw_broker_config *cfg, bool
 		      oneshot && !cfg->interval_s ? MIN_TIMEOUT :
 		      st->interval < MIN_TIMEOUT ? MIN_TIMEOUT :
 		      st->interval > MAX_TIMEOUT ? MAX_TIMEOUT : st->interval;
-	st->rescan = cfg->rescan_s > 0 ? cfg->rescan_s : DEFAULT_RESCAN;
 
 	url = cfg->url ? strdup(cfg->url) : cw_redis_url_default(&from_env);
 	if (!url)
@@ -1000,7 +876,7 @@ int cw_broker_sample_once(const struct cw_broker_config *cfg, struct cw_sample *
 			  char *err, size_t errlen)
 {
 	struct setup st;
-	struct cw_strset found = CW_STRSET_INIT;
+	struct cw_disc d;
 	struct conn k;
 	const char **names = NULL;
 	size_t n;
@@ -1015,23 +891,28 @@ int cw_broker_sample_once(const struct cw_broker_config *cfg, struct cw_sample *
 		return rc;
 	}
 	conn_init(&k, &st, -1, st.timeout);
+	if (cw_disc_init(&d, st.prefix)) {
+		r = RC_NOMEM;
+		seterr(err, errlen, "out of memory");
+		goto out;
+	}
 	if ((r = conn_open(&k, err, errlen)))
 		goto out;
-	if (cfg->discover && (r = conn_discover(&k, &found, err, errlen)))
+	if (cfg->discover && (r = cw_disc_full(&d, &k, err, errlen)))
 		goto out;
-	names = merge_names(&st.queues, &found, &n, &out->queues_omitted);
+	names = merge_names(&st.queues, &d.found, &n, &out->queues_omitted);
 	if (!names) {
 		r = RC_NOMEM;
 		seterr(err, errlen, "out of memory");
 		goto out;
 	}
-	if ((r = conn_sample(&k, names, n, out)))
+	if ((r = conn_sample(&k, names, n, NULL, out)))
 		seterr(err, errlen, "%s", out->error);
 out:
 	if (r && !out->error[0])
 		snprintf(out->error, sizeof(out->error), "%s", err);
 	free(names);
-	cw_strset_free(&found);
+	cw_disc_free(&d);
 	conn_fini(&k);
 	setup_free(&st);
 	return rc_errno(r);
@@ -1045,6 +926,7 @@ struct cw_sampler {
 	bool discover;
 	int efd;		/* eventfd: readable while samples are pending */
 	int stopfd;		/* eventfd: written once by cw_sampler_stop */
+	int finalfd;		/* eventfd: written once by cw_sampler_finish */
 	pthread_t thread;
 	bool started;
 
@@ -1057,10 +939,16 @@ struct cw_sampler {
 	struct cw_broker_endpoint ep;	/* where the last connection went */
 	bool want_clients;	/* CLIENT LIST in each round */
 	bool clients_too_big;	/* thread-only: a CLIENT LIST broke the round-trip bound */
+	pthread_cond_t finished_cv;	/* signalled when the final sample is queued */
+	bool finished;		/* the final sample is queued */
+	bool closed;		/* cw_sampler_finish gave up: later samples are not queued */
 
 	/* thread-only */
-	struct cw_strset discovered;
-	double retry_at, backoff, next_rescan;
+	struct cw_disc d;
+	struct cw_flow flow;	/* list heads of the last sample, for arrived/drained */
+	struct conn sub;	/* tracking's subscribed connection, while d.tracking */
+	double final_end;	/* the final tick's discovery ends by then (set before finalfd) */
+	double retry_at, backoff;
 	bool connected, ever_connected;
 	char last_error[256];
 };
@@ -1191,6 +1079,11 @@ static void push_sample(struct cw_sampler *s, struct cw_sample *smp)
 	uint64_t one = 1;
 
 	pthread_mutex_lock(&s->mu);
+	if (s->closed) {	/* after the stop's deadline: never written, so never counted */
+		pthread_mutex_unlock(&s->mu);
+		cw_sample_delete(smp);
+		return;
+	}
 	smp->dropped_before = s->unreported;
 	s->unreported = 0;
 	if (s->count == s->max_pending) {
@@ -1236,12 +1129,13 @@ static void failed(struct cw_sampler *s, const char *why, double now)
 	s->backoff = s->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : s->backoff * 2;
 }
 
-/* One tick: (re)connect if due, rescan bindings if due, sample, emit. false: stop asked. */
-static bool tick(struct cw_sampler *s)
+/* One tick: (re)connect if due, discover, sample, emit. false: stop asked. final: the
+ * stop's last sample, its discovery bounded by end (monotonic). */
+static bool tick(struct cw_sampler *s, bool final, double end)
 {
 	struct cw_sample smp = { 0 };
 	double t0 = cw_mono_s();
-	char err[256];
+	char err[256] = "";
 	enum rc r;
 
 	smp.realtime_ns = cw_clock_ns(CLOCK_REALTIME);
@@ -1261,7 +1155,8 @@ static bool tick(struct cw_sampler *s)
 		}
 		s->connected = true;
 		note_endpoint(s);
-		s->next_rescan = 0;	/* the broker may have been replaced: rescan now */
+		/* the broker may have been replaced, and tracking went with the connection */
+		cw_disc_reconnected(&s->d, &s->sub);
 		if (s->ever_connected) {
 			pthread_mutex_lock(&s->mu);
 			s->stats.reconnects++;
@@ -1269,12 +1164,12 @@ static bool tick(struct cw_sampler *s)
 		}
 		s->ever_connected = true;
 	}
-	if (s->discover && t0 >= s->next_rescan) {
-		s->next_rescan = t0 + s->st.rescan;
-		r = conn_discover(&s->k, &s->discovered, err, sizeof(err));
+	if (s->discover) {
+		r = cw_disc_tick(&s->d, &s->k, &s->sub, s->st.interval, final ? end : -1, err,
+				 sizeof(err));
 		if (r == RC_STOPPED)
 			return false;
-		/* a failed rescan keeps the last known queues; a dead connection fails the sample */
+		/* a failed discovery keeps the last known queues; a dead connection fails the sample */
 		if (!s->k.c) {
 			failed(s, err, cw_mono_s());
 			snprintf(smp.error, sizeof(smp.error), "%s", err);
@@ -1285,14 +1180,14 @@ static bool tick(struct cw_sampler *s)
 	const char **names;
 	size_t n;
 	pthread_mutex_lock(&s->mu);
-	names = merge_names(s->extra, &s->discovered, &n, &smp.queues_omitted);
+	names = merge_names(s->extra, &s->d.found, &n, &smp.queues_omitted);
 	pthread_mutex_unlock(&s->mu);
 	if (!names) {
 		snprintf(smp.error, sizeof(smp.error), "out of memory");
 		goto out;
 	}
 	/* extra only grows and its strings live until stop: the pointers stay valid unlocked */
-	r = conn_sample(&s->k, names, n, &smp);
+	r = conn_sample(&s->k, names, n, &s->flow, &smp);
 	free(names);
 	if (r == RC_STOPPED) {
 		cw_sample_free(&smp);
@@ -1314,18 +1209,42 @@ out:
 	return true;
 }
 
-/* Sleep until t (monotonic); true if stop was asked. */
-static bool sleep_until(struct cw_sampler *s, double t)
+enum wake { WAKE_TIME, WAKE_STOP, WAKE_FINAL };
+
+/* Sleep until t (monotonic), or until stop or the final sample is asked for. */
+static enum wake sleep_until(struct cw_sampler *s, double t)
 {
 	for (;;) {
 		double left = t - cw_mono_s();
-		struct pollfd p = { .fd = s->stopfd, .events = POLLIN };
+		struct pollfd p[2] = { { .fd = s->stopfd, .events = POLLIN },
+				       { .fd = s->finalfd, .events = POLLIN } };
 
-		if (poll(&p, 1, left > 0 ? (int)(left * 1000) + 1 : 0) > 0 && (p.revents & POLLIN))
-			return true;
+		if (poll(p, 2, left > 0 ? (int)(left * 1000) + 1 : 0) > 0) {
+			if (p[0].revents & POLLIN)
+				return WAKE_STOP;
+			if (p[1].revents & POLLIN)
+				return WAKE_FINAL;
+		}
 		if (left <= 0)
-			return false;
+			return WAKE_TIME;
 	}
+}
+
+/* The stop's last discovery and sample, then nothing until stop. */
+static void final_tick(struct cw_sampler *s)
+{
+	uint64_t v;
+
+	if (read(s->finalfd, &v, sizeof(v)) < 0)
+		v = 0;
+	if (!tick(s, true, s->final_end))
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->finished = true;
+	pthread_cond_broadcast(&s->finished_cv);
+	pthread_mutex_unlock(&s->mu);
+	while (sleep_until(s, cw_mono_s() + 3600) != WAKE_STOP)
+		;
 }
 
 static void *sampler_main(void *arg)
@@ -1335,8 +1254,15 @@ static void *sampler_main(void *arg)
 
 	cw_thread_drop_caps();
 
-	while (!sleep_until(s, next)) {
-		if (!tick(s))
+	for (;;) {
+		enum wake w = sleep_until(s, next);
+		if (w == WAKE_STOP)
+			break;
+		if (w == WAKE_FINAL) {
+			final_tick(s);
+			break;
+		}
+		if (!tick(s, false, 0))
 			break;
 		double now = cw_mono_s();
 		next += s->st.interval;
@@ -1354,12 +1280,17 @@ static void sampler_free(struct cw_sampler *s)
 		free(s->ring);
 	}
 	conn_fini(&s->k);
-	cw_strset_free(&s->discovered);
+	conn_fini(&s->sub);
+	cw_disc_free(&s->d);
+	cw_flow_free(&s->flow);
 	setup_free(&s->st);
 	if (s->efd >= 0)
 		close(s->efd);
 	if (s->stopfd >= 0)
 		close(s->stopfd);
+	if (s->finalfd >= 0)
+		close(s->finalfd);
+	pthread_cond_destroy(&s->finished_cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
@@ -1377,8 +1308,14 @@ int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg
 		seterr(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	s->efd = s->stopfd = -1;
+	pthread_condattr_t ca;
+
+	s->efd = s->stopfd = s->finalfd = -1;
 	pthread_mutex_init(&s->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->finished_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	if ((rc = setup_init(&s->st, cfg, false, err, errlen))) {
 		sampler_free(s);
 		return rc;
@@ -1391,7 +1328,13 @@ int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg
 	s->ring = calloc(s->max_pending, sizeof(*s->ring));
 	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (!s->ring || s->efd < 0 || s->stopfd < 0) {
+	s->finalfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (cw_disc_init(&s->d, s->st.prefix)) {
+		seterr(err, errlen, "out of memory");
+		sampler_free(s);
+		return -ENOMEM;
+	}
+	if (!s->ring || s->efd < 0 || s->stopfd < 0 || s->finalfd < 0) {
 		rc = s->ring ? -errno : -ENOMEM;
 		seterr(err, errlen, "cannot set up the broker sampler: %s", strerror(-rc));
 		sampler_free(s);
@@ -1404,6 +1347,7 @@ int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg
 	r = conn_open(&s->k, err, errlen);
 	s->k.timeout = s->st.timeout;
 	s->k.resolve_max = 0;
+	conn_init(&s->sub, &s->st, s->stopfd, s->st.timeout);
 	if (r == RC_TIMEOUT) {
 		/* slow, not wrong: trace anyway and let the samples say what Redis does */
 		failed(s, err, cw_mono_s());
@@ -1428,6 +1372,31 @@ int cw_sampler_start(struct cw_sampler **out, const struct cw_broker_config *cfg
 	s->started = true;
 	*out = s;
 	return 0;
+}
+
+int cw_sampler_finish(struct cw_sampler *s, double timeout_s)
+{
+	uint64_t one = 1;
+	double t0 = cw_mono_s(), end = t0 + timeout_s;
+	struct timespec ts;
+	int rc = 0;
+
+	if (!s || !s->started)
+		return 0;
+	/* discovery gets the first part of the time, the sample the rest */
+	s->final_end = t0 + timeout_s / 2;
+	if (write(s->finalfd, &one, sizeof(one)) < 0)
+		return -errno;
+	ts.tv_sec = (time_t)end;
+	ts.tv_nsec = (long)((end - (double)ts.tv_sec) * 1e9);
+	pthread_mutex_lock(&s->mu);
+	while (!s->finished && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&s->finished_cv, &s->mu, &ts);
+	if (!s->finished)
+		s->closed = true;	/* whatever the thread finishes later is not counted */
+	rc = s->finished ? 0 : -ETIMEDOUT;
+	pthread_mutex_unlock(&s->mu);
+	return rc;
 }
 
 void cw_sampler_stop(struct cw_sampler *s)

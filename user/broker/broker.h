@@ -22,10 +22,11 @@ struct cw_broker_config {
 	const char *const *queues;	/* always sampled */
 	size_t nqueues;
 	double interval_s;		/* 0: 5 s; at least 0.1 s */
-	bool discover;			/* also sample queues bound in _kombu.binding.* sets */
+	bool discover;			/* also sample queues bound in _kombu.binding.* sets
+					 * (broker/discover.h: continuous, no rescan period) */
 	/* tuning, 0 for the defaults */
 	double timeout_s;		/* per round trip: interval clamped to 1..10 s */
-	double rescan_s;		/* binding rescan period: 30 s */
+	double rescan_s;		/* ignored: discovery runs at every tick (discover.h) */
 	size_t max_pending;		/* CW_SAMPLER_PENDING */
 };
 
@@ -34,6 +35,8 @@ struct cw_queue_depth {
 	int64_t depth;			/* sum of by_priority */
 	int64_t by_priority[CW_NPRIO];
 	char *error;			/* NULL, or why a list could not be counted (WRONGTYPE) */
+	int64_t arrived, drained;	/* tasks pushed / taken since the previous sample,
+					 * -1 unknown (broker/flow.h) */
 };
 
 /* One connection CLIENT LIST reported. */
@@ -144,6 +147,14 @@ struct cw_sampler_stats {
 	uint64_t reconnects;		/* successful connections after the first */
 };
 void cw_sampler_get_stats(struct cw_sampler *s, struct cw_sampler_stats *st);
+
+/*
+ * At stop, before the last lines: one last discovery (its SCAN pass continued for at most
+ * half of timeout_s) and sample, queued for cw_sampler_take() when this returns 0. After
+ * timeout_s (a broker that hangs) -ETIMEDOUT, and no sample is queued from then on (the
+ * stats count none). The thread samples no more either way; call cw_sampler_stop().
+ */
+int cw_sampler_finish(struct cw_sampler *s, double timeout_s);
 
 /* Stop and join the thread (promptly, even while Redis hangs), free pending samples. */
 void cw_sampler_stop(struct cw_sampler *s);

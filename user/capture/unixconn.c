@@ -85,7 +85,7 @@ static int read_dump(int fd, struct cw_bconn_ns *ns, const char *path, bool *lis
 			continue;
 		if (n <= 0)
 			return n < 0 ? -errno : -EIO;
-		int left = (int)n;
+		unsigned int left = (unsigned int)n;
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
 			if (h->nlmsg_type == NLMSG_DONE)
 				return 0;

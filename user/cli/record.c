@@ -46,6 +46,9 @@
 #define STOP_BUDGET 8192
 #define STOP_FLUSH_MS 250
 #define STOP_WRITE_MS 200
+/* With --redis, first one last discovery and sample (true depths at the end of a short
+ * recording), for at most this long: a broker that hangs does not hold the stop. */
+#define STOP_SAMPLE_MS 500
 
 struct record_opts {
 	const char *output;
@@ -120,7 +123,7 @@ static const struct argp_option options[] = {
 	{"rotate-size", OPT_ROTATE_SIZE, "SIZE", 0, "Rotate the log when it reaches SIZE (4096, 64K, 100M, 1G): LOG becomes LOG.1, LOG.1 LOG.2, ... (for hosts without logrotate)", 0},
 	{"rotate-keep", OPT_ROTATE_KEEP, "N", 0, "Rotated files kept with --rotate-size (default 5; the oldest goes)", 0},
 	{"compress", OPT_COMPRESS, NULL, 0, "gzip each rotated file (LOG.1.gz ...; explain reads them as they are)", 0},
-	{"redis-rescan", OPT_RESCAN, "SECONDS", 0, "Seconds between scans for queues bound in the broker (default 30)", 1},
+	{"redis-rescan", OPT_RESCAN, "SECONDS", 0, "Ignored: queues bound in the broker are discovered at every sample (kept for old command lines)", 1},
 	{0},
 };
 
@@ -505,6 +508,10 @@ static void stop_recording(struct recorder *r, const char *reason)
 	struct cw_writer_stats ws;
 
 	cw_notify_stopping();
+	if (r->sampler) {
+		cw_sampler_finish(r->sampler, STOP_SAMPLE_MS / 1e3);
+		drain_sampler(r);
+	}
 	consume(r, STOP_BUDGET);
 	cw_capture_flush(r->cap);
 	report_lost(r, false);

@@ -19,6 +19,14 @@ static void queue_json(struct jw *w, const struct cw_queue_depth *q)
 		jw_int(w, key, q->by_priority[p]);
 	}
 	jw_obj_end(w);
+	if (q->arrived >= 0)
+		jw_int(w, "arrived", q->arrived);
+	else
+		jw_null(w, "arrived");
+	if (q->drained >= 0)
+		jw_int(w, "drained", q->drained);
+	else
+		jw_null(w, "drained");
 	if (q->error)
 		jw_str(w, "error", q->error);
 	jw_obj_end(w);
