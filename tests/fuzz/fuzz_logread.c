@@ -41,7 +41,7 @@ static int on_event(const struct cw_event *ev, void *ctx)
 {
 	struct ctx *c = ctx;
 
-	if (ev->type <= CW_LOG_NONE || ev->type > CW_LOG_TRACER_STOP)
+	if (ev->type <= CW_LOG_NONE || ev->type > CW_LOG_PROC_SAMPLE)
 		abort();
 	if (ev->line <= c->last_line || !ev->host)
 		abort();
