@@ -156,6 +156,8 @@ void cw_report_queue_line(FILE *out, const struct cw_report_in *in, const struct
 			fprintf(out, ")");
 		if (v->pool_now)
 			fprintf(out, ", %d pool process%s", v->pool_now, v->pool_now == 1 ? "" : "es");
+		if (v->starting)
+			fprintf(out, ", %d starting", v->starting);
 		break;
 	case CW_DEGRADED:
 		fprintf(out, "%sDEGRADED%s — %d consumer%s alive but no pool process", p.yellow,
@@ -165,6 +167,19 @@ void cw_report_queue_line(FILE *out, const struct cw_report_in *in, const struct
 			cw_text_safe(out, cause->summary);
 		}
 		break;
+	case CW_STALLED: {
+		char words[512];
+		cw_stall_sentence(&v->stall, words, sizeof(words));
+		fprintf(out, "%sSTALLED%s — %s", p.red, p.off, words);
+		break;
+	}
+	case CW_SATURATED: {
+		char words[512];
+		cw_saturation_sentence(v, words, sizeof(words));
+		fprintf(out, "%sSATURATED%s — %d consumer%s, %s", p.yellow, p.off, v->consumers_now,
+			v->consumers_now == 1 ? "" : "s", words);
+		break;
+	}
 	case CW_FLAPPING:
 		flapping_words(out, v, &p, date);
 		break;
@@ -179,6 +194,8 @@ void cw_report_queue_line(FILE *out, const struct cw_report_in *in, const struct
 			cw_text_safe(out, cause->summary);
 		} else if (!v->had_consumer)
 			fprintf(out, " — no worker consuming it was seen");
+		if (v->not_connected)
+			fprintf(out, " (%d not connected to the broker)", v->not_connected);
 		break;
 	}
 	depth_words(out, v);
@@ -305,6 +322,7 @@ static void queues_section(FILE *out, const struct cw_report_in *in)
 		for (int i = 0; i < a->nqueues; i++)
 			if ((a->queues[i].verdict == CW_OK) == (pass == 1)) {
 				cw_report_queue_line(out, in, &a->queues[i]);
+				cw_consumer_lines(out, in, &a->queues[i]);
 				gap_lines(out, in, &a->queues[i]);
 			}
 	if (!a->nqueues)
