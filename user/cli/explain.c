@@ -18,6 +18,7 @@ struct explain_opts {
 	bool json;
 	const char *queue, *html;
 	int64_t since, until;		/* CW_NONE: the log's own bounds */
+	struct cw_judge_opts judge;	/* --connect-grace, --stall-after */
 	char *const *files;
 	int nfiles;
 };
@@ -69,6 +70,11 @@ static const struct argp_option options[] = {
 	{"since", 's', "WHEN", 0, "Start of the window: RFC 3339 time or relative (-1h, -30m, -2d)", 0},
 	{"until", 'u', "WHEN", 0, "End of the window (later events are ignored)", 0},
 	{"html", 'H', "OUT.html", 0, "Also write a self-contained HTML page with a timeline picture", 0},
+	{"connect-grace", 'G', "SECONDS", 0, "A worker not connected to the broker this long after "
+	 "exec is not a consumer (default 20; v2 logs)", 0},
+	{"stall-after", 'S', "SECONDS", 0, "No progress in a consumer's working processes this long "
+	 "with tasks waiting is a stall; growth over this long is saturation (default 30; v2 logs)",
+	 0},
 	{0},
 };
 
@@ -110,6 +116,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 's': parse_when(state, "since", arg, &o->since); break;
 	case 'u': parse_when(state, "until", arg, &o->until); break;
 	case 'H': o->html = arg; break;
+	case 'G': cw_opt_seconds(state, "connect-grace", arg, &o->judge.connect_grace_us); break;
+	case 'S': cw_opt_seconds(state, "stall-after", arg, &o->judge.stall_after_us); break;
 	case ARGP_KEY_ARGS:
 		o->files = state->argv + state->next;
 		o->nfiles = state->argc - state->next;
@@ -156,7 +164,8 @@ int cmd_explain(int argc, char **argv)
 {
 	static const struct argp_child children[] = {{&cw_opt_h_is_help, 0, NULL, 0}, {0}};
 	static const struct argp argp = {options, parse_opt, "[LOG...]", doc, children, NULL, NULL};
-	struct explain_opts o = {.since = CW_NONE, .until = CW_NONE};
+	struct explain_opts o = {.since = CW_NONE, .until = CW_NONE,
+				 .judge = {CW_CONNECT_GRACE_DEFAULT_US, CW_STALL_AFTER_DEFAULT_US}};
 	struct cw_timeline tl;
 	struct cw_logread_stats st = {0};
 	struct cw_analysis an;
@@ -171,7 +180,7 @@ int cmd_explain(int argc, char **argv)
 	tl.until = o.until;
 	if (cw_timeline_load(&tl, o.files, o.nfiles, &st, stderr))
 		ret = 1;
-	if (cw_analyze(&tl, o.since, o.until, o.queue, &an)) {
+	if (cw_analyze_opts(&tl, o.since, o.until, o.queue, &o.judge, &an)) {
 		fprintf(stderr, "celerywatch explain: out of memory\n");
 		cw_timeline_free(&tl);
 		return 1;

@@ -143,6 +143,11 @@ void cw_report_queue_line(FILE *out, const struct cw_report_in *in, const struct
 	switch (v->verdict) {
 	case CW_OK:
 		fprintf(out, "%sok%s", p.green, p.off);
+		if (!v->consumers_now && v->starting) {
+			fprintf(out, " — %d worker%s starting (not connected to the broker yet)",
+				v->starting, v->starting == 1 ? "" : "s");
+			break;
+		}
 		if (rec && v->consumers_now) {
 			cw_fmt_clock(rec->to, date, t, sizeof(t));
 			fprintf(out, ", recovered at %s", t);

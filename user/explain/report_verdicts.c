@@ -130,6 +130,11 @@ static void consumer_line(FILE *out, const struct cw_report_in *in, const struct
 
 void cw_consumer_lines(FILE *out, const struct cw_report_in *in, const struct cw_qverdict *v)
 {
+	if (v->stalled && v->verdict != CW_STALLED) {	/* a worse verdict won: still say it */
+		char words[512];
+		cw_stall_sentence(&v->stall, words, sizeof(words));
+		fprintf(out, "  stalled too: %s\n", words);
+	}
 	if (any_facts(v, in->tl))
 		for (int k = 0; k < v->ncons; k++)
 			consumer_line(out, in, &v->cons[k]);

@@ -189,6 +189,7 @@ void cw_stall_judge(const struct cw_qconsumers *qc, struct cw_qverdict *v)
 	find_workers(qc, v, &w);
 	if (w.unknown)
 		return;	/* facts missing (v1 log, or not sampled): alive is all we know */
+	v->concurrency_now = w.concurrency;
 	bool over = v->verdict == CW_OK || v->verdict == CW_DEGRADED;
 	if (judge_stall(qc, &w, v)) {
 		if (over)
