@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -413,6 +414,47 @@ static void test_proc_sample_shapes(void **state)
 	assert_non_null(strstr(err, "mem:4: \"procs[].pid\" is not an integer"));
 }
 
+static char *html(struct run *r)
+{
+	struct cw_report_in in = {.tl = &r->tl, .a = &r->an};
+	char path[] = "/tmp/cw_test_verdicts_XXXXXX", err[256];
+	int fd = mkstemp(path);
+	char *buf = calloc(1, 1 << 20);
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(cw_report_html(path, &in, err, sizeof(err)), 0);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	fread(buf, 1, (1 << 20) - 1, f);
+	fclose(f);
+	unlink(path);
+	return buf;
+}
+
+/* The depth chart shades the stall and the gaps, each colour with its legend entry. */
+static void test_html_shades_gaps_and_stalls(void **state)
+{
+	(void)state;
+	struct run *r = load("stalled.jsonl");
+	char *h = html(r);
+
+	assert_non_null(strstr(h, "<rect class=\"stall\""));
+	assert_non_null(strstr(h, "shaded: stalled"));
+	assert_null(strstr(h, "<rect class=\"gap\""));
+	assert_non_null(strstr(h, "<li class=\"stalled\">"));
+	free(h);
+	unload(r);
+	r = load("notconn.jsonl");
+	h = html(r);
+	assert_non_null(strstr(h, "<rect class=\"gap\""));
+	assert_non_null(strstr(h, "shaded: no consumer (gap)"));
+	assert_null(strstr(h, "<rect class=\"stall\""));
+	assert_non_null(strstr(h, "not connected: pid 7700"));
+	free(h);
+	unload(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_flapping_over_stalled),
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_proc_sample_shapes),
+		cmocka_unit_test(test_html_shades_gaps_and_stalls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
