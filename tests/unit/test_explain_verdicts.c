@@ -414,6 +414,41 @@ static void test_proc_sample_shapes(void **state)
 	assert_non_null(strstr(err, "mem:4: \"procs[].pid\" is not an integer"));
 }
 
+/* Both pool processes frozen 50 s while 100 tasks piled up, then moving again: ok now, one
+ * past stall with its peak, and the drain after it as after a gap. */
+static void test_stall_recovered(void **state)
+{
+	(void)state;
+	struct run *r = load("stall_recovered.jsonl");
+	const struct cw_qverdict *v = queue(r, "qr");
+
+	assert_int_equal(v->verdict, CW_OK);
+	assert_false(v->stalled);
+	assert_int_equal(v->nstalls, 1);
+	assert_int_equal(v->stalls[0].from, ts("2026-11-24T10:00:20.001Z"));
+	assert_int_equal(v->stalls[0].to, ts("2026-11-24T10:01:10.001Z"));
+	assert_int_equal(v->stalls[0].peak, 100);
+	assert_int_equal(v->stalls[0].emptied_at, ts("2026-11-24T10:01:35Z"));
+	assert_true(v->has_drain);
+	assert_true(v->drain_per_min > 239.9 && v->drain_per_min < 240.1);
+	char *t = text(r);
+	assert_true(has(t, "the queue went 0 → peak 100 → 0"));
+	assert_true(has(t, "  stalled 10:00:20–10:01:10 (50 s), no progress in its working "
+			"processes, backlog peaked at 100; drained at 240/min, empty at 10:01:35"));
+	free(t);
+	json_object *q = json_queue(r, "qr"), *st = field(q, "stalls");
+	assert_int_equal(json_object_array_length(st), 1);
+	assert_int_equal(json_object_get_int(field(json_object_array_get_idx(st, 0),
+						   "backlog_peak")), 100);
+	assert_int_equal(json_object_get_int(field(q, "drain_per_min")), 240);
+	json_object_put(q);
+	unload(r);
+	/* a longer --stall-after than the freeze: no stall */
+	r = load_opts("stall_recovered.jsonl", 20, 60);
+	assert_int_equal(queue(r, "qr")->nstalls, 0);
+	unload(r);
+}
+
 static char *html(struct run *r)
 {
 	struct cw_report_in in = {.tl = &r->tl, .a = &r->an};
@@ -471,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_proc_sample_shapes),
 		cmocka_unit_test(test_html_shades_gaps_and_stalls),
+		cmocka_unit_test(test_stall_recovered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

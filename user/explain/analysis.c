@@ -89,6 +89,7 @@ void cw_analysis_free(struct cw_analysis *a)
 	for (int i = 0; i < a->nqueues; i++) {
 		free(a->queues[i].gaps);
 		free(a->queues[i].cons);
+		free(a->queues[i].stalls);
 		free(a->queues[i].flap.summary);
 	}
 	free(a->queues);

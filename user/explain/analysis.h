@@ -171,6 +171,9 @@ struct cw_qverdict {
 	int64_t concurrency_needed;	/* ceil(now * arrival / drain); CW_NONE unknown */
 	struct cw_dup dups[4];
 	int ndups;
+	struct cw_gap *stalls;	/* past stalls that ended in the window (stills.c), with the
+				 * backlog and the drain after each, as gaps; owned */
+	int nstalls;
 };
 
 struct cw_analysis {

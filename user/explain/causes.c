@@ -49,6 +49,7 @@
 #include "explain/causes_summary.h"
 #include "explain/connect.h"
 #include "explain/stall.h"
+#include "explain/stills.h"
 #include "explain/flapping.h"
 #include "explain/gaps.h"
 #include "identity/celery.h"
@@ -549,7 +550,7 @@ static int judge_history(struct ctx *c, const struct cw_tqueue *tq, struct cw_qv
 		return -ENOMEM;
 	/* stalled, then saturated, over ok and degraded only: flapping is worse */
 	cw_stall_judge(&qc, v);
-	return 0;
+	return cw_stills_judge(&qc, v);
 }
 
 static int judge_queue(struct ctx *c, const struct cw_tqueue *tq, struct cw_qverdict *v)

@@ -173,6 +173,18 @@ static void queue_rates(struct cw_qverdict *v)
 	const struct cw_gap *g = &v->gaps[v->ngaps - 1];
 	v->has_arrival = g->has_arrival;
 	v->arrival_per_min = g->arrival_per_min;
+	cw_rates_after(v, g);
+}
+
+void cw_period_figures(const struct cw_qconsumers *qc, struct cw_gap *g, int64_t until)
+{
+	gap_backlog(qc, g);
+	if (g->to != CW_NONE)
+		gap_drain(qc, g, until);
+}
+
+void cw_rates_after(struct cw_qverdict *v, const struct cw_gap *g)
+{
 	if (g->to == CW_NONE || !g->has_drain)
 		return;
 	v->has_drain = true;

@@ -175,6 +175,11 @@ static int shade_periods(FILE *o, const struct cw_analysis *a, const struct geo 
 			shade(o, g, v->stall.since, CW_NONE, STALL_FILL, "stall", "stalled", v->queue);
 			drawn |= 2;
 		}
+		for (int i = 0; i < v->nstalls; i++) {
+			shade(o, g, v->stalls[i].from, v->stalls[i].to, STALL_FILL, "stall", "stalled",
+			      v->queue);
+			drawn |= 2;
+		}
 	}
 	return drawn;
 }

@@ -129,13 +129,14 @@ static json_object *rate_or_null(bool has, double r)
 	return has ? rate_json(r) : NULL;
 }
 
-/* the periods with no live consumer: {"from", "to", "cause", "backlog_peak"} + additions */
-static json_object *gaps_json(const struct cw_analysis *a, const struct cw_qverdict *v)
+/* the periods with no live consumer: {"from", "to", "cause", "backlog_peak"} + additions;
+ * past stalls alike (cause null) */
+static json_object *gaps_json(const struct cw_analysis *a, const struct cw_gap *gaps, int n)
 {
 	json_object *gs = json_object_new_array();
 
-	for (int i = 0; i < v->ngaps; i++) {
-		const struct cw_gap *g = &v->gaps[i];
+	for (int i = 0; i < n; i++) {
+		const struct cw_gap *g = &gaps[i];
 		json_object_array_add(gs, object_of(
 			"from", cw_ts_json(g->from), "to", cw_ts_json(g->to),
 			"cause", g->cause >= 0 ? cw_death_json(a, &a->deaths[g->cause]) : NULL,
@@ -164,7 +165,7 @@ static void history_json(json_object *q, const struct cw_analysis *a,
 			 const struct cw_qverdict *v)
 {
 	add(q, "restarts", json_object_new_int(v->restarts));
-	add(q, "gaps", gaps_json(a, v));
+	add(q, "gaps", gaps_json(a, v->gaps, v->ngaps));
 	add(q, "drain_per_min", rate_or_null(v->has_drain, v->drain_per_min));
 	add(q, "eta_empty_s", v->has_eta ? json_object_new_int64(llround(v->eta_empty_s)) : NULL);
 	add(q, "arrival_per_min", rate_or_null(v->has_arrival, v->arrival_per_min));
@@ -179,6 +180,8 @@ static json_object *pids_json(const int64_t *pids, int n)
 		json_object_array_add(arr, json_object_new_int64(pids[k]));
 	return arr;
 }
+
+static json_object *gaps_json(const struct cw_analysis *a, const struct cw_gap *gaps, int n);
 
 static json_object *stall_json(const struct cw_qverdict *v)
 {
@@ -259,6 +262,7 @@ static void consumers_fields(json_object *q, const struct cw_timeline *tl,
 	add(q, "not_connected", not_connected_json(tl, v));
 	add(q, "starting", json_object_new_int(v->starting));
 	add(q, "stalled", stall_json(v));
+	add(q, "stalls", gaps_json(NULL, v->stalls, v->nstalls));
 	add(q, "arrival_at_least", json_object_new_boolean(v->has_arrival && v->arrival_at_least));
 	add(q, "concurrency_now", int_or_null(v->concurrency_now));
 	add(q, "concurrency_needed", int_or_null(v->concurrency_needed));

@@ -77,7 +77,7 @@ static void depth_words(FILE *out, const struct cw_qverdict *v)
 	if (d0 == CW_NONE)
 		return;	/* said once, at the end */
 	const struct cw_gap *g = cw_last_closed_gap(v);
-	if (g && v->consumers_now && v->depth_max > d0 && v->depth_max > d1) {
+	if ((g || v->nstalls) && v->consumers_now && v->depth_max > d0 && v->depth_max > d1) {
 		/* first and last alone would hide the outage's backlog */
 		cw_fmt_count(d0, a, sizeof(a));
 		cw_fmt_count(d1, b, sizeof(b));
@@ -304,6 +304,31 @@ static void gap_line(FILE *out, const struct cw_report_in *in, const struct cw_q
 	fputc('\n', out);
 }
 
+/* "stalled 10:00:20–10:01:10 (50 s), backlog peaked at 100; drained at 240/min, empty at ..." */
+static void stall_lines(FILE *out, const struct cw_report_in *in, const struct cw_qverdict *v)
+{
+	bool date = !cw_window_one_day(in->a);
+	int first = v->nstalls > MAX_GAP_LINES ? v->nstalls - MAX_GAP_LINES : 0;
+	char t0[40], t1[40], span[48], pk[32];
+
+	if (first)
+		fprintf(out, "  ... %d earlier stall%s (see --json)\n", first, first == 1 ? "" : "s");
+	for (int i = first; i < v->nstalls; i++) {
+		const struct cw_gap *g = &v->stalls[i];
+		cw_fmt_clock(g->from, date, t0, sizeof(t0));
+		cw_fmt_clock(g->to, date, t1, sizeof(t1));
+		cw_fmt_span(g->to - g->from, span, sizeof(span));
+		fprintf(out, "  stalled %s–%s (%s), no progress in its working processes", t0, t1,
+			span);
+		if (g->peak != CW_NONE && g->peak > 0) {
+			cw_fmt_count(g->peak, pk, sizeof(pk));
+			fprintf(out, ", backlog peaked at %s", pk);
+		}
+		drain_words(out, v, g, i == v->nstalls - 1, date);
+		fputc('\n', out);
+	}
+}
+
 /* A queue's gaps, under its line, once it had one that ended: a queue that is down now with
  * no earlier gap is said by its line alone. */
 static void gap_lines(FILE *out, const struct cw_report_in *in, const struct cw_qverdict *v)
@@ -329,6 +354,7 @@ static void queues_section(FILE *out, const struct cw_report_in *in)
 				cw_report_queue_line(out, in, &a->queues[i]);
 				cw_consumer_lines(out, in, &a->queues[i]);
 				gap_lines(out, in, &a->queues[i]);
+				stall_lines(out, in, &a->queues[i]);
 			}
 	if (!a->nqueues)
 		fprintf(out, "No queues seen (no worker lines, no depth samples).\n");

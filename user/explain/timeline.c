@@ -186,6 +186,7 @@ void cw_timeline_free(struct cw_timeline *tl)
 	free(tl->sigs);
 	free(tl->lost);
 	free(tl->execfails);
+	free(tl->stills);
 	free(tl->other_ooms);
 	free(tl->hosts);
 	free(tl->boot_keys);
@@ -908,8 +909,16 @@ static int take_proc_fact(struct cw_timeline *tl, struct cw_tproc *p, const stru
 
 	if (f->last_ts != CW_NONE && ts < f->last_ts)
 		return 0;	/* out of order (merged logs): the latest facts stay */
-	if (progressed(f, e))
+	if (progressed(f, e)) {
+		if (f->last_ts != CW_NONE && f->last_ts - f->progress_ts >= CW_STILL_MIN_US) {
+			if (grow((void **)&tl->stills, &tl->capstills, tl->nstills + 1,
+				 sizeof(*tl->stills)))
+				return -ENOMEM;
+			tl->stills[tl->nstills++] = (struct cw_still){(int)(p - tl->procs),
+								      f->progress_ts, ts};
+		}
 		f->progress_ts = ts;
+	}
 	if (f->first_ts == CW_NONE)
 		f->first_ts = ts;
 	f->last_ts = ts;

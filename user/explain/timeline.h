@@ -100,6 +100,15 @@ struct cw_tproc {
 	struct cw_pfacts pf;
 };
 
+/* A process made no progress (no CPU time, no context switch) from its last progress to the
+ * sample that saw progress again; kept when at least CW_STILL_MIN_US long (shorter ones
+ * are a worker between tasks). Only ended runs: the current one is in its cw_pfacts. */
+struct cw_still {
+	int proc;
+	int64_t from, to;
+};
+#define CW_STILL_MIN_US (10 * 1000000LL)
+
 struct cw_depth_sample {
 	int64_t ts, depth;
 	int64_t arrived, drained;	/* since the queue's previous sample; CW_NONE unknown */
@@ -166,6 +175,8 @@ struct cw_timeline {
 	int64_t lost_total;
 	long events;
 	long proc_samples;	/* proc_sample lines taken (v2) */
+	struct cw_still *stills;	/* in the order they ended */
+	int nstills, capstills;
 	/* internals */
 	struct cw_strset strs;	/* every string kept, interned: compare by pointer */
 	struct cw_ptab *bykey;	/* (host's boot, pid, pstart) -> proc */
