@@ -134,12 +134,12 @@ static int consumer_still(const struct ctx *c, int m, int64_t from, int64_t to, 
 	struct iv acc = {0}, one = {0}, tmp = {0};
 	int r = -ENOMEM, nw = 0;
 
+	bool prefork = cw_pool_is_prefork(tl->procs[m].pool);
+
 	if (push(&acc, from, to))
 		goto out;
-	for (int i = 0; i < tl->nprocs; i++) {
-		bool working = cw_pool_is_prefork(tl->procs[m].pool) ?
-			       tl->procs[i].parent == m && tl->procs[i].role == CW_RL_POOL : i == m;
-		if (!working)
+	for (int i = prefork ? 0 : m; i < (prefork ? tl->nprocs : m + 1); i++) {
+		if (prefork && (tl->procs[i].parent != m || tl->procs[i].role != CW_RL_POOL))
 			continue;
 		nw++;
 		one.n = tmp.n = 0;
