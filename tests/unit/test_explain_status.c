@@ -384,6 +384,10 @@ static void test_status_duplicates_and_log_verdicts(void **state)
 	json_object_put(doc);
 	free(out);
 
+	/* the impostor of notconn.jsonl, still alive: /proc alone would count it */
+	static const char imp[] = "/usr/bin/python3\0/tmp/x/celery\0-A\0x\0worker\0-n\0"
+				  "w_n2@web1\0-Q\0qn\0";
+	fake_proc(7700, 1, 107700, imp, sizeof(imp) - 1, "/celery/imp");
 	snprintf(logopt, sizeof(logopt), "--log=%s", data("notconn.jsonl"));
 	assert_int_equal(run_status(json, 4, &out), 1);
 	doc = json_tokener_parse(out);
@@ -394,11 +398,15 @@ static void test_status_duplicates_and_log_verdicts(void **state)
 	assert_non_null(g);
 	assert_string_equal(json_object_get_string(get(g, "from")), "2026-11-24T10:00:30.000000Z");
 	assert_int_equal(json_object_get_int(get(g, "backlog_peak")), 70);
+	assert_int_equal(json_object_get_int(get(q, "consumers_now")), 0);
+	assert_int_equal(json_object_get_int(get(q, "not_connected")), 1);
 	json_object_put(doc);
 	free(out);
 	run_status(text, 3, &out);
-	assert_non_null(strstr(out, "no consumer since 2026-11-24 10:00:30 (log), backlog peaked at 70"));
+	assert_non_null(strstr(out, "no consumer since 2026-11-24 10:00:30 (log), backlog peaked at 70; "
+				    "1 worker not connected to the broker (log)"));
 	free(out);
+	rm_proc(7700);
 	rm_proc(6800);
 	rm_proc(6801);
 	rm_proc(6810);

@@ -237,12 +237,34 @@ static void log_verdict(const struct status *st, struct squeue *q)
 		q->verdict = q->logv->verdict;
 }
 
+/* The log (--log) saw this live process never connect to the broker after its grace (or
+ * lose it): /proc alone cannot tell, so it is not counted. Same pid and start time only. */
+static bool log_not_connected(const struct status *st, const char *queue, const struct sproc *p)
+{
+	for (int k = 0; st->have_log && k < st->an.nqueues; k++) {
+		const struct cw_qverdict *v = &st->an.queues[k];
+		if (strcmp(v->queue, queue))
+			continue;
+		for (int i = 0; i < v->ncons; i++) {
+			const struct cw_tproc *t = &st->tl.procs[v->cons[i].proc];
+			if (v->cons[i].conn == CW_CONN_NO && t->pid == p->pid &&
+			    t->pstart == (int64_t)p->pstart)
+				return true;
+		}
+	}
+	return false;
+}
+
 static void judge_queue(const struct status *st, struct squeue *q)
 {
 	for (size_t k = 0; k < st->snap.n; k++) {
 		const struct sproc *p = &st->snap.p[k];
 		if (!status_is_main(p) || !status_consumes(p, q->name))
 			continue;
+		if (log_not_connected(st, q->name, p)) {
+			q->not_connected++;
+			continue;
+		}
 		q->consumers++;
 		q->pool += p->npool;
 		q->any_other_pool |= !cw_pool_is_prefork(p->id.pool);

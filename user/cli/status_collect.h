@@ -39,6 +39,7 @@ struct squeue {
 	enum cw_verdict verdict;
 	const struct cw_death *log_cause;	/* from --log, when the log agrees */
 	const struct cw_qverdict *logv;	/* the log's judgement of it (--log), or NULL */
+	int not_connected;	/* live mains the log saw not connected (not counted) */
 	const char *dup_worker;	/* a worker name two live MainProcesses use, or NULL */
 	int dup_pids[8], ndup;
 };

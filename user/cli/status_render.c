@@ -167,6 +167,9 @@ static void queue_line(FILE *o, const struct status *st, const struct squeue *q,
 		cw_text_safe(o, q->log_cause->summary);
 	}
 	open_gap_words(o, q);
+	if (q->not_connected)
+		fprintf(o, "; %d worker%s not connected to the broker (log)", q->not_connected,
+			q->not_connected == 1 ? "" : "s");
 	fprintf(o, "\n");
 	if (q->dup_worker) {
 		fputs("    duplicate worker name ", o);
@@ -349,6 +352,7 @@ static void issue9_json(json_object *j, const struct squeue *q)
 		json_object_array_add(dups, d);
 	}
 	json_object_object_add(j, "duplicates", dups);
+	json_object_object_add(j, "not_connected", json_object_new_int(q->not_connected));
 }
 
 static json_object *queue_json(const struct status *st, const struct squeue *q)
