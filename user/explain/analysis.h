@@ -141,7 +141,7 @@ struct cw_qverdict {
 	bool has_growth;
 	double growth_per_min;
 	int64_t growth_from_ts, growth_from_depth, growth_to_ts, growth_to_depth;
-	int consumers_now;
+	int consumers_now;	/* connected consumers (alive ones when the log has no facts) */
 	int pool_now;		/* live pool children of those consumers */
 	const char *consumer_names[8];	/* distinct worker names of live consumers */
 	int nconsumer_names;

@@ -35,12 +35,15 @@
  *  7. A queue that had tasks, never a live consumer and no `exec_failed` naming it:
  *     `never_started`.
  * Every kind but `recycled` and `parent_died` is an incident; a child that died with its
- * MainProcess points at that death (`followers`). Queues: `ok` with a live consumer (and,
+ * MainProcess points at that death (`followers`). Queues: a consumer is a live worker
+ * MainProcess, connected to the broker when the log says (connect.c: not connected after
+ * --connect-grace is listed, not counted; within it, starting). `ok` with a consumer (and,
  * for prefork, a live pool child), `degraded` with consumers but no pool (cause: the last
  * pool child death), `no_consumer` otherwise (cause: the death of the last consumer, or
- * 6/7 for a queue never consumed); `flapping` over ok and degraded, and over no_consumer when
- * the loop's last death is what left the queue without consumers (flapping.c). Each queue's
- * gaps (no live consumer) and the drain after them: gaps.c. */
+ * 6/7 for a queue never consumed); `stalled`, then `saturated` over ok and degraded
+ * (stall.c); `flapping` over all those, and over no_consumer when the loop's last death is
+ * what left the queue without consumers (flapping.c). Each queue's gaps (no consumer) and
+ * the drain after them: gaps.c; stalls that ended: stills.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
