@@ -12,7 +12,7 @@ WARN     := -Wall -Wextra -Werror
 CFLAGS   ?= -O2 -g
 CPPFLAGS += -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
 DEPFLAGS  = -MMD -MP
-LDLIBS   += -lbpf -lelf -lz -lhiredis -ljson-c -lpthread -lm
+LDLIBS   += -lbpf -lelf -lz -lhiredis -ljson-c -lsystemd -lcap -lpthread -lm
 TEST_LIBS = -lcmocka
 
 BPF_SRC  := bpf/celerywatch.bpf.c
@@ -22,7 +22,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Iinclude -I$(BUI
 	-Wno-unused-parameter -Wno-missing-field-initializers
 
 # user/ is split by stage (docs/architecture.md); objects mirror it under build/obj/.
-USER_DIRS := cli capture identity broker log explain common
+USER_DIRS := cli capture identity broker log explain engine common
 USER_SRC := $(wildcard $(addprefix user/,$(addsuffix /*.c,$(USER_DIRS))))
 USER_OBJ := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRC))
 MAIN_OBJ := $(BUILD)/obj/cli/main.o
@@ -31,7 +31,8 @@ LIB      := $(BUILD)/libcw.a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit integration man-check test-asan fuzz-build fuzz fuzzers run demo bench soak clean
+.PHONY: all deps test unit integration man-check service-check test-asan fuzz-build fuzz fuzzers run demo bench soak \
+	install uninstall clean
 all: $(BUILD)/celerywatch $(UNIT_BIN)
 
 # Dependencies are Debian packages; the script installs only what is missing.
@@ -87,6 +88,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) integration
 	$(MAKE) man-check
+	$(MAKE) service-check
 
 # The man page renders without a single warning, and shows every long option of every
 # subcommand's --help (tests/man_options.sh against the binary just built).
@@ -136,6 +138,45 @@ demo: deps all
 
 bench: deps all
 	./tools/bench.sh
+
+# `make install` (PREFIX, DESTDIR): the binary, the man page, the systemd unit (its ExecStart
+# follows PREFIX), an example /etc/default/celerywatch (never over an existing one) and the
+# logrotate snippet. `make uninstall` removes them, and leaves /etc/default/celerywatch if it
+# was edited.
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/celerywatch
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+INSTALLED  := $(SBINDIR)/celerywatch $(MANDIR)/man8/celerywatch.8 $(UNITDIR)/celerywatch.service \
+	$(DOCDIR)/celerywatch.default $(SYSCONFDIR)/logrotate.d/celerywatch
+
+install: $(BUILD)/celerywatch
+	install -D -m 0755 $(BUILD)/celerywatch $(DESTDIR)$(SBINDIR)/celerywatch
+	install -D -m 0644 $(MAN_PAGE) $(DESTDIR)$(MANDIR)/man8/celerywatch.8
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/sbin/celerywatch|$(SBINDIR)/celerywatch|' tools/systemd/celerywatch.service \
+		> $(DESTDIR)$(UNITDIR)/celerywatch.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/celerywatch.service
+	install -D -m 0644 tools/systemd/celerywatch.default $(DESTDIR)$(DOCDIR)/celerywatch.default
+	install -D -m 0644 tools/logrotate/celerywatch $(DESTDIR)$(SYSCONFDIR)/logrotate.d/celerywatch
+	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/default/celerywatch ]; then \
+		install -D -m 0640 tools/systemd/celerywatch.default $(DESTDIR)$(SYSCONFDIR)/default/celerywatch; \
+		echo "installed $(DESTDIR)$(SYSCONFDIR)/default/celerywatch: set the broker URL there"; \
+	fi
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	@if cmp -s tools/systemd/celerywatch.default $(DESTDIR)$(SYSCONFDIR)/default/celerywatch; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/default/celerywatch; \
+	else [ ! -e $(DESTDIR)$(SYSCONFDIR)/default/celerywatch ] || \
+		echo "kept $(DESTDIR)$(SYSCONFDIR)/default/celerywatch (edited)"; fi
+
+# The unit as installed passes `systemd-analyze verify`, install/uninstall leave nothing
+# behind, and the recorder speaks the notify protocol (tests/service_check.sh).
+service-check: $(BUILD)/celerywatch
+	./tests/service_check.sh
 
 clean:
 	rm -rf $(BUILD)

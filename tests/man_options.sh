@@ -10,7 +10,7 @@ set -u
 
 BIN=${1:-${BIN:-build/celerywatch}}
 MANPAGE=${2:-${MANPAGE:-docs/man/celerywatch.8}}
-SUBCOMMANDS="record explain status"
+SUBCOMMANDS="record explain status watch"
 
 if [ ! -x "$BIN" ]; then
 	echo "man_options: $BIN is not an executable (build it, or pass BIN)" >&2

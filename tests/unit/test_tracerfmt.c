@@ -36,7 +36,7 @@ static void test_start(void **state)
 		  "\"schema\":1,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,"
 		  "\"output\":\"-\",\"redis\":null,\"interval\":null,\"queues\":[],"
 		  "\"memcg_v1\":false,\"max_lines_per_minute\":0,"
-		  "\"flood_budget\":{\"rate\":0,\"burst\":0}},\"disabled\":[]}\n");
+		  "\"flood_budget\":{\"rate\":0,\"burst\":0},\"rotate\":null},\"disabled\":[]}\n");
 	/* with a broker: its URL and the interval; the queues given */
 	s.redis = "redis://:***@10.0.0.5:6379/3";
 	s.interval = 5;
@@ -50,6 +50,12 @@ static void test_start(void **state)
 	s.max_tracked = 16;
 	s.budget_rate = 50;
 	s.budget_burst = 200;
+	/* built-in rotation, and the capabilities kept after attach */
+	s.rotate_size = 100 << 20;
+	s.rotate_keep = 10;
+	s.rotate_compress = true;
+	const char *caps[] = {"cap_sys_ptrace", "cap_dac_read_search", NULL};
+	s.caps = caps;
 	cw_fmt_tracer_start(&w, &s);
 	check(&w, "{\"v\":1,\"type\":\"tracer_start\",\"ts\":\"2025-11-24T16:00:00.123456Z\","
 		  "\"host\":\"web1\",\"pid\":4242,\"version\":\"v1\",\"kernel\":\"6.1.0\","
@@ -57,8 +63,9 @@ static void test_start(void **state)
 		  "\"schema\":1,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,"
 		  "\"output\":\"-\",\"redis\":\"redis://:***@10.0.0.5:6379/3\",\"interval\":5.000,"
 		  "\"queues\":[\"high\",\"q\\\"1\"],\"memcg_v1\":true,\"max_lines_per_minute\":100000,\"max_tracked\":16,"
-		  "\"flood_budget\":{\"rate\":50,\"burst\":200}},"
-		  "\"disabled\":[\"oom\"]}\n");
+		  "\"flood_budget\":{\"rate\":50,\"burst\":200},"
+		  "\"rotate\":{\"size\":104857600,\"keep\":10,\"compress\":true}},"
+		  "\"disabled\":[\"oom\"],\"caps\":[\"cap_sys_ptrace\",\"cap_dac_read_search\"]}\n");
 	jw_free(&w);
 }
 

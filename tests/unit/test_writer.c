@@ -91,7 +91,7 @@ static void test_full_queue_drops_without_blocking(void **state)
 	static char got[1 << 20];
 
 	pipe_output(&o, fds);
-	assert_int_equal(cw_writer_start(&w, &o, 4096, 42), 0);
+	assert_int_equal(cw_writer_start(&w, &o, 4096, 42, NULL), 0);
 	memset(line, 'x', sizeof(line));
 	memcpy(line, "{\"v\":1,\"type\":\"exec\",\"n\":\"", 26);
 	memcpy(line + sizeof(line) - 3, "\"}\n", 3);
@@ -137,7 +137,7 @@ static void test_reopen_in_line_order(void **state)
 	snprintf(path, sizeof(path), "%s/rot.jsonl", dir);
 	snprintf(rotated, sizeof(rotated), "%s/rot.jsonl.1", dir);
 	assert_int_equal(cw_output_open(&o, path, err, sizeof(err)), 0);
-	assert_int_equal(cw_writer_start(&w, &o, 0, 42), 0);
+	assert_int_equal(cw_writer_start(&w, &o, 0, 42, NULL), 0);
 	assert_int_equal(o.fd, -1);	/* the writer owns it now */
 	cw_writer_put(w, "1\n", 2);
 	assert_int_equal(cw_writer_flush(w, 1000), 0);
@@ -160,7 +160,7 @@ static void test_stop_gives_up_on_an_output_that_takes_nothing(void **state)
 	static char big[70000], sink[1 << 17];
 
 	pipe_output(&o, fds);
-	assert_int_equal(cw_writer_start(&w, &o, sizeof(big) + 16, 42), 0);
+	assert_int_equal(cw_writer_start(&w, &o, sizeof(big) + 16, 42, NULL), 0);
 	memset(big, 'x', sizeof(big));
 	big[sizeof(big) - 1] = '\n';
 	assert_int_equal(cw_writer_put(w, big, sizeof(big)), 0);	/* more than the pipe holds */
@@ -195,7 +195,7 @@ static void test_write_errors_are_counted_and_told(void **state)
 
 	snprintf(path, sizeof(path), "%s/full.jsonl", dir);
 	assert_int_equal(cw_output_open(&o, path, err, sizeof(err)), 0);
-	assert_int_equal(cw_writer_start(&w, &o, 0, 42), 0);
+	assert_int_equal(cw_writer_start(&w, &o, 0, 42, NULL), 0);
 	cw_writer_put(w, "{\"a\":1}\n", 8);
 	assert_int_equal(cw_writer_flush(w, 1000), 0);
 	signal(SIGXFSZ, SIG_IGN);

@@ -22,6 +22,7 @@
 #include "broker/redisurl.h"
 #include "broker/resolve.h"
 #include "common/strset.h"
+#include "common/threadcaps.h"
 #include "common/timeutil.h"
 
 const int cw_priority_steps[CW_NPRIO] = { 0, 3, 6, 9 };
@@ -1245,6 +1246,8 @@ static void *sampler_main(void *arg)
 {
 	struct cw_sampler *s = arg;
 	double next = cw_mono_s();	/* the first sample at once: short runs get data too */
+
+	cw_thread_drop_caps();
 
 	while (!sleep_until(s, next)) {
 		if (!tick(s))

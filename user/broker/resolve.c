@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/threadcaps.h"
 #include "common/timeutil.h"
 
 struct cw_lookup {
@@ -75,6 +76,8 @@ static void *lookup_main(void *arg)
 {
 	struct cw_lookup *l = arg;
 	uint64_t one = 1;
+
+	cw_thread_drop_caps();
 
 	l->gai = lookup_now(l->host, 0, l->addr, sizeof(l->addr), &l->sys_errno);
 	if (write(l->efd, &one, sizeof(one)) < 0)

@@ -109,6 +109,8 @@ static int deaths_cb(void *ctx, void *data, size_t size)
 	return cw_merge_death(ctx, data, size);
 }
 
+#define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+
 static const char *refused(int e)
 {
 	return (e == EPERM || e == EACCES) ?
@@ -118,7 +120,12 @@ static const char *refused(int e)
 /* Open the object and set what must be set before load. Returns 0 or -errno. */
 static int configure(struct cw_capture *c, const struct cw_capture_opts *o, char *err, size_t errlen)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = o->btf_path);
+	/* The kernel's own BTF given as the "custom" one keeps libbpf from searching module
+	 * BTFs for a type vmlinux lacks (our CO-RE fallbacks, mm_rss_stat___old): that search
+	 * needs CAP_SYS_ADMIN, which a service holding only CAP_BPF and CAP_PERFMON lacks. */
+	const char *btf = o->btf_path ? o->btf_path :
+			  access(VMLINUX_BTF, R_OK) == 0 ? VMLINUX_BTF : NULL;
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = btf);
 
 	c->skel = celerywatch_bpf__open_opts(&oo);
 	if (!c->skel) {

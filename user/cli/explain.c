@@ -10,7 +10,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "common/timeutil.h"
-#include "explain/causes.h"
+#include "engine/engine.h"
 #include "explain/report.h"
 #include "explain/timeline.h"
 
@@ -186,32 +186,33 @@ int cmd_explain(int argc, char **argv)
 	static const struct argp argp = {options, parse_opt, "[LOG...]", doc, children, NULL, NULL};
 	struct explain_opts o = {.since = CW_NONE, .until = CW_NONE,
 				 .judge = {CW_CONNECT_GRACE_DEFAULT_US, CW_STALL_AFTER_DEFAULT_US}};
-	struct cw_timeline tl;
+	struct cw_engine_opts eo = {.judge = &o.judge};
+	struct cw_engine *eng;
 	struct cw_logread_stats st = {0};
 	struct cw_analysis an;
 	int ret = 0;
 
 	if (cw_opt_parse(&argp, argc, argv, &o))
 		return 2;
-	if (cw_timeline_init(&tl)) {
+	if (cw_engine_new(&eng, &eo)) {
 		fprintf(stderr, "celerywatch explain: out of memory\n");
 		return 1;
 	}
-	tl.until = o.until;
-	if (cw_timeline_load(&tl, o.files, o.nfiles, &st, stderr))
+	/* the same engine record runs live, over the whole log at once */
+	if (cw_engine_replay(eng, o.files, o.nfiles, o.until, &st, stderr))
 		ret = 1;
-	if (cw_analyze_opts(&tl, o.since, o.until, o.queue, &o.judge, &an)) {
+	if (cw_engine_analyze(eng, o.since, o.until, o.queue, &an)) {
 		fprintf(stderr, "celerywatch explain: out of memory\n");
-		cw_timeline_free(&tl);
+		cw_engine_free(eng);
 		return 1;
 	}
 	if (o.queue && !an.nqueues)
 		fprintf(stderr, "celerywatch explain: queue '%s' is not in the log\n", o.queue);
 
-	struct cw_report_in in = {.tl = &tl, .a = &an, .skipped = st.skipped};
+	struct cw_report_in in = {.tl = cw_engine_timeline(eng), .a = &an, .skipped = st.skipped};
 	if (write_reports(&o, &in))
 		ret = 1;
 	cw_analysis_free(&an);
-	cw_timeline_free(&tl);
+	cw_engine_free(eng);
 	return ret;
 }

@@ -12,6 +12,7 @@ static const struct {
 } commands[] = {
 	{"record", cmd_record, "trace Celery worker lives and deaths in the kernel, write a JSONL event log (root)"},
 	{"explain", cmd_explain, "say from event logs why each queue lost its consumers"},
+	{"watch", cmd_watch, "live: each queue's verdict and each incident as it happens (--follow LOG: no root)"},
 	{"status", cmd_status, "snapshot now: Celery processes, queue depths and consumers"},
 };
 

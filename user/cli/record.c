@@ -19,8 +19,11 @@
 #include "capture/capture.h"
 #include "capture/procscan.h"
 #include "cli/commands.h"
+#include "cli/live.h"
 #include "version.h"
+#include "cli/notify.h"
 #include "cli/options.h"
+#include "cli/privs.h"
 #include "common/timeutil.h"
 #include "identity/celery.h"
 #include "identity/proctable.h"
@@ -54,6 +57,7 @@ struct record_opts {
 	uint32_t budget_rate, budget_burst;	/* --flood-budget; rate 0: off */
 	const char *btf_path;
 	uint64_t max_lines;	/* --max-lines-per-minute; 0: no cap */
+	struct cw_rotation rotation;	/* --rotate-size, --rotate-keep, --compress */
 	const char *broker_opt;	/* the last broker option given (they need --redis) */
 };
 
@@ -76,6 +80,10 @@ struct recorder {
 		int *v;
 		size_t n, cap;
 	} scan_full;
+	struct cw_notify notify;	/* systemd: READY=1, WATCHDOG=1 */
+	struct cw_live live;		/* the engine, when a sink wants incidents (alerts, metrics) */
+	const char *caps[CW_PRIVS_KEPT_MAX + 1];	/* kept after attach (tracer_start) */
+	bool caps_dropped;
 };
 
 static const char doc[] =
@@ -91,7 +99,7 @@ static const char doc[] =
 	"Exit status: 0 after SIGINT/SIGTERM, 1 when BPF cannot be loaded (not root, refused), "
 	"2 on bad options or an unusable broker URL.";
 
-enum { OPT_BUDGET = 994, OPT_MAX_LINES = 995, OPT_BTF = 996, OPT_MAX_TRACKED = 997, OPT_RINGBUF = 998, OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
+enum { OPT_ROTATE_SIZE = 990, OPT_ROTATE_KEEP, OPT_COMPRESS, OPT_BUDGET = 994, OPT_MAX_LINES = 995, OPT_BTF = 996, OPT_MAX_TRACKED = 997, OPT_RINGBUF = 998, OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
 
 static const struct argp_option options[] = {
 	{"output", 'o', "PATH", 0, "Write the event log to PATH (created 0640, appended, never through a symlink); - is stdout (default)", 0},
@@ -108,6 +116,9 @@ static const struct argp_option options[] = {
 	{"queues", OPT_QUEUES, "Q1,Q2", 0, "Sample these queues too (workers' queues and the broker's bindings are found on their own)", 1},
 	{"interval", OPT_INTERVAL, "SECONDS", 0, "Seconds between broker samples (default 5, at least 0.1)", 1},
 	{"key-prefix", OPT_PREFIX, "PREFIX", 0, "kombu's global_keyprefix, if the app sets one", 1},
+	{"rotate-size", OPT_ROTATE_SIZE, "SIZE", 0, "Rotate the log when it reaches SIZE (4096, 64K, 100M, 1G): LOG becomes LOG.1, LOG.1 LOG.2, ... (for hosts without logrotate)", 0},
+	{"rotate-keep", OPT_ROTATE_KEEP, "N", 0, "Rotated files kept with --rotate-size (default 5; the oldest goes)", 0},
+	{"compress", OPT_COMPRESS, NULL, 0, "gzip each rotated file (LOG.1.gz ...; explain reads them as they are)", 0},
 	{"redis-rescan", OPT_RESCAN, "SECONDS", 0, "Seconds between scans for queues bound in the broker (default 30)", 1},
 	{0},
 };
@@ -214,6 +225,21 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_INTERVAL: o->interval = parse_seconds(state, "--interval", arg); break;
 	case OPT_RESCAN: o->rescan = parse_seconds(state, "--redis-rescan", arg); break;
+	case OPT_ROTATE_SIZE: {
+		int64_t v = cw_parse_size(arg);
+		if (v < 0)
+			argp_error(state, "--rotate-size '%s': expected a size of at least 4096 bytes (64K, 100M, 1G)", arg);
+		o->rotation.size = (uint64_t)v;
+		break;
+	}
+	case OPT_ROTATE_KEEP:
+		errno = 0;
+		long keep = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || keep < 1 || keep > 1000)
+			argp_error(state, "--rotate-keep '%s': expected a number of files from 1 to 1000", arg);
+		o->rotation.keep = (int)keep;
+		break;
+	case OPT_COMPRESS: o->rotation.compress = true; break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -229,6 +255,7 @@ static void emit(struct recorder *r)
 		r->unformatted++;
 	} else if (cw_logcap_admit(&r->logcap, r->line.buf, r->line.len, cw_clock_ns(CLOCK_MONOTONIC))) {
 		cw_writer_put(r->writer, r->line.buf, r->line.len);
+		cw_live_line(&r->live, r->line.buf, r->line.len);
 	}
 	jw_reset(&r->line);
 }
@@ -253,6 +280,7 @@ static void consume(struct recorder *r, int budget)
 {
 	r->budget = budget;
 	cw_capture_consume(r->cap);
+	cw_live_after_consume(&r->live);	/* a death is judged now, not at the next tick */
 }
 
 static void report_lost(struct recorder *r, bool force)
@@ -382,6 +410,9 @@ static void write_start(struct recorder *r)
 		.max_lines_per_minute = r->opts.max_lines,
 		.disabled = cw_capture_disabled(r->cap), .max_tracked = r->opts.max_tracked ? r->opts.max_tracked : 32768,
 		.budget_rate = r->opts.budget_rate, .budget_burst = r->opts.budget_burst,
+		.caps = r->caps_dropped ? r->caps : NULL,
+		.rotate_size = r->opts.rotation.size, .rotate_keep = r->opts.rotation.keep,
+		.rotate_compress = r->opts.rotation.compress,
 	};
 	cw_fmt_tracer_start(&r->line, &ts);
 	emit(r);
@@ -449,6 +480,8 @@ static void on_timer(struct recorder *r, int tfd)
 	if (read(tfd, &ticks, sizeof(ticks)) < 0)
 		return;
 	cw_fmt_sync_clock(&r->fmt);
+	cw_notify_watchdog(&r->notify, cw_clock_ns(CLOCK_MONOTONIC));
+	cw_live_tick(&r->live);
 	report_lost(r, false);
 	report_suppressed(r);
 	report_suppressed_cap(r, false);
@@ -462,6 +495,7 @@ static void stop_recording(struct recorder *r, const char *reason)
 {
 	struct cw_writer_stats ws;
 
+	cw_notify_stopping();
 	consume(r, STOP_BUDGET);
 	cw_capture_flush(r->cap);
 	report_lost(r, false);
@@ -547,6 +581,7 @@ static void recorder_init(struct recorder *r, sigset_t *mask)
 	}
 	cw_ptable_init(&r->procs);
 	jw_init(&r->line);
+	cw_notify_init(&r->notify);
 
 	/* Signals wait in a signalfd from the start: a SIGTERM while the programs load or the
 	 * broker answers is handled by the loop (tracer_stop), not by the default action. */
@@ -575,6 +610,30 @@ static int start_capture(struct recorder *r)
 	}
 	cw_fmt_init(&r->fmt, cw_eventlog_host(), r->opts.all);
 	return 0;
+}
+
+/* Rotation renames files: it needs a file, not stdout. */
+static int check_rotation(const struct record_opts *o)
+{
+	bool to_stdout = !o->output || !strcmp(o->output, "-");
+
+	if (o->rotation.size && to_stdout) {
+		fprintf(stderr, "celerywatch: --rotate-size needs -o FILE (the log goes to stdout)\n");
+		return 2;
+	}
+	if (!o->rotation.size && o->rotation.compress)
+		fprintf(stderr, "celerywatch: --compress does nothing without --rotate-size\n");
+	return 0;
+}
+
+/* After attach the loop needs no BPF or perf privilege: only other users' /proc. */
+static void drop_privileges(struct recorder *r)
+{
+	int e = cw_privs_drop(r->caps);
+
+	r->caps_dropped = e == 0;
+	if (e)
+		fprintf(stderr, "celerywatch: could not drop capabilities: %s\n", strerror(-e));
 }
 
 /* The broker sampler's thread, with --redis. Returns 0, or 2 (an unusable broker URL). */
@@ -623,7 +682,7 @@ static int open_output(struct recorder *r, char *err, size_t errlen)
 
 	if (e)
 		return e;
-	e = cw_writer_start(&r->writer, &out, 0, (uint32_t)getpid());
+	e = cw_writer_start(&r->writer, &out, 0, (uint32_t)getpid(), &r->opts.rotation);
 	if (e) {
 		snprintf(err, errlen, "cannot start the log writer: %s", strerror(-e));
 		cw_output_close(&out);
@@ -645,6 +704,7 @@ static void recorder_free(struct recorder *r, int sfd, int tfd)
 	if (r->writer && cw_writer_stop(r->writer, STOP_FLUSH_MS + STOP_WRITE_MS))
 		fprintf(stderr, "celerywatch: the event log takes no lines; stopping anyway\n");
 	cw_ptable_free(&r->procs);
+	cw_live_free(&r->live);
 	jw_free(&r->line);
 	for (size_t i = 0; i < r->opts.nqueues; i++)
 		free(r->opts.queues[i]);
@@ -668,7 +728,8 @@ int cmd_record(int argc, char **argv)
 	r->opts.budget_rate = CW_BUDGET_RATE;
 	r->opts.budget_burst = CW_BUDGET_BURST;
 	r->opts.max_lines = CW_LOGCAP_DEFAULT;
-	if (cw_opt_parse(&argp, argc, argv, &r->opts))
+	r->opts.rotation.keep = 5;
+	if (cw_opt_parse(&argp, argc, argv, &r->opts) || check_rotation(&r->opts))
 		return 2;
 	if (r->opts.broker_opt && !r->opts.redis)
 		fprintf(stderr, "celerywatch: %s does nothing without --redis\n", r->opts.broker_opt);
@@ -683,12 +744,15 @@ int cmd_record(int argc, char **argv)
 	if (!ret)
 		ret = open_fds(&mask, &sfd, &tfd);
 	if (!ret) {
-		/* Programs are attached: say so, then seed the tracked map with what already
-		 * runs. Anything forked or exec'd from here on is seen by the kernel side. */
+		/* Programs are attached: keep only what reading /proc needs, say so, then seed
+		 * the tracked map with what already runs. Anything forked or exec'd from here
+		 * on is seen by the kernel side. */
+		drop_privileges(r);
 		write_start(r);
 		struct cw_scan_cbs cbs = {.found = scan_found, .each = scan_cb, .ctx = r};
 		if (cw_procscan("/proc", cw_eventlog_host(), &cbs) < 0)
 			fprintf(stderr, "celerywatch: /proc scan failed: %s\n", strerror(errno));
+		cw_notify_ready("recording");
 		ret = loop(r, sfd, tfd);
 	}
 	recorder_free(r, sfd, tfd);

@@ -120,6 +120,7 @@ static int open_path(struct cw_output *o, char *err, size_t errlen)
 	}
 	o->fd = fd;
 	o->regular = S_ISREG(st.st_mode);
+	o->size = o->regular ? (uint64_t)st.st_size : 0;
 	return 0;
 }
 
@@ -215,6 +216,8 @@ int cw_output_write(struct cw_output *o, const char *lines, size_t len)
 			start++;
 	}
 	r = write_all(o->fd, lines, len, &done);
+	if (start >= 0)
+		o->size = (uint64_t)start + done;
 	if (r == 0) {
 		o->lines += count_lines(lines, len);
 		return 0;
@@ -223,8 +226,11 @@ int cw_output_write(struct cw_output *o, const char *lines, size_t len)
 	o->lines += count_lines(lines, whole);
 	o->write_errors += count_lines(lines + whole, len - whole);
 	o->last_errno = -r;
-	if (done > whole)
+	if (done > whole) {
 		cut_fragment(o, start < 0 ? -1 : start + (off_t)whole);
+		if (start >= 0)
+			o->size = (uint64_t)start + whole;
+	}
 	return r;
 }
 

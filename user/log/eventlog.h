@@ -20,6 +20,7 @@ struct cw_output {
 	uint64_t write_errors;	/* lines not written (or only in part) */
 	int last_errno;
 	bool regular;		/* a regular file: a partial line is cut off again (ftruncate) */
+	uint64_t size;		/* regular files: bytes in the file after the last write */
 	bool dangling;		/* a partial line is in the file: start the next write with '\n' */
 };
 

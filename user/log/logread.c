@@ -11,6 +11,7 @@
 
 #include "log/logread.h"
 #include "common/sanitize.h"	/* the log's strings in our messages */
+#include "log/logopen.h"
 
 const char *cw_role_name(enum cw_role r)
 {
@@ -573,7 +574,7 @@ int cw_logread_file(const char *path, cw_event_cb cb, void *ctx,
 {
 	if (!strcmp(path, "-"))
 		return cw_logread_stream(stdin, "<stdin>", cb, ctx, st, errf);
-	FILE *f = fopen(path, "re");
+	FILE *f = cw_log_fopen(path);
 	if (!f)
 		return -errno;
 	int ret = cw_logread_stream(f, path, cb, ctx, st, errf);
@@ -595,4 +596,48 @@ int64_t cw_logread_first_ts(const char *path)
 		return CW_NONE;
 	cw_logread_file(path, first_ts_cb, &ts, NULL, NULL);
 	return ts;
+}
+
+struct cw_lineparser {
+	json_tokener *tok;
+	struct cw_event ev;
+};
+
+struct cw_lineparser *cw_lineparser_new(void)
+{
+	struct cw_lineparser *p = calloc(1, sizeof(*p));
+
+	if (p && !(p->tok = json_tokener_new())) {
+		free(p);
+		p = NULL;
+	}
+	return p;
+}
+
+void cw_lineparser_free(struct cw_lineparser *p)
+{
+	if (!p)
+		return;
+	json_tokener_free(p->tok);
+	free(p);
+}
+
+int cw_lineparser_feed(struct cw_lineparser *p, const char *line, size_t n, const char *name,
+		       long lineno, cw_event_cb cb, void *ctx, char *why, size_t whylen)
+{
+	json_object *o = NULL;
+	char buf[256];
+
+	if (!n || blank(line, n))
+		return 0;
+	clear_event(&p->ev);
+	p->ev.file = name;
+	p->ev.line = lineno;
+	const char *reason = read_line(p->tok, line, n, &p->ev, &o, buf, sizeof(buf));
+	int ret = reason ? -EINVAL : cb(&p->ev, ctx);
+	if (reason)
+		snprintf(why, whylen, "%s", reason);
+	if (o)
+		json_object_put(o);
+	return ret;
 }

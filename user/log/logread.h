@@ -142,6 +142,16 @@ int cw_logread_stream(FILE *in, const char *name, cw_event_cb cb, void *ctx,
 /* Read a file ("-" is stdin). Returns as above; -errno if it cannot be opened. */
 int cw_logread_file(const char *path, cw_event_cb cb, void *ctx,
 		    struct cw_logread_stats *st, FILE *errf);
+/* One line at a time, for lines that come from elsewhere: the recorder's own (its live
+ * engine), a followed file (watch --follow). line[0..n) must end with '\n' (a line without
+ * one is "truncated"). Returns 0 (also for a blank line), the callback's value, or -EINVAL
+ * with the reason in why. name and lineno are what ev->file/line say. */
+struct cw_lineparser;
+struct cw_lineparser *cw_lineparser_new(void);
+void cw_lineparser_free(struct cw_lineparser *p);
+int cw_lineparser_feed(struct cw_lineparser *p, const char *line, size_t n, const char *name,
+		       long lineno, cw_event_cb cb, void *ctx, char *why, size_t whylen);
+
 /* The ts of the first valid line of a file (to put rotated logs in order), or CW_NONE. */
 int64_t cw_logread_first_ts(const char *path);
 

@@ -37,11 +37,26 @@ void cw_fmt_tracer_start(struct jw *w, const struct cw_tracer_start *s)
 	jw_uint(w, "rate", s->budget_rate);
 	jw_uint(w, "burst", s->budget_burst);
 	jw_obj_end(w);
+	if (s->rotate_size) {
+		jw_obj_begin(w, "rotate");
+		jw_uint(w, "size", s->rotate_size);
+		jw_int(w, "keep", s->rotate_keep);
+		jw_bool(w, "compress", s->rotate_compress);
+		jw_obj_end(w);
+	} else {
+		jw_null(w, "rotate");
+	}
 	jw_obj_end(w);
 	jw_arr_begin(w, "disabled");
 	for (size_t i = 0; s->disabled && s->disabled[i]; i++)
 		jw_str(w, NULL, s->disabled[i]);
 	jw_arr_end(w);
+	if (s->caps) {
+		jw_arr_begin(w, "caps");
+		for (size_t i = 0; s->caps[i]; i++)
+			jw_str(w, NULL, s->caps[i]);
+		jw_arr_end(w);
+	}
 	jw_end(w);
 }
 

@@ -27,6 +27,11 @@ struct cw_tracer_start {
 	const char *const *disabled;	/* optional hooks that could not load, NULL-terminated */
 	uint32_t max_tracked;
 	uint32_t budget_rate, budget_burst;	/* --flood-budget; rate 0: off */
+	uint64_t rotate_size;		/* --rotate-size; 0: none (then "rotate" is null) */
+	int rotate_keep;
+	bool rotate_compress;
+	const char *const *caps;	/* capabilities kept after attach, NULL-terminated;
+					 * NULL: none were dropped (not written) */
 };
 
 struct cw_tracer_stop {

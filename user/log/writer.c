@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/threadcaps.h"
 #include "common/timeutil.h"
 
 struct cw_writer {
@@ -28,6 +29,8 @@ struct cw_writer {
 	uint64_t told_dropped, told_errors;	/* what `dropped` lines have said so far */
 	uint64_t errors_shown;
 	uint32_t pid;
+	struct cw_rotator rot;		/* --rotate-size: checked after each batch */
+	uint64_t retry_at;		/* a failed rotation is tried again past this size */
 	pthread_t th;
 };
 
@@ -94,6 +97,22 @@ static void do_reopen(struct cw_writer *w)
 		fprintf(stderr, "celerywatch: SIGHUP: %s; still writing to the old file\n", err);
 }
 
+/* Past --rotate-size: rotate between two batches, so every file holds whole lines only. A
+ * failure is said once per SIZE more bytes, and writing goes on to the file we have. */
+static void maybe_rotate(struct cw_writer *w)
+{
+	char err[512];
+
+	if (!w->rot.cfg.size || w->out.size < w->retry_at)
+		return;
+	if (cw_rotator_check(&w->rot, &w->out, err, sizeof(err))) {
+		fprintf(stderr, "celerywatch: %s; still writing to %s\n", err, w->out.path);
+		w->retry_at = w->out.size + w->rot.cfg.size;
+		return;
+	}
+	w->retry_at = 0;
+}
+
 /* One batch: take pend (swapping buffers), write it unlocked, publish the counters. */
 static void one_batch(struct cw_writer *w)
 {
@@ -113,6 +132,7 @@ static void one_batch(struct cw_writer *w)
 	if (reopen)
 		do_reopen(w);
 	write_batch(w, batch + at, n - at, dropped);
+	maybe_rotate(w);
 
 	pthread_mutex_lock(&w->mu);
 	w->busy = false;
@@ -125,6 +145,8 @@ static void one_batch(struct cw_writer *w)
 static void *writer_main(void *arg)
 {
 	struct cw_writer *w = arg;
+
+	cw_thread_drop_caps();
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
@@ -154,7 +176,8 @@ static int init_sync(struct cw_writer *w)
 	return r ? -ENOMEM : 0;
 }
 
-int cw_writer_start(struct cw_writer **out, struct cw_output *o, size_t cap, uint32_t pid)
+int cw_writer_start(struct cw_writer **out, struct cw_output *o, size_t cap, uint32_t pid,
+		    const struct cw_rotation *rot)
 {
 	struct cw_writer *w = calloc(1, sizeof(*w));
 
@@ -165,6 +188,8 @@ int cw_writer_start(struct cw_writer **out, struct cw_output *o, size_t cap, uin
 	w->pend = malloc(w->cap);
 	w->cur = malloc(w->cap);
 	w->pid = pid;
+	if (rot)
+		w->rot.cfg = *rot;
 	jw_init(&w->notice);
 	if (!w->pend || !w->cur || init_sync(w)) {
 		free(w->pend);
@@ -235,6 +260,25 @@ static struct timespec deadline(int timeout_ms)
 	return ts;
 }
 
+/* The CLOCK_REALTIME time of a CLOCK_MONOTONIC deadline (pthread_timedjoin_np's clock). */
+static struct timespec realtime_of(const struct timespec *mono)
+{
+	struct timespec now_m, rt;
+
+	clock_gettime(CLOCK_MONOTONIC, &now_m);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	int64_t left_ns = (mono->tv_sec - now_m.tv_sec) * 1000000000LL + (mono->tv_nsec - now_m.tv_nsec);
+	if (left_ns < 0)
+		left_ns = 0;
+	rt.tv_sec += left_ns / 1000000000LL;
+	rt.tv_nsec += left_ns % 1000000000LL;
+	if (rt.tv_nsec >= 1000000000L) {
+		rt.tv_sec++;
+		rt.tv_nsec -= 1000000000L;
+	}
+	return rt;
+}
+
 /* Wait under mu until nothing is queued or being written (or the thread ended). */
 static int wait_idle(struct cw_writer *w, int timeout_ms)
 {
@@ -270,6 +314,10 @@ int cw_writer_stop(struct cw_writer *w, int timeout_ms)
 		}
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->th, NULL);
+	/* a compression still running is waited for until the deadline; after it, LOG.1
+	 * stays uncompressed (and complete) */
+	struct timespec until_rt = realtime_of(&until);
+	cw_rotator_finish(&w->rot, &until_rt);
 	cw_output_close(&w->out);
 	jw_free(&w->notice);
 	pthread_mutex_destroy(&w->mu);

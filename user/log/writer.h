@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "log/eventlog.h"
+#include "log/rotate.h"
 
 #define CW_WRITER_DEFAULT_CAP (4u << 20)	/* bytes waiting, at most: ~8000 lines */
 
@@ -31,8 +32,10 @@ struct cw_writer_stats {
 };
 
 /* Takes over *out (opened by cw_output_open) and starts the thread. cap: bytes that may wait
- * (0: CW_WRITER_DEFAULT_CAP). pid: written on the `dropped` lines. Returns 0 or -errno. */
-int cw_writer_start(struct cw_writer **w, struct cw_output *out, size_t cap, uint32_t pid);
+ * (0: CW_WRITER_DEFAULT_CAP). pid: written on the `dropped` lines. rot: built-in rotation
+ * (NULL: none; log/rotate.h). Returns 0 or -errno. */
+int cw_writer_start(struct cw_writer **w, struct cw_output *out, size_t cap, uint32_t pid,
+		    const struct cw_rotation *rot);
 /* Queue one whole line. Never blocks on the output. Returns 0, or -ENOBUFS: the queue is
  * full and the line is dropped and counted; a `dropped` line says so when writing resumes. */
 int cw_writer_put(struct cw_writer *w, const char *line, size_t len);
