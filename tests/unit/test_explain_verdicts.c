@@ -449,6 +449,28 @@ static void test_stall_recovered(void **state)
 	unload(r);
 }
 
+/* Frozen for 45 s of a 50 s --stall-after while the depth grows: a stall on its way, not
+ * saturation (nothing drains), and not yet stalled: ok. */
+static void test_freezing_is_not_saturated(void **state)
+{
+	(void)state;
+	struct run *r = calloc(1, sizeof(*r));
+	char *path = strdup(data("stall_recovered.jsonl"));
+	struct cw_judge_opts o = {20 * 1000000LL, 50 * 1000000LL};
+	int64_t until = ts("2026-11-24T10:01:05.5Z");
+
+	assert_int_equal(cw_timeline_init(&r->tl), 0);
+	r->tl.until = until;
+	assert_int_equal(cw_timeline_load(&r->tl, &path, 1, &r->st, stderr), 0);
+	assert_int_equal(cw_analyze_opts(&r->tl, CW_NONE, until, NULL, &o, &r->an), 0);
+	free(path);
+	const struct cw_qverdict *v = queue(r, "qr");
+	assert_int_equal(v->depth_last, 90);
+	assert_false(v->stalled);
+	assert_int_equal(v->verdict, CW_OK);
+	unload(r);
+}
+
 static char *html(struct run *r)
 {
 	struct cw_report_in in = {.tl = &r->tl, .a = &r->an};
@@ -507,6 +529,7 @@ int main(void)
 		cmocka_unit_test(test_proc_sample_shapes),
 		cmocka_unit_test(test_html_shades_gaps_and_stalls),
 		cmocka_unit_test(test_stall_recovered),
+		cmocka_unit_test(test_freezing_is_not_saturated),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -156,6 +156,14 @@ static void judge_saturation(const struct cw_qconsumers *qc, const struct worker
 
 	if (s1 < 0 || tq->samples[s1].depth <= 0)
 		return;
+	/* progressing: one of them moved in the last half of --stall-after (a stall on its way
+	 * is not saturation: its drain is nil) */
+	int64_t moved = CW_NONE;
+	for (int k = 0; k < w->n; k++)
+		if (moved == CW_NONE || qc->tl->procs[w->v[k]].pf.progress_ts > moved)
+			moved = qc->tl->procs[w->v[k]].pf.progress_ts;
+	if (moved < tq->samples[s1].ts - qc->a->opts.stall_after_us / 2)
+		return;
 	int s0 = sample_before(tq, qc->a->from, tq->samples[s1].ts - qc->a->opts.stall_after_us);
 	if (s0 < 0 || tq->samples[s1].depth <= tq->samples[s0].depth)
 		return;
