@@ -84,14 +84,17 @@ for t in range(5, 125, 5):
 write(D + "/stalled.jsonl", L)
 
 # saturated.jsonl: qa solo worker progressing, +20 in / +10 out every 5 s; qb without
-# arrived/drained, +5 every 5 s
+# arrived/drained, +5 every 5 s; qc as qa but one sample in the last 30 s does not know them
 L = [start()]
 L += [proc(0.1, "scan", 7400, "w_a@web1", "qa", pool="solo"),
-      proc(0.1, "scan", 7500, "w_b@web1", "qb", pool="solo")]
+      proc(0.1, "scan", 7500, "w_b@web1", "qb", pool="solo"),
+      proc(0.1, "scan", 7450, "w_c@web1", "qc", pool="solo")]
 for t in range(5, 65, 5):
-    L.append(sample(t, [qd("qa", 2 * t, 20, 10), qd("qb", t)]))
+    L.append(sample(t, [qd("qa", 2 * t, 20, 10), qd("qb", t),
+                        qd("qc", 2 * t, *((None, None) if t == 50 else (20, 10)))]))
     L.append(psample(t, [pentry(7400, 100 + 4 * t, 10 * t, state="R", conns=1),
-                         pentry(7500, 100 + 4 * t, 10 * t, state="R", conns=1)]))
+                         pentry(7500, 100 + 4 * t, 10 * t, state="R", conns=1),
+                         pentry(7450, 100 + 4 * t, 10 * t, state="R", conns=1)]))
 write(D + "/saturated.jsonl", L)
 
 # notconn.jsonl: qn: the real worker dies at 30 s, an impostor (a script called celery) never

@@ -235,6 +235,22 @@ static void test_saturated_with_counts(void **state)
 	unload(r);
 }
 
+/* One sample in the window does not know its counts (null): the others give the rates. */
+static void test_saturated_with_a_null_count(void **state)
+{
+	(void)state;
+	struct run *r = load("saturated.jsonl");
+	const struct cw_qverdict *v = queue(r, "qc");
+
+	assert_int_equal(v->verdict, CW_SATURATED);
+	assert_false(v->arrival_at_least);
+	assert_true(v->has_drain);
+	assert_true(v->arrival_per_min > 239.9 && v->arrival_per_min < 240.1);
+	assert_true(v->drain_per_min > 119.9 && v->drain_per_min < 120.1);
+	assert_int_equal(v->concurrency_needed, 2);
+	unload(r);
+}
+
 /* No arrived/drained in the samples: the growth is a floor for arrivals, the drain null. */
 static void test_saturated_without_counts(void **state)
 {
@@ -521,6 +537,7 @@ int main(void)
 		cmocka_unit_test(test_v1_log_unchanged),
 		cmocka_unit_test(test_saturated_with_counts),
 		cmocka_unit_test(test_saturated_without_counts),
+		cmocka_unit_test(test_saturated_with_a_null_count),
 		cmocka_unit_test(test_not_connected_impostor),
 		cmocka_unit_test(test_starting_within_grace),
 		cmocka_unit_test(test_duplicate_node_names),

@@ -134,18 +134,47 @@ static bool judge_stall(const struct cw_qconsumers *qc, const struct workers *w,
 	return true;
 }
 
-/* arrived or drained summed over samples (s0, s1]; CW_NONE when one is unknown */
-static int64_t sum_counts(const struct cw_tqueue *tq, int s0, int s1, bool arrived)
+/* Arrivals (or drains) per minute over samples (s0, s1], from the samples that know them:
+ * each covers the time since the one before. A few unknown ones (the recorder could not
+ * tell: a message too big, a restart) leave the rate to the others; false when those cover
+ * less than half the span. */
+static bool rate_of(const struct cw_tqueue *tq, int s0, int s1, bool arrived, double *per_min)
 {
-	int64_t sum = 0;
+	int64_t sum = 0, covered = 0;
 
 	for (int i = s0 + 1; i <= s1; i++) {
 		int64_t c = arrived ? tq->samples[i].arrived : tq->samples[i].drained;
 		if (c == CW_NONE)
-			return CW_NONE;
+			continue;
 		sum += c;	/* each <= 2^53 (logread) and few: no overflow in practice */
+		covered += tq->samples[i].ts - tq->samples[i - 1].ts;
 	}
-	return sum;
+	if (covered <= 0 || covered * 2 < tq->samples[s1].ts - tq->samples[s0].ts)
+		return false;
+	*per_min = (double)sum * 60e6 / (double)covered;
+	return true;
+}
+
+/* the rates, either one from the other and the growth when only one is known */
+static void saturation_rates(const struct cw_tqueue *tq, int s0, int s1, struct cw_qverdict *v)
+{
+	double span_min = (double)(tq->samples[s1].ts - tq->samples[s0].ts) / 60e6;
+	double growth = (double)(tq->samples[s1].depth - tq->samples[s0].depth) / span_min;
+	double in = 0, out = 0;
+	bool has_in = rate_of(tq, s0, s1, true, &in), has_out = rate_of(tq, s0, s1, false, &out);
+
+	if (!has_in && has_out) {
+		in = growth + out;	/* depth change = arrivals - drains */
+		has_in = true;
+	} else if (has_in && !has_out && in >= growth) {
+		out = in - growth;
+		has_out = true;
+	}
+	v->has_arrival = true;
+	v->arrival_at_least = !has_in;
+	v->arrival_per_min = has_in ? in : growth;
+	v->has_drain = has_out;
+	v->drain_per_min = has_out ? out : 0;
 }
 
 static void judge_saturation(const struct cw_qconsumers *qc, const struct workers *w,
@@ -165,26 +194,17 @@ static void judge_saturation(const struct cw_qconsumers *qc, const struct worker
 	if (moved < tq->samples[s1].ts - qc->a->opts.stall_after_us / 2)
 		return;
 	int s0 = sample_before(tq, qc->a->from, tq->samples[s1].ts - qc->a->opts.stall_after_us);
-	if (s0 < 0 || tq->samples[s1].depth <= tq->samples[s0].depth)
+	if (s0 < 0 || tq->samples[s1].depth <= tq->samples[s0].depth ||
+	    tq->samples[s1].ts <= tq->samples[s0].ts)
 		return;
-	double span_min = (double)(tq->samples[s1].ts - tq->samples[s0].ts) / 60e6;
-	int64_t grew = tq->samples[s1].depth - tq->samples[s0].depth;
-	int64_t in = sum_counts(tq, s0, s1, true), out = sum_counts(tq, s0, s1, false);
-	if (in == CW_NONE && out != CW_NONE)
-		in = grew + out;	/* depth change = arrivals - drains */
-	else if (out == CW_NONE && in != CW_NONE && in >= grew)
-		out = in - grew;
 	v->verdict = CW_SATURATED;
 	v->has_eta = false;
-	v->has_arrival = true;
-	v->arrival_at_least = in == CW_NONE;
-	v->arrival_per_min = (double)(in == CW_NONE ? grew : in) / span_min;
-	v->has_drain = out != CW_NONE;
-	v->drain_per_min = out == CW_NONE ? 0 : (double)out / span_min;
+	saturation_rates(tq, s0, s1, v);
 	v->concurrency_now = w->concurrency;
-	if (v->has_drain && !v->arrival_at_least && out > 0 && w->concurrency != CW_NONE)
-		v->concurrency_needed = (int64_t)ceil((double)w->concurrency * (double)in /
-						      (double)out);
+	if (v->has_drain && !v->arrival_at_least && v->drain_per_min > 0 &&
+	    w->concurrency != CW_NONE)
+		v->concurrency_needed = (int64_t)ceil((double)w->concurrency * v->arrival_per_min /
+						      v->drain_per_min - 1e-9);
 }
 
 void cw_stall_judge(const struct cw_qconsumers *qc, struct cw_qverdict *v)
