@@ -140,18 +140,19 @@ static bool judge_stall(const struct cw_qconsumers *qc, const struct workers *w,
  * less than half the span. */
 static bool rate_of(const struct cw_tqueue *tq, int s0, int s1, bool arrived, double *per_min)
 {
-	int64_t sum = 0, covered = 0;
+	int64_t covered = 0;
+	double sum = 0;	/* counts are <= 2^53 each (logread): a double never overflows */
 
 	for (int i = s0 + 1; i <= s1; i++) {
 		int64_t c = arrived ? tq->samples[i].arrived : tq->samples[i].drained;
 		if (c == CW_NONE)
 			continue;
-		sum += c;	/* each <= 2^53 (logread) and few: no overflow in practice */
+		sum += (double)c;
 		covered += tq->samples[i].ts - tq->samples[i - 1].ts;
 	}
 	if (covered <= 0 || covered * 2 < tq->samples[s1].ts - tq->samples[s0].ts)
 		return false;
-	*per_min = (double)sum * 60e6 / (double)covered;
+	*per_min = sum * 60e6 / (double)covered;
 	return true;
 }
 
