@@ -203,9 +203,12 @@ static void judge_saturation(const struct cw_qconsumers *qc, const struct worker
 	saturation_rates(tq, s0, s1, v);
 	v->concurrency_now = w->concurrency;
 	if (v->has_drain && !v->arrival_at_least && v->drain_per_min > 0 &&
-	    w->concurrency != CW_NONE)
-		v->concurrency_needed = (int64_t)ceil((double)w->concurrency * v->arrival_per_min /
-						      v->drain_per_min - 1e-9);
+	    w->concurrency != CW_NONE) {
+		double need = ceil((double)w->concurrency * v->arrival_per_min / v->drain_per_min -
+				   1e-9);
+		if (need >= 1 && need <= 9007199254740992.0)	/* hostile counts: never cast */
+			v->concurrency_needed = (int64_t)need;
+	}
 }
 
 void cw_stall_judge(const struct cw_qconsumers *qc, struct cw_qverdict *v)
