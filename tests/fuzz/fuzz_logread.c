@@ -41,7 +41,7 @@ static int on_event(const struct cw_event *ev, void *ctx)
 {
 	struct ctx *c = ctx;
 
-	if (ev->type <= CW_LOG_NONE || ev->type > CW_LOG_TRACER_STOP)
+	if (ev->type <= CW_LOG_NONE || ev->type > CW_LOG_PROC_SAMPLE)
 		abort();
 	if (ev->line <= c->last_line || !ev->host)
 		abort();
@@ -75,6 +75,24 @@ static int on_event(const struct cw_event *ev, void *ctx)
 	for (int i = 0; i < ev->nsamples; i++) {
 		touch(c, ev->samples[i].queue);
 		check_num(ev->samples[i].depth);
+		check_num(ev->samples[i].arrived);
+		check_num(ev->samples[i].drained);
+	}
+	/* v2: proc_sample entries and exe */
+	if (ev->nprocs < 0 || ev->nprocs > CW_LOG_MAX_PROCS)
+		abort();
+	touch(c, ev->exe);
+	for (int i = 0; i < ev->nprocs; i++) {
+		const struct cw_ev_proc *p = &ev->procs[i];
+		if (p->pid == CW_NONE || (!ev->conn_known && p->broker_conns != CW_NONE))
+			abort();
+		const int64_t pn[] = { p->pid, p->pstart, p->cpu_ticks, p->ctxsw, p->broker_conns,
+				       p->idle_s };
+		for (size_t k = 0; k < sizeof(pn) / sizeof(pn[0]); k++)
+			check_num(pn[k]);
+		touch(c, p->wchan);
+		touch(c, p->syscall);
+		touch(c, p->conn_cmd);
 	}
 	return cw_timeline_add(ev, c->tl);
 }

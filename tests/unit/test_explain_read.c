@@ -49,7 +49,7 @@ static void test_bad_lines_named_and_skipped(void **state)
 		const char *why;
 	} expect[] = {
 		{2, "not JSON"},
-		{3, "unsupported schema version v=2"},
+		{3, "unsupported schema version v=3"},
 		{4, "unknown type \"telepathy\""},
 		{6, "process line without \"pid\" and \"pstart\""},
 		{7, "bad ts \"bogus\""},

@@ -344,6 +344,74 @@ static void test_status_huge_argv(void **state)
 	rm_proc(6700);
 }
 
+/* Two live MainProcesses named dupw@h (a start script run twice): said in text and JSON. With
+ * a log: its stalled verdict over /proc's ok, and an open gap with its start and backlog. */
+static void test_status_duplicates_and_log_verdicts(void **state)
+{
+	(void)state;
+	static const char dup[] = "/usr/bin/python3\0/usr/bin/celery\0-A\0proj\0worker\0-n\0"
+				  "dupw@h\0-Q\0dq\0-P\0solo\0";
+	static const char qs[] = "/usr/bin/python3\0/usr/bin/celery\0-A\0proj\0worker\0-n\0"
+				 "w_s@web1\0-Q\0qs\0-P\0solo\0";
+	char procopt[128], logopt[4200], *out;
+
+	fake_proc(6800, 1, 1000700, dup, sizeof(dup) - 1, "/celery/dup");
+	fake_proc(6801, 1, 1000701, dup, sizeof(dup) - 1, "/celery/dup");
+	fake_proc(6810, 1, 1000710, qs, sizeof(qs) - 1, "/celery/qs");
+	snprintf(procopt, sizeof(procopt), "--proc=%s", root);
+	snprintf(logopt, sizeof(logopt), "--log=%s", data("stalled.jsonl"));
+	char *text[] = {"celerywatch status", procopt, logopt, NULL};
+	char *json[] = {"celerywatch status", "--json", procopt, logopt, NULL};
+
+	setenv("NO_COLOR", "1", 1);
+	unsetenv("CELERY_BROKER_URL");
+	assert_int_equal(run_status(text, 3, &out), 1);
+	assert_non_null(strstr(out, "duplicate worker name dupw@h: pids 6800, 6801 alive now"));
+	assert_non_null(strstr(out, "qs: STALLED (log) — both pool processes blocked in recvfrom"));
+	free(out);
+	run_status(json, 4, &out);
+	json_object *doc = json_tokener_parse(out);
+	assert_non_null(doc);
+	json_object *q = find(get(doc, "queues"), "queue", "dq");
+	json_object *d = json_object_array_get_idx(get(q, "duplicates"), 0);
+	assert_non_null(d);
+	assert_string_equal(json_object_get_string(get(d, "worker")), "dupw@h");
+	assert_int_equal(json_object_array_length(get(d, "pids")), 2);
+	q = find(get(doc, "queues"), "queue", "qs");
+	assert_string_equal(json_object_get_string(get(q, "verdict")), "stalled");
+	assert_string_equal(json_object_get_string(get(get(q, "stalled"), "blocked_in")),
+			    "recvfrom (wchan sk_wait_data)");
+	json_object_put(doc);
+	free(out);
+
+	/* the impostor of notconn.jsonl, still alive: /proc alone would count it */
+	static const char imp[] = "/usr/bin/python3\0/tmp/x/celery\0-A\0x\0worker\0-n\0"
+				  "w_n2@web1\0-Q\0qn\0";
+	fake_proc(7700, 1, 107700, imp, sizeof(imp) - 1, "/celery/imp");
+	snprintf(logopt, sizeof(logopt), "--log=%s", data("notconn.jsonl"));
+	assert_int_equal(run_status(json, 4, &out), 1);
+	doc = json_tokener_parse(out);
+	assert_non_null(doc);
+	q = find(get(doc, "queues"), "queue", "qn");
+	assert_string_equal(json_object_get_string(get(q, "verdict")), "no_consumer");
+	json_object *g = get(q, "open_gap");
+	assert_non_null(g);
+	assert_string_equal(json_object_get_string(get(g, "from")), "2026-11-24T10:00:30.000000Z");
+	assert_int_equal(json_object_get_int(get(g, "backlog_peak")), 70);
+	assert_int_equal(json_object_get_int(get(q, "consumers_now")), 0);
+	assert_int_equal(json_object_get_int(get(q, "not_connected")), 1);
+	json_object_put(doc);
+	free(out);
+	run_status(text, 3, &out);
+	assert_non_null(strstr(out, "no consumer since 2026-11-24 10:00:30 (log), backlog peaked at 70; "
+				    "1 worker not connected to the broker (log)"));
+	free(out);
+	rm_proc(7700);
+	rm_proc(6800);
+	rm_proc(6801);
+	rm_proc(6810);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_status_text_hostile),
 		cmocka_unit_test(test_status_redacts_cmdline),
 		cmocka_unit_test(test_status_huge_argv),
+		cmocka_unit_test(test_status_duplicates_and_log_verdicts),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

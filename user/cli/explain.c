@@ -18,6 +18,7 @@ struct explain_opts {
 	bool json;
 	const char *queue, *html;
 	int64_t since, until;		/* CW_NONE: the log's own bounds */
+	struct cw_judge_opts judge;	/* --connect-grace, --stall-after */
 	char *const *files;
 	int nfiles;
 };
@@ -29,22 +30,42 @@ static const char doc[] =
 	"is not a terminal). Rebuilds every worker's life and classifies each death: oom_kill, "
 	"signal (with the sender), crash, exit_error, exit_clean, recycled, time_limit, "
 	"parent_died, exec_failed, never_started, unknown. Each queue's verdict, worst first: "
-	"no_consumer (none alive now), flapping (one worker name started and died 3 times "
-	"within 5 minutes, lately or leaving the queue with none), degraded (consumers, no "
-	"pool process), ok; and every gap (no consumer) with its backlog and drain.\v"
+	"no_consumer (no connected consumer now), flapping (one worker name started and died 3 "
+	"times within 5 minutes, lately or leaving the queue with none), stalled (tasks waiting, "
+	"the depth not going down, and no CPU time or context switch in the consumers' working "
+	"processes for --stall-after), saturated (consumers progressing but the depth grew over "
+	"the last --stall-after: rates and the concurrency that would keep up), degraded "
+	"(consumers, no pool process), ok; and every gap (no consumer) with its backlog and "
+	"drain. A consumer is a worker MainProcess alive and, in logs with proc_sample lines "
+	"(schema 2), connected to the broker: one not connected --connect-grace after exec is "
+	"listed as not connected and not counted.\v"
 	"The JSON document:\n"
 	"  {\"window\": {\"from\": TS, \"to\": TS},\n"
-	"   \"queues\": [{\"queue\", \"verdict\": ok|degraded|flapping|no_consumer,\n"
+	"   \"queues\": [{\"queue\", \"verdict\": ok|degraded|saturated|stalled|\n"
+	"               flapping|no_consumer,\n"
 	"               \"depth_first\", \"depth_last\", \"growth_per_min\",\n"
-	"               \"consumers_now\", \"uncovered_since\", \"uncertain\",\n"
+	"               \"consumers_now\" (connected ones, or alive when the log has\n"
+	"               no connection facts), \"uncovered_since\", \"uncertain\",\n"
 	"               \"untracked\", \"cause\": CAUSE|null (flapping: the loop's\n"
 	"               last death), \"restarts\": INT (consumer starts in the window\n"
 	"               after the first, per worker name),\n"
 	"               \"gaps\": [GAP...], \"arrival_per_min\": NUM|null (growth\n"
-	"               in the last gap), \"drain_per_min\": NUM|null (after it),\n"
-	"               \"eta_empty_s\": NUM|null (depth now / drain; null when\n"
-	"               empty or not draining), \"flapping\": {\"worker\", \"deaths\",\n"
-	"               \"from\", \"to\", \"summary\"}|null}],\n"
+	"               in the last gap; saturated: arrivals over --stall-after),\n"
+	"               \"arrival_at_least\": BOOL (arrivals unknown: the growth),\n"
+	"               \"drain_per_min\": NUM|null (after the last gap; saturated:\n"
+	"               over --stall-after, null if unknown), \"eta_empty_s\":\n"
+	"               NUM|null (depth now / drain; null when empty or not\n"
+	"               draining), \"concurrency_now\", \"concurrency_needed\":\n"
+	"               INT|null, \"flapping\": {\"worker\", \"deaths\", \"from\",\n"
+	"               \"to\", \"summary\"}|null,\n"
+	"               \"stalled\": {\"since\": TS, \"pids\": [INT], \"blocked_in\":\n"
+	"               STR|null, \"for_s\", \"depth\", \"summary\"}|null (now),\n"
+	"               \"stalls\": [GAP...] (stalls that ended, cause null),\n"
+	"               \"consumers\": [{\"worker\", \"pid\", \"uid\", \"exe\",\n"
+	"               \"connected\": BOOL|null (null: not known), \"starting\"}],\n"
+	"               \"consumer_names\": [STR], \"starting\": INT,\n"
+	"               \"not_connected\": [{\"pid\", \"uid\", \"exe\", \"cmdline\",\n"
+	"               \"since\"}], \"duplicates\": [{\"worker\", \"pids\"}]}],\n"
 	"   \"deaths\": [CAUSE...]}\n"
 	"  GAP: {\"from\": TS, \"to\": TS|null (still none), \"cause\": CAUSE|null,\n"
 	"        \"backlog_peak\": INT|null (no sample), \"arrival_per_min\",\n"
@@ -69,6 +90,11 @@ static const struct argp_option options[] = {
 	{"since", 's', "WHEN", 0, "Start of the window: RFC 3339 time or relative (-1h, -30m, -2d)", 0},
 	{"until", 'u', "WHEN", 0, "End of the window (later events are ignored)", 0},
 	{"html", 'H', "OUT.html", 0, "Also write a self-contained HTML page with a timeline picture", 0},
+	{"connect-grace", 'G', "SECONDS", 0, "A worker not connected to the broker this long after "
+	 "exec is not a consumer (default 20; v2 logs)", 0},
+	{"stall-after", 'S', "SECONDS", 0, "No progress in a consumer's working processes this long "
+	 "with tasks waiting is a stall; growth over this long is saturation (default 30; v2 logs)",
+	 0},
 	{0},
 };
 
@@ -110,6 +136,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 's': parse_when(state, "since", arg, &o->since); break;
 	case 'u': parse_when(state, "until", arg, &o->until); break;
 	case 'H': o->html = arg; break;
+	case 'G': cw_opt_seconds(state, "connect-grace", arg, &o->judge.connect_grace_us); break;
+	case 'S': cw_opt_seconds(state, "stall-after", arg, &o->judge.stall_after_us); break;
 	case ARGP_KEY_ARGS:
 		o->files = state->argv + state->next;
 		o->nfiles = state->argc - state->next;
@@ -156,7 +184,9 @@ int cmd_explain(int argc, char **argv)
 {
 	static const struct argp_child children[] = {{&cw_opt_h_is_help, 0, NULL, 0}, {0}};
 	static const struct argp argp = {options, parse_opt, "[LOG...]", doc, children, NULL, NULL};
-	struct explain_opts o = {.since = CW_NONE, .until = CW_NONE};
+	struct explain_opts o = {.since = CW_NONE, .until = CW_NONE,
+				 .judge = {CW_CONNECT_GRACE_DEFAULT_US, CW_STALL_AFTER_DEFAULT_US}};
+	struct cw_engine_opts eo = {.judge = &o.judge};
 	struct cw_engine *eng;
 	struct cw_logread_stats st = {0};
 	struct cw_analysis an;
@@ -164,7 +194,7 @@ int cmd_explain(int argc, char **argv)
 
 	if (cw_opt_parse(&argp, argc, argv, &o))
 		return 2;
-	if (cw_engine_new(&eng, NULL)) {
+	if (cw_engine_new(&eng, &eo)) {
 		fprintf(stderr, "celerywatch explain: out of memory\n");
 		return 1;
 	}

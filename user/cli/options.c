@@ -1,6 +1,8 @@
 /* The option parsing every subcommand shares (see options.h). */
 #include <argp.h>
+#include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "cli/options.h"
 
@@ -34,4 +36,16 @@ int cw_opt_parse(const struct argp *argp, int argc, char **argv, void *input)
 {
 	argp_err_exit_status = 2;	/* usage errors exit 2 in every subcommand */
 	return argp_parse(argp, argc, argv, 0, NULL, input) ? 2 : 0;
+}
+
+void cw_opt_seconds(struct argp_state *state, const char *name, const char *arg, int64_t *us)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 0 || v > 86400)
+		argp_error(state, "--%s: '%s' is not a number of seconds from 0 to 86400", name, arg);
+	*us = (int64_t)v * 1000000;
 }

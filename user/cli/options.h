@@ -5,6 +5,7 @@
 #define CW_CLI_OPTIONS_H
 
 #include <argp.h>
+#include <stdint.h>
 
 extern const struct argp cw_opt_h_is_help;	/* -h does what --help does (not listed) */
 extern const struct argp cw_opt_no_operands;	/* any operand is a usage error */
@@ -15,5 +16,9 @@ extern const struct argp cw_opt_no_operands;	/* any operand is a usage error */
  * exiting (out of memory).
  */
 int cw_opt_parse(const struct argp *argp, int argc, char **argv, void *input);
+
+/* A whole number of seconds, 0 to 86400, for option --NAME, into microseconds; anything else
+ * is a usage error. */
+void cw_opt_seconds(struct argp_state *state, const char *name, const char *arg, int64_t *us);
 
 #endif

@@ -19,6 +19,7 @@
 struct status_opts {
 	const char *redis, *log, *proc;
 	bool json;
+	struct cw_judge_opts judge;	/* for --log */
 };
 
 static const char doc[] =
@@ -26,7 +27,9 @@ static const char doc[] =
 	"Reads /proc (no root needed to see most processes; uids other than yours may hide some "
 	"cgroups) and, when a broker URL is known, samples the Redis queue depths once.\v"
 	"Verdicts: ok (a live worker consumes the queue), degraded (its workers are alive but "
-	"have no pool process, prefork only), no_consumer.\n\n"
+	"have no pool process, prefork only), no_consumer; with --log also the log's stalled "
+	"and saturated verdicts over ok, and a queue's open gap (no consumer since, backlog). "
+	"Two live MainProcesses with one worker name are reported (DuplicateNodenameWarning).\n\n"
 	"Examples:\n"
 	"  celerywatch status\n"
 	"  celerywatch status --redis redis://127.0.0.1:6379/3\n"
@@ -42,6 +45,8 @@ static const struct argp_option options[] = {
 	{"log", 'l', "PATH", 0, "A recorder's event log: add each worker's last death from it", 0},
 	{"json", 'j', NULL, 0, "Print the snapshot as one JSON document", 0},
 	{"proc", OPT_PROC, "DIR", 0, "Read processes from DIR instead of /proc (for tests)", 0},
+	{"connect-grace", 'G', "SECONDS", 0, "With --log: as explain --connect-grace (default 20)", 0},
+	{"stall-after", 'S', "SECONDS", 0, "With --log: as explain --stall-after (default 30)", 0},
 	{0},
 };
 
@@ -54,6 +59,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'l': o->log = arg; break;
 	case 'j': o->json = true; break;
 	case OPT_PROC: o->proc = arg; break;
+	case 'G': cw_opt_seconds(state, "connect-grace", arg, &o->judge.connect_grace_us); break;
+	case 'S': cw_opt_seconds(state, "stall-after", arg, &o->judge.stall_after_us); break;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -66,7 +73,8 @@ int cmd_status(int argc, char **argv)
 		{&cw_opt_h_is_help, 0, NULL, 0}, {&cw_opt_no_operands, 0, NULL, 0}, {0},
 	};
 	static const struct argp argp = {options, parse_opt, NULL, doc, children, NULL, NULL};
-	struct status_opts o = {.proc = "/proc"};
+	struct status_opts o = {.proc = "/proc",
+				.judge = {CW_CONNECT_GRACE_DEFAULT_US, CW_STALL_AFTER_DEFAULT_US}};
 	struct status st;
 	struct utsname un;
 	int ret = 0, bad;
@@ -75,6 +83,7 @@ int cmd_status(int argc, char **argv)
 		return 2;
 	memset(&st, 0, sizeof(st));
 	st.log = o.log;
+	st.judge = o.judge;
 	st.host = uname(&un) ? "localhost" : un.nodename;
 	st.now = (int64_t)(cw_clock_ns(CLOCK_REALTIME) / 1000);
 

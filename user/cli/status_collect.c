@@ -158,7 +158,7 @@ int status_read_log(struct status *st)
 	if (!st->log || cw_timeline_init(&st->tl))
 		return 0;
 	if (cw_timeline_load(&st->tl, files, 1, NULL, stderr) == 0 &&
-	    cw_analyze(&st->tl, CW_NONE, CW_NONE, NULL, &st->an) == 0) {
+	    cw_analyze_opts(&st->tl, CW_NONE, CW_NONE, NULL, &st->judge, &st->an) == 0) {
 		st->have_log = true;
 		return 0;
 	}
@@ -202,12 +202,69 @@ static int gather_queues(struct status *st)
 	return 0;
 }
 
+/* Two live MainProcesses consuming q with one worker name (Celery's DuplicateNodenameWarning:
+ * a start script run twice): the first such name and its pids. */
+static void find_dups(const struct status *st, struct squeue *q)
+{
+	for (size_t a = 0; a < st->snap.n && !q->dup_worker; a++) {
+		const struct sproc *p = &st->snap.p[a];
+		if (!status_is_main(p) || !status_consumes(p, q->name) || !p->id.worker)
+			continue;
+		for (size_t b = a + 1; b < st->snap.n; b++) {
+			const struct sproc *r = &st->snap.p[b];
+			if (!status_is_main(r) || !status_consumes(r, q->name) || !r->id.worker ||
+			    strcmp(p->id.worker, r->id.worker))
+				continue;
+			if (!q->dup_worker) {
+				q->dup_worker = p->id.worker;
+				q->dup_pids[q->ndup++] = p->pid;
+			}
+			if (q->ndup < 8)
+				q->dup_pids[q->ndup++] = r->pid;
+		}
+	}
+}
+
+/* With --log: the log's judgement, and its stalled or saturated verdict over a live
+ * consumer's ok (/proc alone cannot see progress). */
+static void log_verdict(const struct status *st, struct squeue *q)
+{
+	for (int k = 0; st->have_log && k < st->an.nqueues; k++)
+		if (!strcmp(st->an.queues[k].queue, q->name))
+			q->logv = &st->an.queues[k];
+	if (q->logv && q->verdict == CW_OK &&
+	    (q->logv->verdict == CW_STALLED || q->logv->verdict == CW_SATURATED))
+		q->verdict = q->logv->verdict;
+}
+
+/* The log (--log) saw this live process never connect to the broker after its grace (or
+ * lose it): /proc alone cannot tell, so it is not counted. Same pid and start time only. */
+static bool log_not_connected(const struct status *st, const char *queue, const struct sproc *p)
+{
+	for (int k = 0; st->have_log && k < st->an.nqueues; k++) {
+		const struct cw_qverdict *v = &st->an.queues[k];
+		if (strcmp(v->queue, queue))
+			continue;
+		for (int i = 0; i < v->ncons; i++) {
+			const struct cw_tproc *t = &st->tl.procs[v->cons[i].proc];
+			if (v->cons[i].conn == CW_CONN_NO && t->pid == p->pid &&
+			    t->pstart == (int64_t)p->pstart)
+				return true;
+		}
+	}
+	return false;
+}
+
 static void judge_queue(const struct status *st, struct squeue *q)
 {
 	for (size_t k = 0; k < st->snap.n; k++) {
 		const struct sproc *p = &st->snap.p[k];
 		if (!status_is_main(p) || !status_consumes(p, q->name))
 			continue;
+		if (log_not_connected(st, q->name, p)) {
+			q->not_connected++;
+			continue;
+		}
 		q->consumers++;
 		q->pool += p->npool;
 		q->any_other_pool |= !cw_pool_is_prefork(p->id.pool);
@@ -222,6 +279,8 @@ static void judge_queue(const struct status *st, struct squeue *q)
 		if (!strcmp(v->queue, q->name) && v->cause >= 0 && same && q->verdict != CW_OK)
 			q->log_cause = &st->an.deaths[v->cause];
 	}
+	find_dups(st, q);
+	log_verdict(st, q);
 }
 
 int status_judge(struct status *st)

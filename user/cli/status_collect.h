@@ -38,6 +38,10 @@ struct squeue {
 	bool any_other_pool;
 	enum cw_verdict verdict;
 	const struct cw_death *log_cause;	/* from --log, when the log agrees */
+	const struct cw_qverdict *logv;	/* the log's judgement of it (--log), or NULL */
+	int not_connected;	/* live mains the log saw not connected (not counted) */
+	const char *dup_worker;	/* a worker name two live MainProcesses use, or NULL */
+	int dup_pids[8], ndup;
 };
 
 struct status {
@@ -57,6 +61,7 @@ struct status {
 	struct cw_analysis an;
 	bool have_log;
 	const char *log;
+	struct cw_judge_opts judge;	/* how the log is judged */
 };
 
 static inline bool status_is_main(const struct sproc *p)

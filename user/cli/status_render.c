@@ -110,6 +110,31 @@ static void ok_verdict(FILE *o, const struct status *st, const struct squeue *q,
 		fprintf(o, ", %d pool process%s", q->pool, q->pool == 1 ? "" : "es");
 }
 
+/* the log's open gap of a queue with no consumer: since when, and the backlog it built */
+static const struct cw_gap *open_gap(const struct squeue *q)
+{
+	const struct cw_qverdict *v = q->logv;
+
+	if (!v || !v->ngaps || v->gaps[v->ngaps - 1].to != CW_NONE || q->consumers)
+		return NULL;
+	return &v->gaps[v->ngaps - 1];
+}
+
+static void open_gap_words(FILE *o, const struct squeue *q)
+{
+	const struct cw_gap *g = open_gap(q);
+	char t[40], num[32];
+
+	if (!g)
+		return;
+	cw_fmt_clock(g->from, true, t, sizeof(t));
+	fprintf(o, "; no consumer since %s (log)", t);
+	if (g->peak != CW_NONE && g->peak > 0) {
+		cw_fmt_count(g->peak, num, sizeof(num));
+		fprintf(o, ", backlog peaked at %s", num);
+	}
+}
+
 static void queue_line(FILE *o, const struct status *st, const struct squeue *q,
 		       const struct palette *c)
 {
@@ -119,9 +144,16 @@ static void queue_line(FILE *o, const struct status *st, const struct squeue *q,
 	fputs(c->bold, o);
 	cw_text_safe(o, q->name);
 	fprintf(o, "%s: ", c->off);
+	char words[512];
 	if (q->verdict == CW_OK)
 		ok_verdict(o, st, q, c);
-	else if (q->verdict == CW_DEGRADED)
+	else if (q->verdict == CW_STALLED && q->logv && q->logv->stalled) {
+		cw_stall_sentence(&q->logv->stall, words, sizeof(words));
+		fprintf(o, "%sSTALLED%s (log) — %s", c->red, c->off, words);
+	} else if (q->verdict == CW_SATURATED && q->logv) {
+		cw_saturation_sentence(q->logv, words, sizeof(words));
+		fprintf(o, "%sSATURATED%s (log) — %s", c->yellow, c->off, words);
+	} else if (q->verdict == CW_DEGRADED)
 		fprintf(o, "%sDEGRADED%s — %d consumer%s, no pool process", c->yellow, c->off,
 			q->consumers, q->consumers == 1 ? "" : "s");
 	else
@@ -134,7 +166,19 @@ static void queue_line(FILE *o, const struct status *st, const struct squeue *q,
 		fputs("; log: ", o);
 		cw_text_safe(o, q->log_cause->summary);
 	}
+	open_gap_words(o, q);
+	if (q->not_connected)
+		fprintf(o, "; %d worker%s not connected to the broker (log)", q->not_connected,
+			q->not_connected == 1 ? "" : "s");
 	fprintf(o, "\n");
+	if (q->dup_worker) {
+		fputs("    duplicate worker name ", o);
+		cw_text_safe(o, q->dup_worker);
+		fputs(": pids", o);
+		for (int k = 0; k < q->ndup; k++)
+			fprintf(o, "%s %d", k ? "," : "", q->dup_pids[k]);
+		fputs(" alive now (Celery's DuplicateNodenameWarning)\n", o);
+	}
 }
 
 static void text_queues(FILE *o, const struct status *st, const struct palette *c)
@@ -266,6 +310,51 @@ static json_object *proc_json(const struct status *st, const struct sproc *p)
 	return j;
 }
 
+/* the log's open gap, stall and saturation rates; duplicate worker names from /proc */
+static void issue9_json(json_object *j, const struct squeue *q)
+{
+	const struct cw_gap *g = open_gap(q);
+	const struct cw_qverdict *v = q->logv;
+	json_object *gap = NULL, *stall = NULL, *dups = json_object_new_array();
+	char where[256];
+
+	if (g) {
+		gap = json_object_new_object();
+		json_object_object_add(gap, "from", cw_ts_json(g->from));
+		json_object_object_add(gap, "backlog_peak", g->peak == CW_NONE ? NULL :
+				       json_object_new_int64(g->peak));
+	}
+	if (v && v->stalled && q->verdict == CW_STALLED) {
+		stall = json_object_new_object();
+		json_object_object_add(stall, "since", cw_ts_json(v->stall.since));
+		json_object *pids = json_object_new_array();
+		for (int k = 0; k < v->stall.npids; k++)
+			json_object_array_add(pids, json_object_new_int64(v->stall.pids[k]));
+		json_object_object_add(stall, "pids", pids);
+		cw_blocked_in(&v->stall, where, sizeof(where));
+		json_object_object_add(stall, "blocked_in", *where ? jstr(where) : NULL);
+	}
+	json_object_object_add(j, "open_gap", gap);
+	json_object_object_add(j, "stalled", stall);
+	bool sat = v && q->verdict == CW_SATURATED;
+	json_object_object_add(j, "arrival_per_min", sat && v->has_arrival ?
+			       json_object_new_double(v->arrival_per_min) : NULL);
+	json_object_object_add(j, "drain_per_min", sat && v->has_drain ?
+			       json_object_new_double(v->drain_per_min) : NULL);
+	json_object_object_add(j, "concurrency_needed", sat && v->concurrency_needed != CW_NONE ?
+			       json_object_new_int64(v->concurrency_needed) : NULL);
+	if (q->dup_worker) {
+		json_object *d = json_object_new_object(), *pids = json_object_new_array();
+		json_object_object_add(d, "worker", jstr(q->dup_worker));
+		for (int k = 0; k < q->ndup; k++)
+			json_object_array_add(pids, json_object_new_int(q->dup_pids[k]));
+		json_object_object_add(d, "pids", pids);
+		json_object_array_add(dups, d);
+	}
+	json_object_object_add(j, "duplicates", dups);
+	json_object_object_add(j, "not_connected", json_object_new_int(q->not_connected));
+}
+
 static json_object *queue_json(const struct status *st, const struct squeue *q)
 {
 	json_object *j = json_object_new_object(), *names = json_object_new_array();
@@ -284,6 +373,7 @@ static json_object *queue_json(const struct status *st, const struct squeue *q)
 	json_object_object_add(j, "pool_now", json_object_new_int(q->pool));
 	json_object_object_add(j, "cause", q->log_cause ? cw_death_json(&st->an, q->log_cause) :
 			       NULL);
+	issue9_json(j, q);
 	return j;
 }
 

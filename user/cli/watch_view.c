@@ -39,7 +39,8 @@ static const char *verdict_colour(const struct cw_view *v, enum cw_verdict vd)
 {
 	if (!v->color)
 		return "";
-	return vd == CW_OK ? "\033[32m" : vd == CW_DEGRADED ? "\033[33m" : "\033[1;31m";
+	return vd == CW_OK ? "\033[32m" : vd == CW_DEGRADED || vd == CW_SATURATED ? "\033[33m" :
+	       "\033[1;31m";
 }
 
 static void queue_row(struct cw_view *v, const struct cw_qverdict *q)

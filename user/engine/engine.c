@@ -24,6 +24,9 @@ int cw_engine_new(struct cw_engine **out, const struct cw_engine_opts *o)
 		e->opts = *o;
 	if (!e->opts.window_us)
 		e->opts.window_us = DEFAULT_WINDOW;
+	e->judge = e->opts.judge ? *e->opts.judge :
+		   (struct cw_judge_opts){CW_CONNECT_GRACE_DEFAULT_US, CW_STALL_AFTER_DEFAULT_US};
+	e->opts.judge = NULL;	/* not kept: the caller's may go away */
 	e->broker_up = e->broker_told = -1;
 	if (cw_timeline_init(&e->tl) || !(e->parser = cw_lineparser_new())) {
 		cw_engine_free(e);
@@ -96,5 +99,5 @@ int cw_engine_replay(struct cw_engine *e, char *const *files, int nfiles, int64_
 int cw_engine_analyze(const struct cw_engine *e, int64_t since, int64_t until, const char *queue,
 		      struct cw_analysis *out)
 {
-	return cw_analyze(&e->tl, since, until, queue, out);
+	return cw_analyze_opts(&e->tl, since, until, queue, &e->judge, out);
 }

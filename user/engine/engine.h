@@ -17,6 +17,8 @@
 
 struct cw_engine_opts {
 	int64_t window_us;	/* a live judgement looks this far back (default 1 h) */
+	const struct cw_judge_opts *judge;	/* --connect-grace, --stall-after; NULL: defaults
+						 * (copied by cw_engine_new) */
 };
 
 struct cw_engine;

@@ -13,6 +13,7 @@ struct qstate {
 
 struct cw_engine {
 	struct cw_engine_opts opts;
+	struct cw_judge_opts judge;	/* opts.judge's values, or the defaults */
 	struct cw_timeline tl;
 	struct cw_lineparser *parser;
 	struct cw_analysis an;

@@ -110,6 +110,18 @@ static void verdict_summary(const struct cw_engine *e, const struct cw_qverdict 
 		snprintf(out, len, "%s: its worker is in a crash loop: %s", v->queue,
 			 v->flap.summary ? v->flap.summary : str_or(cause, "restarted and died again"));
 		break;
+	case CW_STALLED: {
+		char words[400];
+		cw_stall_sentence(&v->stall, words, sizeof(words));
+		snprintf(out, len, "%s is stalled: %s", v->queue, words);
+		break;
+	}
+	case CW_SATURATED: {
+		char words[400];
+		cw_saturation_sentence(v, words, sizeof(words));
+		snprintf(out, len, "%s is saturated: %s", v->queue, words);
+		break;
+	}
 	case CW_DEGRADED:
 		snprintf(out, len, "%s: consumers alive but no pool process: %s", v->queue,
 			 str_or(cause, "the pool is gone"));
@@ -189,7 +201,7 @@ int cw_engine_judge(struct cw_engine *e, cw_incident_cb cb, void *ctx)
 	int64_t since = last == CW_NONE ? CW_NONE : last - e->opts.window_us;
 	bool first = !e->have_an;
 
-	if (cw_analyze(&e->tl, since, CW_NONE, NULL, &an))
+	if (cw_analyze_opts(&e->tl, since, CW_NONE, NULL, &e->judge, &an))
 		return -ENOMEM;
 	if (e->have_an)
 		cw_analysis_free(&e->an);

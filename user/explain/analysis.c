@@ -23,6 +23,8 @@ const char *cw_verdict_name(enum cw_verdict v)
 	switch (v) {
 	case CW_OK: return "ok";
 	case CW_DEGRADED: return "degraded";
+	case CW_SATURATED: return "saturated";
+	case CW_STALLED: return "stalled";
 	case CW_FLAPPING: return "flapping";
 	default: return "no_consumer";
 	}
@@ -86,6 +88,8 @@ void cw_analysis_free(struct cw_analysis *a)
 	free(a->deaths);
 	for (int i = 0; i < a->nqueues; i++) {
 		free(a->queues[i].gaps);
+		free(a->queues[i].cons);
+		free(a->queues[i].stalls);
 		free(a->queues[i].flap.summary);
 	}
 	free(a->queues);

@@ -57,15 +57,56 @@ struct cw_death {
 	char *summary;		/* one sentence; owned by the analysis */
 };
 
-/* In rising precedence: the worst that applies wins. `stalled` and `saturated` belong
- * between degraded and flapping (issue 9); they need facts the recorder does not write yet
- * (CPU time, wait channels, broker connections), so they are not produced. */
+/* In rising precedence: the worst that applies wins. `stalled` and `saturated` need the
+ * proc_sample facts of schema v2 (CPU time, context switches, wait channels): v1 logs never
+ * get them. */
 enum cw_verdict {
 	CW_OK,
 	CW_DEGRADED,
-	/* CW_SATURATED, CW_STALLED: here, when the log has the facts to judge them */
+	CW_SATURATED,
+	CW_STALLED,
 	CW_FLAPPING,
 	CW_NO_CONSUMER,
+};
+
+/* The judgement's knobs (explain/status --connect-grace, --stall-after). */
+struct cw_judge_opts {
+	int64_t connect_grace_us;	/* a worker not connected this long after exec is none */
+	int64_t stall_after_us;	/* no progress this long with tasks waiting: stalled */
+};
+#define CW_CONNECT_GRACE_DEFAULT_US (20 * 1000000LL)
+#define CW_STALL_AFTER_DEFAULT_US (30 * 1000000LL)
+
+/* A consumer's connection to the broker at the window's end (connect.c). */
+enum cw_conn {
+	CW_CONN_UNKNOWN,	/* no facts (v1 log, broker address unknown): alive is enough */
+	CW_CONN_YES,
+	CW_CONN_STARTING,	/* not yet, within its connect grace */
+	CW_CONN_NO,		/* not connected after its grace: not a consumer */
+};
+
+/* A live MainProcess for the queue at the window's end. */
+struct cw_consumer {
+	int proc;		/* index in tl->procs */
+	enum cw_conn conn;
+};
+
+/* The consumers' working processes made no progress with tasks waiting (stall.c). */
+struct cw_stall {
+	int64_t since;		/* the last progress of any of them */
+	int64_t for_us;		/* up to their latest sample */
+	int64_t pids[8];
+	int npids;
+	const char *syscall, *wchan;	/* where they wait, when all wait in the same place */
+	int64_t depth;		/* tasks waiting at the window's end */
+	bool pool;		/* the pids are pool processes (else MainProcesses) */
+};
+
+/* Two or more live MainProcesses with one worker name at once (DuplicateNodenameWarning). */
+struct cw_dup {
+	const char *worker;
+	int64_t pids[8];
+	int npids;
 };
 
 /* A period in which a queue had no live consumer (gaps.c). */
@@ -100,7 +141,7 @@ struct cw_qverdict {
 	bool has_growth;
 	double growth_per_min;
 	int64_t growth_from_ts, growth_from_depth, growth_to_ts, growth_to_depth;
-	int consumers_now;
+	int consumers_now;	/* connected consumers (alive ones when the log has no facts) */
 	int pool_now;		/* live pool children of those consumers */
 	const char *consumer_names[8];	/* distinct worker names of live consumers */
 	int nconsumer_names;
@@ -117,6 +158,22 @@ struct cw_qverdict {
 	/* about the last gap: arrivals during it; after it, the drain and the time to empty */
 	bool has_arrival, has_drain, has_eta;
 	double arrival_per_min, drain_per_min, eta_empty_s;
+	/* issue 9: who consumes as they really are (connect.c) */
+	struct cw_consumer *cons;	/* live mains at the window's end, connected or not; owned */
+	int ncons;
+	int starting;		/* within their connect grace, not yet connected */
+	int not_connected;	/* CW_CONN_NO among cons */
+	bool stalled;		/* stall holds a stall up to the window's end (stall.c) */
+	struct cw_stall stall;
+	/* saturated: arrival_per_min/drain_per_min above are over the last --stall-after */
+	bool arrival_at_least;	/* arrivals unknown: arrival_per_min is the growth, a floor */
+	int64_t concurrency_now;	/* CW_NONE unknown */
+	int64_t concurrency_needed;	/* ceil(now * arrival / drain); CW_NONE unknown */
+	struct cw_dup dups[4];
+	int ndups;
+	struct cw_gap *stalls;	/* past stalls that ended in the window (stills.c), with the
+				 * backlog and the drain after each, as gaps; owned */
+	int nstalls;
 };
 
 struct cw_analysis {
@@ -128,6 +185,7 @@ struct cw_analysis {
 	int kinds[CW_K__COUNT];	/* death counts by kind */
 	int nworkers;		/* main processes seen */
 	int64_t lost_in_window;
+	struct cw_judge_opts opts;
 };
 
 void cw_analysis_free(struct cw_analysis *a);

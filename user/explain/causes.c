@@ -35,18 +35,24 @@
  *  7. A queue that had tasks, never a live consumer and no `exec_failed` naming it:
  *     `never_started`.
  * Every kind but `recycled` and `parent_died` is an incident; a child that died with its
- * MainProcess points at that death (`followers`). Queues: `ok` with a live consumer (and,
+ * MainProcess points at that death (`followers`). Queues: a consumer is a live worker
+ * MainProcess, connected to the broker when the log says (connect.c: not connected after
+ * --connect-grace is listed, not counted; within it, starting). `ok` with a consumer (and,
  * for prefork, a live pool child), `degraded` with consumers but no pool (cause: the last
  * pool child death), `no_consumer` otherwise (cause: the death of the last consumer, or
- * 6/7 for a queue never consumed); `flapping` over ok and degraded, and over no_consumer when
- * the loop's last death is what left the queue without consumers (flapping.c). Each queue's
- * gaps (no live consumer) and the drain after them: gaps.c. */
+ * 6/7 for a queue never consumed); `stalled`, then `saturated` over ok and degraded
+ * (stall.c); `flapping` over all those, and over no_consumer when the loop's last death is
+ * what left the queue without consumers (flapping.c). Each queue's gaps (no consumer) and
+ * the drain after them: gaps.c; stalls that ended: stills.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "explain/causes.h"
 #include "explain/causes_summary.h"
+#include "explain/connect.h"
+#include "explain/stall.h"
+#include "explain/stills.h"
 #include "explain/flapping.h"
 #include "explain/gaps.h"
 #include "identity/celery.h"
@@ -384,12 +390,17 @@ static void growth(const struct cw_tqueue *tq, struct cw_qverdict *v, int64_t fr
 	v->growth_to_depth = s1->depth;
 }
 
-/* A consumer alive at the window's end: counted, its pool added, its name listed once. */
-static void count_live(struct ctx *c, int proc, struct cw_qverdict *v)
+/* A consumer alive at the window's end: counted (when connected, or when nobody knows), its
+ * pool added, its name listed once. */
+static void count_live(struct ctx *c, int proc, enum cw_conn cs, struct cw_qverdict *v)
 {
 	const struct cw_tproc *p = &c->tl->procs[proc];
 	bool dup = false;
 
+	if (cs == CW_CONN_STARTING) {
+		v->starting++;
+		return;
+	}
 	v->consumers_now++;
 	v->pool_now += c->live_pool[proc];
 	for (int k = 0; k < v->nconsumer_names; k++)
@@ -398,11 +409,22 @@ static void count_live(struct ctx *c, int proc, struct cw_qverdict *v)
 		v->consumer_names[v->nconsumer_names++] = p->worker;
 }
 
+static int add_cons(struct cw_qverdict *v, int proc, enum cw_conn cs, int cap)
+{
+	if (!v->cons && !(v->cons = calloc((size_t)cap + 1, sizeof(*v->cons))))
+		return -ENOMEM;
+	v->cons[v->ncons++] = (struct cw_consumer){proc, cs};
+	v->not_connected += cs == CW_CONN_NO;
+	return 0;
+}
+
 /* Walk tq's consumers up to the window's end. Returns how many live ones need no pool (not
- * prefork); *lost is the consumer that stopped consuming last (-1 if none), *lost_end when. */
+ * prefork), or -ENOMEM; *lost is the consumer that stopped consuming last (-1 if none),
+ * *lost_end when. A main never connected after its grace is listed, never counted. */
 static int scan_consumers(struct ctx *c, const struct cw_tqueue *tq, struct cw_qverdict *v,
 			  int *lost, int64_t *lost_end)
 {
+	int64_t grace = c->a->opts.connect_grace_us, from, until;
 	int live_other = 0;
 
 	*lost = -1;
@@ -411,15 +433,31 @@ static int scan_consumers(struct ctx *c, const struct cw_tqueue *tq, struct cw_q
 		const struct cw_tproc *p = &c->tl->procs[c->mains[m]];
 		if (!cw_qset_has(p->queues, tq->name) || p->start_ts > c->a->to)
 			continue;
-		v->had_consumer = true;
 		if (live_at(p, c->a->to)) {
-			count_live(c, c->mains[m], v);
+			enum cw_conn cs = cw_conn_at(p, c->a->to, grace);
+			if (add_cons(v, c->mains[m], cs, c->nmains))
+				return -ENOMEM;
+			if (cs == CW_CONN_NO) {
+				if (cw_consuming_span(p, c->a->to, grace, &from, &until) &&
+				    until <= c->a->to) {
+					v->had_consumer = true;	/* it was, then lost the broker */
+					if (*lost_end == CW_NONE || until > *lost_end) {
+						*lost_end = until;
+						*lost = c->mains[m];
+					}
+				}
+				continue;
+			}
+			v->had_consumer = true;
+			count_live(c, c->mains[m], cs, v);
 			live_other += !prefork(p);
 			continue;
 		}
-		int64_t e = cw_tproc_live_end(p);
-		if (*lost_end == CW_NONE || e > *lost_end) {
-			*lost_end = e;
+		if (!cw_consuming_span(p, c->a->to, grace, &from, &until))
+			continue;	/* never a consumer: never connected */
+		v->had_consumer = true;
+		if (*lost_end == CW_NONE || until > *lost_end) {
+			*lost_end = until;
 			*lost = c->mains[m];
 		}
 	}
@@ -500,7 +538,7 @@ static int count_untracked(const struct ctx *c, const struct cw_tqueue *tq)
 }
 
 /* Its gaps, then crash loops, which may change the verdict: both after the verdict and
- * cause of the moment are set. */
+ * cause of the moment are set; duplicate worker names; then stalls and saturation. */
 static int judge_history(struct ctx *c, const struct cw_tqueue *tq, struct cw_qverdict *v)
 {
 	struct cw_qconsumers qc = {.tl = c->tl, .a = c->a, .tq = tq, .procs = c->qprocs,
@@ -511,9 +549,11 @@ static int judge_history(struct ctx *c, const struct cw_tqueue *tq, struct cw_qv
 		if (cw_qset_has(p->queues, tq->name) && p->start_ts <= c->a->to)
 			c->qprocs[qc.n++] = c->mains[m];
 	}
-	if (cw_gaps_judge(&qc, v))
+	if (cw_gaps_judge(&qc, v) || cw_flap_judge(&qc, v) || cw_dups_judge(&qc, v))
 		return -ENOMEM;
-	return cw_flap_judge(&qc, v);
+	/* stalled, then saturated, over ok and degraded only: flapping is worse */
+	cw_stall_judge(&qc, v);
+	return cw_stills_judge(&qc, v);
 }
 
 static int judge_queue(struct ctx *c, const struct cw_tqueue *tq, struct cw_qverdict *v)
@@ -526,7 +566,9 @@ static int judge_queue(struct ctx *c, const struct cw_tqueue *tq, struct cw_qver
 	v->cause = -1;
 	v->uncovered_since = CW_NONE;
 	int live_other = scan_consumers(c, tq, v, &lost, &lost_end);
-	if (v->consumers_now) {
+	if (live_other < 0)
+		return -ENOMEM;
+	if (v->consumers_now || v->starting) {
 		v->verdict = live_other || v->pool_now ? CW_OK : CW_DEGRADED;
 		if (v->verdict == CW_DEGRADED)
 			v->cause = degraded_cause(c, tq);
@@ -786,11 +828,21 @@ static void mark_shown(const struct cw_timeline *tl, struct cw_analysis *a,
 int cw_analyze(const struct cw_timeline *tl, int64_t since, int64_t until,
 	       const char *filter_queue, struct cw_analysis *a)
 {
+	struct cw_judge_opts o = {CW_CONNECT_GRACE_DEFAULT_US, CW_STALL_AFTER_DEFAULT_US};
+
+	return cw_analyze_opts(tl, since, until, filter_queue, &o, a);
+}
+
+int cw_analyze_opts(const struct cw_timeline *tl, int64_t since, int64_t until,
+		    const char *filter_queue, const struct cw_judge_opts *opts,
+		    struct cw_analysis *a)
+{
 	struct ctx c = {.tl = tl, .a = a};
 	struct lost_index li = {0};
 	int ret = -ENOMEM;
 
 	memset(a, 0, sizeof(*a));
+	a->opts = *opts;
 	set_window(tl, since, until, a);
 	if (a->from == CW_NONE)
 		return 0;

@@ -13,5 +13,9 @@
  * Returns 0 or -ENOMEM. */
 int cw_analyze(const struct cw_timeline *tl, int64_t since, int64_t until,
 	       const char *filter_queue, struct cw_analysis *out);
+/* The same with the judgement's knobs (cw_analyze uses the defaults). */
+int cw_analyze_opts(const struct cw_timeline *tl, int64_t since, int64_t until,
+		    const char *filter_queue, const struct cw_judge_opts *opts,
+		    struct cw_analysis *out);
 
 #endif

@@ -1,11 +1,12 @@
 /* Gaps: every period in the window a queue had no live consumer, from its consumers' lives
- * (start to the end of consuming: death or SIGSTOP), with the backlog sampled in it and the
+ * (start to the end of consuming: death, SIGSTOP or the broker connection lost; connect.c), with the backlog sampled in it and the
  * drain after it. Comparing the window's first and last samples hides an outage that built a
  * backlog and drained before the end (0 → 0 says "stayed at 0"): this is where it shows. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "explain/connect.h"
 #include "explain/gaps.h"
 
 /* one consumer's time consuming; to is INT64_MAX while it still does */
@@ -172,6 +173,18 @@ static void queue_rates(struct cw_qverdict *v)
 	const struct cw_gap *g = &v->gaps[v->ngaps - 1];
 	v->has_arrival = g->has_arrival;
 	v->arrival_per_min = g->arrival_per_min;
+	cw_rates_after(v, g);
+}
+
+void cw_period_figures(const struct cw_qconsumers *qc, struct cw_gap *g, int64_t until)
+{
+	gap_backlog(qc, g);
+	if (g->to != CW_NONE)
+		gap_drain(qc, g, until);
+}
+
+void cw_rates_after(struct cw_qverdict *v, const struct cw_gap *g)
+{
 	if (g->to == CW_NONE || !g->has_drain)
 		return;
 	v->has_drain = true;
@@ -191,8 +204,12 @@ static int collect_lives(const struct cw_qconsumers *qc, struct life **out)
 		return -ENOMEM;
 	for (int i = 0; i < qc->n; i++) {
 		const struct cw_tproc *p = &qc->tl->procs[qc->procs[i]];
-		int64_t e = cw_tproc_live_end(p);
-		lv[n] = (struct life){p->start_ts, e == CW_NONE ? INT64_MAX : e, qc->procs[i]};
+		/* connected (or within its grace, or no facts): a worker never connected
+		 * covers nothing, so the gap runs from the last connected one's end */
+		if (!cw_consuming_span(p, qc->a->to, qc->a->opts.connect_grace_us, &lv[n].from,
+				       &lv[n].to))
+			continue;
+		lv[n].proc = qc->procs[i];
 		n += lv[n].to >= lv[n].from;
 	}
 	qsort(lv, (size_t)n, sizeof(*lv), cmp_life);

@@ -32,6 +32,14 @@ void cw_fmt_count(int64_t n, char *out, size_t len);
 /* Colour if out is a terminal and NO_COLOR is unset or empty. */
 bool cw_want_color(FILE *out);
 
+/* report_verdicts.c: issue 9's words. Sentences are sanitized (log strings) already. */
+void cw_blocked_in(const struct cw_stall *s, char *out, size_t len);
+void cw_stall_sentence(const struct cw_stall *s, char *out, size_t len);
+void cw_saturation_sentence(const struct cw_qverdict *v, char *out, size_t len);
+/* lines under a queue's: consumers with uid/exe (when the log has v2 facts), not connected,
+ * starting, duplicate worker names */
+void cw_consumer_lines(FILE *out, const struct cw_report_in *in, const struct cw_qverdict *v);
+
 /* report_json.c: one death as JSON (caller frees with json_object_put) */
 json_object *cw_death_json(const struct cw_analysis *a, const struct cw_death *d);
 json_object *cw_ts_json(int64_t us);

@@ -91,8 +91,9 @@ static void depth_grid(FILE *o, int64_t maxd)
 
 static const char *queue_colour(const struct cw_qverdict *v, int q)
 {
-	return v->verdict == CW_NO_CONSUMER || v->verdict == CW_FLAPPING ? "#d62728" :
-	       v->verdict == CW_DEGRADED ? "#ff7f0e" : palette[q % 8];
+	return v->verdict == CW_NO_CONSUMER || v->verdict == CW_FLAPPING ||
+	       v->verdict == CW_STALLED ? "#d62728" :
+	       v->verdict == CW_DEGRADED || v->verdict == CW_SATURATED ? "#ff7f0e" : palette[q % 8];
 }
 
 static void legend_entry(FILE *o, const struct cw_qverdict *v, const char *col, int y)
@@ -138,6 +139,66 @@ static void depth_line(FILE *o, const struct cw_tqueue *tq, const char *col, int
 	fprintf(o, "</title></polyline>\n");
 }
 
+/* Periods behind the depth lines: gaps (no consumer) and stalls, each with a tooltip. */
+#define GAP_FILL "#d62728"
+#define STALL_FILL "#e6ab02"	/* in no queue's palette */
+
+static void shade(FILE *o, const struct geo *g, int64_t from, int64_t to, const char *fill,
+		  const char *cls, const char *what, const char *queue)
+{
+	double x0 = xpos(g, from), x1 = xpos(g, to == CW_NONE ? g->to : to);
+
+	if (x1 - x0 < 1)
+		x1 = x0 + 1;	/* a short one still shows */
+	fprintf(o, "<rect class=\"%s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" "
+		"fill=\"%s\" fill-opacity=\"0.15\"><title>", cls, x0, DEPTH_TOP, x1 - x0, DEPTH_H,
+		fill);
+	cw_html_escape(o, queue);
+	fprintf(o, ": %s</title></rect>\n", what);
+}
+
+/* Returns bit 0 when a gap was drawn, bit 1 when a stall was. */
+static int shade_periods(FILE *o, const struct cw_analysis *a, const struct geo *g)
+{
+	int drawn = 0;
+
+	for (int q = 0; q < a->nqueues; q++) {
+		const struct cw_qverdict *v = &a->queues[q];
+		for (int i = 0; i < v->ngaps; i++) {
+			if (v->gaps[i].to != CW_NONE && v->gaps[i].to < g->from)
+				continue;
+			shade(o, g, v->gaps[i].from, v->gaps[i].to, GAP_FILL, "gap", "no consumer",
+			      v->queue);
+			drawn |= 1;
+		}
+		if (v->stalled) {
+			shade(o, g, v->stall.since, CW_NONE, STALL_FILL, "stall", "stalled", v->queue);
+			drawn |= 2;
+		}
+		for (int i = 0; i < v->nstalls; i++) {
+			shade(o, g, v->stalls[i].from, v->stalls[i].to, STALL_FILL, "stall", "stalled",
+			      v->queue);
+			drawn |= 2;
+		}
+	}
+	return drawn;
+}
+
+static void shade_legend(FILE *o, int drawn, int y)
+{
+	static const char *const fills[] = {GAP_FILL, STALL_FILL};
+	static const char *const names[] = {"shaded: no consumer (gap)", "shaded: stalled"};
+
+	for (int k = 0; k < 2; k++) {
+		if (!(drawn & (1 << k)))
+			continue;
+		fprintf(o, "<g class=\"legend\"><rect x=\"10\" y=\"%d\" width=\"12\" "
+			"height=\"12\" fill=\"%s\" fill-opacity=\"0.3\"/><text x=\"28\" "
+			"y=\"%d\">%s</text></g>\n", y, fills[k], y + 11, names[k]);
+		y += 18;
+	}
+}
+
 static void depth_chart(FILE *o, const struct cw_report_in *in, const struct geo *g)
 {
 	const struct cw_analysis *a = in->a;
@@ -151,6 +212,7 @@ static void depth_chart(FILE *o, const struct cw_report_in *in, const struct geo
 	}
 	time_axis(o, g, DEPTH_TOP, DEPTH_BOTTOM);
 	depth_grid(o, maxd);
+	shade_legend(o, shade_periods(o, a, g), DEPTH_TOP + a->nqueues * 18);
 	for (int q = 0; q < a->nqueues; q++) {
 		const struct cw_qverdict *v = &a->queues[q];
 		const struct cw_tqueue *tq = find_tqueue(in->tl, v->queue);

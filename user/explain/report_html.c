@@ -31,6 +31,8 @@ static const char css[] =
 	"ul.answer li.no_consumer{border-color:#d62728;background:#fdf3f3}"
 	"ul.answer li.flapping{border-color:#d62728;background:#fdf3f3}"
 	"ul.answer li.degraded{border-color:#ff9f0e;background:#fff8ee}"
+	"ul.answer li.stalled{border-color:#d62728;background:#fdf3f3}"
+	"ul.answer li.saturated{border-color:#ff9f0e;background:#fff8ee}"
 	".chart{display:block;max-width:100%;height:auto;margin:8px 0}"
 	".chart text{font:11px system-ui,sans-serif;fill:#333}"
 	".chart .title{font-weight:bold;font-size:12px}"
@@ -76,6 +78,7 @@ static int answer_item(FILE *o, const struct cw_report_in *plain, const struct c
 	if (!m)
 		return -ENOMEM;
 	cw_report_queue_line(m, plain, v);
+	cw_consumer_lines(m, plain, v);	/* not connected, starting, duplicates */
 	fclose(m);
 	if (len && buf[len - 1] == '\n')
 		buf[len - 1] = 0;

@@ -129,13 +129,14 @@ static json_object *rate_or_null(bool has, double r)
 	return has ? rate_json(r) : NULL;
 }
 
-/* the periods with no live consumer: {"from", "to", "cause", "backlog_peak"} + additions */
-static json_object *gaps_json(const struct cw_analysis *a, const struct cw_qverdict *v)
+/* the periods with no live consumer: {"from", "to", "cause", "backlog_peak"} + additions;
+ * past stalls alike (cause null) */
+static json_object *gaps_json(const struct cw_analysis *a, const struct cw_gap *gaps, int n)
 {
 	json_object *gs = json_object_new_array();
 
-	for (int i = 0; i < v->ngaps; i++) {
-		const struct cw_gap *g = &v->gaps[i];
+	for (int i = 0; i < n; i++) {
+		const struct cw_gap *g = &gaps[i];
 		json_object_array_add(gs, object_of(
 			"from", cw_ts_json(g->from), "to", cw_ts_json(g->to),
 			"cause", g->cause >= 0 ? cw_death_json(a, &a->deaths[g->cause]) : NULL,
@@ -164,14 +165,111 @@ static void history_json(json_object *q, const struct cw_analysis *a,
 			 const struct cw_qverdict *v)
 {
 	add(q, "restarts", json_object_new_int(v->restarts));
-	add(q, "gaps", gaps_json(a, v));
+	add(q, "gaps", gaps_json(a, v->gaps, v->ngaps));
 	add(q, "drain_per_min", rate_or_null(v->has_drain, v->drain_per_min));
 	add(q, "eta_empty_s", v->has_eta ? json_object_new_int64(llround(v->eta_empty_s)) : NULL);
 	add(q, "arrival_per_min", rate_or_null(v->has_arrival, v->arrival_per_min));
 	add(q, "flapping", flap_json(v));
 }
 
-static json_object *queues_json(const struct cw_analysis *a)
+static json_object *pids_json(const int64_t *pids, int n)
+{
+	json_object *arr = json_object_new_array();
+
+	for (int k = 0; k < n; k++)
+		json_object_array_add(arr, json_object_new_int64(pids[k]));
+	return arr;
+}
+
+static json_object *gaps_json(const struct cw_analysis *a, const struct cw_gap *gaps, int n);
+
+static json_object *stall_json(const struct cw_qverdict *v)
+{
+	char where[256], sentence[512];
+
+	if (!v->stalled)
+		return NULL;
+	cw_blocked_in(&v->stall, where, sizeof(where));
+	cw_stall_sentence(&v->stall, sentence, sizeof(sentence));
+	return object_of("since", cw_ts_json(v->stall.since),
+			 "pids", pids_json(v->stall.pids, v->stall.npids),
+			 "blocked_in", *where ? json_object_new_string(where) : NULL,
+			 /* additions */
+			 "for_s", json_object_new_int64(llround((double)v->stall.for_us / 1e6)),
+			 "syscall", str_or_null(v->stall.syscall), "wchan", str_or_null(v->stall.wchan),
+			 "depth", json_object_new_int64(v->stall.depth),
+			 "summary", json_object_new_string(sentence), NULL);
+}
+
+/* Every live consumer with its uid and executable; connected: null when the log has no
+ * connection facts (v1, broker address unknown), false while starting. */
+static json_object *consumers_json(const struct cw_timeline *tl, const struct cw_qverdict *v)
+{
+	json_object *arr = json_object_new_array();
+
+	for (int k = 0; k < v->ncons; k++) {
+		const struct cw_consumer *c = &v->cons[k];
+		const struct cw_tproc *p = &tl->procs[c->proc];
+		if (c->conn == CW_CONN_NO)
+			continue;
+		json_object_array_add(arr, object_of(
+			"worker", str_or_null(p->worker), "pid", json_object_new_int64(p->pid),
+			"uid", int_or_null(p->uid), "exe", str_or_null(p->exe),
+			"connected", c->conn == CW_CONN_UNKNOWN ? NULL :
+				     json_object_new_boolean(c->conn == CW_CONN_YES),
+			"starting", json_object_new_boolean(c->conn == CW_CONN_STARTING), NULL));
+	}
+	return arr;
+}
+
+static json_object *not_connected_json(const struct cw_timeline *tl, const struct cw_qverdict *v)
+{
+	json_object *arr = json_object_new_array();
+
+	for (int k = 0; k < v->ncons; k++) {
+		const struct cw_tproc *p = &tl->procs[v->cons[k].proc];
+		if (v->cons[k].conn != CW_CONN_NO)
+			continue;
+		json_object_array_add(arr, object_of(
+			"pid", json_object_new_int64(p->pid), "uid", int_or_null(p->uid),
+			"exe", str_or_null(p->exe), "cmdline", str_or_null(p->cmdline),
+			"since", cw_ts_json(p->start_ts), "worker", str_or_null(p->worker), NULL));
+	}
+	return arr;
+}
+
+static json_object *dups_json(const struct cw_qverdict *v)
+{
+	json_object *arr = json_object_new_array();
+
+	for (int k = 0; k < v->ndups; k++)
+		json_object_array_add(arr, object_of(
+			"worker", str_or_null(v->dups[k].worker),
+			"pids", pids_json(v->dups[k].pids, v->dups[k].npids), NULL));
+	return arr;
+}
+
+/* issue 9: who consumes as they really are, stalls and saturation */
+static void consumers_fields(json_object *q, const struct cw_timeline *tl,
+			     const struct cw_qverdict *v)
+{
+	json_object *names = json_object_new_array();
+
+	for (int k = 0; k < v->nconsumer_names; k++)
+		json_object_array_add(names, json_object_new_string(v->consumer_names[k]));
+	add(q, "consumers", consumers_json(tl, v));
+	add(q, "consumer_names", names);
+	add(q, "not_connected", not_connected_json(tl, v));
+	add(q, "starting", json_object_new_int(v->starting));
+	add(q, "stalled", stall_json(v));
+	add(q, "stalls", gaps_json(NULL, v->stalls, v->nstalls));
+	add(q, "arrival_at_least", json_object_new_boolean(v->has_arrival && v->arrival_at_least));
+	add(q, "concurrency_now", int_or_null(v->concurrency_now));
+	add(q, "concurrency_needed", int_or_null(v->concurrency_needed));
+	add(q, "duplicates", dups_json(v));
+}
+
+static json_object *queues_json(const struct cw_timeline *tl, const struct cw_analysis *a)
 {
 	json_object *qs = json_object_new_array();
 
@@ -194,10 +292,7 @@ static json_object *queues_json(const struct cw_analysis *a)
 		/* the kernel could not follow some of its processes: the verdict may be wrong */
 		add(q, "uncertain", json_object_new_boolean(v->untracked > 0));
 		add(q, "untracked", json_object_new_int(v->untracked));
-		json_object *names = json_object_new_array();
-		for (int k = 0; k < v->nconsumer_names; k++)
-			json_object_array_add(names, json_object_new_string(v->consumer_names[k]));
-		add(q, "consumers", names);
+		consumers_fields(q, tl, v);
 		add(q, "growth", !v->has_growth ? NULL :
 		    object_of("from", cw_ts_json(v->growth_from_ts),
 			      "depth_from", json_object_new_int64(v->growth_from_depth),
@@ -256,7 +351,7 @@ int cw_report_json(FILE *out, const struct cw_report_in *in)
 	fputs("{\"window\":", out);
 	emit(out, window_json(a));
 	fputs(",\"queues\":", out);
-	emit(out, queues_json(a));
+	emit(out, queues_json(in->tl, a));
 	fputs(",\"deaths\":[", out);
 	for (int i = 0; i < a->ndeaths; i++) {
 		if (!a->deaths[i].shown)

@@ -77,7 +77,7 @@ static void depth_words(FILE *out, const struct cw_qverdict *v)
 	if (d0 == CW_NONE)
 		return;	/* said once, at the end */
 	const struct cw_gap *g = cw_last_closed_gap(v);
-	if (g && v->consumers_now && v->depth_max > d0 && v->depth_max > d1) {
+	if ((g || v->nstalls) && v->consumers_now && v->depth_max > d0 && v->depth_max > d1) {
 		/* first and last alone would hide the outage's backlog */
 		cw_fmt_count(d0, a, sizeof(a));
 		cw_fmt_count(d1, b, sizeof(b));
@@ -143,6 +143,11 @@ void cw_report_queue_line(FILE *out, const struct cw_report_in *in, const struct
 	switch (v->verdict) {
 	case CW_OK:
 		fprintf(out, "%sok%s", p.green, p.off);
+		if (!v->consumers_now && v->starting) {
+			fprintf(out, " — %d worker%s starting (not connected to the broker yet)",
+				v->starting, v->starting == 1 ? "" : "s");
+			break;
+		}
 		if (rec && v->consumers_now) {
 			cw_fmt_clock(rec->to, date, t, sizeof(t));
 			fprintf(out, ", recovered at %s", t);
@@ -156,6 +161,8 @@ void cw_report_queue_line(FILE *out, const struct cw_report_in *in, const struct
 			fprintf(out, ")");
 		if (v->pool_now)
 			fprintf(out, ", %d pool process%s", v->pool_now, v->pool_now == 1 ? "" : "es");
+		if (v->starting)
+			fprintf(out, ", %d starting", v->starting);
 		break;
 	case CW_DEGRADED:
 		fprintf(out, "%sDEGRADED%s — %d consumer%s alive but no pool process", p.yellow,
@@ -165,6 +172,19 @@ void cw_report_queue_line(FILE *out, const struct cw_report_in *in, const struct
 			cw_text_safe(out, cause->summary);
 		}
 		break;
+	case CW_STALLED: {
+		char words[512];
+		cw_stall_sentence(&v->stall, words, sizeof(words));
+		fprintf(out, "%sSTALLED%s — %s", p.red, p.off, words);
+		break;
+	}
+	case CW_SATURATED: {
+		char words[512];
+		cw_saturation_sentence(v, words, sizeof(words));
+		fprintf(out, "%sSATURATED%s — %d consumer%s, %s", p.yellow, p.off, v->consumers_now,
+			v->consumers_now == 1 ? "" : "s", words);
+		break;
+	}
 	case CW_FLAPPING:
 		flapping_words(out, v, &p, date);
 		break;
@@ -179,6 +199,8 @@ void cw_report_queue_line(FILE *out, const struct cw_report_in *in, const struct
 			cw_text_safe(out, cause->summary);
 		} else if (!v->had_consumer)
 			fprintf(out, " — no worker consuming it was seen");
+		if (v->not_connected)
+			fprintf(out, " (%d not connected to the broker)", v->not_connected);
 		break;
 	}
 	depth_words(out, v);
@@ -282,6 +304,31 @@ static void gap_line(FILE *out, const struct cw_report_in *in, const struct cw_q
 	fputc('\n', out);
 }
 
+/* "stalled 10:00:20–10:01:10 (50 s), backlog peaked at 100; drained at 240/min, empty at ..." */
+static void stall_lines(FILE *out, const struct cw_report_in *in, const struct cw_qverdict *v)
+{
+	bool date = !cw_window_one_day(in->a);
+	int first = v->nstalls > MAX_GAP_LINES ? v->nstalls - MAX_GAP_LINES : 0;
+	char t0[40], t1[40], span[48], pk[32];
+
+	if (first)
+		fprintf(out, "  ... %d earlier stall%s (see --json)\n", first, first == 1 ? "" : "s");
+	for (int i = first; i < v->nstalls; i++) {
+		const struct cw_gap *g = &v->stalls[i];
+		cw_fmt_clock(g->from, date, t0, sizeof(t0));
+		cw_fmt_clock(g->to, date, t1, sizeof(t1));
+		cw_fmt_span(g->to - g->from, span, sizeof(span));
+		fprintf(out, "  stalled %s–%s (%s), no progress in its working processes", t0, t1,
+			span);
+		if (g->peak != CW_NONE && g->peak > 0) {
+			cw_fmt_count(g->peak, pk, sizeof(pk));
+			fprintf(out, ", backlog peaked at %s", pk);
+		}
+		drain_words(out, v, g, i == v->nstalls - 1, date);
+		fputc('\n', out);
+	}
+}
+
 /* A queue's gaps, under its line, once it had one that ended: a queue that is down now with
  * no earlier gap is said by its line alone. */
 static void gap_lines(FILE *out, const struct cw_report_in *in, const struct cw_qverdict *v)
@@ -305,7 +352,9 @@ static void queues_section(FILE *out, const struct cw_report_in *in)
 		for (int i = 0; i < a->nqueues; i++)
 			if ((a->queues[i].verdict == CW_OK) == (pass == 1)) {
 				cw_report_queue_line(out, in, &a->queues[i]);
+				cw_consumer_lines(out, in, &a->queues[i]);
 				gap_lines(out, in, &a->queues[i]);
+				stall_lines(out, in, &a->queues[i]);
 			}
 	if (!a->nqueues)
 		fprintf(out, "No queues seen (no worker lines, no depth samples).\n");

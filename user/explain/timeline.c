@@ -186,6 +186,7 @@ void cw_timeline_free(struct cw_timeline *tl)
 	free(tl->sigs);
 	free(tl->lost);
 	free(tl->execfails);
+	free(tl->stills);
 	free(tl->other_ooms);
 	free(tl->hosts);
 	free(tl->boot_keys);
@@ -386,6 +387,8 @@ static int apply_image(struct cw_timeline *tl, struct cw_tproc *p, const struct 
 {
 	p->concurrency = ev->concurrency;
 	p->pool = intern(tl, ev->pool);
+	if (ev->exe)
+		p->exe = intern(tl, ev->exe);
 	p->command = intern(tl, ev->command);
 	if (!ev->argc)
 		return 0;
@@ -511,6 +514,11 @@ static int get_proc(struct cw_timeline *tl, const char *host, int64_t pid, int64
 	p->uid = p->concurrency = p->exit_code = p->maxrss_kb = CW_NONE;
 	p->end_ts = p->stopped_at = CW_NONE;
 	p->start_ts = p->last_ts = ts;
+	p->pf = (struct cw_pfacts){
+		.first_ts = CW_NONE, .last_ts = CW_NONE, .cpu_ticks = CW_NONE, .ctxsw = CW_NONE,
+		.progress_ts = CW_NONE, .conn_first = CW_NONE, .conn_last = CW_NONE,
+		.unconn_since = CW_NONE, .conn_known_last = CW_NONE, .idle_s = CW_NONE,
+	};
 	if (ptab_put(tl->bykey, boot_key(tl, host), pid, pstart, i))
 		return -1;
 	int prev = ptab_get(tl->bypid, boot_key(tl, host), pid, 0);
@@ -689,6 +697,7 @@ static void inherit(struct cw_tproc *p, const struct cw_tproc *par)
 	p->uid = par->uid;
 	p->comm = par->comm;
 	p->cmdline = par->cmdline;
+	p->exe = par->exe;
 	p->handover = par->detach || par->handover;
 	p->role = child_role(par);
 }
@@ -863,12 +872,86 @@ static int take_sample(struct cw_timeline *tl, const struct cw_event *ev, const 
 		struct cw_tqueue *tq = &tl->queues[q];
 		if (grow((void **)&tq->samples, &tq->cap, tq->nsamples + 1, sizeof(*tq->samples)))
 			return -ENOMEM;
-		tq->samples[tq->nsamples++] = (struct cw_depth_sample){ev->ts, ev->samples[s].depth};
+		const struct cw_ev_depth *d = &ev->samples[s];
+		tq->samples[tq->nsamples++] = (struct cw_depth_sample){ev->ts, d->depth,
+								       d->arrived, d->drained};
 	}
 	return 0;
 }
 
-static const take_fn take[CW_LOG_TRACER_STOP + 1] = {
+/* Whether a process used CPU or was switched since its previous sample (unknown counts as
+ * progress: a stall is never claimed from missing numbers). */
+static bool progressed(const struct cw_pfacts *f, const struct cw_ev_proc *e)
+{
+	return f->last_ts == CW_NONE || e->cpu_ticks == CW_NONE || e->ctxsw == CW_NONE ||
+	       e->cpu_ticks != f->cpu_ticks || e->ctxsw != f->ctxsw;
+}
+
+static void take_conns(struct cw_pfacts *f, const struct cw_ev_proc *e, int64_t ts)
+{
+	if (e->broker_conns == CW_NONE)
+		return;
+	f->conn_known_last = ts;
+	if (e->broker_conns > 0) {
+		if (f->conn_first == CW_NONE)
+			f->conn_first = ts;
+		f->conn_last = ts;
+		f->unconn_since = CW_NONE;
+	} else if (f->conn_last != CW_NONE && f->unconn_since == CW_NONE) {
+		f->unconn_since = ts;
+	}
+}
+
+static int take_proc_fact(struct cw_timeline *tl, struct cw_tproc *p, const struct cw_ev_proc *e,
+			  int64_t ts)
+{
+	struct cw_pfacts *f = &p->pf;
+
+	if (f->last_ts != CW_NONE && ts < f->last_ts)
+		return 0;	/* out of order (merged logs): the latest facts stay */
+	if (progressed(f, e)) {
+		if (f->last_ts != CW_NONE && f->last_ts - f->progress_ts >= CW_STILL_MIN_US) {
+			if (grow((void **)&tl->stills, &tl->capstills, tl->nstills + 1,
+				 sizeof(*tl->stills)))
+				return -ENOMEM;
+			tl->stills[tl->nstills++] = (struct cw_still){(int)(p - tl->procs),
+								      f->progress_ts, ts};
+		}
+		f->progress_ts = ts;
+	}
+	if (f->first_ts == CW_NONE)
+		f->first_ts = ts;
+	f->last_ts = ts;
+	f->cpu_ticks = e->cpu_ticks;
+	f->ctxsw = e->ctxsw;
+	f->state = e->state;
+	f->wchan = f->progress_ts == ts ? NULL : intern(tl, e->wchan);
+	f->syscall = f->progress_ts == ts ? NULL : intern(tl, e->syscall);
+	f->idle_s = e->idle_s;
+	f->conn_cmd = intern(tl, e->conn_cmd);
+	take_conns(f, e, ts);
+	if ((e->wchan && f->progress_ts != ts && !f->wchan) || (e->conn_cmd && !f->conn_cmd))
+		return -ENOMEM;
+	if (ts > p->last_ts && p->end == CW_END_NONE)
+		p->last_ts = ts;	/* a sign of life */
+	return 0;
+}
+
+/* proc_sample (v2): facts about processes we already know; others are not created here */
+static int take_proc_sample(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
+{
+	tl->proc_samples++;
+	for (int k = 0; k < ev->nprocs; k++) {
+		const struct cw_ev_proc *e = &ev->procs[k];
+		int i = e->pstart != CW_NONE ? find_proc(tl, host, e->pid, e->pstart) :
+			find_pid(tl, host, e->pid);
+		if (i >= 0 && take_proc_fact(tl, &tl->procs[i], e, ev->ts))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static const take_fn take[CW_LOG_PROC_SAMPLE + 1] = {
 	[CW_LOG_TRACER_START] = take_tracer_start,
 	[CW_LOG_SCAN] = take_scan,
 	[CW_LOG_EXEC] = take_exec,
@@ -881,6 +964,7 @@ static const take_fn take[CW_LOG_TRACER_STOP + 1] = {
 	[CW_LOG_LOST] = take_lost,
 	[CW_LOG_SAMPLE] = take_sample,
 	[CW_LOG_TRACER_STOP] = NULL,	/* nothing to keep: the next tracer_start rescans */
+	[CW_LOG_PROC_SAMPLE] = take_proc_sample,
 };
 
 int cw_timeline_add(const struct cw_event *ev, void *ctx)

@@ -51,12 +51,29 @@ enum cw_end {
 	CW_END_VANISHED,	/* not in the scan of a restarted recorder */
 };
 
+/* What proc_sample lines (schema v2) said about a process, kept compactly: the latest facts
+ * and the few times the verdicts need, never every sample (a month of samples stays small). */
+struct cw_pfacts {
+	int64_t first_ts, last_ts;	/* its first and latest proc_sample; CW_NONE: never */
+	int64_t cpu_ticks, ctxsw;	/* latest */
+	int64_t progress_ts;	/* latest sample with CPU time or context switches used since
+				 * the previous one (its first sample counts as progress) */
+	char state;		/* latest; 0 unknown */
+	const char *wchan, *syscall;	/* latest, when it made no progress; interned */
+	int64_t conn_first, conn_last;	/* first and latest sample connected to the broker */
+	int64_t unconn_since;	/* first sample not connected after conn_last; CW_NONE */
+	int64_t conn_known_last;	/* latest sample where its connections were known */
+	int64_t idle_s;		/* latest: the smallest CLIENT LIST idle time; CW_NONE */
+	const char *conn_cmd;	/* latest: its connection's last command ("brpop") */
+};
+
 struct cw_tproc {
 	const char *host;
 	int64_t pid, pstart, ppid;
 	int parent;		/* index in tl->procs, or -1 */
 	int64_t uid;
 	const char *comm, *cmdline, *cgroup, *worker, *pool, *command;
+	const char *exe;	/* v2 exec/scan: the executable; NULL unknown */
 	const struct cw_qset *queues;
 	enum cw_role role;
 	int64_t concurrency;
@@ -80,10 +97,21 @@ struct cw_tproc {
 	struct cw_oomrec oom;
 	int64_t stopped_at;	/* SIGSTOP/SIGTSTP... and no SIGCONT since; CW_NONE otherwise */
 	int stop_sig;		/* index in tl->sigs of the stop signal */
+	struct cw_pfacts pf;
 };
+
+/* A process made no progress (no CPU time, no context switch) from its last progress to the
+ * sample that saw progress again; kept when at least CW_STILL_MIN_US long (shorter ones
+ * are a worker between tasks). Only ended runs: the current one is in its cw_pfacts. */
+struct cw_still {
+	int proc;
+	int64_t from, to;
+};
+#define CW_STILL_MIN_US (10 * 1000000LL)
 
 struct cw_depth_sample {
 	int64_t ts, depth;
+	int64_t arrived, drained;	/* since the queue's previous sample; CW_NONE unknown */
 };
 
 struct cw_tqueue {
@@ -146,6 +174,9 @@ struct cw_timeline {
 	bool past_until;	/* some were: the log covers the whole window */
 	int64_t lost_total;
 	long events;
+	long proc_samples;	/* proc_sample lines taken (v2) */
+	struct cw_still *stills;	/* in the order they ended */
+	int nstills, capstills;
 	/* internals */
 	struct cw_strset strs;	/* every string kept, interned: compare by pointer */
 	struct cw_ptab *bykey;	/* (host's boot, pid, pstart) -> proc */

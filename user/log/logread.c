@@ -1,4 +1,4 @@
-/* Event log reader: one line at a time (getline + json_tokener), checked against schema v1
+/* Event log reader: one line at a time (getline + json_tokener), checked against schema v1/v2
  * and flattened into struct cw_event. A bad line costs one message on errf, never the run. */
 #include <errno.h>
 #include <math.h>
@@ -139,7 +139,7 @@ static void clear_event(struct cw_event *ev)
 	ev->pid = ev->pstart = ev->ppid = ev->parent_pstart = ev->uid = CW_NONE;
 	ev->concurrency = ev->exit_code = ev->maxrss_kb = ev->signo = CW_NONE;
 	ev->total_vm_kb = ev->anon_rss_kb = ev->file_rss_kb = ev->shmem_rss_kb = CW_NONE;
-	ev->oom_score_adj = ev->err = ev->lost_count = CW_NONE;
+	ev->oom_score_adj = ev->err = ev->lost_count = ev->procs_omitted = CW_NONE;
 	ev->sender.pid = ev->sender.uid = ev->sender.pstart = CW_NONE;
 }
 
@@ -174,6 +174,7 @@ static const char *ex_process(json_object *o, struct cw_event *ev, struct numctx
 {
 	(void)nc;
 	ev->untracked = str(o, "untracked");
+	ev->exe = str(o, "exe");	/* v2, exec and scan */
 	return need_pid_pstart(ev);
 }
 
@@ -286,21 +287,90 @@ static const char *ex_sample(json_object *o, struct cw_event *ev, struct numctx 
 		const char *name = str(e, "queue");
 		nc->prefix = "queues[].";
 		int64_t d = num(e, "depth", nc);
+		int64_t in = num(e, "arrived", nc), out = num(e, "drained", nc);
 		nc->prefix = NULL;
 		if (!name || d == CW_NONE)
 			continue;
-		ev->samples[ev->nsamples].queue = name;
-		ev->samples[ev->nsamples].depth = d;
-		ev->nsamples++;
+		struct cw_ev_depth *q = &ev->samples[ev->nsamples++];
+		q->queue = name;
+		q->depth = d;
+		q->arrived = in < 0 ? CW_NONE : in;	/* a count: a negative one means nothing */
+		q->drained = out < 0 ? CW_NONE : out;
 	}
 	return NULL;
 }
 
-/* The "type" values of schema v1; tracer_stop has only common fields. */
+/* conns[] of one process: the smallest idle time, and the first connection's command */
+static void proc_conns(json_object *a, struct cw_ev_proc *p, struct numctx *nc)
+{
+	if (!a || !json_object_is_type(a, json_type_array))
+		return;
+	size_t len = json_object_array_length(a);
+	for (size_t i = 0; i < len; i++) {
+		json_object *c = json_object_array_get_idx(a, i);
+		if (!c || !json_object_is_type(c, json_type_object))
+			continue;
+		nc->prefix = "procs[].conns[].";
+		int64_t idle = num(c, "idle_s", nc);
+		nc->prefix = NULL;
+		if (idle != CW_NONE && idle >= 0 && (p->idle_s == CW_NONE || idle < p->idle_s))
+			p->idle_s = idle;
+		if (!p->conn_cmd)
+			p->conn_cmd = str(c, "cmd");
+	}
+}
+
+/* One procs[] entry; false when it has no pid (then it is left out). */
+static bool proc_entry(json_object *e, struct cw_ev_proc *p, struct numctx *nc)
+{
+	if (!e || !json_object_is_type(e, json_type_object))
+		return false;
+	nc->prefix = "procs[].";
+	p->pid = num(e, "pid", nc);
+	p->pstart = num(e, "pstart", nc);
+	p->cpu_ticks = num(e, "cpu_ticks", nc);
+	p->ctxsw = num(e, "ctxsw", nc);
+	p->broker_conns = num(e, "broker_conns", nc);
+	nc->prefix = NULL;
+	const char *st = str(e, "state");
+	p->state = st && st[0] && !st[1] ? st[0] : 0;
+	p->wchan = str(e, "wchan");
+	p->syscall = str(e, "syscall");
+	p->idle_s = CW_NONE;
+	p->conn_cmd = NULL;
+	proc_conns(get(e, "conns"), p, nc);
+	return p->pid != CW_NONE && p->pid > 0;
+}
+
+/* proc_sample (v2): the broker's facts and one entry per tracked process */
+static const char *ex_proc_sample(json_object *o, struct cw_event *ev, struct numctx *nc)
+{
+	json_object *b = get(o, "broker"), *a = get(o, "procs");
+
+	if (!b || !json_object_is_type(b, json_type_object))
+		return "proc_sample line without a \"broker\" object";
+	if (!a || !json_object_is_type(a, json_type_array))
+		return "proc_sample line without a \"procs\" array";
+	ev->conn_known = boolean(b, "conn_known");
+	ev->client_list = boolean(b, "client_list");
+	ev->procs_omitted = num(o, "procs_omitted", nc);
+	size_t len = json_object_array_length(a);
+	for (size_t i = 0; i < len && ev->nprocs < CW_LOG_MAX_PROCS; i++) {
+		struct cw_ev_proc *p = &ev->procs[ev->nprocs];
+		if (proc_entry(json_object_array_get_idx(a, i), p, nc)) {
+			if (!ev->conn_known)
+				p->broker_conns = CW_NONE;	/* not known, whatever it says */
+			ev->nprocs++;
+		}
+	}
+	return NULL;
+}
+
+/* The "type" values of schemas v1 and v2; tracer_stop has only common fields. */
 static const struct {
 	const char *name;
 	extractor fields;
-} ev_types[CW_LOG_TRACER_STOP + 1] = {
+} ev_types[CW_LOG_PROC_SAMPLE + 1] = {
 	[CW_LOG_TRACER_START] = { "tracer_start", ex_tracer_start },
 	[CW_LOG_SCAN] = { "scan", ex_process },
 	[CW_LOG_EXEC] = { "exec", ex_process },
@@ -314,6 +384,7 @@ static const struct {
 	[CW_LOG_SAMPLE] = { "sample", ex_sample },
 	[CW_LOG_SUPPRESSED] = { "suppressed", ex_lost },	/* count: records over a flood budget */
 	[CW_LOG_TRACER_STOP] = { "tracer_stop", NULL },
+	[CW_LOG_PROC_SAMPLE] = { "proc_sample", ex_proc_sample },
 };
 
 /* Lines the recorder writes about its own output, read as another type: a `dropped` line
@@ -339,8 +410,8 @@ static const char *header(json_object *o, struct cw_event *ev, char *why, size_t
 	json_object *v = get(o, "v");
 	if (!v || !json_object_is_type(v, json_type_int))
 		return "no schema version \"v\"";
-	if (json_object_get_int64(v) != 1) {
-		snprintf(why, whylen, "unsupported schema version v=%lld (this reader knows v=1)",
+	if (json_object_get_int64(v) != 1 && json_object_get_int64(v) != 2) {
+		snprintf(why, whylen, "unsupported schema version v=%lld (this reader knows v=1 and v=2)",
 			 (long long)json_object_get_int64(v));
 		return why;
 	}

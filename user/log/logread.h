@@ -1,4 +1,4 @@
-/* Event log reader for explain/status: streams JSON lines (docs/events.md, v1) with
+/* Event log reader for explain/status: streams JSON lines (docs/events.md, v1 and v2) with
  * getline + json_tokener, checks each line, and hands out one flat struct per event.
  * Bad lines are reported as "FILE:LINE: reason" and skipped; nothing here keeps json objects. */
 #ifndef CW_LOGREAD_H
@@ -29,6 +29,7 @@ enum cw_log_type {
 	CW_LOG_SAMPLE,
 	CW_LOG_SUPPRESSED,
 	CW_LOG_TRACER_STOP,
+	CW_LOG_PROC_SAMPLE,	/* v2: per-process facts at a broker sample */
 };
 
 enum cw_role {
@@ -42,6 +43,7 @@ enum cw_role {
 #define CW_LOG_MAX_QUEUES 64
 #define CW_LOG_MAX_ARGS 256
 #define CW_LOG_MAX_SAMPLES 256
+#define CW_LOG_MAX_PROCS 512	/* the writer's own bound per proc_sample line */
 
 struct cw_ev_sender {
 	bool present;
@@ -54,6 +56,18 @@ struct cw_ev_sender {
 struct cw_ev_depth {
 	const char *queue;
 	int64_t depth;
+	int64_t arrived, drained;	/* v2: since the previous sample; CW_NONE: unknown */
+};
+
+/* One process in a proc_sample line (v2). */
+struct cw_ev_proc {
+	int64_t pid, pstart;
+	char state;		/* 'R', 'S', 'D', ...; 0 when absent */
+	int64_t cpu_ticks, ctxsw;
+	const char *wchan, *syscall;	/* only when it made no progress since the last round */
+	int64_t broker_conns;	/* CW_NONE: not known (conn_known false) */
+	int64_t idle_s;		/* smallest idle_s of its CLIENT LIST connections; CW_NONE: none */
+	const char *conn_cmd;	/* the first connection's last command */
 };
 
 /* One line, flattened. Strings point into the parsed line and are valid only during the
@@ -99,10 +113,17 @@ struct cw_event {
 	/* sample */
 	bool redis_ok;
 	int nsamples;
+	/* exec, scan (v2): the executable; NULL when absent or null */
+	const char *exe;
+	/* proc_sample (v2) */
+	bool conn_known, client_list;
+	int nprocs;
+	int64_t procs_omitted;
 	/* arrays last: the reader clears only what comes before them */
 	const char *argv[CW_LOG_MAX_ARGS];
 	const char *queues[CW_LOG_MAX_QUEUES];
 	struct cw_ev_depth samples[CW_LOG_MAX_SAMPLES];
+	struct cw_ev_proc procs[CW_LOG_MAX_PROCS];
 };
 
 struct cw_logread_stats {
