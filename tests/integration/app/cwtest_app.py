@@ -44,3 +44,23 @@ def segfault():
 @app.task(name="cw.exit")
 def exit_now(code):
     os._exit(code)
+
+
+@app.task(name="cw.hang")
+def hang(host, port):
+    """Connect to a device that accepts and never answers, and wait for its reply with no
+    timeout: the task blocks in recv(2) forever (the seed host's printer poll)."""
+    import socket
+    s = socket.create_connection((host, port))
+    s.settimeout(None)
+    return len(s.recv(1))
+
+
+@app.task(name="cw.spin")
+def spin(seconds):
+    """Busy for `seconds` of wall time: a slow task that uses CPU all along."""
+    end = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < end:
+        n += 1
+    return n
