@@ -486,7 +486,9 @@ class LateQueue(Scenario):
 @need_root
 class SigQuit(Scenario):
     """Requested shutdowns: SIGQUIT (cold shutdown) from a script to a busy prefork worker;
-    SIGTERM to a worker started with REMAP_SIGTERM=SIGQUIT (cold shutdown too)."""
+    SIGTERM to a worker started with REMAP_SIGTERM=SIGQUIT (cold shutdown too); SIGQUIT to a
+    worker's whole process group (Ctrl-\\, systemd's KillSignal=SIGQUIT): its pool processes
+    get the script's SIGQUIT too, and still went with their MainProcess."""
 
     @classmethod
     def scenario(cls):
@@ -495,29 +497,31 @@ class SigQuit(Scenario):
         cls.record()
         q = cls.wq = cls.worker(Q("exports"), N("worker_exports"), concurrency=2)
         t = cls.wt = cls.worker(Q("imports"), N("worker_imports"), concurrency=2)
+        g = cls.wg = cls.worker(Q("uploads"), N("worker_uploads"), concurrency=2)
         t.env["REMAP_SIGTERM"] = "SIGQUIT"
-        for w in (q, t):
+        for w in (q, t, g):
             w.start()
-        for w in (q, t):
+        for w in (q, t, g):
             w.wait_ready()
             wait_for(lambda: len(w.children()) == 2, 15, what="two pool processes")
-        cls.kids = {"q": sorted(q.children()), "t": sorted(t.children())}
+        cls.kids = {w.pid: sorted(w.children()) for w in (q, t, g)}
         # both pool processes of each busy in a task: a cold shutdown does not wait for them
-        send(cls.broker, "cw.sleep", [30], Q("exports"), count=2)
-        send(cls.broker, "cw.sleep", [30], Q("imports"), count=2)
+        for name in ("exports", "imports", "uploads"):
+            send(cls.broker, "cw.sleep", [30], Q(name), count=2)
         time.sleep(1.5)
-        cls.stops = {}
-        for w, sig in ((q, "QUIT"), (t, "TERM")):
-            p = subprocess.run([stop, sig, str(w.pid)], check=True)
-            cls.stops[sig] = p
+        # the worker leads its own process group (Worker starts a new session)
+        for w, sig, target in ((q, "QUIT", str(q.pid)), (t, "TERM", str(t.pid)),
+                               (g, "QUIT", "-%d" % g.pid)):
+            subprocess.run([stop, sig, target], check=True)
             w.proc.wait(20)
-        for pid in cls.kids["q"] + cls.kids["t"]:
+        for pid in sum(cls.kids.values(), []):
             wait_for(lambda: of_type(cls.rec.events(), "exit", pid=pid), 15,
                      what="pool process %d's exit" % pid)
         cls.stop_script = stop
         cls.finish()
 
-    def check_requested(self, w, kids, signame, sig):
+    def check_requested(self, w, signame, args):
+        kids = self.kids[w.pid]
         d = self.death(w.pid, "signal")
         self.assertEqual(d["role"], "main")
         self.assertEqual(d["signal"], signame)
@@ -525,7 +529,7 @@ class SigQuit(Scenario):
         self.assertEqual(d["sender"]["kind"], "process")
         self.assertEqual(d["sender"]["comm"], "stop_workers.sh")
         self.assertIn(self.stop_script, d["sender"]["cmdline"])
-        self.assertIn("%s %d" % (sig, w.pid), d["sender"]["cmdline"])
+        self.assertIn(args, d["sender"]["cmdline"])
         self.assertNotIn(d["sender"]["pid"], (os.getpid(), w.pid))
         self.assertIn("after %s from pid %d (stop_workers.sh" % (signame, d["sender"]["pid"]),
                       d["summary"])
@@ -541,15 +545,24 @@ class SigQuit(Scenario):
     def test_sigquit_cold_shutdown(self):
         self.assertEqual(of_type(self.events, "signal", pid=self.wq.pid, signal="SIGQUIT")[0]
                          ["sender"]["comm"], "stop_workers.sh")
-        self.check_requested(self.wq, self.kids["q"], "SIGQUIT", "QUIT")
+        self.check_requested(self.wq, "SIGQUIT", "QUIT %d" % self.wq.pid)
         q = queue_of(self.report, Q("exports"))
         self.assertEqual(q["verdict"], "no_consumer")
         self.assertEqual(q["cause"]["pid"], self.wq.pid)
         self.assertEqual(q["cause"]["signal"], "SIGQUIT")
 
     def test_remapped_sigterm(self):
-        self.check_requested(self.wt, self.kids["t"], "SIGTERM", "TERM")
+        self.check_requested(self.wt, "SIGTERM", "TERM %d" % self.wt.pid)
         self.assertEqual(queue_of(self.report, Q("imports"))["cause"]["signal"], "SIGTERM")
+
+    def test_sigquit_to_the_process_group(self):
+        g = self.wg
+        for pid in self.kids[g.pid]:
+            sig = of_type(self.events, "signal", pid=pid, signal="SIGQUIT")
+            self.assertEqual(len(sig), 1, "the group's SIGQUIT reached pool process %d" % pid)
+            self.assertEqual(sig[0]["sender"]["comm"], "stop_workers.sh")
+        self.check_requested(g, "SIGQUIT", "QUIT -%d" % g.pid)
+        self.assertEqual(queue_of(self.report, Q("uploads"))["cause"]["pid"], g.pid)
 
 
 @need_root
