@@ -63,9 +63,10 @@ EXPLAIN_OPTS = ((["--stall-after", str(STALL_AFTER)] if "--stall-after" in _HELP
                 (["--connect-grace", str(CONNECT_GRACE)] if "--connect-grace" in _HELP else []))
 
 
-def explain(log, json_out=True):
+def explain(log, json_out=True, queue=None):
     p = subprocess.run([BIN, "explain"] + (["--json"] if json_out else []) + EXPLAIN_OPTS +
-                       [log], capture_output=True, text=True, timeout=60,
+                       (["--queue", queue] if queue else []) + [log],
+                       capture_output=True, text=True, timeout=60,
                        env=dict(os.environ, NO_COLOR="1"))
     if p.returncode != 0:
         raise AssertionError("explain exited %d: %s" % (p.returncode, p.stderr))
@@ -151,6 +152,8 @@ class Scenario(unittest.TestCase):
     """A class-level Redis (db 0) and recorder; what scenario() starts is cleaned up in
     reverse order, every process by its own PID."""
 
+    QUEUES = ()  # the scenario's queues: the text report shown on failure is about them
+
     @classmethod
     def setUpClass(cls):
         cls.cleanups_ = []
@@ -220,7 +223,8 @@ class Scenario(unittest.TestCase):
             shutil.copy(rec.out, kept)
             print("kept", kept)
         cls.report = explain(rec.out)
-        cls.text = explain(rec.out, json_out=False)
+        # other suites' workers on this host are in the log too: the text of ours only
+        cls.text = "".join(explain(rec.out, json_out=False, queue=Q(q)) for q in cls.QUEUES)
         if os.environ.get("CW_SHOW_TEXT"):
             print("\n--- %s ---\n%s" % (cls.__name__, cls.text))
 
@@ -236,6 +240,8 @@ class Scenario(unittest.TestCase):
 class Stalled(Scenario):
     """Prefork, concurrency 2: two tasks hang in recv on a device that never answers, then 50
     more tasks arrive and wait."""
+
+    QUEUES = ("printers",)
 
     @classmethod
     def scenario(cls):
@@ -267,7 +273,7 @@ class Stalled(Scenario):
         # it began once both hung, not before the first task arrived
         since = ts(st["since"])
         self.assertGreater(since, self.hung_at - 3)
-        self.assertLess(since, self.hung_at + 3)
+        self.assertLess(since, self.hung_at + 5)
         self.assertEqual(q["gaps"], [])
 
     def test_recorded_blocked_in_recv(self):
@@ -286,6 +292,8 @@ class Stalled(Scenario):
 class Saturated(Scenario):
     """One pool process, tasks of 0.5 s arriving at 4/s for longer than --stall-after: it
     drains 2/s and falls behind."""
+
+    QUEUES = ("reports",)
 
     @classmethod
     def scenario(cls):
@@ -322,6 +330,8 @@ class Saturated(Scenario):
 @need_root
 class Flapping(Scenario):
     """A supervisor (a shell loop) restarting a worker whose app does not import, 5 times."""
+
+    QUEUES = ("billing",)
 
     STARTS = 5
 
@@ -365,6 +375,8 @@ class Flapping(Scenario):
 class RecoveredGap(Scenario):
     """The worker is killed; 300 tasks arrive while it is down; 5 s later it is restarted
     and drains them."""
+
+    QUEUES = ("emails",)
 
     BACKLOG = 300
 
@@ -411,9 +423,11 @@ class Impostor(Scenario):
     """A script called `celery`, run as nobody, with a worker's arguments for the queue and
     no broker connection, beside a real worker for it that is then killed."""
 
+    QUEUES = ("invoices",)
+
     @classmethod
     def scenario(cls):
-        fake = script(cls.tmp, "celery", "#!/usr/bin/python3\nimport time\ntime.sleep(600)\n")
+        fake = cls.fake_path = script(cls.tmp, "celery", "#!/usr/bin/python3\nimport time\ntime.sleep(600)\n")
         cls.record()
         w = cls.w = cls.worker(Q("invoices"), N("worker_inv"), concurrency=1).start()
 
@@ -445,7 +459,9 @@ class Impostor(Scenario):
         nc = [x for x in q["not_connected"] if x["pid"] == self.fake.pid]
         self.assertEqual(len(nc), 1, q["not_connected"])
         self.assertEqual(nc[0]["uid"], 65534)
-        self.assertRegex(nc[0]["exe"], r"^/usr/bin/python3")
+        # the interpreter (/proc/PID/exe), or the script as exec'd (the kernel's filename)
+        exe = nc[0]["exe"]
+        self.assertTrue(exe.startswith("/usr/bin/python3") or exe == self.fake_path, exe)
         self.assertIn("fake_%s@" % TAG, nc[0]["cmdline"])
         self.assertIn(os.path.join(self.tmp, "celery"), nc[0]["cmdline"])
         self.assertNotIn(self.fake.pid, [c["pid"] for c in q["consumers"] if c["connected"]])
@@ -466,6 +482,8 @@ class Impostor(Scenario):
 class LateQueue(Scenario):
     """A producer publishes to a new queue 2 s after the recorder started; 3 s later the
     recording ends. Nobody ever consumed it."""
+
+    QUEUES = ("new_route",)
 
     @classmethod
     def scenario(cls):
@@ -492,6 +510,8 @@ class SigQuit(Scenario):
     SIGTERM to a worker started with REMAP_SIGTERM=SIGQUIT (cold shutdown too); SIGQUIT to a
     worker's whole process group (Ctrl-\\, systemd's KillSignal=SIGQUIT): its pool processes
     get the script's SIGQUIT too, and still went with their MainProcess."""
+
+    QUEUES = ("exports", "imports", "uploads")
 
     @classmethod
     def scenario(cls):
@@ -571,6 +591,8 @@ class SigQuit(Scenario):
 @need_root
 class Duplicates(Scenario):
     """`start_workers.sh` ran twice: two workers named alike for one queue."""
+
+    QUEUES = ("sync",)
 
     @classmethod
     def scenario(cls):
