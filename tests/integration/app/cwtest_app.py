@@ -26,26 +26,6 @@ def sleep(seconds):
     return seconds
 
 
-@app.task(name="cw.hog")
-def hog(mib):
-    """Touch mib MiB of anonymous memory: in a memory-limited cgroup, the OOM killer answers."""
-    chunks = []
-    for _ in range(mib):
-        chunks.append(bytearray(1024 * 1024))
-    time.sleep(5)
-    return len(chunks)
-
-
-@app.task(name="cw.segfault")
-def segfault():
-    ctypes.string_at(0)
-
-
-@app.task(name="cw.exit")
-def exit_now(code):
-    os._exit(code)
-
-
 @app.task(name="cw.hang")
 def hang(host, port):
     """Connect to a device that accepts and never answers, and wait for its reply with no
@@ -64,3 +44,23 @@ def spin(seconds):
     while time.monotonic() < end:
         n += 1
     return n
+
+
+@app.task(name="cw.hog")
+def hog(mib):
+    """Touch mib MiB of anonymous memory: in a memory-limited cgroup, the OOM killer answers."""
+    chunks = []
+    for _ in range(mib):
+        chunks.append(bytearray(1024 * 1024))
+    time.sleep(5)
+    return len(chunks)
+
+
+@app.task(name="cw.segfault")
+def segfault():
+    ctypes.string_at(0)
+
+
+@app.task(name="cw.exit")
+def exit_now(code):
+    os._exit(code)
