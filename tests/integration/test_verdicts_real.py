@@ -107,6 +107,14 @@ def send(broker_url, name, args, queue, count=1, gap=0.0):
         raise AssertionError("producer exited %d" % p.returncode)
 
 
+def kill_group(p):
+    """The loop started in its own session, and the worker it runs at the moment: the
+    process group we made, by its leader's PID."""
+    if p.poll() is None:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+
+
 def stop_popen(p):
     if p and p.poll() is None:
         p.kill()
@@ -343,9 +351,10 @@ class Flapping(Scenario):
                 "--without-gossip --without-heartbeat; sleep 0.3; done"
                 % (cls.STARTS, Q("billing"), N("worker_billing")))
         env = celery_env(cls.broker)
-        sup = cls.popen(["/bin/sh", "-c", loop], env=env, cwd=APP_DIR,
-                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                        start_new_session=True)
+        sup = subprocess.Popen(["/bin/sh", "-c", loop], env=env, cwd=APP_DIR,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+        cls.cleanups_.append(lambda: kill_group(sup))
         sup.wait(55)
         wait_for(lambda: len([e for e in of_type(cls.rec.events(), "exit", role="main")
                               if e.get("worker") == node("worker_billing")]) >= cls.STARTS,
@@ -369,6 +378,33 @@ class Flapping(Scenario):
         self.assertEqual(q["flapping"]["worker"], node("worker_billing"))
         self.assertEqual(q["flapping"]["deaths"], self.STARTS)
         self.assertIn("app_typo", q["flapping"]["summary"])
+
+
+@need_root
+class BusyNotStalled(Scenario):
+    """One pool process busy for longer than --stall-after on a CPU-bound task while tasks
+    wait: slow but progressing, not a stall (and the depth did not grow: not saturated)."""
+
+    QUEUES = ("crunch",)
+
+    @classmethod
+    def scenario(cls):
+        cls.record()
+        w = cls.w = cls.worker(Q("crunch"), N("worker_crunch"), concurrency=1).start()
+        w.wait_ready()
+        cls.wait_samples(Q("crunch"), 1)
+        send(cls.broker, "cw.spin", [STALL_AFTER + 15], Q("crunch"))
+        send(cls.broker, "cw.add", [1, 1], Q("crunch"), count=10)
+        cls.busy_at = time.time()
+        time.sleep(STALL_AFTER + 4)
+        cls.finish()
+
+    def test_busy_is_not_stalled(self):
+        q = queue_of(self.report, Q("crunch"))
+        self.assertEqual(q["verdict"], "ok", self.text)
+        self.assertIsNone(q["stalled"])
+        self.assertEqual(q["consumers_now"], 1)
+        self.assertGreaterEqual(q["depth_last"], 9)  # less what the MainProcess prefetched
 
 
 @need_root
