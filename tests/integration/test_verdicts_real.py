@@ -600,6 +600,10 @@ class SigQuit(Scenario):
             self.assertFalse(c["incident"])
         self.assertEqual(d["followers"], len(kids))
         self.assertNotIn("time_limit", [x["kind"] for x in self.report["deaths"]])
+        # a cold shutdown: it did not wait for the 30 s tasks
+        sig = of_type(self.events, "signal", pid=w.pid, signal=signame)[0]
+        end = of_type(self.events, "exit", pid=w.pid)[0]
+        self.assertLess(ts(end["ts"]) - ts(sig["ts"]), 10)
 
     def test_sigquit_cold_shutdown(self):
         self.assertEqual(of_type(self.events, "signal", pid=self.wq.pid, signal="SIGQUIT")[0]
