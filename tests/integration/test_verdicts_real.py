@@ -645,6 +645,8 @@ class Duplicates(Scenario):
         p = subprocess.run([BIN, "status", "--redis", cls.broker], capture_output=True,
                            text=True, timeout=60, env=dict(os.environ, NO_COLOR="1"))
         cls.status_text = p.stdout
+        if os.environ.get("CW_SHOW_TEXT"):
+            print("\n--- status ---\n%s" % p.stdout)
         cls.finish()
 
     def duplicates(self):
