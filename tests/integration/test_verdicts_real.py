@@ -547,7 +547,7 @@ class SigQuit(Scenario):
     worker's whole process group (Ctrl-\\, systemd's KillSignal=SIGQUIT): its pool processes
     get the script's SIGQUIT too, and still went with their MainProcess."""
 
-    QUEUES = ("exports", "imports", "uploads")
+    QUEUES = ("exports", "imports", "uploads", "thumbs")
 
     @classmethod
     def scenario(cls):
@@ -557,20 +557,22 @@ class SigQuit(Scenario):
         q = cls.wq = cls.worker(Q("exports"), N("worker_exports"), concurrency=2)
         t = cls.wt = cls.worker(Q("imports"), N("worker_imports"), concurrency=2)
         g = cls.wg = cls.worker(Q("uploads"), N("worker_uploads"), concurrency=2)
+        k = cls.wk = cls.worker(Q("thumbs"), N("worker_thumbs"), concurrency=2)
         t.env["REMAP_SIGTERM"] = "SIGQUIT"
-        for w in (q, t, g):
+        for w in (q, t, g, k):
             w.start()
-        for w in (q, t, g):
+        for w in (q, t, g, k):
             w.wait_ready()
             wait_for(lambda: len(w.children()) == 2, 15, what="two pool processes")
-        cls.kids = {w.pid: sorted(w.children()) for w in (q, t, g)}
+        cls.kids = {w.pid: sorted(w.children()) for w in (q, t, g, k)}
         # both pool processes of each busy in a task: a cold shutdown does not wait for them
-        for name in ("exports", "imports", "uploads"):
+        for name in ("exports", "imports", "uploads", "thumbs"):
             send(cls.broker, "cw.sleep", [30], Q(name), count=2)
         time.sleep(1.5)
         # the worker leads its own process group (Worker starts a new session)
+        # the last: what systemd does to the unit's cgroup when TimeoutStopSec runs out
         for w, sig, target in ((q, "QUIT", str(q.pid)), (t, "TERM", str(t.pid)),
-                               (g, "QUIT", "-%d" % g.pid)):
+                               (g, "QUIT", "-%d" % g.pid), (k, "KILL", "-%d" % k.pid)):
             subprocess.run([stop, sig, target], check=True)
             w.proc.wait(20)
         for pid in sum(cls.kids.values(), []):
@@ -626,6 +628,23 @@ class SigQuit(Scenario):
             self.assertEqual(sig[0]["sender"]["comm"], "stop_workers.sh")
         self.check_requested(g, "SIGQUIT", "QUIT -%d" % g.pid)
         self.assertEqual(queue_of(self.report, Q("uploads"))["cause"]["pid"], g.pid)
+
+    def test_sigkill_to_the_process_group(self):
+        """One kill -9 of the whole worker is one incident: its pool processes, killed by the
+        same command at the same moment, went with their MainProcess."""
+        k = self.wk
+        d = self.death(k.pid, "signal")
+        self.assertEqual(d["signal"], "SIGKILL")
+        self.assertEqual(d["sender"]["comm"], "stop_workers.sh")
+        self.assertIn("KILL -%d" % k.pid, d["sender"]["cmdline"])
+        for pid in self.kids[k.pid]:
+            sig = of_type(self.events, "signal", pid=pid, signal="SIGKILL")
+            self.assertEqual([s["sender"]["pid"] for s in sig], [d["sender"]["pid"]])
+            c = self.death(pid, "parent_died")
+            self.assertEqual(c["parent_pid"], k.pid)
+            self.assertFalse(c["incident"])
+        self.assertEqual(d["followers"], 2)
+        self.assertEqual(queue_of(self.report, Q("thumbs"))["cause"]["pid"], k.pid)
 
 
 @need_root
