@@ -234,6 +234,32 @@ static void test_warm_shutdown_is_signal(void **state)
 	unload(r);
 }
 
+/* kill -9 -PGID (or systemd killing the unit's cgroup): one request, one incident; a child
+ * killed by someone else a second before its MainProcess stays an incident of its own */
+static void test_group_kill_is_one_incident(void **state)
+{
+	(void)state;
+	struct run *r = load("group_kill.jsonl", CW_NONE, CW_NONE, NULL);
+	const struct cw_death *d = death_of(r, 5200);
+
+	assert_int_equal(d->kind, CW_K_SIGNAL);
+	assert_int_equal(d->sender.pid, 6100);
+	assert_true(d->incident);
+	for (int64_t pid = 5201; pid <= 5202; pid++) {
+		const struct cw_death *c = death_of(r, pid);
+		assert_int_equal(c->kind, CW_K_PARENT_DIED);
+		assert_false(c->incident);
+		assert_int_equal(r->an.deaths[c->parent_death].pid, 5200);
+	}
+	assert_int_equal(d->followers, 2);
+	const struct cw_death *h = death_of(r, 5301);
+	assert_int_equal(h->kind, CW_K_SIGNAL);
+	assert_int_equal(h->sender.pid, 6200);
+	assert_true(h->incident);
+	assert_int_equal(death_of(r, 5300)->followers, 0);
+	unload(r);
+}
+
 static void test_pool_events(void **state)
 {
 	(void)state;
@@ -881,6 +907,7 @@ int main(void)
 		cmocka_unit_test(test_text_answer_first),
 		cmocka_unit_test(test_signal_with_sender),
 		cmocka_unit_test(test_warm_shutdown_is_signal),
+		cmocka_unit_test(test_group_kill_is_one_incident),
 		cmocka_unit_test(test_pool_events),
 		cmocka_unit_test(test_exit_error_and_clean),
 		cmocka_unit_test(test_exec_failed_and_never_started),

@@ -12,7 +12,9 @@
  *  3. Killed by signal S (an exit line with a signal, or SIGKILL then 5 s of silence):
  *     a. a pool child whose MainProcess ends within 30 s before / 10 s after (after: only if
  *        the MainProcess had been asked to stop by then, or ended on its own), S from the
- *        kernel, from that MainProcess or unrecorded: `parent_died`;
+ *        kernel, from that MainProcess, unrecorded, or from a process that sent the
+ *        MainProcess TERM/INT/QUIT/KILL within 2 s of it (kill -PGID, systemd stopping the
+ *        unit's cgroup: one request for the whole worker): `parent_died`;
  *     b. a pool child, S = SIGKILL, code `user`, sent by its own MainProcess (pid, and pstart
  *        when the sender has one): `time_limit` (billiard: SIGTERM, 100 ms, SIGKILL);
  *     c. a fault signal (SEGV, BUS, ILL, FPE, TRAP, SYS, ABRT): `signal` when another process
@@ -22,10 +24,10 @@
  *     e. no record: `signal` without a sender. Events lost within 10 s make this, and 3d
  *        when the end is only silence after a SIGKILL, `unknown`.
  *  4. An exit code: a pool child's 155 is `recycled`; a pool child whose MainProcess ends as
- *     in 3a, with no shutdown signal (TERM/INT/QUIT) or one from the kernel or that
- *     MainProcess, is `parent_died`; after a shutdown signal, `signal` with that sender (its
- *     own MainProcess said so as in 3d; never `time_limit`); else `exit_error` (non-zero,
- *     with the stderr tail) or `exit_clean` (0).
+ *     in 3a, with no shutdown signal (TERM/INT/QUIT) or one as in 3a (the kernel's, that
+ *     MainProcess', the same request's), is `parent_died`; after a shutdown signal, `signal`
+ *     with that sender (its own MainProcess said so as in 3d; never `time_limit`); else
+ *     `exit_error` (non-zero, with the stderr tail) or `exit_clean` (0).
  *  5. No exit line (pid reused, or missing from a restarted recorder's scan): `parent_died`
  *     for a pool child as in 3a (not when missing from a scan), else `unknown`.
  *  6. A failed exec is `exec_failed` only when it was its process's last exec attempt: a
@@ -63,6 +65,9 @@
 /* a pool child dying this close to its MainProcess' exit died with it (PDEATHSIG, shutdown) */
 #define PARENT_BEFORE (30 * SEC)
 #define PARENT_AFTER (10 * SEC)
+/* a signal to a pool child this close to the same sender's signal to its MainProcess was
+ * one request for the whole worker (a process group, a cgroup) */
+#define SAME_REQUEST (2 * SEC)
 
 enum { SIGHUP_ = 1, SIGINT_ = 2, SIGQUIT_ = 3, SIGILL_ = 4, SIGTRAP_ = 5, SIGABRT_ = 6,
        SIGBUS_ = 7, SIGFPE_ = 8, SIGKILL_ = 9, SIGSEGV_ = 11, SIGTERM_ = 15, SIGSYS_ = 31 };
@@ -177,6 +182,32 @@ static bool sent_by_main(const struct cw_tproc *p, const struct cw_tproc *par,
 	       (r->sender.pstart == CW_NONE || r->sender.pstart == par->pstart);
 }
 
+/* Did r's sender also ask the MainProcess to stop (or kill it) at about the same time? */
+static bool also_to_parent(const struct cw_timeline *tl, const struct cw_tproc *par,
+			   const struct cw_sigrec *r)
+{
+	if (!r->has_sender || r->sender.kernel)
+		return false;
+	for (int i = par->last_sig; i >= 0; i = tl->sigs[i].prev) {
+		const struct cw_sigrec *q = &tl->sigs[i];
+		if ((shutdown_signal(q->signo) || q->signo == SIGKILL_) && q->has_sender &&
+		    !q->sender.kernel && q->sender.pid == r->sender.pid &&
+		    q->sender.pstart == r->sender.pstart &&
+		    q->ts >= r->ts - SAME_REQUEST && q->ts <= r->ts + SAME_REQUEST)
+			return true;
+	}
+	return false;
+}
+
+/* A pool child's signal r (or none) that is its dying MainProcess' doing, not an incident
+ * of its own: the kernel's (PDEATHSIG), the MainProcess' (pool shutdown), or the same
+ * request that stopped the MainProcess. */
+static bool with_parent(const struct cw_timeline *tl, const struct cw_tproc *par,
+			const struct cw_sigrec *r)
+{
+	return !r || from_kernel(r) || sent_by(r, par->pid) || also_to_parent(tl, par, r);
+}
+
 /* billiard's hard time limit: SIGTERM, 100 ms later SIGKILL, both kill(2) from the
  * MainProcess; the child dies of the SIGKILL. A SIGTERM alone from the MainProcess is a
  * revoke(terminate=True), a pool shrink or a pool restart. */
@@ -196,7 +227,7 @@ static void classify_killed(const struct cw_timeline *tl, const struct cw_tproc 
 
 	use_sig(d, r);
 	if (p->role == CW_RL_POOL && par && parent_dying(tl, p, d->ts) &&
-	    (!r || from_kernel(r) || sent_by(r, par->pid))) {
+	    with_parent(tl, par, r)) {
 		d->kind = CW_K_PARENT_DIED;
 		return;
 	}
@@ -249,7 +280,7 @@ static void classify(const struct cw_timeline *tl, const struct cw_tproc *p, str
 		}
 		const struct cw_sigrec *r = last_shutdown_sig(tl, p);
 		if (p->role == CW_RL_POOL && par && parent_dying(tl, p, d->ts) &&
-		    (!r || from_kernel(r) || sent_by(r, par->pid))) {
+		    with_parent(tl, par, r)) {
 			use_sig(d, r);
 			d->kind = CW_K_PARENT_DIED;
 			return;

@@ -26,6 +26,26 @@ def sleep(seconds):
     return seconds
 
 
+@app.task(name="cw.hang")
+def hang(host, port):
+    """Connect to a device that accepts and never answers, and wait for its reply with no
+    timeout: the task blocks in recv(2) forever (the seed host's printer poll)."""
+    import socket
+    s = socket.create_connection((host, port))
+    s.settimeout(None)
+    return len(s.recv(1))
+
+
+@app.task(name="cw.spin")
+def spin(seconds):
+    """Busy for `seconds` of wall time: a slow task that uses CPU all along."""
+    end = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < end:
+        n += 1
+    return n
+
+
 @app.task(name="cw.hog")
 def hog(mib):
     """Touch mib MiB of anonymous memory: in a memory-limited cgroup, the OOM killer answers."""
