@@ -37,22 +37,26 @@ const char *cw_feed_type_name(int i)
 	return i >= 0 && i < CW_FEED_NTYPES ? types[i] : NULL;
 }
 
-/* Lines start {"v":N,"type":"...": the type is near the front, whatever the version. */
+/* Lines start {"v":N,"type":"...": the type right after the version, whatever the version. */
 int cw_feed_type(const char *line, size_t len)
 {
-	static const char key[] = ",\"type\":\"";
-	size_t head = len < 24 ? len : 24;
-	const char *t = memmem(line, head, key, sizeof(key) - 1), *end;
+	static const char v[] = "{\"v\":", key[] = ",\"type\":\"";
+	size_t i = sizeof(v) - 1;
+	const char *t, *end;
 
-	if (!t)
+	if (len < i || memcmp(line, v, i))
 		return OTHER;
-	t += sizeof(key) - 1;
+	while (i < len && line[i] >= '0' && line[i] <= '9')
+		i++;
+	if (len - i < sizeof(key) - 1 || memcmp(line + i, key, sizeof(key) - 1))
+		return OTHER;
+	t = line + i + sizeof(key) - 1;
 	end = memchr(t, '"', (size_t)(line + len - t));
 	if (!end)
 		return OTHER;
-	for (int i = 0; i < OTHER; i++)
-		if ((size_t)(end - t) == strlen(types[i]) && !memcmp(t, types[i], (size_t)(end - t)))
-			return i;
+	for (int k = 0; k < OTHER; k++)
+		if ((size_t)(end - t) == strlen(types[k]) && !memcmp(t, types[k], (size_t)(end - t)))
+			return k;
 	return OTHER;
 }
 
