@@ -229,10 +229,14 @@ static void test_hostile_names(void **state)
 		{"", 8, -1, NULL, -1},
 		{"x", 9, -1, "not_a_verdict", -1},
 	};
-	static const struct cw_metrics_worker w[] = {{"w\"\\\n@\xff", 1, 2}};
-	static const struct cw_metrics_death d[] = {{"w\n", "sig\"kill", 1}};
-	struct cw_metrics_snapshot s = {.queues = q, .nqueues = 9, .workers = w, .nworkers = 1,
-					.deaths = d, .ndeaths = 1, .broker_up = -1,
+	static const struct cw_metrics_worker w[] = {{"w\"\\\n@\xff", 1, 2}, {"w\"\\\n@\xfe", 0, 3}};
+	static const struct cw_metrics_death d[] = {
+		{"w\n", "sig\"kill", 1}, {"w\n", "sig\"kill", 2},
+		/* the worker/kind split differs: no duplicate */
+		{"a\"b", "c", 3}, {"a", "b\"c", 4},
+	};
+	struct cw_metrics_snapshot s = {.queues = q, .nqueues = 9, .workers = w, .nworkers = 2,
+					.deaths = d, .ndeaths = 4, .broker_up = -1,
 					.version = "v\"1\n", .kernel = "k\\\xff"};
 	char *t;
 
@@ -249,6 +253,11 @@ static void test_hostile_names(void **state)
 	want_line(t, "celerywatch_queue_verdict{queue=\"x\",verdict=\"ok\"} 0");
 	want_line(t, "celerywatch_worker_up{worker=\"w\\\"\\\\\\n@\xef\xbf\xbd\"} 1");
 	want_line(t, "celerywatch_deaths_total{worker=\"w\\n\",kind=\"sig\\\"kill\"} 1");
+	assert_int_equal(count_lines_with(t, "celerywatch_worker_up{"), 1);
+	assert_int_equal(count_lines_with(t, "celerywatch_worker_pool_processes{"), 1);
+	assert_int_equal(count_lines_with(t, "celerywatch_deaths_total{"), 3);
+	want_line(t, "celerywatch_deaths_total{worker=\"a\\\"b\",kind=\"c\"} 3");
+	want_line(t, "celerywatch_deaths_total{worker=\"a\",kind=\"b\\\"c\"} 4");
 	want_line(t, "celerywatch_build_info{version=\"v\\\"1\\n\",kernel=\"k\\\\\xef\xbf\xbd\"} 1");
 	assert_null(strstr(t, "\nceleryw_forged"));
 	check_format(t);

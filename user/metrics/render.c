@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,7 @@ const char *const cw_metrics_verdicts[CW_METRICS_NVERDICTS] = {
 
 struct fam {
 	const char *name, *type, *help;
-	bool started;
-	struct cw_strset seen;		/* label sets written, to refuse a duplicate series */
+	bool started;			/* HELP and TYPE written */
 };
 
 #define FAM(n, t, h) { .name = (n), .type = (t), .help = (h) }
@@ -92,39 +92,62 @@ static void put_value(struct out *o, const char *v)
 	}
 }
 
-/* Start a series: the family's header the first time, the name and the labels (k, v pairs,
- * NULL-terminated). Returns false, with nothing written, when these labels were already
- * written in this family (two hostile names equal once sanitised). */
-static bool series(struct out *o, struct fam *f, ...)
+/* Whether the labels a (and b) equal, once escaped, those of an earlier series of the same
+ * set: two hostile names can become one after U+FFFD replacement, and a duplicate series
+ * would make the scrape fail. On out of memory, not a duplicate. */
+static bool dup(struct cw_strset *seen, const char *a, const char *b)
 {
-	size_t start = o->len, lbrace = 0;
+	struct out k = {0};
+
+	put_value(&k, a);
+	if (b) {
+		puts_(&k, "\"");	/* never in an escaped value: the pair stays unambiguous */
+		put_value(&k, b);
+	}
+	bool d = !k.oom && cw_strset_add(seen, k.p ? k.p : "", k.len) == 0;
+	free(k.p);
+	return d;
+}
+
+/* Which of n names (at base, stride apart, each a const char * at offset off) repeat an
+ * earlier one; NULL when out of memory (then nothing is left out). */
+static bool *dups(const void *base, size_t n, size_t stride, size_t off)
+{
+	struct cw_strset seen = CW_STRSET_INIT;
+	bool *d = calloc(n ? n : 1, sizeof(*d));
+
+	for (size_t i = 0; d && i < n; i++)
+		d[i] = dup(&seen, *(const char *const *)((const char *)base + i * stride + off), NULL);
+	cw_strset_free(&seen);
+	return d;
+}
+
+/* Start a series: the family's header the first time, the name and the labels (k, v pairs,
+ * NULL-terminated). */
+static void series(struct out *o, struct fam *f, ...)
+{
 	const char *k;
 	va_list ap;
+	int i = 0;
 
 	if (!f->started) {
 		putf(o, "# HELP %s ", f->name);
 		puts_(o, f->help);
 		putf(o, "\n# TYPE %s %s\n", f->name, f->type);
+		f->started = true;
 	}
 	puts_(o, f->name);
 	va_start(ap, f);
-	for (int i = 0; (k = va_arg(ap, const char *)); i++) {
-		if (!i)
-			lbrace = o->len;
-		putf(o, "%s%s=\"", i ? "," : "{", k);
+	for (; (k = va_arg(ap, const char *)); i++) {
+		puts_(o, i ? "," : "{");
+		puts_(o, k);
+		puts_(o, "=\"");
 		put_value(o, va_arg(ap, const char *));
 		puts_(o, "\"");
 	}
 	va_end(ap);
-	if (lbrace)
+	if (i)
 		puts_(o, "}");
-	if (lbrace && !o->oom && cw_strset_add(&f->seen, o->p + lbrace, o->len - lbrace) == 0) {
-		o->len = start;
-		o->p[start] = '\0';
-		return false;
-	}
-	f->started = true;
-	return true;
 }
 
 static void value_i(struct out *o, int64_t v)
@@ -137,6 +160,12 @@ static void value_u(struct out *o, uint64_t v)
 	putf(o, " %" PRIu64 "\n", v);
 }
 
+/* The i-th queue, or NULL when its name repeats an earlier one */
+static const struct cw_metrics_queue *queue_at(const struct cw_metrics_snapshot *s, const bool *skip, size_t i)
+{
+	return skip && skip[i] ? NULL : &s->queues[i];
+}
+
 static void queues(struct out *o, const struct cw_metrics_snapshot *s)
 {
 	struct fam depth = FAM("celerywatch_queue_depth", "gauge",
@@ -147,33 +176,36 @@ static void queues(struct out *o, const struct cw_metrics_snapshot *s)
 			      "1 for the queue's current verdict, 0 for the others.");
 	struct fam unacked = FAM("celerywatch_queue_unacked", "gauge",
 			      "Tasks of the queue delivered to a worker and not yet acknowledged.");
+	bool *skip = dups(s->queues, s->nqueues, sizeof(*s->queues), offsetof(struct cw_metrics_queue, name));
 	const struct cw_metrics_queue *q;
 
+	/* family by family: the format wants each family's samples together */
 	for (size_t i = 0; i < s->nqueues; i++) {
-		q = &s->queues[i];
-		if (q->depth >= 0 && series(o, &depth, "queue", q->name, NULL))
+		if ((q = queue_at(s, skip, i)) && q->depth >= 0) {
+			series(o, &depth, "queue", q->name, NULL);
 			value_i(o, q->depth);
+		}
 	}
 	for (size_t i = 0; i < s->nqueues; i++) {
-		q = &s->queues[i];
-		if (q->consumers >= 0 && series(o, &cons, "queue", q->name, NULL))
+		if ((q = queue_at(s, skip, i)) && q->consumers >= 0) {
+			series(o, &cons, "queue", q->name, NULL);
 			value_i(o, q->consumers);
+		}
 	}
 	for (size_t i = 0; i < s->nqueues; i++) {
-		q = &s->queues[i];
-		for (int v = 0; q->verdict && v < CW_METRICS_NVERDICTS; v++)
-			if (series(o, &verdict, "queue", q->name, "verdict", cw_metrics_verdicts[v], NULL))
-				value_i(o, !strcmp(q->verdict, cw_metrics_verdicts[v]));
+		q = queue_at(s, skip, i);
+		for (int v = 0; q && q->verdict && v < CW_METRICS_NVERDICTS; v++) {
+			series(o, &verdict, "queue", q->name, "verdict", cw_metrics_verdicts[v], NULL);
+			value_i(o, !strcmp(q->verdict, cw_metrics_verdicts[v]));
+		}
 	}
 	for (size_t i = 0; i < s->nqueues; i++) {
-		q = &s->queues[i];
-		if (q->unacked >= 0 && series(o, &unacked, "queue", q->name, NULL))
+		if ((q = queue_at(s, skip, i)) && q->unacked >= 0) {
+			series(o, &unacked, "queue", q->name, NULL);
 			value_i(o, q->unacked);
+		}
 	}
-	cw_strset_free(&depth.seen);
-	cw_strset_free(&cons.seen);
-	cw_strset_free(&verdict.seen);
-	cw_strset_free(&unacked.seen);
+	free(skip);
 }
 
 static void workers(struct out *o, const struct cw_metrics_snapshot *s)
@@ -183,35 +215,43 @@ static void workers(struct out *o, const struct cw_metrics_snapshot *s)
 			   "Live pool (child) processes of the worker.");
 	struct fam deaths = FAM("celerywatch_deaths_total", "counter",
 			     "Worker process deaths seen since the recorder started, by kind.");
+	bool *skip = dups(s->workers, s->nworkers, sizeof(*s->workers), offsetof(struct cw_metrics_worker, name));
+	struct cw_strset seen = CW_STRSET_INIT;
 	const struct cw_metrics_worker *w;
 	const struct cw_metrics_death *d;
 
 	for (size_t i = 0; i < s->nworkers; i++) {
 		w = &s->workers[i];
-		if (series(o, &up, "worker", w->name, NULL))
-			value_i(o, w->up != 0);
+		if (skip && skip[i])
+			continue;
+		series(o, &up, "worker", w->name, NULL);
+		value_i(o, w->up != 0);
 	}
 	for (size_t i = 0; i < s->nworkers; i++) {
 		w = &s->workers[i];
-		if (w->pool_processes >= 0 && series(o, &pool, "worker", w->name, NULL))
-			value_i(o, w->pool_processes);
+		if ((skip && skip[i]) || w->pool_processes < 0)
+			continue;
+		series(o, &pool, "worker", w->name, NULL);
+		value_i(o, w->pool_processes);
 	}
 	for (size_t i = 0; i < s->ndeaths; i++) {
 		d = &s->deaths[i];
-		if (series(o, &deaths, "worker", d->worker, "kind", d->kind, NULL))
-			value_u(o, d->count);
+		if (dup(&seen, d->worker, d->kind))
+			continue;
+		series(o, &deaths, "worker", d->worker, "kind", d->kind, NULL);
+		value_u(o, d->count);
 	}
-	cw_strset_free(&up.seen);
-	cw_strset_free(&pool.seen);
-	cw_strset_free(&deaths.seen);
+	cw_strset_free(&seen);
+	free(skip);
 }
 
+/* Our own type names: unique, plain ASCII. */
 static void counts(struct out *o, struct fam *f, const struct cw_metrics_count *c, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (series(o, f, "type", c[i].type, NULL))
-			value_u(o, c[i].count);
-	cw_strset_free(&f->seen);
+	for (size_t i = 0; i < n; i++) {
+		series(o, f, "type", c[i].type, NULL);
+		value_u(o, c[i].count);
+	}
 }
 
 static void recorder(struct out *o, const struct cw_metrics_snapshot *s)
@@ -230,15 +270,22 @@ static void recorder(struct out *o, const struct cw_metrics_snapshot *s)
 
 	counts(o, &ev, s->events, s->nevents);
 	counts(o, &lost, s->lost, s->nlost);
-	if (s->broker_up >= 0 && series(o, &up, NULL))
+	if (s->broker_up >= 0) {
+		series(o, &up, NULL);
 		value_i(o, s->broker_up != 0);
-	if (s->broker_up >= 0 && s->broker_sample_duration_seconds >= 0 && series(o, &dur, NULL))
+	}
+	if (s->broker_up >= 0 && s->broker_sample_duration_seconds >= 0) {
+		series(o, &dur, NULL);
 		putf(o, " %.6f\n", s->broker_sample_duration_seconds);
-	if (s->broker_up >= 0 && s->broker_unacked >= 0 && series(o, &unacked, NULL))
+	}
+	if (s->broker_up >= 0 && s->broker_unacked >= 0) {
+		series(o, &unacked, NULL);
 		value_i(o, s->broker_unacked);
-	if (s->version && s->kernel && series(o, &build, "version", s->version, "kernel", s->kernel, NULL))
+	}
+	if (s->version && s->kernel) {
+		series(o, &build, "version", s->version, "kernel", s->kernel, NULL);
 		value_i(o, 1);
-	cw_strset_free(&build.seen);
+	}
 }
 
 char *cw_metrics_render(const struct cw_metrics_snapshot *s, size_t *len)
