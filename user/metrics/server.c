@@ -124,15 +124,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	(void)version;
 	(void)upload;
-	/* the first call is for the headers only; a body sent with the request is ignored */
-	if (!*req) {
-		*req = c;
-		return MHD_YES;
-	}
-	if (*upload_size) {
-		*upload_size = 0;
-		return MHD_YES;
-	}
+	(void)upload_size;
+	(void)req;
+	/* answered at once, on the headers: a request body is never read (libmicrohttpd
+	 * closes the connection after the reply instead) */
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return plain(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET /metrics\n");
 	if (strcmp(url, "/metrics"))
