@@ -53,6 +53,9 @@ class Metrics(unittest.TestCase):
             shutil.rmtree(d, ignore_errors=True)
 
     def test_promtool_depth_exit_and_prometheus(self):
+        # the first text is published right after tracer_start is queued: a moment after
+        # it may be in the log
+        wait_for(lambda: "celerywatch_build_info{" in scrape(self.port)[2], 5, 0.05, "first publish")
         status, ctype, text = scrape(self.port)
         self.assertEqual(status, 200)
         self.assertEqual(ctype, "text/plain; version=0.0.4; charset=utf-8")

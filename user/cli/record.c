@@ -802,6 +802,7 @@ int cmd_record(int argc, char **argv)
 	}
 	if (!ret) {
 		write_start(r);
+		cw_feed_publish(&r->feed);	/* the scan may take a while on a busy host */
 		struct cw_scan_cbs cbs = {.found = scan_found, .each = scan_cb, .ctx = r};
 		if (cw_procscan("/proc", cw_eventlog_host(), &cbs) < 0)
 			fprintf(stderr, "celerywatch: /proc scan failed: %s\n", strerror(errno));
