@@ -170,6 +170,23 @@ class MetricsOptions(unittest.TestCase):
         self.assertEqual(p.stderr.strip(),
                          f"celerywatch: --metrics 127.0.0.1:{port}: cannot listen there: Address already in use")
 
+    def test_http_thread_holds_no_capability(self):
+        rec = Recorder("--metrics", f"127.0.0.1:{free_port()}").start()
+        try:
+            tasks = os.listdir(f"/proc/{rec.proc.pid}/task")
+            comms = {}
+            for tid in tasks:
+                with open(f"/proc/{rec.proc.pid}/task/{tid}/comm") as f:
+                    comms[tid] = f.read().strip()
+            http = [t for t, c in comms.items() if c.startswith("MHD")]
+            self.assertEqual(len(http), 1, comms)
+            with open(f"/proc/{rec.proc.pid}/task/{http[0]}/status") as f:
+                caps = dict(l.split(":\t", 1) for l in f.read().splitlines() if l.startswith("Cap"))
+            self.assertEqual(int(caps["CapEff"], 16), 0, caps)
+            self.assertEqual(int(caps["CapPrm"], 16), 0, caps)
+        finally:
+            rec.cleanup()
+
     def test_ipv6_loopback(self):
         port = free_port()
         rec = Recorder("--metrics", f"[::1]:{port}").start()
