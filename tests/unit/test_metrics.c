@@ -265,6 +265,70 @@ static void test_hostile_names(void **state)
 	free(t);
 }
 
+/* Each sample line's name and labels appear once: a duplicate series fails the scrape. */
+static void check_unique(const char *text)
+{
+	size_t n = 0, cap = 64;
+	char **seen = malloc(cap * sizeof(*seen));
+
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n'), *sp = p;
+		if (*p != '#') {
+			/* the series ends at the last space of the line (values have none) */
+			for (const char *q = p; q < nl; q++)
+				if (*q == ' ')
+					sp = q;
+			char *key = strndup(p, (size_t)(sp - p));
+			for (size_t i = 0; i < n; i++)
+				if (!strcmp(seen[i], key))
+					fail_msg("duplicate series: %s", key);
+			if (n == cap)
+				seen = realloc(seen, (cap *= 2) * sizeof(*seen));
+			seen[n++] = key;
+		}
+		p = nl + 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(seen[i]);
+	free(seen);
+}
+
+/* Random names over an alphabet of the dangerous bytes: the text always parses, never has
+ * a duplicate series (a fixed seed: the same names on every run). */
+static void test_random_names(void **state)
+{
+	static const char alphabet[] = "ab\\\"\n\r{}=, \x80\xbf\xc3\xa9\xe6\x97\xa5\xed\xa0\xf0\x9f\x99\x82\xfe\xff";
+	enum { NQ = 12, LEN = 6 };
+	char names[NQ][LEN + 1];
+	struct cw_metrics_queue q[NQ];
+	struct cw_metrics_worker w[NQ];
+	struct cw_metrics_death d[NQ];
+	unsigned seed = 12345;
+
+	(void)state;
+	for (int round = 0; round < 300; round++) {
+		for (int i = 0; i < NQ; i++) {
+			int len = (int)(rand_r(&seed) % (LEN + 1));
+			for (int k = 0; k < len; k++)
+				names[i][k] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+			names[i][len] = '\0';
+			q[i] = (struct cw_metrics_queue){names[i], i, i % 2, cw_metrics_verdicts[i % 6], i};
+			w[i] = (struct cw_metrics_worker){names[i], 1, i};
+			d[i] = (struct cw_metrics_death){names[i], names[(i + 1) % NQ], 1};
+		}
+		struct cw_metrics_snapshot s = {.queues = q, .nqueues = NQ, .workers = w, .nworkers = NQ,
+						.deaths = d, .ndeaths = NQ, .broker_up = 1,
+						.broker_sample_duration_seconds = 0, .broker_unacked = 0,
+						.version = names[0], .kernel = names[1]};
+		char *t = render(&s);
+		check_format(t);
+		check_unique(t);
+		if (round % 50 == 0)
+			promtool_accepts(t);
+		free(t);
+	}
+}
+
 /* Thousands of queues: linear, and every one there. */
 static void test_many_queues(void **state)
 {
@@ -359,6 +423,7 @@ int main(void)
 		cmocka_unit_test(test_all_families),
 		cmocka_unit_test(test_unknown_left_out),
 		cmocka_unit_test(test_hostile_names),
+		cmocka_unit_test(test_random_names),
 		cmocka_unit_test(test_many_queues),
 		cmocka_unit_test(test_procself_stat),
 		cmocka_unit_test(test_line_types),
