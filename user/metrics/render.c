@@ -169,13 +169,13 @@ static const struct cw_metrics_queue *queue_at(const struct cw_metrics_snapshot 
 static void queues(struct out *o, const struct cw_metrics_snapshot *s)
 {
 	struct fam depth = FAM("celerywatch_queue_depth", "gauge",
-			    "Tasks waiting in the queue, all priority lists summed (broker sample).");
+			       "Tasks waiting in the queue, all priority lists summed (broker sample).");
 	struct fam cons = FAM("celerywatch_queue_consumers", "gauge",
-			   "Live worker processes consuming the queue.");
+			      "Live worker processes consuming the queue.");
 	struct fam verdict = FAM("celerywatch_queue_verdict", "gauge",
-			      "1 for the queue's current verdict, 0 for the others.");
+				 "1 for the queue's current verdict, 0 for the others.");
 	struct fam unacked = FAM("celerywatch_queue_unacked", "gauge",
-			      "Tasks of the queue delivered to a worker and not yet acknowledged.");
+				 "Tasks of the queue delivered to a worker and not yet acknowledged.");
 	bool *skip = dups(s->queues, s->nqueues, sizeof(*s->queues), offsetof(struct cw_metrics_queue, name));
 	const struct cw_metrics_queue *q;
 
@@ -212,9 +212,9 @@ static void workers(struct out *o, const struct cw_metrics_snapshot *s)
 {
 	struct fam up = FAM("celerywatch_worker_up", "gauge", "1 while the worker's main process runs.");
 	struct fam pool = FAM("celerywatch_worker_pool_processes", "gauge",
-			   "Live pool (child) processes of the worker.");
+			      "Live pool (child) processes of the worker.");
 	struct fam deaths = FAM("celerywatch_deaths_total", "counter",
-			     "Worker process deaths seen since the recorder started, by kind.");
+				"Worker process deaths seen since the recorder started, by kind.");
 	bool *skip = dups(s->workers, s->nworkers, sizeof(*s->workers), offsetof(struct cw_metrics_worker, name));
 	struct cw_strset seen = CW_STRSET_INIT;
 	const struct cw_metrics_worker *w;
@@ -257,16 +257,16 @@ static void counts(struct out *o, struct fam *f, const struct cw_metrics_count *
 static void recorder(struct out *o, const struct cw_metrics_snapshot *s)
 {
 	struct fam ev = FAM("celerywatch_events_total", "counter",
-			 "Lines the recorder queued to its event log, by line type.");
+			    "Lines the recorder queued to its event log, by line type.");
 	struct fam lost = FAM("celerywatch_events_lost_total", "counter",
-			   "Kernel records lost (ring buffer or map full), by record type.");
+			      "Kernel records lost (ring buffer or map full), by record type.");
 	struct fam up = FAM("celerywatch_broker_up", "gauge", "1 when the last broker sample succeeded.");
 	struct fam dur = FAM("celerywatch_broker_sample_duration_seconds", "gauge",
-			  "Duration of the last broker sample's round trip.");
+			     "Duration of the last broker sample's round trip.");
 	struct fam unacked = FAM("celerywatch_broker_unacked", "gauge",
-			      "Tasks delivered to workers and not yet acknowledged, all queues (kombu's unacked hash).");
+				 "Tasks delivered to workers and not yet acknowledged, all queues (kombu's unacked hash).");
 	struct fam build = FAM("celerywatch_build_info", "gauge",
-			    "The recorder's version and the kernel it runs on; always 1.");
+			       "The recorder's version and the kernel it runs on; always 1.");
 
 	counts(o, &ev, s->events, s->nevents);
 	counts(o, &lost, s->lost, s->nlost);
