@@ -100,8 +100,8 @@ static const char doc[] =
 	"  celerywatch record -o ev.jsonl --redis redis://10.0.0.5:6379/3\n"
 	"  celerywatch record --all -o - | grep '\"type\":\"oom\"'\n"
 	"  celerywatch record -o ev.jsonl --redis default --metrics 127.0.0.1:9808\n\n"
-	"Exit status: 0 after SIGINT/SIGTERM, 1 when BPF cannot be loaded (not root, refused), "
-	"2 on bad options or an unusable broker URL.";
+	"Exit status: 0 after SIGINT/SIGTERM, 1 when BPF cannot be loaded (not root, refused) or the "
+	"--metrics address cannot be bound, 2 on bad options or an unusable broker URL.";
 
 enum { OPT_METRICS = 989, OPT_ROTATE_SIZE = 990, OPT_ROTATE_KEEP, OPT_COMPRESS, OPT_BUDGET = 994, OPT_MAX_LINES = 995, OPT_BTF = 996, OPT_MAX_TRACKED = 997, OPT_RINGBUF = 998, OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
 
