@@ -34,6 +34,8 @@
 #include "log/suppfmt.h"
 #include "log/tracerfmt.h"
 #include "log/writer.h"
+#include "metrics/feed.h"
+#include "metrics/server.h"
 #include "version.h"
 
 /* Records formatted per wake-up of the ring buffer, at most: then the loop goes back to
@@ -63,6 +65,7 @@ struct record_opts {
 	uint64_t max_lines;	/* --max-lines-per-minute; 0: no cap */
 	struct cw_rotation rotation;	/* --rotate-size, --rotate-keep, --compress */
 	const char *broker_opt;	/* the last broker option given (they need --redis) */
+	const char *metrics;	/* --metrics HOST:PORT */
 };
 
 struct recorder {
@@ -88,6 +91,8 @@ struct recorder {
 	struct cw_live live;		/* the engine, when a sink wants incidents (alerts, metrics) */
 	const char *caps[CW_PRIVS_KEPT_MAX + 1];	/* kept after attach (tracer_start) */
 	bool caps_dropped;
+	struct cw_metrics_server *metrics;	/* --metrics: the HTTP thread */
+	struct cw_metrics_feed feed;
 };
 
 static const char doc[] =
@@ -99,11 +104,12 @@ static const char doc[] =
 	"Examples:\n"
 	"  celerywatch record -o /var/log/celerywatch.jsonl\n"
 	"  celerywatch record -o ev.jsonl --redis redis://10.0.0.5:6379/3\n"
-	"  celerywatch record --all -o - | grep '\"type\":\"oom\"'\n\n"
-	"Exit status: 0 after SIGINT/SIGTERM, 1 when BPF cannot be loaded (not root, refused), "
-	"2 on bad options or an unusable broker URL.";
+	"  celerywatch record --all -o - | grep '\"type\":\"oom\"'\n"
+	"  celerywatch record -o ev.jsonl --redis default --metrics 127.0.0.1:9808\n\n"
+	"Exit status: 0 after SIGINT/SIGTERM, 1 when BPF cannot be loaded (not root, refused) or the "
+	"--metrics address cannot be bound, 2 on bad options or an unusable broker URL.";
 
-enum { OPT_ROTATE_SIZE = 990, OPT_ROTATE_KEEP, OPT_COMPRESS, OPT_BUDGET = 994, OPT_MAX_LINES = 995, OPT_BTF = 996, OPT_MAX_TRACKED = 997, OPT_RINGBUF = 998, OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
+enum { OPT_METRICS = 989, OPT_ROTATE_SIZE = 990, OPT_ROTATE_KEEP, OPT_COMPRESS, OPT_BUDGET = 994, OPT_MAX_LINES = 995, OPT_BTF = 996, OPT_MAX_TRACKED = 997, OPT_RINGBUF = 998, OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
 
 static const struct argp_option options[] = {
 	{"output", 'o', "PATH", 0, "Write the event log to PATH (created 0640, appended, never through a symlink); - is stdout (default)", 0},
@@ -123,6 +129,7 @@ static const struct argp_option options[] = {
 	{"rotate-size", OPT_ROTATE_SIZE, "SIZE", 0, "Rotate the log when it reaches SIZE (4096, 64K, 100M, 1G): LOG becomes LOG.1, LOG.1 LOG.2, ... (for hosts without logrotate)", 0},
 	{"rotate-keep", OPT_ROTATE_KEEP, "N", 0, "Rotated files kept with --rotate-size (default 5; the oldest goes)", 0},
 	{"compress", OPT_COMPRESS, NULL, 0, "gzip each rotated file (LOG.1.gz ...; explain reads them as they are)", 0},
+	{"metrics", OPT_METRICS, "HOST:PORT", 0, "Serve Prometheus metrics at http://HOST:PORT/metrics (127.0.0.1:9808, [::1]:9808; numeric addresses). Unauthenticated: keep it on loopback or behind a firewall", 0},
 	{"redis-rescan", OPT_RESCAN, "SECONDS", 0, "Ignored: queues bound in the broker are discovered at every sample (kept for old command lines)", 1},
 	{0},
 };
@@ -244,6 +251,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->rotation.keep = (int)keep;
 		break;
 	case OPT_COMPRESS: o->rotation.compress = true; break;
+	case OPT_METRICS: {
+		struct sockaddr_storage ss;
+		socklen_t sl;
+		if (cw_metrics_parse_addr(arg, &ss, &sl))
+			argp_error(state, "--metrics '%s': expected IPV4:PORT or [IPV6]:PORT, e.g. 127.0.0.1:9808", arg);
+		o->metrics = arg;
+		break;
+	}
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -260,6 +275,7 @@ static void emit(struct recorder *r)
 	} else if (cw_logcap_admit(&r->logcap, r->line.buf, r->line.len, cw_clock_ns(CLOCK_MONOTONIC))) {
 		cw_writer_put(r->writer, r->line.buf, r->line.len);
 		cw_live_line(&r->live, r->line.buf, r->line.len);
+		cw_feed_line(&r->feed, r->line.buf, r->line.len);
 	}
 	jw_reset(&r->line);
 }
@@ -304,6 +320,7 @@ static void report_lost(struct recorder *r, bool force)
 		fprintf(stderr, "celerywatch: %llu kernel records lost (ring buffer full)\n", (unsigned long long)delta);
 	}
 	memcpy(r->lost_reported, by, sizeof(by));
+	cw_feed_lost(&r->feed, by);
 }
 
 /* The scan line of a process the map refused says "untracked": "map_full". */
@@ -470,7 +487,8 @@ static void drain_sampler(struct recorder *r)
 		cw_procfacts_round(&r->line, "/proc", &r->procs, smp, known ? &ep : NULL);
 		if (r->line.len)
 			emit(r);
-		cw_sample_delete(smp);
+		cw_feed_sample(&r->feed, smp);	/* kept (and freed) by the metrics feed */
+		cw_feed_publish(&r->feed);
 	}
 	/* CLIENT LIST only while there is someone to match it with */
 	cw_sampler_want_clients(r->sampler, r->procs.n > 0);
@@ -497,6 +515,7 @@ static void on_timer(struct recorder *r, int tfd)
 	report_lost(r, false);
 	report_suppressed(r);
 	report_suppressed_cap(r, false);
+	cw_feed_publish(&r->feed);
 }
 
 /* The last lines, each step bounded in time: what the kernel already wrote (a budget, so a
@@ -568,6 +587,8 @@ static int loop(struct recorder *r, int sfd, int tfd)
 			switch (evs[i].data.u32) {
 			case TAG_RING:
 				consume(r, RING_BUDGET);
+				if (r->feed.pending)	/* a death: on /metrics now, not at the tick */
+					cw_feed_publish(&r->feed);
 				break;
 			case TAG_TIMER:
 				on_timer(r, tfd);
@@ -676,6 +697,36 @@ static int start_sampler(struct recorder *r)
 	return 0;
 }
 
+/* --metrics, first step: the listening socket, before anything is loaded (a port in use
+ * fails at once) and while privileges last. Returns 0, or 1. */
+static int open_metrics(struct recorder *r)
+{
+	char err[512];
+
+	cw_feed_init(&r->feed, NULL, r->opts.redis, CW_VERSION);
+	if (r->opts.metrics && cw_metrics_server_open(&r->metrics, r->opts.metrics, err, sizeof(err))) {
+		fprintf(stderr, "celerywatch: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+/* --metrics, second step: the HTTP thread, started after the capability drop (and its
+ * thread drops all of its own: metrics/server.c). Returns 0, or 1. */
+static int start_metrics(struct recorder *r)
+{
+	char err[512];
+
+	if (!r->metrics)
+		return 0;
+	if (cw_metrics_server_run(r->metrics, err, sizeof(err))) {
+		fprintf(stderr, "celerywatch: %s\n", err);
+		return 1;
+	}
+	r->feed.server = r->metrics;
+	return 0;
+}
+
 /* The signalfd and the 1 s timer. Returns 0, or 1. */
 static int open_fds(const sigset_t *mask, int *sfd, int *tfd)
 {
@@ -710,6 +761,8 @@ static int open_output(struct recorder *r, char *err, size_t errlen)
 
 static void recorder_free(struct recorder *r, int sfd, int tfd)
 {
+	cw_metrics_server_stop(r->metrics);
+	cw_feed_free(&r->feed);
 	if (r->sampler)
 		cw_sampler_stop(r->sampler);
 	if (sfd >= 0)
@@ -750,8 +803,11 @@ int cmd_record(int argc, char **argv)
 	if (r->opts.broker_opt && !r->opts.redis)
 		fprintf(stderr, "celerywatch: %s does nothing without --redis\n", r->opts.broker_opt);
 	recorder_init(r, &mask);
+	if (open_metrics(r))
+		return 1;
 	if (open_output(r, err, sizeof(err))) {
 		fprintf(stderr, "celerywatch: %s\n", err);
+		cw_metrics_server_stop(r->metrics);
 		return 1;
 	}
 	ret = start_capture(r);
@@ -764,10 +820,15 @@ int cmd_record(int argc, char **argv)
 		 * the tracked map with what already runs. Anything forked or exec'd from here
 		 * on is seen by the kernel side. */
 		drop_privileges(r);
+		ret = start_metrics(r);
+	}
+	if (!ret) {
 		write_start(r);
+		cw_feed_publish(&r->feed);	/* the scan may take a while on a busy host */
 		struct cw_scan_cbs cbs = {.found = scan_found, .each = scan_cb, .ctx = r};
 		if (cw_procscan("/proc", cw_eventlog_host(), &cbs) < 0)
 			fprintf(stderr, "celerywatch: /proc scan failed: %s\n", strerror(errno));
+		cw_feed_publish(&r->feed);
 		cw_notify_ready("recording");
 		ret = loop(r, sfd, tfd);
 	}

@@ -20,6 +20,11 @@ static const char *const lost_names[CW_LOST_SLOTS] = {
 	[CW_DROP_TAILS_FULL] = "tails_map_full",
 };
 
+const char *cw_lost_name(int slot)
+{
+	return slot >= 0 && slot < CW_LOST_SLOTS ? lost_names[slot] : NULL;
+}
+
 static const size_t type_sizes[CW_EV_MAX] = {
 	[CW_EV_EXEC] = sizeof(struct cw_exec), [CW_EV_EXEC_FAIL] = sizeof(struct cw_exec_fail),
 	[CW_EV_FORK] = sizeof(struct cw_fork), [CW_EV_EXIT] = sizeof(struct cw_exit),

@@ -37,6 +37,8 @@ int cw_fmt_record(struct cw_fmt *f, struct cw_ptable *t, const void *data, size_
 void cw_fmt_scan(struct cw_fmt *f, struct cw_ptable *t, const struct cw_proc *p, bool untracked, struct jw *w,
 		 const char **newq, size_t *nnew);
 void cw_fmt_lost(struct cw_fmt *f, struct jw *w, const uint64_t *by_type, const uint64_t *prev, uint64_t total);
+/* The name of a kernel loss slot as `lost` lines give it ("exec", "tracked_map_full"), or NULL. */
+const char *cw_lost_name(int slot);
 
 /* Helpers exposed for tests */
 const char *cw_signame(int sig, char *buf, size_t len);	/* "SIGKILL", "SIGRTMIN+3" */

@@ -1,0 +1,143 @@
+/* The recorder's metrics feed; see feed.h. */
+#include "metrics/feed.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "broker/broker.h"
+#include "log/eventfmt.h"
+#include "metrics/metrics.h"
+#include "metrics/server.h"
+
+/* Every type the recorder writes (schema 1 and 2), "other" last. */
+static const char *const types[CW_FEED_NTYPES] = {
+	"tracer_start", "tracer_stop", "scan", "exec", "exec_fail", "fork", "exit", "signal",
+	"oom", "rename", "lost", "sample", "proc_sample", "suppressed", "dropped", "other",
+};
+#define OTHER (CW_FEED_NTYPES - 1)
+#define EXIT 6
+
+void cw_feed_init(struct cw_metrics_feed *f, struct cw_metrics_server *server, bool broker,
+		  const char *version)
+{
+	struct utsname u;
+
+	memset(f, 0, sizeof(*f));
+	f->server = server;
+	f->broker = broker;
+	f->version = version;
+	if (uname(&u) == 0)
+		snprintf(f->kernel, sizeof(f->kernel), "%s", u.release);
+}
+
+const char *cw_feed_type_name(int i)
+{
+	return i >= 0 && i < CW_FEED_NTYPES ? types[i] : NULL;
+}
+
+/* Lines start {"v":N,"type":"...": the type right after the version, whatever the version. */
+int cw_feed_type(const char *line, size_t len)
+{
+	static const char v[] = "{\"v\":", key[] = ",\"type\":\"";
+	size_t i = sizeof(v) - 1;
+	const char *t, *end;
+
+	if (len < i || memcmp(line, v, i))
+		return OTHER;
+	while (i < len && line[i] >= '0' && line[i] <= '9')
+		i++;
+	if (len - i < sizeof(key) - 1 || memcmp(line + i, key, sizeof(key) - 1))
+		return OTHER;
+	t = line + i + sizeof(key) - 1;
+	end = memchr(t, '"', (size_t)(line + len - t));
+	if (!end)
+		return OTHER;
+	for (int k = 0; k < OTHER; k++)
+		if ((size_t)(end - t) == strlen(types[k]) && !memcmp(t, types[k], (size_t)(end - t)))
+			return k;
+	return OTHER;
+}
+
+bool cw_feed_line(struct cw_metrics_feed *f, const char *line, size_t len)
+{
+	int t;
+
+	if (!f->server)
+		return false;
+	t = cw_feed_type(line, len);
+	f->lines[t]++;
+	if (t == EXIT)
+		f->pending = true;
+	return t == EXIT;
+}
+
+void cw_feed_sample(struct cw_metrics_feed *f, struct cw_sample *s)
+{
+	cw_sample_delete(f->last);
+	f->last = s;
+}
+
+void cw_feed_lost(struct cw_metrics_feed *f, const uint64_t by[CW_LOST_SLOTS])
+{
+	memcpy(f->lost, by, sizeof(f->lost));
+}
+
+/* The queues of the latest sample: depth where every list was counted. */
+static struct cw_metrics_queue *sample_queues(const struct cw_sample *s, size_t *n)
+{
+	struct cw_metrics_queue *q;
+
+	*n = s && s->redis_ok ? s->nqueues : 0;
+	q = calloc(*n ? *n : 1, sizeof(*q));
+	if (!q) {
+		*n = 0;
+		return NULL;
+	}
+	for (size_t i = 0; i < *n; i++)
+		q[i] = (struct cw_metrics_queue){
+			.name = s->queues[i].queue, .depth = s->queues[i].error ? -1 : s->queues[i].depth,
+			.consumers = -1, .verdict = NULL, .unacked = -1,
+		};
+	return q;
+}
+
+void cw_feed_publish(struct cw_metrics_feed *f)
+{
+	struct cw_metrics_count ev[CW_FEED_NTYPES], lost[CW_LOST_SLOTS];
+	struct cw_metrics_snapshot snap = {.broker_up = -1, .broker_sample_duration_seconds = -1,
+					   .broker_unacked = -1, .version = f->version, .kernel = f->kernel};
+	const struct cw_sample *s = f->last;
+	size_t len;
+	char *text;
+
+	if (!f->server)
+		return;
+	for (int i = 0; i < CW_FEED_NTYPES; i++)
+		if (i != OTHER || f->lines[i])
+			ev[snap.nevents++] = (struct cw_metrics_count){types[i], f->lines[i]};
+	for (int i = 0; i < CW_LOST_SLOTS; i++)
+		if (cw_lost_name(i))
+			lost[snap.nlost++] = (struct cw_metrics_count){cw_lost_name(i), f->lost[i]};
+	snap.events = ev;
+	snap.lost = lost;
+	if (f->broker && s) {
+		snap.broker_up = s->redis_ok;
+		snap.broker_sample_duration_seconds = s->latency_ms / 1000.0;
+		snap.broker_unacked = s->redis_ok ? s->unacked : -1;
+	}
+	struct cw_metrics_queue *q = sample_queues(s, &snap.nqueues);
+	snap.queues = q;
+	text = cw_metrics_render(&snap, &len);
+	free(q);
+	if (text)
+		cw_metrics_publish(f->server, text, len);
+	f->pending = false;
+}
+
+void cw_feed_free(struct cw_metrics_feed *f)
+{
+	cw_sample_delete(f->last);
+	f->last = NULL;
+}
