@@ -20,6 +20,7 @@
 #include "capture/procscan.h"
 #include "cli/commands.h"
 #include "cli/live.h"
+#include "cli/live_metrics.h"
 #include "cli/procfacts.h"
 #include "cli/notify.h"
 #include "cli/options.h"
@@ -93,6 +94,7 @@ struct recorder {
 	bool caps_dropped;
 	struct cw_metrics_server *metrics;	/* --metrics: the HTTP thread */
 	struct cw_metrics_feed feed;
+	struct cw_live_metrics live_metrics;	/* the engine's verdicts into the feed */
 };
 
 static const char doc[] =
@@ -697,6 +699,22 @@ static int start_sampler(struct recorder *r)
 	return 0;
 }
 
+/* The live engine, fed from tracer_start on, when a sink wants its judgements. */
+static int start_live(struct recorder *r)
+{
+	struct cw_live_sink sink;
+
+	if (!r->metrics)
+		return 0;
+	if (cw_live_init(&r->live)) {
+		fprintf(stderr, "celerywatch: out of memory\n");
+		return 1;
+	}
+	sink = cw_live_metrics_sink(&r->live_metrics, &r->feed);
+	cw_live_add_sink(&r->live, &sink);
+	return 0;
+}
+
 /* --metrics, first step: the listening socket, before anything is loaded (a port in use
  * fails at once) and while privileges last. Returns 0, or 1. */
 static int open_metrics(struct recorder *r)
@@ -773,7 +791,8 @@ static void recorder_free(struct recorder *r, int sfd, int tfd)
 	if (r->writer && cw_writer_stop(r->writer, STOP_FLUSH_MS + STOP_WRITE_MS))
 		fprintf(stderr, "celerywatch: the event log takes no lines; stopping anyway\n");
 	cw_ptable_free(&r->procs);
-	cw_live_free(&r->live);
+	cw_live_free(&r->live);	/* after cw_feed_free: the feed points into its strings */
+	cw_live_metrics_free(&r->live_metrics);
 	jw_free(&r->line);
 	for (size_t i = 0; i < r->opts.nqueues; i++)
 		free(r->opts.queues[i]);
@@ -822,6 +841,8 @@ int cmd_record(int argc, char **argv)
 		drop_privileges(r);
 		ret = start_metrics(r);
 	}
+	if (!ret)
+		ret = start_live(r);
 	if (!ret) {
 		write_start(r);
 		cw_feed_publish(&r->feed);	/* the scan may take a while on a busy host */

@@ -84,23 +84,56 @@ void cw_feed_lost(struct cw_metrics_feed *f, const uint64_t by[CW_LOST_SLOTS])
 	memcpy(f->lost, by, sizeof(f->lost));
 }
 
-/* The queues of the latest sample: depth where every list was counted. */
-static struct cw_metrics_queue *sample_queues(const struct cw_sample *s, size_t *n)
+static const struct cw_metrics_queue *judged(const struct cw_metrics_feed *f, const char *name)
 {
-	struct cw_metrics_queue *q;
+	for (size_t i = 0; i < f->njqueues; i++)
+		if (!strcmp(f->jqueues[i].name, name))
+			return &f->jqueues[i];
+	return NULL;
+}
 
-	*n = s && s->redis_ok ? s->nqueues : 0;
-	q = calloc(*n ? *n : 1, sizeof(*q));
-	if (!q) {
-		*n = 0;
+/* The queues: the latest sample's depths (where every list was counted) with the engine's
+ * consumers and verdict, then the queues only the engine knows (no depth). */
+static struct cw_metrics_queue *sample_queues(const struct cw_metrics_feed *f, size_t *n)
+{
+	const struct cw_sample *s = f->last;
+	size_t ns = s && s->redis_ok ? s->nqueues : 0, k = 0;
+	struct cw_metrics_queue *q = calloc(ns + f->njqueues + 1, sizeof(*q));
+
+	*n = 0;
+	if (!q)
 		return NULL;
-	}
-	for (size_t i = 0; i < *n; i++)
-		q[i] = (struct cw_metrics_queue){
+	for (size_t i = 0; i < ns; i++) {
+		const struct cw_metrics_queue *j = judged(f, s->queues[i].queue);
+		q[k++] = (struct cw_metrics_queue){
 			.name = s->queues[i].queue, .depth = s->queues[i].error ? -1 : s->queues[i].depth,
-			.consumers = -1, .verdict = NULL, .unacked = -1,
+			.consumers = j ? j->consumers : -1, .verdict = j ? j->verdict : NULL,
+			.unacked = -1,
 		};
+	}
+	for (size_t i = 0; i < f->njqueues; i++) {
+		bool sampled = false;
+		for (size_t x = 0; x < ns && !sampled; x++)
+			sampled = !strcmp(s->queues[x].queue, f->jqueues[i].name);
+		if (!sampled)
+			q[k++] = f->jqueues[i];
+	}
+	*n = k;
 	return q;
+}
+
+void cw_feed_judged(struct cw_metrics_feed *f, struct cw_metrics_queue *q, size_t nq,
+		    struct cw_metrics_worker *w, size_t nw, struct cw_metrics_death *d, size_t nd)
+{
+	free(f->jqueues);
+	free(f->workers);
+	free(f->deaths);
+	f->jqueues = q;
+	f->njqueues = nq;
+	f->workers = w;
+	f->nworkers = nw;
+	f->deaths = d;
+	f->ndeaths = nd;
 }
 
 void cw_feed_publish(struct cw_metrics_feed *f)
@@ -127,8 +160,12 @@ void cw_feed_publish(struct cw_metrics_feed *f)
 		snap.broker_sample_duration_seconds = s->latency_ms / 1000.0;
 		snap.broker_unacked = s->redis_ok ? s->unacked : -1;
 	}
-	struct cw_metrics_queue *q = sample_queues(s, &snap.nqueues);
+	struct cw_metrics_queue *q = sample_queues(f, &snap.nqueues);
 	snap.queues = q;
+	snap.workers = f->workers;
+	snap.nworkers = f->nworkers;
+	snap.deaths = f->deaths;
+	snap.ndeaths = f->ndeaths;
 	text = cw_metrics_render(&snap, &len);
 	free(q);
 	if (text)
@@ -140,4 +177,5 @@ void cw_feed_free(struct cw_metrics_feed *f)
 {
 	cw_sample_delete(f->last);
 	f->last = NULL;
+	cw_feed_judged(f, NULL, 0, NULL, 0, NULL, 0);
 }

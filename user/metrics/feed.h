@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "events.h"
+#include "metrics/metrics.h"
 
 struct cw_metrics_server;
 struct cw_sample;
@@ -25,6 +26,13 @@ struct cw_metrics_feed {
 	const char *version;
 	char kernel[65];
 	bool pending;				/* an exit line since the last publish */
+	/* the engine's last judgement (cw_feed_judged), owned; its strings are the engine's */
+	struct cw_metrics_queue *jqueues;	/* name, consumers, verdict */
+	size_t njqueues;
+	struct cw_metrics_worker *workers;
+	size_t nworkers;
+	struct cw_metrics_death *deaths;	/* cumulative since the recorder started */
+	size_t ndeaths;
 };
 
 void cw_feed_init(struct cw_metrics_feed *f, struct cw_metrics_server *server, bool broker,
@@ -36,6 +44,12 @@ bool cw_feed_line(struct cw_metrics_feed *f, const char *line, size_t len);
 void cw_feed_sample(struct cw_metrics_feed *f, struct cw_sample *s);
 /* The kernel's cumulative loss counters. */
 void cw_feed_lost(struct cw_metrics_feed *f, const uint64_t by[CW_LOST_SLOTS]);
+/* The engine's judgement: each queue's consumers and verdict (matched by name to the
+ * sample's depths; a queue the sample lacks is shown without a depth), the workers and the
+ * deaths counted so far. The feed takes the three arrays (malloc'd) and frees the previous
+ * ones; the strings they point to must live until the next call or cw_feed_free. */
+void cw_feed_judged(struct cw_metrics_feed *f, struct cw_metrics_queue *q, size_t nq,
+		    struct cw_metrics_worker *w, size_t nw, struct cw_metrics_death *d, size_t nd);
 /* Render and hand the text to the server. */
 void cw_feed_publish(struct cw_metrics_feed *f);
 /* The index of a line's type in f->lines (exported for tests), and its name. */

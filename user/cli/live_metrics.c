@@ -1,0 +1,128 @@
+/* See live_metrics.h. */
+#include "cli/live_metrics.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int grow(bool **v, int *n, int want)
+{
+	if (want <= *n)
+		return 0;
+	bool *nv = realloc(*v, (size_t)want * sizeof(**v));
+	if (!nv)
+		return -1;
+	memset(nv + *n, 0, (size_t)(want - *n) * sizeof(**v));
+	*v = nv;
+	*n = want;
+	return 0;
+}
+
+/* One more death of (worker, kind); names are the engine's interned strings. */
+static void count_death(struct cw_live_metrics *m, const char *worker, const char *kind)
+{
+	worker = worker ? worker : "";
+	for (size_t i = 0; i < m->ndeaths; i++)
+		if (m->deaths[i].worker == worker && m->deaths[i].kind == kind) {
+			m->deaths[i].count++;
+			return;
+		}
+	if (m->ndeaths == m->capdeaths) {
+		size_t ncap = m->capdeaths ? 2 * m->capdeaths : 16;
+		struct cw_metrics_death *n = realloc(m->deaths, ncap * sizeof(*n));
+		if (!n)
+			return;
+		m->deaths = n;
+		m->capdeaths = ncap;
+	}
+	m->deaths[m->ndeaths++] = (struct cw_metrics_death){worker, kind, 1};
+}
+
+static void count_deaths(struct cw_live_metrics *m, const struct cw_engine *e)
+{
+	const struct cw_timeline *tl = cw_engine_timeline(e);
+	const struct cw_analysis *a = cw_engine_analysis(e);
+
+	if (grow(&m->counted, &m->ncounted, tl->nprocs) ||
+	    grow(&m->fail_counted, &m->nfail_counted, tl->nexecfails))
+		return;
+	for (int i = 0; i < a->ndeaths; i++) {
+		const struct cw_death *d = &a->deaths[i];
+		bool *c = d->proc >= 0 ? &m->counted[d->proc] :
+			  d->execfail >= 0 ? &m->fail_counted[d->execfail] : NULL;
+		if (!c || *c)
+			continue;
+		*c = true;
+		count_death(m, d->worker, cw_kind_name(d->kind));
+	}
+}
+
+static struct cw_metrics_queue *queues_of(const struct cw_analysis *a)
+{
+	struct cw_metrics_queue *q = calloc((size_t)a->nqueues + 1, sizeof(*q));
+
+	for (int i = 0; q && i < a->nqueues; i++)
+		q[i] = (struct cw_metrics_queue){
+			.name = a->queues[i].queue, .depth = -1, .unacked = -1,
+			.consumers = a->queues[i].consumers_now,
+			.verdict = cw_verdict_name(a->queues[i].verdict),
+		};
+	return q;
+}
+
+/* Each worker name with a MainProcess seen: up when one is alive, its live pool children. */
+static struct cw_metrics_worker *workers_of(const struct cw_timeline *tl, size_t *n)
+{
+	struct cw_metrics_worker *w = calloc((size_t)tl->nprocs + 1, sizeof(*w));
+
+	*n = 0;
+	for (int i = 0; w && i < tl->nprocs; i++) {
+		const struct cw_tproc *p = &tl->procs[i];
+		if (p->role != CW_RL_MAIN || !p->worker)
+			continue;
+		size_t k = 0;
+		while (k < *n && w[k].name != p->worker)
+			k++;
+		if (k == *n)
+			w[(*n)++] = (struct cw_metrics_worker){.name = p->worker};
+		if (cw_tproc_live_end(p) != CW_NONE)
+			continue;
+		w[k].up = 1;
+		for (int c = 0; c < tl->nprocs; c++)
+			w[k].pool_processes += tl->procs[c].parent == i && tl->procs[c].role == CW_RL_POOL &&
+					       cw_tproc_live_end(&tl->procs[c]) == CW_NONE;
+	}
+	return w;
+}
+
+static void on_judged(const struct cw_engine *e, void *ctx)
+{
+	struct cw_live_metrics *m = ctx;
+	const struct cw_analysis *a = cw_engine_analysis(e);
+	size_t nw;
+
+	if (!a)
+		return;
+	count_deaths(m, e);
+	struct cw_metrics_death *d = malloc((m->ndeaths + 1) * sizeof(*d));
+	if (d)
+		memcpy(d, m->deaths, m->ndeaths * sizeof(*d));
+	struct cw_metrics_worker *w = workers_of(cw_engine_timeline(e), &nw);
+	cw_feed_judged(m->feed, queues_of(a), (size_t)a->nqueues, w, w ? nw : 0, d,
+		       d ? m->ndeaths : 0);
+	cw_feed_publish(m->feed);
+}
+
+struct cw_live_sink cw_live_metrics_sink(struct cw_live_metrics *m, struct cw_metrics_feed *feed)
+{
+	memset(m, 0, sizeof(*m));
+	m->feed = feed;
+	return (struct cw_live_sink){.on_judged = on_judged, .ctx = m};
+}
+
+void cw_live_metrics_free(struct cw_live_metrics *m)
+{
+	free(m->counted);
+	free(m->fail_counted);
+	free(m->deaths);
+	memset(m, 0, sizeof(*m));
+}
