@@ -31,7 +31,7 @@ LIB      := $(BUILD)/libcw.a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit integration man-check service-check test-asan fuzz-build fuzz fuzzers run demo bench bench-discovery soak \
+.PHONY: all deps test unit integration man-check service-check monitoring-check test-asan fuzz-build fuzz fuzzers run demo bench bench-discovery soak \
 	install uninstall clean
 all: $(BUILD)/celerywatch $(UNIT_BIN)
 
@@ -93,6 +93,7 @@ test: deps
 	$(MAKE) integration
 	$(MAKE) man-check
 	$(MAKE) service-check
+	$(MAKE) monitoring-check
 
 # The man page renders without a single warning, and shows every long option of every
 # subcommand's --help (tests/man_options.sh against the binary just built).
@@ -144,17 +145,19 @@ bench: deps all
 	./tools/bench.sh
 
 # `make install` (PREFIX, DESTDIR): the binary, the man page, the systemd unit (its ExecStart
-# follows PREFIX), an example /etc/default/celerywatch (never over an existing one) and the
-# logrotate snippet. `make uninstall` removes them, and leaves /etc/default/celerywatch if it
+# follows PREFIX), an example /etc/default/celerywatch (never over an existing one), the
+# logrotate snippet, the Prometheus rules and the Grafana dashboard. `make uninstall` removes them, and leaves /etc/default/celerywatch if it
 # was edited.
 PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 DOCDIR     ?= $(PREFIX)/share/doc/celerywatch
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
+DATADIR    ?= $(PREFIX)/share/celerywatch
 SYSCONFDIR ?= /etc
 INSTALLED  := $(SBINDIR)/celerywatch $(MANDIR)/man8/celerywatch.8 $(UNITDIR)/celerywatch.service \
-	$(DOCDIR)/celerywatch.default $(SYSCONFDIR)/logrotate.d/celerywatch
+	$(DOCDIR)/celerywatch.default $(SYSCONFDIR)/logrotate.d/celerywatch \
+	$(DATADIR)/prometheus/celerywatch.rules.yml $(DATADIR)/grafana/celerywatch.json
 
 install: $(BUILD)/celerywatch
 	install -D -m 0755 $(BUILD)/celerywatch $(DESTDIR)$(SBINDIR)/celerywatch
@@ -165,6 +168,8 @@ install: $(BUILD)/celerywatch
 	chmod 0644 $(DESTDIR)$(UNITDIR)/celerywatch.service
 	install -D -m 0644 tools/systemd/celerywatch.default $(DESTDIR)$(DOCDIR)/celerywatch.default
 	install -D -m 0644 tools/logrotate/celerywatch $(DESTDIR)$(SYSCONFDIR)/logrotate.d/celerywatch
+	install -D -m 0644 tools/prometheus/celerywatch.rules.yml $(DESTDIR)$(DATADIR)/prometheus/celerywatch.rules.yml
+	install -D -m 0644 tools/grafana/celerywatch.json $(DESTDIR)$(DATADIR)/grafana/celerywatch.json
 	@if [ ! -e $(DESTDIR)$(SYSCONFDIR)/default/celerywatch ]; then \
 		install -D -m 0640 tools/systemd/celerywatch.default $(DESTDIR)$(SYSCONFDIR)/default/celerywatch; \
 		echo "installed $(DESTDIR)$(SYSCONFDIR)/default/celerywatch: set the broker URL there"; \
@@ -186,6 +191,10 @@ service-check: $(BUILD)/celerywatch
 # off (README, OVERHEAD; about 10 minutes, as root): tests/integration/test_discovery.py.
 bench-discovery: $(BUILD)/celerywatch
 	cd tests/integration && CW_DISCOVERY_LONG=1 /usr/bin/python3 -m unittest -v test_discovery
+
+# The Prometheus rules pass `promtool test rules`; the dashboard's queries parse.
+monitoring-check:
+	./tests/monitoring_check.sh
 
 clean:
 	rm -rf $(BUILD)

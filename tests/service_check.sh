@@ -15,7 +15,9 @@ make -s install $vars >/dev/null
 unit=$tmp/usr/lib/systemd/system/celerywatch.service
 for f in "0755 $tmp/usr/sbin/celerywatch" "0644 $tmp/usr/share/man/man8/celerywatch.8" \
 	 "0644 $unit" "0640 $tmp/etc/default/celerywatch" "0644 $tmp/etc/logrotate.d/celerywatch" \
-	 "0644 $tmp/usr/share/doc/celerywatch/celerywatch.default"; do
+	 "0644 $tmp/usr/share/doc/celerywatch/celerywatch.default" \
+	 "0644 $tmp/usr/share/celerywatch/prometheus/celerywatch.rules.yml" \
+	 "0644 $tmp/usr/share/celerywatch/grafana/celerywatch.json"; do
 	set -- $f
 	[ -f "$2" ] || fail "not installed: $2"
 	[ "$(stat -c %a "$2")" = "${1#0}" ] || fail "$2 has mode $(stat -c %a "$2"), wanted $1"
