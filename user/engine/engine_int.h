@@ -28,6 +28,7 @@ struct cw_engine {
 	int nqs, capqs;
 	int64_t lost_told;
 	int broker_up, broker_told;	/* -1 unknown */
+	int64_t trimmed_at;	/* the last cw_timeline_forget_samples (event time) */
 	int64_t broker_ts;
 	char broker_err[256];
 };

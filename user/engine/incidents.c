@@ -201,6 +201,11 @@ int cw_engine_judge(struct cw_engine *e, cw_incident_cb cb, void *ctx)
 	int64_t since = last == CW_NONE ? CW_NONE : last - e->opts.window_us;
 	bool first = !e->have_an;
 
+	/* a live engine runs for months: samples older than two windows are judged no more */
+	if (last != CW_NONE && last - e->trimmed_at > e->opts.window_us / 6) {
+		cw_timeline_forget_samples(&e->tl, last - 2 * e->opts.window_us);
+		e->trimmed_at = last;
+	}
 	if (cw_analyze_opts(&e->tl, since, CW_NONE, NULL, &e->judge, &an))
 		return -ENOMEM;
 	if (e->have_an)

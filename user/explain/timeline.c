@@ -1081,3 +1081,17 @@ int cw_timeline_load(struct cw_timeline *tl, char *const *files, int nfiles,
 	cw_timeline_finish(tl);
 	return ret;
 }
+
+void cw_timeline_forget_samples(struct cw_timeline *tl, int64_t before)
+{
+	for (int q = 0; q < tl->nqueues; q++) {
+		struct cw_tqueue *tq = &tl->queues[q];
+		int keep_from = 0;
+		while (keep_from + 1 < tq->nsamples && tq->samples[keep_from + 1].ts < before)
+			keep_from++;
+		if (!keep_from)
+			continue;
+		tq->nsamples -= keep_from;
+		memmove(tq->samples, tq->samples + keep_from, (size_t)tq->nsamples * sizeof(*tq->samples));
+	}
+}

@@ -204,6 +204,10 @@ void cw_timeline_finish(struct cw_timeline *tl);
 int cw_timeline_load(struct cw_timeline *tl, char *const *files, int nfiles,
 		     struct cw_logread_stats *st, FILE *errf);
 
+/* For a timeline that lives for months (record's live engine): drop each queue's depth
+ * samples older than `before`, keeping the last one before it (the depth at that time). */
+void cw_timeline_forget_samples(struct cw_timeline *tl, int64_t before);
+
 /* Intern a string in the timeline's table (NULL stays NULL). */
 const char *cw_timeline_intern(struct cw_timeline *tl, const char *s);
 bool cw_qset_has(const struct cw_qset *qs, const char *interned_name);
