@@ -237,14 +237,13 @@ int cw_alert_exec_fd(const struct cw_alert_exec *x)
 	return x->ep;
 }
 
-/* Empty the epoll set's ready list: what is ready is handled by walking the slots. */
-static void drain_ready(struct cw_alert_exec *x)
+/* The epoll set is level-triggered and holds only fds whose state the slot walk settles (a
+ * reaped child's pidfd is closed, a pipe that takes nothing more is closed or waits for
+ * EPOLLOUT): only the timerfd's expiry count needs reading. */
+static void timer_ack(struct cw_alert_exec *x)
 {
-	struct epoll_event evs[16];
 	uint64_t ticks;
 
-	while (epoll_wait(x->ep, evs, 16, 0) == 16)
-		;
 	if (read(x->tfd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		return;
 }
@@ -254,7 +253,7 @@ void cw_alert_exec_service(struct cw_alert_exec *x, uint64_t now_ns)
 	unsigned idx;
 	struct slot *s;
 
-	drain_ready(x);
+	timer_ack(x);
 	for (unsigned i = 0; i < x->o.max_running; i++) {
 		s = &x->slots[i];
 		if (!s->used)
