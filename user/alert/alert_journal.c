@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <systemd/sd-journal.h>
 #include <time.h>
 
@@ -42,6 +45,22 @@ static int field(struct iovec *v, size_t *n, const char *name, const char *value
 	return 0;
 }
 
+/* sd_journal_send returns 0 when journald's socket is missing or refuses ("fail silently"):
+ * a connect of our own to the same socket says whether anyone listens, so an absent journald
+ * is counted as failed instead of sent. Returns 0, or -errno (ENOENT, ECONNREFUSED). */
+static int journal_listening(void)
+{
+	static const struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = "/run/systemd/journal/socket"};
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), e = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)&sa, sizeof(sa)))
+		e = -errno;
+	close(fd);
+	return e;
+}
+
 int cw_alert_journal_send_one(const struct cw_incident *inc)
 {
 	struct iovec v[10];
@@ -58,6 +77,8 @@ int cw_alert_journal_send_one(const struct cw_incident *inc)
 	e = e ?: field(v, &n, "CELERYWATCH_WORKER", inc->worker);
 	e = e ?: field(v, &n, "CELERYWATCH_VERDICT", inc->verdict);
 	e = e ?: field(v, &n, "CELERYWATCH_JSON", inc->json);
+	if (!e)
+		e = journal_listening();
 	if (!e)
 		e = sd_journal_sendv(v, (int)n);
 	for (size_t i = 0; i < n; i++)

@@ -13,7 +13,8 @@
 
 struct cw_alert_journal_stats {
 	uint64_t sent;
-	uint64_t failed;	/* sd_journal_send refused (no journald: ENOENT, ECONNREFUSED) */
+	uint64_t failed;	/* no journald listening (ENOENT, ECONNREFUSED: checked with a
+				 * connect of our own, as sd_journal_send hides it), or refused */
 	uint64_t dropped;	/* the queue was full (journald not taking them), or left at stop */
 };
 
@@ -30,8 +31,7 @@ void cw_alert_journal_stats(struct cw_alert_journal *j, struct cw_alert_journal_
 /* After stop. */
 void cw_alert_journal_free(struct cw_alert_journal *j);
 
-/* The entry's fields, as sd_journal_send is given them (exposed for tests). Returns the
- * sd_journal_send result: 0 or -errno. */
+/* One entry, sent now (the thread's work; exposed for tests). Returns 0, or -errno. */
 int cw_alert_journal_send_one(const struct cw_incident *inc);
 
 #endif
