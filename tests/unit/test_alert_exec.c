@@ -313,6 +313,22 @@ static void test_failures_counted(void **state)
 	cw_alerts_free(a);
 }
 
+/* With SIGCHLD ignored the kernel reaps the child itself: the slot is still freed (counted
+ * as failed, status unknown), and nothing waits forever. */
+static void test_reaped_behind_our_back(void **state)
+{
+	(void)state;
+	struct cw_alerts *a = runner("exit 0 #%s", 10, 1, 8);
+	signal(SIGCHLD, SIG_IGN);
+	cw_alerts_incident(a, &inc_death);
+	cw_alerts_incident(a, &inc_death);
+	struct cw_alerts_stats s = run_until(a, idle, 5000, NULL);
+	signal(SIGCHLD, SIG_DFL);
+	assert_int_equal(s.x.running + s.x.queued, 0);
+	assert_int_equal(s.x.failed, 2);
+	cw_alerts_free(a);
+}
+
 /* Every slot busy and the queue filling up, then full: 100 hand-overs take well under a
  * millisecond each (the loop's budget); stop then kills the one running, and every incident
  * is accounted for. */
@@ -475,6 +491,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_at_most_n_and_the_queue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_bound_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failures_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reaped_behind_our_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incident_never_waits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_waits_then_kills, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_big_json_reduced, setup, teardown),

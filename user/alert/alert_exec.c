@@ -46,12 +46,15 @@ struct cw_alert_exec {
 
 static void say_end(const struct slot *s, int status)
 {
-	if (s->stopped || s->term_sent)
+	if (status != -1 && (s->stopped || s->term_sent))
 		fprintf(stderr, "celerywatch: alert command for a %s incident %s; its process group was killed\n",
 			s->job.kind, s->stopped ? "still ran at stop" : "timed out");
 	else if (WIFEXITED(status) && WEXITSTATUS(status))
 		fprintf(stderr, "celerywatch: alert command for a %s incident exited with status %d\n",
 			s->job.kind, WEXITSTATUS(status));
+	else if (status == -1)
+		fprintf(stderr, "celerywatch: alert command for a %s incident was reaped by someone else: "
+			"its status is unknown\n", s->job.kind);
 	else if (WIFSIGNALED(status))
 		fprintf(stderr, "celerywatch: alert command for a %s incident was killed by signal %d\n",
 			s->job.kind, WTERMSIG(status));
@@ -94,12 +97,22 @@ static bool reap(struct cw_alert_exec *x, struct slot *s)
 	siginfo_t si = {0};
 	int status = 0;
 
-	if (waitid(P_PID, (id_t)s->c.pid, &si, WEXITED | WNOHANG | WNOWAIT) || si.si_pid != s->c.pid)
+	if (waitid(P_PID, (id_t)s->c.pid, &si, WEXITED | WNOHANG | WNOWAIT)) {
+		/* reaped behind our back (SIGCHLD set to SIG_IGN): its group may be anyone's now,
+		 * so it is not signalled; the slot is freed and counted as failed */
+		if (errno != ECHILD)
+			return false;
+		status = -1;
+	} else if (si.si_pid != s->c.pid) {
 		return false;
-	kill(-s->c.pid, SIGKILL);
-	if (waitpid(s->c.pid, &status, 0) != s->c.pid)
-		return false;
-	if (s->stopped || s->term_sent)
+	} else {
+		kill(-s->c.pid, SIGKILL);
+		if (waitpid(s->c.pid, &status, 0) != s->c.pid)
+			return false;
+	}
+	if (status == -1)
+		x->st.failed++;
+	else if (s->stopped || s->term_sent)
 		x->st.timed_out++;
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		x->st.sent++;
