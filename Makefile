@@ -22,7 +22,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -Iinclude -I$(BUI
 	-Wno-unused-parameter -Wno-missing-field-initializers
 
 # user/ is split by stage (docs/architecture.md); objects mirror it under build/obj/.
-USER_DIRS := cli capture identity broker log explain engine metrics common
+USER_DIRS := cli capture identity broker log explain engine metrics alert common
 USER_SRC := $(wildcard $(addprefix user/,$(addsuffix /*.c,$(USER_DIRS))))
 USER_OBJ := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRC))
 MAIN_OBJ := $(BUILD)/obj/cli/main.o

@@ -98,6 +98,28 @@ static void test_stop(void **state)
 		  "\"write_errors\":1,\"malformed\":0,\"dropped_lines\":5,\"log_cap_suppressed\":6,\"suppressed\":7,"
 		  "\"samples\":40,\"samples_dropped\":1,"
 		  "\"samples_failed\":3}\n");
+	/* the alert counts only for the alerts configured */
+	s.sampled = false;
+	s.alert_exec = true;
+	s.alerts_sent = 4;
+	s.alerts_failed = 3;
+	s.alerts_timed_out = 2;
+	s.alerts_dropped = 1;
+	cw_fmt_tracer_stop(&w, &s);
+	check(&w, "{\"v\":2,\"type\":\"tracer_stop\",\"ts\":\"2025-11-24T16:00:00.000000Z\","
+		  "\"host\":\"web1\",\"pid\":7,\"reason\":\"SIGTERM\",\"events\":10,\"lost\":2,"
+		  "\"write_errors\":1,\"malformed\":0,\"dropped_lines\":5,\"log_cap_suppressed\":6,\"suppressed\":7,"
+		  "\"alerts_sent\":4,\"alerts_failed\":3,\"alerts_timed_out\":2,\"alerts_dropped\":1}\n");
+	s.alert_exec = false;
+	s.alert_journal = true;
+	s.journal_sent = 9;
+	s.journal_failed = 8;
+	s.journal_dropped = 7;
+	cw_fmt_tracer_stop(&w, &s);
+	check(&w, "{\"v\":2,\"type\":\"tracer_stop\",\"ts\":\"2025-11-24T16:00:00.000000Z\","
+		  "\"host\":\"web1\",\"pid\":7,\"reason\":\"SIGTERM\",\"events\":10,\"lost\":2,"
+		  "\"write_errors\":1,\"malformed\":0,\"dropped_lines\":5,\"log_cap_suppressed\":6,\"suppressed\":7,"
+		  "\"journal_sent\":9,\"journal_failed\":8,\"journal_dropped\":7}\n");
 	jw_free(&w);
 }
 

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alert/alerts.h"
 #include "broker/broker.h"
 #include "capture/capture.h"
 #include "capture/procscan.h"
@@ -52,6 +53,9 @@
 /* With --redis, first one last discovery and sample (true depths at the end of a short
  * recording), for at most this long: a broker that hangs does not hold the stop. */
 #define STOP_SAMPLE_MS 500
+/* Alert commands still running at a stop get this long before their groups are killed
+ * (the journal thread, this long to send what waits). */
+#define STOP_ALERT_MS 250
 
 struct record_opts {
 	const char *output;
@@ -67,6 +71,8 @@ struct record_opts {
 	struct cw_rotation rotation;	/* --rotate-size, --rotate-keep, --compress */
 	const char *broker_opt;	/* the last broker option given (they need --redis) */
 	const char *metrics;	/* --metrics HOST:PORT */
+	struct cw_alerts_opts alerts;	/* --alert-exec, --alert-timeout, --alert-max, --alert-journal */
+	const char *alert_opt;	/* the last of --alert-timeout/--alert-max (they need --alert-exec) */
 };
 
 struct recorder {
@@ -95,6 +101,7 @@ struct recorder {
 	struct cw_metrics_server *metrics;	/* --metrics: the HTTP thread */
 	struct cw_metrics_feed feed;
 	struct cw_live_metrics live_metrics;	/* the engine's verdicts into the feed */
+	struct cw_alerts *alerts;	/* NULL without alert options; incidents go to cw_alerts_incident */
 };
 
 static const char doc[] =
@@ -107,10 +114,13 @@ static const char doc[] =
 	"  celerywatch record -o /var/log/celerywatch.jsonl\n"
 	"  celerywatch record -o ev.jsonl --redis redis://10.0.0.5:6379/3\n"
 	"  celerywatch record --all -o - | grep '\"type\":\"oom\"'\n"
-	"  celerywatch record -o ev.jsonl --redis default --metrics 127.0.0.1:9808\n\n"
+	"  celerywatch record -o ev.jsonl --redis default --metrics 127.0.0.1:9808\n"
+	"  celerywatch record -o ev.jsonl --alert-journal \\\n"
+	"      --alert-exec 'curl -fsS --data-binary @- https://hooks.example/celery'\n\n"
 	"Exit status: 0 after SIGINT/SIGTERM, 1 when BPF cannot be loaded (not root, refused) or the "
 	"--metrics address cannot be bound, 2 on bad options or an unusable broker URL.";
 
+enum { OPT_ALERT_EXEC = 1300, OPT_ALERT_TIMEOUT, OPT_ALERT_MAX, OPT_ALERT_JOURNAL };
 enum { OPT_METRICS = 989, OPT_ROTATE_SIZE = 990, OPT_ROTATE_KEEP, OPT_COMPRESS, OPT_BUDGET = 994, OPT_MAX_LINES = 995, OPT_BTF = 996, OPT_MAX_TRACKED = 997, OPT_RINGBUF = 998, OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
 
 static const struct argp_option options[] = {
@@ -133,6 +143,10 @@ static const struct argp_option options[] = {
 	{"compress", OPT_COMPRESS, NULL, 0, "gzip each rotated file (LOG.1.gz ...; explain reads them as they are)", 0},
 	{"metrics", OPT_METRICS, "HOST:PORT", 0, "Serve Prometheus metrics at http://HOST:PORT/metrics (127.0.0.1:9808, [::1]:9808; numeric addresses). Unauthenticated: keep it on loopback or behind a firewall", 0},
 	{"redis-rescan", OPT_RESCAN, "SECONDS", 0, "Ignored: queues bound in the broker are discovered at every sample (kept for old command lines)", 1},
+	{"alert-exec", OPT_ALERT_EXEC, "CMD", 0, "Run /bin/sh -c CMD for each incident, its JSON on stdin, with a clean environment (CELERYWATCH_INCIDENT_KIND, _QUEUE, _WORKER, PATH)", 2},
+	{"alert-timeout", OPT_ALERT_TIMEOUT, "SECONDS", 0, "Kill an alert command's process group after SECONDS (SIGTERM, SIGKILL 2 s later; default 10)", 2},
+	{"alert-max", OPT_ALERT_MAX, "N", 0, "Alert commands running at once (default 4); up to 64 more wait, the rest are dropped and counted", 2},
+	{"alert-journal", OPT_ALERT_JOURNAL, NULL, 0, "Send each incident to the systemd journal (journalctl -t celerywatch -p warning)", 2},
 	{0},
 };
 
@@ -184,6 +198,30 @@ static void parse_budget(struct argp_state *state, struct record_opts *o, const 
 	o->budget_burst = rate ? (uint32_t)burst : 0;
 }
 
+/* The --alert-* options; false for any other key. */
+static bool parse_alert_opt(struct argp_state *state, struct record_opts *o, int key, const char *arg)
+{
+	char *end;
+
+	switch (key) {
+	case OPT_ALERT_EXEC: o->alerts.exec_cmd = arg; return true;
+	case OPT_ALERT_JOURNAL: o->alerts.journal = true; return true;
+	case OPT_ALERT_TIMEOUT:
+		o->alerts.timeout_s = parse_seconds(state, "--alert-timeout", arg);
+		o->alert_opt = "--alert-timeout";
+		return true;
+	case OPT_ALERT_MAX:
+		errno = 0;
+		unsigned long n = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || n < 1 || n > 64)
+			argp_error(state, "--alert-max '%s': expected a number of commands from 1 to 64", arg);
+		o->alerts.max_running = (unsigned)n;
+		o->alert_opt = "--alert-max";
+		return true;
+	}
+	return false;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct record_opts *o = state->input;
@@ -196,6 +234,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	};
 	if (key > OPT_REDIS && key <= OPT_RESCAN)
 		o->broker_opt = broker_opts[key - OPT_REDIS];
+	if (parse_alert_opt(state, o, key, arg))
+		return 0;
 	switch (key) {
 	case 'o': o->output = arg; break;
 	case 'a': o->all = true; break;
@@ -441,6 +481,23 @@ static void write_start(struct recorder *r)
 	emit(r);
 }
 
+/* The alert senders' counts (final once cw_alerts_stop returned). */
+static void add_alert_counts(struct recorder *r, struct cw_tracer_stop *ts)
+{
+	struct cw_alerts_stats as;
+
+	cw_alerts_stats(r->alerts, &as);
+	ts->alert_exec = as.exec;
+	ts->alerts_sent = as.x.sent;
+	ts->alerts_failed = as.x.failed;
+	ts->alerts_timed_out = as.x.timed_out;
+	ts->alerts_dropped = as.x.dropped;
+	ts->alert_journal = as.journal;
+	ts->journal_sent = as.j.sent;
+	ts->journal_failed = as.j.failed;
+	ts->journal_dropped = as.j.dropped;
+}
+
 /* Counts as the writer has them: events are the lines written so far. */
 static void write_stop(struct recorder *r, const char *reason)
 {
@@ -462,6 +519,7 @@ static void write_stop(struct recorder *r, const char *reason)
 		ts.samples_dropped = st.dropped;
 		ts.samples_failed = st.failures;
 	}
+	add_alert_counts(r, &ts);
 	cw_fmt_tracer_stop(&r->line, &ts);
 	emit(r);
 }
@@ -472,7 +530,7 @@ static int epoll_add(int ep, int fd, uint32_t tag)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-enum { TAG_RING, TAG_SIGNAL, TAG_TIMER, TAG_SAMPLER };
+enum { TAG_RING, TAG_SIGNAL, TAG_TIMER, TAG_SAMPLER, TAG_ALERTS };
 
 /* Samples finished by the broker thread become `sample` lines here, in the loop's thread,
  * each followed by its `proc_sample` line: the tracked processes' /proc facts now (a
@@ -518,6 +576,7 @@ static void on_timer(struct recorder *r, int tfd)
 	report_suppressed(r);
 	report_suppressed_cap(r, false);
 	cw_feed_publish(&r->feed);
+	cw_alerts_service(r->alerts, cw_clock_ns(CLOCK_MONOTONIC));
 }
 
 /* The last lines, each step bounded in time: what the kernel already wrote (a budget, so a
@@ -538,6 +597,7 @@ static void stop_recording(struct recorder *r, const char *reason)
 	report_lost(r, false);
 	report_suppressed(r);
 	report_suppressed_cap(r, true);
+	cw_alerts_stop(r->alerts, cw_clock_ns(CLOCK_MONOTONIC) + STOP_ALERT_MS * 1000000ull);
 	cw_writer_flush(r->writer, STOP_FLUSH_MS);
 	write_stop(r, reason);
 	if (cw_writer_stop(r->writer, STOP_WRITE_MS) == 0) {
@@ -571,7 +631,8 @@ static int loop(struct recorder *r, int sfd, int tfd)
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 
 	if (ep < 0 || epoll_add(ep, cw_capture_fd(r->cap), TAG_RING) || epoll_add(ep, sfd, TAG_SIGNAL) ||
-	    epoll_add(ep, tfd, TAG_TIMER) || (r->sampler && epoll_add(ep, cw_sampler_fd(r->sampler), TAG_SAMPLER))) {
+	    epoll_add(ep, tfd, TAG_TIMER) || (r->sampler && epoll_add(ep, cw_sampler_fd(r->sampler), TAG_SAMPLER)) ||
+	    (cw_alerts_fd(r->alerts) >= 0 && epoll_add(ep, cw_alerts_fd(r->alerts), TAG_ALERTS))) {
 		fprintf(stderr, "celerywatch: epoll: %s\n", strerror(errno));
 		return 1;
 	}
@@ -597,6 +658,9 @@ static int loop(struct recorder *r, int sfd, int tfd)
 				break;
 			case TAG_SAMPLER:
 				drain_sampler(r);
+				break;
+			case TAG_ALERTS:
+				cw_alerts_service(r->alerts, cw_clock_ns(CLOCK_MONOTONIC));
 				break;
 			case TAG_SIGNAL:
 				if (on_signal(r, sfd)) {
@@ -699,19 +763,31 @@ static int start_sampler(struct recorder *r)
 	return 0;
 }
 
-/* The live engine, fed from tracer_start on, when a sink wants its judgements. */
+static void alert_incident(const struct cw_incident *inc, void *ctx)
+{
+	cw_alerts_incident(ctx, inc);
+}
+
+/* The live engine, fed from tracer_start on, when a sink wants its judgements: the metrics
+ * (verdicts, consumers, workers, deaths) and the alerts (incidents). */
 static int start_live(struct recorder *r)
 {
 	struct cw_live_sink sink;
 
-	if (!r->metrics)
+	if (!r->metrics && !r->alerts)
 		return 0;
 	if (cw_live_init(&r->live)) {
 		fprintf(stderr, "celerywatch: out of memory\n");
 		return 1;
 	}
-	sink = cw_live_metrics_sink(&r->live_metrics, &r->feed);
-	cw_live_add_sink(&r->live, &sink);
+	if (r->metrics) {
+		sink = cw_live_metrics_sink(&r->live_metrics, &r->feed);
+		cw_live_add_sink(&r->live, &sink);
+	}
+	if (r->alerts) {
+		sink = (struct cw_live_sink){.on_incident = alert_incident, .ctx = r->alerts};
+		cw_live_add_sink(&r->live, &sink);
+	}
 	return 0;
 }
 
@@ -743,6 +819,19 @@ static int start_metrics(struct recorder *r)
 	}
 	r->feed.server = r->metrics;
 	return 0;
+}
+
+/* The alert senders, with --alert-exec or --alert-journal. A command's stderr is ours
+ * unless ours is the event log itself. Returns 0, or 1. */
+static int start_alerts(struct recorder *r)
+{
+	int e;
+
+	r->opts.alerts.exec_stderr = cw_alerts_stderr_ok(r->opts.output);
+	e = cw_alerts_new(&r->alerts, &r->opts.alerts);
+	if (e)
+		fprintf(stderr, "celerywatch: cannot start the alert senders: %s\n", strerror(-e));
+	return e ? 1 : 0;
 }
 
 /* The signalfd and the 1 s timer. Returns 0, or 1. */
@@ -783,6 +872,7 @@ static void recorder_free(struct recorder *r, int sfd, int tfd)
 	cw_feed_free(&r->feed);
 	if (r->sampler)
 		cw_sampler_stop(r->sampler);
+	cw_alerts_free(r->alerts);
 	if (sfd >= 0)
 		close(sfd);
 	if (tfd >= 0)
@@ -821,6 +911,8 @@ int cmd_record(int argc, char **argv)
 		return 2;
 	if (r->opts.broker_opt && !r->opts.redis)
 		fprintf(stderr, "celerywatch: %s does nothing without --redis\n", r->opts.broker_opt);
+	if (r->opts.alert_opt && !r->opts.alerts.exec_cmd)
+		fprintf(stderr, "celerywatch: %s does nothing without --alert-exec\n", r->opts.alert_opt);
 	recorder_init(r, &mask);
 	if (open_metrics(r))
 		return 1;
@@ -832,6 +924,8 @@ int cmd_record(int argc, char **argv)
 	ret = start_capture(r);
 	if (!ret)
 		ret = start_sampler(r);
+	if (!ret)
+		ret = start_alerts(r);
 	if (!ret)
 		ret = open_fds(&mask, &sfd, &tfd);
 	if (!ret) {

@@ -76,5 +76,16 @@ void cw_fmt_tracer_stop(struct jw *w, const struct cw_tracer_stop *s)
 		jw_uint(w, "samples_dropped", s->samples_dropped);
 		jw_uint(w, "samples_failed", s->samples_failed);
 	}
+	if (s->alert_exec) {
+		jw_uint(w, "alerts_sent", s->alerts_sent);
+		jw_uint(w, "alerts_failed", s->alerts_failed);
+		jw_uint(w, "alerts_timed_out", s->alerts_timed_out);
+		jw_uint(w, "alerts_dropped", s->alerts_dropped);
+	}
+	if (s->alert_journal) {
+		jw_uint(w, "journal_sent", s->journal_sent);
+		jw_uint(w, "journal_failed", s->journal_failed);
+		jw_uint(w, "journal_dropped", s->journal_dropped);
+	}
 	jw_end(w);
 }

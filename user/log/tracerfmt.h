@@ -44,6 +44,10 @@ struct cw_tracer_stop {
 	uint64_t suppressed;		/* records over the kernel's flood budgets */
 	bool sampled;			/* a broker was sampled: the samples fields are written */
 	uint64_t samples, samples_dropped, samples_failed;
+	bool alert_exec;		/* --alert-exec: the alerts_* fields are written */
+	uint64_t alerts_sent, alerts_failed, alerts_timed_out, alerts_dropped;
+	bool alert_journal;		/* --alert-journal: the journal_* fields are written */
+	uint64_t journal_sent, journal_failed, journal_dropped;
 };
 
 /* One "\n"-terminated line into w (appended: reset w first). */
