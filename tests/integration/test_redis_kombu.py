@@ -218,7 +218,7 @@ class TestRecordRedisSamples(unittest.TestCase):
         ok = [s for s in samples if s['redis_ok']]
         self.assertGreaterEqual(len(ok), 5, f'samples: {samples[-3:]} stderr: {rec.stderr()}')
         for s in ok:
-            self.assertEqual(s['v'], 1)
+            self.assertEqual(s['v'], 2)	# schema 2: proc_sample, exe, arrived/drained
             self.assertEqual(s['pid'], rec.proc.pid)
         # queues come from the _kombu.binding.* sets Celery wrote
         self.check_matches_kombu(ok[-1], app, ['qa', 'qb'])
