@@ -45,3 +45,18 @@ left=$(find "$tmp" -type f ! -path "$tmp/etc/default/celerywatch")
 [ -z "$left" ] || fail "uninstall left: $left"
 [ -f "$tmp/etc/default/celerywatch" ] || fail "uninstall removed an edited /etc/default/celerywatch"
 echo "service-check: install/uninstall: OK"
+
+# packaging: DESTDIR puts the same files under a staging root, paths inside them unchanged
+dest=$tmp/dest
+make -s install DESTDIR="$dest" PREFIX=/usr/local >/dev/null
+for f in /usr/local/sbin/celerywatch /usr/local/share/man/man8/celerywatch.8 \
+	 /usr/local/lib/systemd/system/celerywatch.service /etc/default/celerywatch \
+	 /etc/logrotate.d/celerywatch /usr/local/share/celerywatch/prometheus/celerywatch.rules.yml; do
+	[ -f "$dest$f" ] || fail "DESTDIR install lacks $f"
+done
+grep -q '^ExecStart=/usr/local/sbin/celerywatch record' "$dest/usr/local/lib/systemd/system/celerywatch.service" ||
+	fail "DESTDIR leaked into ExecStart"
+err=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l "$dest/usr/local/share/man/man8/celerywatch.8" 2>&1 >/dev/null) ||
+	fail "the installed man page does not render: $err"
+[ -z "$err" ] || fail "the installed man page renders with warnings: $err"
+echo "service-check: DESTDIR install, installed man page clean: OK"

@@ -88,7 +88,7 @@ class PrometheusAlert(unittest.TestCase):
         self.assertLess(took, 1.0)
         text = scrape(self.port)[2]
         self.assertEqual(value(text, f'celerywatch_queue_consumers{{queue="{QUEUE}"}}'), 0, text)
-        self.assertIn('celerywatch_deaths_total{worker="w_prom@', text)
+        self.assertRegex(text, r'celerywatch_deaths_total\{worker="w_prom@[^"]*",kind="signal"\} 1')
 
         def pending():
             alerts = (api(web, "/api/v1/alerts") or {}).get("alerts", [])

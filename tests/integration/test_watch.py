@@ -3,6 +3,8 @@ recorder's log (no root for watch): the death and the queue's no_consumer verdic
 within a second, and keep coming after the log is rotated; `watch` as root records itself and
 cleans up after itself."""
 import os
+import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -92,6 +94,33 @@ class TestWatch(unittest.TestCase):
         self.assertEqual(proc.wait(15), 0)
         self.assertFalse(os.path.exists(f"/proc/{child}"), "the recorder is still running")
         self.assertFalse(os.path.exists(logdir), "the temporary log was left behind")
+
+    @unittest.skipUnless(shutil.which("tmux"), "needs tmux (Debian package tmux) for a terminal")
+    def test_terminal_view_in_tmux(self):
+        rec = Recorder("--redis", self.redis.url(), "--interval", "0.5").start()
+        self.addCleanup(rec.cleanup)
+        w = self.worker("w_term@%h")
+        sock = f"cw-test-{os.getpid()}"	# a tmux server of our own, killed by its socket
+        tmux = ["tmux", "-L", sock]
+        subprocess.run(tmux + ["new-session", "-d", "-x", "120", "-y", "30", "-s", "cw",
+                               f"{BIN} watch --follow {rec.out}"], check=True)
+        self.addCleanup(subprocess.run, tmux + ["kill-server"], stderr=subprocess.DEVNULL)
+
+        def screen():
+            return subprocess.run(tmux + ["capture-pane", "-p", "-t", "cw"], capture_output=True,
+                                  text=True).stdout
+        wait_for(lambda: re.search(r"^wq\s+\S+.*\s1\s+ok\s*$", screen(), re.M), 20, 0.2,
+                 "the queue row with its consumer")
+        os.kill(w.pid, signal.SIGKILL)
+        wait_for(lambda: "wq has no consumer" in screen(), 10, 0.1, "the incident line")
+        text = screen()
+        lines = text.splitlines()
+        # the header stays on top: title, column names, the queue row (now no_consumer)
+        self.assertTrue(lines[0].startswith("celerywatch watch"), text)
+        self.assertEqual(lines[1].split(), ["QUEUE", "DEPTH", "TREND", "CONSUMERS", "VERDICT"], text)
+        wait_for(lambda: re.search(r"^wq\s.*\s0\s+no_consumer\s*$", screen(), re.M), 5, 0.1,
+                 "the queue row redrawn in place")
+        self.assertEqual(sum(1 for l in screen().splitlines() if l.startswith("QUEUE ")), 1)
 
     def test_refusals(self):
         r = subprocess.run([BIN, "watch"], capture_output=True, text=True, user="nobody")
