@@ -25,9 +25,9 @@ class AlertExec(unittest.TestCase):
         w.wait_ready()
         d = tempfile.mkdtemp(prefix="cw-alert-")
         self.addCleanup(shutil.rmtree, d, True)
-        out = os.path.join(d, "alerts")
+        # alert commands run up to 4 at a time: each writes a file of its own
         cmd = (f'{{ cat; echo "env=$CELERYWATCH_INCIDENT_KIND|$CELERYWATCH_QUEUE|'
-               f'${{CELERY_BROKER_URL:-unset}}"; }} >> {out}')
+               f'${{CELERY_BROKER_URL:-unset}}"; }} > "$(mktemp {d}/alert.XXXXXX)"')
         rec = Recorder("--redis", redis.url(), "--interval", "0.5", "--alert-exec", cmd)
         os.environ["CELERY_BROKER_URL"] = "redis://:s3cret@127.0.0.1:1/0"
         try:
@@ -38,12 +38,13 @@ class AlertExec(unittest.TestCase):
         time.sleep(2)	# the start-up scan has the worker, the engine its first judgement
 
         def alerts():
-            try:
-                with open(out) as f:
+            got = []
+            for name in sorted(os.listdir(d), key=lambda n: os.stat(os.path.join(d, n)).st_mtime_ns):
+                with open(os.path.join(d, name)) as f:
                     lines = f.read().splitlines()
-            except FileNotFoundError:
-                return []
-            return [(json.loads(l), e) for l, e in zip(lines[::2], lines[1::2])]
+                if len(lines) == 2 and lines[1].startswith("env="):	# a command that finished
+                    got.append((json.loads(lines[0]), lines[1]))
+            return got
         before = len(alerts())
         killed = time.monotonic()
         os.kill(w.pid, signal.SIGKILL)
@@ -60,8 +61,11 @@ class AlertExec(unittest.TestCase):
         self.assertEqual(inc["cause"]["signal"], "SIGKILL")
         self.assertEqual(inc["cause"]["sender"]["pid"], os.getpid())
         self.assertEqual(env, f"env=verdict|{QUEUE}|unset")	# not the recorder's broker URL
-        deaths = [a for a, _ in alerts()[before:] if a["kind"] == "death"]
-        self.assertTrue(deaths and deaths[0]["worker"].startswith("w_alert@"), alerts())
+        # the death was handed over in the same judgement; its command may finish later
+        deaths = wait_for(lambda: [a for a, _ in alerts()[before:] if a["kind"] == "death"], 10,
+                          0.05, "the death alert")
+        self.assertTrue(deaths[0]["worker"].startswith("w_alert@"), deaths)
+        self.assertEqual(deaths[0]["cause"]["signal"], "SIGKILL")
         rec.stop()
         stop = next(e for e in rec.events() if e["type"] == "tracer_stop")
         self.assertGreaterEqual(stop["alerts_sent"], 2)
