@@ -1,0 +1,92 @@
+/* The flat node table of one JSON line (jflat.h): appending while a producer walks a line,
+ * and lookups for the reader. Memory grows to the longest line and is reused. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/jflat.h"
+
+#define JFLAT_MAX_NODES (1 << 24)
+#define JFLAT_MAX_STRS ((size_t)1 << 30)
+
+void cw_jflat_free(struct cw_jflat *f)
+{
+	free(f->n);
+	free(f->strs);
+	memset(f, 0, sizeof(*f));
+}
+
+int32_t cw_jflat_str(struct cw_jflat *f, const char *s, size_t n)
+{
+	if (n >= JFLAT_MAX_STRS - f->slen)
+		return -1;
+	if (f->slen + n + 1 > f->scap) {
+		size_t cap = f->scap ? f->scap : 4096;
+		while (cap < f->slen + n + 1)
+			cap *= 2;
+		char *p = realloc(f->strs, cap);
+		if (!p)
+			return -1;
+		f->strs = p;
+		f->scap = cap;
+	}
+	int32_t off = (int32_t)f->slen;
+	memcpy(f->strs + off, s, n);
+	f->strs[off + n] = 0;
+	f->slen += n + 1;
+	return off;
+}
+
+int32_t cw_jflat_add(struct cw_jflat *f, int32_t parent, const char *key, size_t klen, int type)
+{
+	int32_t key_off = -1;
+
+	if (key && (key_off = cw_jflat_str(f, key, klen)) < 0)
+		return -1;
+	if (f->nn == f->ncap) {
+		if (f->ncap >= JFLAT_MAX_NODES)
+			return -1;
+		int32_t cap = f->ncap ? f->ncap * 2 : 256;
+		struct cw_jnode *p = realloc(f->n, (size_t)cap * sizeof(*p));
+		if (!p)
+			return -1;
+		f->n = p;
+		f->ncap = cap;
+	}
+	int32_t i = f->nn++;
+	struct cw_jnode *nd = &f->n[i];
+	memset(nd, 0, sizeof(*nd));
+	nd->type = (uint8_t)type;
+	nd->key = key_off;
+	nd->next = nd->child = nd->last = nd->text = -1;
+	if (parent >= 0) {
+		struct cw_jnode *pa = &f->n[parent];
+		if (pa->last >= 0)
+			f->n[pa->last].next = i;
+		else
+			pa->child = i;
+		pa->last = i;
+	}
+	return i;
+}
+
+int32_t cw_jget(const struct cw_jflat *f, int32_t o, const char *k)
+{
+	int32_t found = -1;
+
+	if (o < 0 || f->n[o].type != CW_J_OBJECT)
+		return -1;
+	for (int32_t c = f->n[o].child; c >= 0; c = f->n[c].next)
+		if (!strcmp(f->strs + f->n[c].key, k))
+			found = c;
+	return found;
+}
+
+const char *cw_jstr(const struct cw_jflat *f, int32_t i)
+{
+	return i >= 0 && f->n[i].type == CW_J_STRING ? f->strs + f->n[i].s : NULL;
+}
+
+const char *cw_jnumtext(const struct cw_jflat *f, int32_t i)
+{
+	return i >= 0 && f->n[i].text >= 0 ? f->strs + f->n[i].text : "?";
+}
