@@ -74,7 +74,7 @@ int cw_alert_job_make(struct cw_alert_job *j, const struct cw_incident *inc, siz
 
 	memset(j, 0, sizeof(*j));
 	j->kind = cw_incident_kind_name(inc->kind);
-	if (copy_json(j, inc, json_max) || add_env(j, &n, "PATH", CW_ALERT_PATH + 5) ||
+	if (copy_json(j, inc, json_max) || add_env(j, &n, "PATH", &CW_ALERT_PATH[5]) ||
 	    add_env(j, &n, "CELERYWATCH_INCIDENT_KIND", j->kind) ||
 	    add_env(j, &n, "CELERYWATCH_QUEUE", inc->queue) || add_env(j, &n, "CELERYWATCH_WORKER", inc->worker)) {
 		cw_alert_job_free(j);

@@ -2,7 +2,9 @@
 // every value consumed (so all of it is checked), appended to the flat table. Anything
 // simdjson refuses (lone surrogates such as the writer's \udcXX escapes, numbers beyond
 // 64 bits, invalid UTF-8, json-c's lenient syntax) returns -1: the caller asks json-c.
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <new>
 #include <utility>
 #include <vector>
@@ -47,6 +49,7 @@ static int walk_array(cw_jflat *f, ondemand::array a, int32_t self, int depth)
 static int walk_number(cw_jflat *f, ondemand::value v, int32_t parent, const char *key,
 		       size_t klen)
 {
+	std::string_view tok = v.raw_json_token();	// before the value is consumed
 	ondemand::number num;
 	if (v.get_number().get(num))
 		return -1;
@@ -54,8 +57,11 @@ static int walk_number(cw_jflat *f, ondemand::value v, int32_t parent, const cha
 	int32_t i = cw_jflat_add(f, parent, key, klen, is_double ? CW_J_DOUBLE : CW_J_INT);
 	if (i < 0)
 		return -1;
+	// doubles: the text through strtod, as json-c reads it (Debian's simdjson 3.0.1 turns
+	// some long mantissas into 0: fuzz_jflat found 18.46744073223372036854775808); the
+	// number was checked by get_number() above
 	if (is_double)
-		f->n[i].d = num.get_double();
+		f->n[i].d = strtod(std::string(tok).c_str(), nullptr);
 	else if (num.get_number_type() == ondemand::number_type::unsigned_integer)
 		f->n[i].i = INT64_MAX;	// json-c's clamping
 	else
