@@ -36,7 +36,7 @@ LIB      := $(BUILD)/libcw.a
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps test unit integration man-check service-check monitoring-check test-asan fuzz-build fuzz fuzzers run demo bench bench-discovery soak \
+.PHONY: all deps test unit integration man-check service-check monitoring-check test-asan fuzz-build fuzz fuzzers run demo bench bench-explain bench-discovery soak \
 	install uninstall clean
 all: $(BUILD)/celerywatch $(UNIT_BIN)
 
@@ -199,6 +199,10 @@ service-check: $(BUILD)/celerywatch
 
 # Queue discovery's broker-side cost and time to discovery, 10k and 1M keys, tracking on and
 # off (README, OVERHEAD; about 10 minutes, as root): tests/integration/test_discovery.py.
+# explain on a generated 1,000,000-line log: best of 3, wall and max RSS, beside `jq -c .`
+bench-explain: $(BUILD)/celerywatch
+	./tools/bench_explain.sh 1000000 $(BUILD)/celerywatch
+
 bench-discovery: $(BUILD)/celerywatch
 	cd tests/integration && CW_DISCOVERY_LONG=1 /usr/bin/python3 -m unittest -v test_discovery
 

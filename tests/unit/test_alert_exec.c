@@ -198,7 +198,7 @@ static void test_child_starts_clean(void **state)
 	char *fds = slurp("fds", NULL);
 	assert_true(!strncmp(fds, "0\n1\n", 4));
 	for (int fd = 3; fd < 10; fd++) {
-		char line[8];
+		char line[16];
 		snprintf(line, sizeof(line), "\n%d\n", fd);
 		if (strstr(fds, line))
 			fail_msg("fd %d is open in the command: %s", fd, fds);

@@ -75,9 +75,11 @@ int32_t cw_jget(const struct cw_jflat *f, int32_t o, const char *k)
 
 	if (o < 0 || f->n[o].type != CW_J_OBJECT)
 		return -1;
-	for (int32_t c = f->n[o].child; c >= 0; c = f->n[c].next)
-		if (!strcmp(f->strs + f->n[c].key, k))
+	for (int32_t c = f->n[o].child; c >= 0; c = f->n[c].next) {
+		const char *key = f->strs + f->n[c].key;
+		if (key[0] == k[0] && !strcmp(key, k))	/* the first byte rules out most */
 			found = c;
+	}
 	return found;
 }
 
