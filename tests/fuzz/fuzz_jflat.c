@@ -2,7 +2,8 @@
  * simdjson's walker may refuse more than json-c (the reader then asks json-c), never less, and
  * whatever it accepts must come out exactly as json-c reads it: same nodes, types, keys,
  * numbers and strings, member by member (json-c's view: a string ends at its first NUL,
- * the last of duplicate keys counts). Also: no crash, no read out of bounds, on any bytes. */
+ * the last of duplicate keys counts; the root's index finds what a scan finds). Also: no
+ * crash, no read out of bounds, on any bytes. */
 #include <string.h>
 
 #include <json-c/json.h>
@@ -82,6 +83,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	const char *line = (const char *)data;
 	if (cw_jsimd_parse(simd, &fa, line, size))
 		return 0;	/* refused: the reader asks json-c, as before */
+	if (cw_jflat_index(&fa))	/* fa's root by its index, fb's by a scan */
+		abort();
 	if (!jsonc_reads(line, size) || !same(0, 0))
 		abort();
 	return 0;

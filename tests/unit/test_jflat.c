@@ -63,6 +63,12 @@ static void test_lookup_last_duplicate_wins(void **state)
 	assert_int_equal(cw_jtype(&f, cw_jget(&f, 0, "d")), CW_J_DOUBLE);
 	assert_int_equal(cw_jget(&f, 0, "zz"), -1);
 	assert_null(cw_jstr(&f, cw_jget(&f, 0, "n")));
+	assert_int_equal(cw_jflat_index(&f), 0);	/* the root by its index: the same answers */
+	assert_true(f.idx_built);
+	assert_string_equal(cw_jstr(&f, cw_jget(&f, 0, "a")), "two");
+	assert_int_equal(f.n[cw_jget(&f, 0, "n")].i, -7);
+	assert_int_equal(cw_jget(&f, 0, "zz"), -1);
+	assert_int_equal(cw_jget(&f, 0, ""), -1);
 	cw_jsimd_free(s);
 	cw_jflat_free(&f);
 }

@@ -12,6 +12,7 @@ void cw_jflat_free(struct cw_jflat *f)
 {
 	free(f->n);
 	free(f->strs);
+	free(f->idx);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -69,12 +70,59 @@ int32_t cw_jflat_add(struct cw_jflat *f, int32_t parent, const char *key, size_t
 	return i;
 }
 
+static uint32_t key_hash(const char *k)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	while (*k)
+		h = (h ^ (unsigned char)*k++) * 16777619u;
+	return h;
+}
+
+/* The slot of key k in the root's index, or the empty slot where it goes. */
+static uint32_t idx_slot(const struct cw_jflat *f, const char *k)
+{
+	uint32_t j = key_hash(k) & (f->idxcap - 1);
+
+	while (f->idx[j] >= 0 && strcmp(f->strs + f->n[f->idx[j]].key, k))
+		j = (j + 1) & (f->idxcap - 1);
+	return j;
+}
+
+int cw_jflat_index(struct cw_jflat *f)
+{
+	uint32_t need = 16;
+
+	f->idx_built = false;
+	if (f->nn < 1 || f->n[0].type != CW_J_OBJECT)
+		return 0;
+	for (int32_t c = f->n[0].child; c >= 0; c = f->n[c].next)
+		need += 2;
+	uint32_t cap = 16;
+	while (cap < need)
+		cap *= 2;
+	if (cap > f->idxcap) {
+		int32_t *p = realloc(f->idx, cap * sizeof(*p));
+		if (!p)
+			return -1;
+		f->idx = p;
+		f->idxcap = cap;
+	}
+	memset(f->idx, 0xff, f->idxcap * sizeof(*f->idx));	/* -1 */
+	for (int32_t c = f->n[0].child; c >= 0; c = f->n[c].next)
+		f->idx[idx_slot(f, f->strs + f->n[c].key)] = c;
+	f->idx_built = true;
+	return 0;
+}
+
 int32_t cw_jget(const struct cw_jflat *f, int32_t o, const char *k)
 {
 	int32_t found = -1;
 
 	if (o < 0 || f->n[o].type != CW_J_OBJECT)
 		return -1;
+	if (o == 0 && f->idx_built)
+		return f->idx[idx_slot(f, k)];
 	for (int32_t c = f->n[o].child; c >= 0; c = f->n[c].next) {
 		const char *key = f->strs + f->n[c].key;
 		if (key[0] == k[0] && !strcmp(key, k))	/* the first byte rules out most */

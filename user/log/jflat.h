@@ -38,15 +38,28 @@ struct cw_jflat {
 	int32_t nn, ncap;
 	char *strs;
 	size_t slen, scap;
+	/* the root's members by key hash (cw_jflat_index): the reader asks the root for some 30
+	 * keys per line, and a scan of its members each time was most of the reading time */
+	int32_t *idx;
+	uint32_t idxcap;
+	bool idx_built;
 };
 
 void cw_jflat_free(struct cw_jflat *f);
-static inline void cw_jflat_reset(struct cw_jflat *f) { f->nn = 0; f->slen = 0; }
+static inline void cw_jflat_reset(struct cw_jflat *f)
+{
+	f->nn = 0;
+	f->slen = 0;
+	f->idx_built = false;
+}
 /* A new node under parent (-1: the root), as member key[0..klen) (key NULL: an element).
  * Returns its index, or -1 when out of memory or the line is absurdly large. */
 int32_t cw_jflat_add(struct cw_jflat *f, int32_t parent, const char *key, size_t klen, int type);
 /* A NUL-terminated copy of s[0..n) in strs; its offset, or -1. */
 int32_t cw_jflat_str(struct cw_jflat *f, const char *s, size_t n);
+/* Index the root object's members for cw_jget, once the table is complete (lookups work
+ * without it, by a scan). 0, or -1 when out of memory (then without it). */
+int cw_jflat_index(struct cw_jflat *f);
 
 /* ---- reading (node -1 is "absent" everywhere) ---- */
 static inline int cw_jtype(const struct cw_jflat *f, int32_t i)

@@ -67,7 +67,7 @@ static const char *read_line_jsonc(struct parsers *ps, const char *line, size_t 
 	size_t end = json_tokener_get_parse_end(ps->tok);
 	if (!blank(line + end, n - end))
 		reason = "not JSON: text after the object";
-	else if (cw_jflat_from_jsonc(&ps->flat, o))
+	else if (cw_jflat_from_jsonc(&ps->flat, o) || cw_jflat_index(&ps->flat))
 		reason = "out of memory";
 	else
 		reason = cw_logfields_extract(&ps->flat, 0, ev, why, whylen);
@@ -83,7 +83,7 @@ static const char *read_line(struct parsers *ps, const char *line, size_t n, str
 	const char *file = ev->file;
 	long lineno = ev->line;
 
-	if (!cw_jsimd_parse(ps->simd, &ps->flat, line, n) &&
+	if (!cw_jsimd_parse(ps->simd, &ps->flat, line, n) && !cw_jflat_index(&ps->flat) &&
 	    !cw_logfields_extract(&ps->flat, 0, ev, why, whylen))
 		return NULL;
 	/* refused by simdjson or by the checks: json-c reads it from scratch */
