@@ -279,7 +279,8 @@ static struct cw_bconn_ns *ns_of(struct cw_bconn *b, int dirfd, int *err)
 	if ((*err = read_table(b, ns, dirfd, "net/tcp", false)) ||
 	    (*err = read_table(b, ns, dirfd, "net/tcp6", true)))
 		return NULL;
-	qsort(ns->socks, ns->n, sizeof(*ns->socks), sock_cmp);
+	if (ns->n)	/* qsort(NULL, 0): undefined, and UBSan says so */
+		qsort(ns->socks, ns->n, sizeof(*ns->socks), sock_cmp);
 	ns->ok = true;
 	return ns;
 }
