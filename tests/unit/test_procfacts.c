@@ -427,7 +427,7 @@ static void test_clients(void **st)
 	freeReplyObject(rep);
 
 	/* an ACL user without CLIENT, an old server, not a string at all */
-	rep = reply_of("-NOPERM this user has no permissions to run the 'client' command\r\n", 69);
+	rep = reply_of("-NOPERM this user has no permissions to run the 'client' command\r\n", 66);
 	assert_int_equal(cw_broker_read_clients(rep, &c, &nc), -EPROTO);
 	assert_null(c);
 	assert_int_equal(nc, 0);

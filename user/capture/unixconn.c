@@ -124,7 +124,8 @@ int cw_bconn_begin_unix(struct cw_bconn *b, const char *path)
 		rc = -ENOENT;
 	if (rc)
 		return rc;
-	qsort(b->ns[0].socks, b->ns[0].n, sizeof(*b->ns[0].socks), sock_cmp);
+	if (b->ns[0].n)	/* qsort(NULL, 0) is undefined */
+		qsort(b->ns[0].socks, b->ns[0].n, sizeof(*b->ns[0].socks), sock_cmp);
 	b->ns[0].ok = true;
 	return 0;
 }
