@@ -3,24 +3,24 @@
 
 #include "log/jflat_jsonc.h"
 
-static int copy(struct cw_jflat *f, json_object *v, int32_t parent, const char *key, int depth);
+static int copy(struct cw_jflat *f, json_object *v, int32_t parent, const char *key);
 
-static int copy_children(struct cw_jflat *f, json_object *v, int32_t self, int depth)
+static int copy_children(struct cw_jflat *f, json_object *v, int32_t self)
 {
 	if (json_object_is_type(v, json_type_object)) {
 		json_object_object_foreach(v, k, cv)
-			if (copy(f, cv, self, k, depth + 1))
+			if (copy(f, cv, self, k))
 				return -1;
 		return 0;
 	}
 	size_t len = json_object_array_length(v);
 	for (size_t i = 0; i < len; i++)
-		if (copy(f, json_object_array_get_idx(v, i), self, NULL, depth + 1))
+		if (copy(f, json_object_array_get_idx(v, i), self, NULL))
 			return -1;
 	return 0;
 }
 
-static int copy(struct cw_jflat *f, json_object *v, int32_t parent, const char *key, int depth)
+static int copy(struct cw_jflat *f, json_object *v, int32_t parent, const char *key)
 {
 	static const int types[] = {
 		[json_type_null] = CW_J_NULL, [json_type_boolean] = CW_J_BOOL,
@@ -58,7 +58,7 @@ static int copy(struct cw_jflat *f, json_object *v, int32_t parent, const char *
 	}
 	case json_type_object:
 	case json_type_array:
-		return copy_children(f, v, i, depth);
+		return copy_children(f, v, i);
 	default:
 		return 0;
 	}
@@ -67,5 +67,5 @@ static int copy(struct cw_jflat *f, json_object *v, int32_t parent, const char *
 int cw_jflat_from_jsonc(struct cw_jflat *f, json_object *o)
 {
 	cw_jflat_reset(f);
-	return copy(f, o, -1, NULL, 0);
+	return copy(f, o, -1, NULL);
 }
