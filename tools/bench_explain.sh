@@ -3,14 +3,18 @@
 # four prefork workers recycling pool children (fork + exit 155), a depth sample every second,
 # signals, lost marks and one OOM kill of a MainProcess. Prints lines, size and wall times.
 #
-#   tools/bench_explain.sh [LINES] [CELERYWATCH]
+#   tools/bench_explain.sh [LINES] [CELERYWATCH]       (make bench-explain)
 #
+# Each command runs RUNS times (default 3) under /usr/bin/time -v: the best wall time and its
+# max RSS are printed. OLD=path/to/celerywatch adds that binary's text and --json runs (an
+# earlier build, side by side); `jq -c .` on the same file is the reference (JQ=0: skip it).
 # Not a test: figures depend on the machine. The log is written to a temporary directory
 # and removed afterwards (set KEEP=1 to keep it).
 set -eu
 
 LINES=${1:-1000000}
 BIN=${2:-./build/celerywatch}
+RUNS=${RUNS:-3}
 [ -x "$BIN" ] || { echo "bench_explain: $BIN not built (run make)" >&2; exit 1; }
 
 DIR=$(mktemp -d /tmp/cw_bench.XXXXXX)
@@ -120,17 +124,33 @@ EOF
 
 set -- $(wc -l -c < "$LOG")
 echo "log: $1 lines, $(($2 / 1048576)) MiB"
+# best of RUNS: wall seconds and max RSS from /usr/bin/time -v
 t() {
 	label=$1
 	shift
-	start=$(date +%s.%N)
-	"$@" > "$DIR/out" 2> "$DIR/err"
-	end=$(date +%s.%N)
-	printf '%-28s %6.2f s  (%s bytes out)\n' "$label" "$(echo "$end - $start" | bc)" \
+	best=""
+	for _ in $(seq "$RUNS"); do
+		/usr/bin/time -v -o "$DIR/time" "$@" > "$DIR/out" 2> "$DIR/err" || true
+		wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0;
+			for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$DIR/time")
+		rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$DIR/time")
+		if [ -z "$best" ] || [ "$(echo "$wall < $best" | bc)" = 1 ]; then
+			best=$wall
+			best_rss=$rss
+		fi
+	done
+	printf '%-28s %6.2f s  %5s MiB  (%s bytes out)\n' "$label" "$best" "$best_rss" \
 		"$(wc -c < "$DIR/out")"
 }
+echo "best of $RUNS: wall, max RSS"
 t "explain (text)" "$BIN" explain "$LOG"
 t "explain --json" "$BIN" explain --json "$LOG"
 t "explain --html" "$BIN" explain --html "$DIR/out.html" "$LOG"
-head -3 "$DIR/out" >/dev/null
+if [ -n "${OLD:-}" ]; then
+	t "old explain (text)" "$OLD" explain "$LOG"
+	t "old explain --json" "$OLD" explain --json "$LOG"
+fi
+if command -v jq > /dev/null && [ "${JQ:-1}" = 1 ]; then
+	t "jq -c ." jq -c . "$LOG"
+fi
 "$BIN" explain "$LOG" | head -8
