@@ -12,7 +12,7 @@
 
 struct record_opts {
 	const char *output;
-	bool all, verbose, redis, no_tail;
+	bool all, verbose, redis, no_tail, tail_tp, no_exec_fail;
 	const char *redis_url, *password_file, *key_prefix;
 	char **queues;
 	size_t nqueues;
