@@ -24,8 +24,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile bool trace_all = false;	/* --all: every process, not only Celery */
 const volatile bool memcg_v1 = false;	/* memory controller on a v1 hierarchy */
 const volatile __u32 page_kb = 4;
-const volatile bool raw_write = false;	/* handle_sys_enter keeps the tails (--tail-hook=raw) */
-const volatile bool raw_exec = false;	/* handle_sys_enter stores execve argv (failed execs) */
+const volatile bool raw_write = false;	/* handle_sys_enter(_btf) keeps the tails */
+const volatile bool raw_exec = false;	/* handle_sys_enter(_btf) stores execve argv (failed execs) */
 
 /* Bumped by userspace after it changes `tracked` (start-up scan): invalidates the per-task
  * marks below. Kernel-side changes need no bump: see current_tracked(). */
@@ -727,7 +727,26 @@ static __always_inline void exec_enter(__u64 argv)
 #define NR_EXECVEAT 322
 
 /* Every syscall of the host comes here: the id compare is all most of them pay. 32-bit
- * (ia32) syscalls have other numbers; their writes are not kept. */
+ * (ia32) syscalls have other numbers; their writes are not kept. The BTF-typed form reads
+ * the registers directly; the plain raw form needs a helper call per register. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(handle_sys_enter_btf, struct pt_regs *regs, long id)
+{
+#ifdef __TARGET_ARCH_x86
+	if (id == NR_WRITE && raw_write) {
+		unsigned long fd = regs->di;
+		if (fd != 1 && fd != 2)
+			return 0;
+		tail_write((const char *)regs->si, regs->dx);
+	} else if (id == NR_EXECVE && raw_exec) {
+		exec_enter(regs->si);
+	} else if (id == NR_EXECVEAT && raw_exec) {
+		exec_enter(regs->dx);
+	}
+#endif
+	return 0;
+}
+
 SEC("raw_tp/sys_enter")
 int handle_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {

@@ -20,7 +20,7 @@
  * tracer_start. Everything else (exec, fork, exit, signal, failed execs) is the recorder. */
 static const struct { const char *prog, *what; } optional[] = {
 	{"handle_oom", "oom"}, {"handle_rename", "rename"}, {"handle_write", "stderr_tail"},
-	{"handle_sys_enter", "stderr_tail"},
+	{"handle_sys_enter", "stderr_tail"}, {"handle_sys_enter_btf", "stderr_tail"},
 };
 #define N_OPTIONAL (sizeof(optional) / sizeof(optional[0]))
 
@@ -29,7 +29,7 @@ struct cw_capture {
 	struct ring_buffer *rb;
 	struct cw_capture_opts opts;	/* ring_cb's context: lives as long as rb */
 	bool memcg_v1;
-	bool raw_refused;		/* the kernel would not load raw sys_enter: tracepoint form */
+	enum cw_tail_hook hook;		/* the form in use: opts' or a fallback the kernel took */
 	int ncpus;
 	unsigned disabled_mask;		/* bits of optional[] */
 	const char *disabled[N_OPTIONAL + 1];
@@ -124,31 +124,46 @@ static void autoload(struct bpf_program *p, bool on)
 	bpf_program__set_autoload(p, on);
 }
 
-/* The syscall hooks (docs/benchmarks.md has the numbers behind the default). Raw form: one
- * raw sys_enter program keeps the tails and stores execve argv, and runs for every syscall;
- * tracepoint form: sys_enter_write and sys_enter_execve(at), each for its syscall only, at
- * a higher cost per call. Any of them puts every task on the syscall-tracepoint slow path:
- * --no-stderr-tail with --no-exec-fail removes them all. Raw is x86-64 only (its syscall
- * numbers) and falls back to the tracepoint form when the kernel refuses it. */
+/* The syscall hooks (docs/benchmarks.md has the numbers behind the default). sys_enter
+ * forms: one program keeps the tails and stores execve argv, and runs for every syscall;
+ * tracepoint form: sys_enter_write and sys_enter_execve(at), each for its syscall only, at a
+ * higher cost per call. Any of them puts every task on the syscall-tracepoint slow path:
+ * --no-stderr-tail with --no-exec-fail removes them all. The sys_enter forms are x86-64
+ * only (its syscall numbers). */
 static void choose_syscall_hooks(struct cw_capture *c, const struct cw_capture_opts *o)
 {
 	struct celerywatch_bpf *sk = c->skel;
-#ifdef __x86_64__
-	bool raw_ok = !c->raw_refused;
-#else
-	bool raw_ok = false;
-#endif
 	bool tail = !o->no_tail, execf = !o->no_exec_fail;
-	bool raw = tail && !o->tail_tp && raw_ok;
+#ifdef __x86_64__
+	enum cw_tail_hook h = tail ? c->hook : CW_TAIL_TP;
+#else
+	enum cw_tail_hook h = CW_TAIL_TP;
+#endif
+	bool sysenter = h != CW_TAIL_TP;
 
-	sk->rodata->raw_write = raw;
-	sk->rodata->raw_exec = raw && execf;
-	autoload(sk->progs.handle_sys_enter, raw);
-	autoload(sk->progs.handle_write, tail && !raw);
-	autoload(sk->progs.handle_execve_enter, execf && !raw);
-	autoload(sk->progs.handle_execveat_enter, execf && !raw);
+	sk->rodata->raw_write = sysenter;
+	sk->rodata->raw_exec = sysenter && execf;
+	autoload(sk->progs.handle_sys_enter_btf, h == CW_TAIL_BTF);
+	autoload(sk->progs.handle_sys_enter, h == CW_TAIL_RAW);
+	autoload(sk->progs.handle_write, tail && !sysenter);
+	autoload(sk->progs.handle_execve_enter, execf && !sysenter);
+	autoload(sk->progs.handle_execveat_enter, execf && !sysenter);
 	autoload(sk->progs.handle_execve_exit, execf);
 	autoload(sk->progs.handle_execveat_exit, execf);
+}
+
+/* A sys_enter form the kernel refused: the next form, not a recorder without tails */
+static bool fall_back(struct cw_capture *c, const char *prog)
+{
+	static const char *const names[] = {"BTF-typed sys_enter", "raw sys_enter"};
+
+	if (!((c->hook == CW_TAIL_BTF && !strcmp(prog, "handle_sys_enter_btf")) ||
+	      (c->hook == CW_TAIL_RAW && !strcmp(prog, "handle_sys_enter"))))
+		return false;
+	fprintf(stderr, "celerywatch: the %s hook cannot be loaded on this kernel; keeping stderr tails with the %s one\n",
+		names[c->hook], c->hook == CW_TAIL_BTF ? "raw sys_enter" : "sys_enter_write tracepoint");
+	c->hook++;
+	return true;
 }
 
 /* Open the object and set what must be set before load. Returns 0 or -errno. */
@@ -227,12 +242,7 @@ static int load(struct cw_capture *c, const struct cw_capture_opts *o, char *err
 		r = celerywatch_bpf__load(c->skel);
 		if (!r)
 			return 0;
-		if (!strcmp(failed_prog, "handle_sys_enter") && !c->raw_refused) {
-			/* a refused raw form: the tracepoint form, not a recorder without tails */
-			c->raw_refused = true;
-			fprintf(stderr, "celerywatch: the raw sys_enter hook cannot be loaded on this kernel; "
-				"keeping stderr tails with the sys_enter_write tracepoint\n");
-		} else if (!disable(c, failed_prog, "loaded")) {
+		if (!fall_back(c, failed_prog) && !disable(c, failed_prog, "loaded")) {
 			snprintf(err, errlen, "cannot load the BPF programs%s%s: %s%s%s", failed_prog[0] ? " at " : "",
 				 failed_prog, strerror(-r), refused(-r),
 				 o->verbose ? "" : "; -v shows the verifier's log");
@@ -305,6 +315,7 @@ int cw_capture_open(struct cw_capture **out, const struct cw_capture_opts *o, ch
 		return -ENOMEM;
 	}
 	c->opts = *o;
+	c->hook = o->tail_hook;
 	c->ncpus = libbpf_num_possible_cpus();
 	c->memcg_v1 = memory_controller_v1();
 

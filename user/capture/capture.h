@@ -11,11 +11,16 @@
 
 struct cw_capture;
 
+/* The stderr tail's write hook: sys_enter as a BTF-typed raw tracepoint (direct register
+ * reads), as a plain raw tracepoint, or the sys_enter_write perf tracepoint. A form the
+ * kernel refuses falls back to the next. */
+enum cw_tail_hook { CW_TAIL_BTF, CW_TAIL_RAW, CW_TAIL_TP };
+
 struct cw_capture_opts {
 	bool all;		/* every process, not only Celery ones */
 	bool verbose;		/* let libbpf talk */
 	bool no_tail;		/* do not attach the write hook (no stderr tails, no per-write cost) */
-	bool tail_tp;		/* write hook on the sys_enter_write tracepoint, not raw sys_enter */
+	enum cw_tail_hook tail_hook;	/* where the write hook sits (below) */
 	bool no_exec_fail;	/* no execve hooks: failed execs are not recorded */
 	uint32_t ringbuf_kb;	/* ring buffer size, a power of two >= the page size; 0: 4096 */
 	uint32_t max_tracked;	/* entries of the tracked map; 0: 32768 */

@@ -480,7 +480,7 @@ static int start_capture(struct recorder *r)
 {
 	char err[512];
 	struct cw_capture_opts co = {.all = r->opts.all, .verbose = r->opts.verbose, .no_tail = r->opts.no_tail,
-				     .tail_tp = r->opts.tail_tp, .no_exec_fail = r->opts.no_exec_fail,
+				     .tail_hook = r->opts.tail_hook, .no_exec_fail = r->opts.no_exec_fail,
 				     .ringbuf_kb = r->opts.ringbuf_kb, .max_tracked = r->opts.max_tracked,
 				     .budget_set = true, .budget_rate = r->opts.budget_rate,
 				     .budget_burst = r->opts.budget_burst,

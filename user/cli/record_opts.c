@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/capture.h"
 #include "cli/options.h"
 #include "events.h"
 #include "log/logcap.h"
@@ -37,7 +38,7 @@ static const struct argp_option options[] = {
 	{"all", 'a', NULL, 0, "Record every process on the host, not only Celery ones", 0},
 	{"verbose", 'v', NULL, 0, "Show libbpf's messages (verifier log on load errors)", 0},
 	{"no-stderr-tail", OPT_NO_TAIL, NULL, 0, "Do not keep the last writes to stdout/stderr of Celery processes (removes the write hook and its per-write cost; exit lines then have no stderr_tail)", 0},
-	{"tail-hook", OPT_TAIL_HOOK, "raw|tracepoint", 0, "How the stderr tail sees writes: raw (default; the raw sys_enter tracepoint, least cost per write, a few ns on every other syscall) or tracepoint (sys_enter_write: no cost on other syscalls, more per write). x86-64 only for raw; elsewhere tracepoint", 0},
+	{"tail-hook", OPT_TAIL_HOOK, "btf|raw|tracepoint", 0, "Where the stderr tail sees writes: btf (default) or raw, sys_enter as a BTF-typed or plain raw tracepoint (least cost per write, a few ns on every other syscall; x86-64), or tracepoint (sys_enter_write: no cost on other syscalls, more per write). A form the kernel refuses falls back to the next", 0},
 	{"no-exec-fail", OPT_NO_EXEC_FAIL, NULL, 0, "Do not record failed execs of Celery commands (removes the execve hooks; with --no-stderr-tail no syscall hook remains and the host's syscalls keep their fast path)", 0},
 	{"ring-buffer", OPT_RINGBUF, "KIB", 0, "Kernel ring buffer size in KiB, a power of two (default 4096); records that do not fit are counted in `lost` lines", 0},
 	{"max-lines-per-minute", OPT_MAX_LINES, "N", 0, "Cap the log's growth: past N lines in a minute, exec/exec_fail/fork/signal/rename/scan lines are counted in one `suppressed` line at the minute's end instead of written; deaths and the recorder's own lines always are (default 100000, 0: no cap)", 0},
@@ -154,12 +155,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_NO_TAIL: o->no_tail = true; break;
 	case OPT_NO_EXEC_FAIL: o->no_exec_fail = true; break;
 	case OPT_TAIL_HOOK:
-		if (!strcmp(arg, "raw"))
-			o->tail_tp = false;
-		else if (!strcmp(arg, "tracepoint") || !strcmp(arg, "tp"))
-			o->tail_tp = true;
+		if (!strcmp(arg, "btf"))
+			o->tail_hook = CW_TAIL_BTF;
+		else if (!strcmp(arg, "raw"))
+			o->tail_hook = CW_TAIL_RAW;
+		else if (!strcmp(arg, "tracepoint"))
+			o->tail_hook = CW_TAIL_TP;
 		else
-			argp_error(state, "--tail-hook: '%s' is not raw or tracepoint", arg);
+			argp_error(state, "--tail-hook: '%s' is not btf, raw or tracepoint", arg);
 		break;
 	case OPT_RINGBUF: {
 		errno = 0;
