@@ -121,13 +121,13 @@ class Tracer:
         while time.time() < deadline:
             if any(p.poll() is not None for p in self.procs):
                 self.stop()
-                sys.exit("bench: tracer %s exited at start" % self.name)
+                raise RuntimeError("tracer %s exited at start" % self.name)
             if len(progs_of(self.pids())) >= self.min_progs and self.ready():
                 time.sleep(0.3)	# links after programs: let the last attach settle
                 return
             time.sleep(0.2)
         self.stop()
-        sys.exit("bench: tracer %s did not attach within 60 s" % self.name)
+        raise RuntimeError("tracer %s did not attach within 60 s" % self.name)
 
     def ready(self):
         if not self.logfile:
@@ -204,9 +204,15 @@ def measure(wl, trs, reps):
     res = {t.name: [] for t in trs}
     run_set(wl)	# warm caches
     for rep in range(reps):
-        for t in trs:
+        for t in list(trs):
             off = run_set(wl)
-            t.start()
+            try:
+                t.start()
+            except RuntimeError as e:
+                print("bench: %s: left out" % e, file=sys.stderr)
+                trs.remove(t)
+                del res[t.name]
+                continue
             try:
                 on = run_set(wl)
                 if rep == 0:
