@@ -42,9 +42,11 @@ struct {
 	__type(value, __u32);	/* enum cw_track_flags */
 } tracked SEC(".maps");
 
-/* A per-task cache of "is my process tracked?" for the write hook: every write to fd 1/2 of
- * every process on the host asks, and a task-local storage lookup is cheaper than hashing
- * the tgid. Valid while gen matches track_gen; an exec drops it (the process may change). */
+/* Measured alternative, off by default (make BPF_DEFS=-DCW_MARK_TASK): a per-task cache of
+ * "is my process tracked?" in task-local storage instead of hashing the tgid on every write
+ * to fd 1/2. On 6.18 it measured slower than the hash lookup (docs/benchmarks.md). Valid
+ * while gen matches track_gen; an exec drops it (the process may change). */
+#ifdef CW_MARK_TASK
 struct mark {
 	__u32 gen;
 	__u32 tracked;
@@ -56,6 +58,7 @@ struct {
 	__type(key, int);
 	__type(value, struct mark);
 } marks SEC(".maps");
+#endif
 
 /* Last writes of a tracked process to fd 1 and 2: a round robin of slots, emitted only
  * with its exit. Costs a copy per write, never an event per write. */
@@ -342,8 +345,10 @@ int handle_exec(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	struct cw_exec *e = &s->exec;
 
+#ifdef CW_MARK_TASK
 	/* tracking may change with this exec: the write hook asks the map again */
 	bpf_task_storage_delete(&marks, bpf_get_current_task_btf());
+#endif
 	__u32 len = read_cur_argv(e->argv, CW_ARGV_LEN, &e->argv_truncated);
 	bool celery = argv_mentions_celery(false, len);
 	__u32 *flags = bpf_map_lookup_elem(&tracked, &tgid);
@@ -652,7 +657,7 @@ int handle_rename(struct bpf_raw_tracepoint_args *ctx)
  * which bumps track_gen, and (d) at death, when nothing writes any more. */
 static __always_inline bool current_tracked(__u32 tgid)
 {
-#ifdef CW_MARK_HASH
+#ifndef CW_MARK_TASK
 	return is_tracked(tgid);
 #else
 	struct mark *m = bpf_task_storage_get(&marks, bpf_get_current_task_btf(), 0,

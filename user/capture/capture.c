@@ -161,8 +161,8 @@ static bool fall_back(struct cw_capture *c, const char *prog)
 	      (c->hook == CW_TAIL_RAW && !strcmp(prog, "handle_sys_enter"))))
 		return false;
 	fprintf(stderr, "celerywatch: the %s hook cannot be loaded on this kernel; keeping stderr tails with the %s one\n",
-		names[c->hook], c->hook == CW_TAIL_BTF ? "raw sys_enter" : "sys_enter_write tracepoint");
-	c->hook++;
+		names[c->hook == CW_TAIL_RAW], c->hook == CW_TAIL_BTF ? "raw sys_enter" : "sys_enter_write tracepoint");
+	c->hook = c->hook == CW_TAIL_BTF ? CW_TAIL_RAW : CW_TAIL_TP;
 	return true;
 }
 

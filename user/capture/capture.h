@@ -14,7 +14,7 @@ struct cw_capture;
 /* The stderr tail's write hook: sys_enter as a BTF-typed raw tracepoint (direct register
  * reads), as a plain raw tracepoint, or the sys_enter_write perf tracepoint. A form the
  * kernel refuses falls back to the next. */
-enum cw_tail_hook { CW_TAIL_BTF, CW_TAIL_RAW, CW_TAIL_TP };
+enum cw_tail_hook { CW_TAIL_TP, CW_TAIL_BTF, CW_TAIL_RAW };
 
 struct cw_capture_opts {
 	bool all;		/* every process, not only Celery ones */
