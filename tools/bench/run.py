@@ -178,7 +178,7 @@ def tracers(args, tmp):
     rec = lambda binary, opts: [binary, "record", "-o", log] + opts
     t = [Tracer("celerywatch (default)", [rec(cw, [])], 1, log)]
     if not args.quick:
-        for opts in (["--tail-hook=raw"], ["--tail-hook=tracepoint"], ["--no-exec-fail"], ["--no-stderr-tail"],
+        for opts in (["--tail-hook=btf"], ["--tail-hook=raw"], ["--no-exec-fail"], ["--no-stderr-tail"],
                      ["--no-stderr-tail", "--no-exec-fail"]):
             t.append(Tracer("celerywatch " + " ".join(opts), [rec(cw, opts)], 1, log))
         for label, binary, opts in args.variant:
