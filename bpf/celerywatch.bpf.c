@@ -5,10 +5,10 @@
  * Hook choice: this kernel family has no kprobes and no fentry/tp_btf, so everything is a
  * tracepoint. Scheduler, signal, OOM and task events are *raw* tracepoints: they need no
  * tracefs to attach and hand us the kernel's own pointers (task_struct, siginfo), read with
- * CO-RE. The write hook (stderr tails) has two forms, chosen by the loader (--tail-hook):
- * the raw sys_enter tracepoint, which runs for every syscall of the host but costs little per
- * call, or the sys_enter_write perf tracepoint, which runs for write(2) only but goes through
- * perf's syscall path (a record built per call) and so costs more per write. Failed execs need
+ * CO-RE. The write hook (stderr tails) has forms chosen by the loader (--tail-hook): the
+ * sys_enter_write perf tracepoint (default), which runs for write(2) only, or one program on
+ * sys_enter (BTF-typed or plain raw), which runs for every syscall of the host; the sys_enter
+ * forms were measured no cheaper per write on 6.18. Failed execs need
  * sys_exit_execve(at), a perf tracepoint; any syscall hook puts every task of the host on the
  * kernel's syscall-tracepoint slow path. docs/benchmarks.md has the measurements. */
 #include "vmlinux_min.h"

@@ -124,10 +124,10 @@ static void autoload(struct bpf_program *p, bool on)
 	bpf_program__set_autoload(p, on);
 }
 
-/* The syscall hooks (docs/benchmarks.md has the numbers behind the default). sys_enter
- * forms: one program keeps the tails and stores execve argv, and runs for every syscall;
- * tracepoint form: sys_enter_write and sys_enter_execve(at), each for its syscall only, at a
- * higher cost per call. Any of them puts every task on the syscall-tracepoint slow path:
+/* The syscall hooks (docs/benchmarks.md has the numbers behind the default). Tracepoint
+ * form (default): sys_enter_write and sys_enter_execve(at), each for its syscall only.
+ * sys_enter forms: one program keeps the tails and stores execve argv, and runs for every
+ * syscall (measured no cheaper per write). Any of them puts every task on the syscall-tracepoint slow path:
  * --no-stderr-tail with --no-exec-fail removes them all. The sys_enter forms are x86-64
  * only (its syscall numbers). */
 static void choose_syscall_hooks(struct cw_capture *c, const struct cw_capture_opts *o)
