@@ -5,9 +5,12 @@
  * Hook choice: this kernel family has no kprobes and no fentry/tp_btf, so everything is a
  * tracepoint. Scheduler, signal, OOM and task events are *raw* tracepoints: they need no
  * tracefs to attach and hand us the kernel's own pointers (task_struct, siginfo), read with
- * CO-RE. Syscall tracepoints (write and execve exit) only exist as perf tracepoints; they are
- * the per-syscall ones (sys_enter_write fires for write(2) only, unlike raw sys_enter which
- * would run on every syscall of the host). */
+ * CO-RE. The write hook (stderr tails) has forms chosen by the loader (--tail-hook): the
+ * sys_enter_write perf tracepoint (default), which runs for write(2) only, or one program on
+ * sys_enter (BTF-typed or plain raw), which runs for every syscall of the host; the sys_enter
+ * forms were measured no cheaper per write on 6.18. Failed execs need
+ * sys_exit_execve(at), a perf tracepoint; any syscall hook puts every task of the host on the
+ * kernel's syscall-tracepoint slow path. docs/benchmarks.md has the measurements. */
 #include "vmlinux_min.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -21,6 +24,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile bool trace_all = false;	/* --all: every process, not only Celery */
 const volatile bool memcg_v1 = false;	/* memory controller on a v1 hierarchy */
 const volatile __u32 page_kb = 4;
+const volatile bool raw_write = false;	/* handle_sys_enter(_btf) keeps the tails */
+const volatile bool raw_exec = false;	/* handle_sys_enter(_btf) stores execve argv (failed execs) */
+
+/* Bumped by userspace after it changes `tracked` (start-up scan): invalidates the per-task
+ * marks below. Kernel-side changes need no bump: see current_tracked(). */
+volatile __u32 track_gen;
 
 #define MAX_TRACKED 32768
 #define MAX_TAILS 4096
@@ -32,6 +41,24 @@ struct {
 	__type(key, __u32);	/* tgid */
 	__type(value, __u32);	/* enum cw_track_flags */
 } tracked SEC(".maps");
+
+/* Measured alternative, off by default (make BPF_DEFS=-DCW_MARK_TASK): a per-task cache of
+ * "is my process tracked?" in task-local storage instead of hashing the tgid on every write
+ * to fd 1/2. On 6.18 it measured slower than the hash lookup (docs/benchmarks.md). Valid
+ * while gen matches track_gen; an exec drops it (the process may change). */
+#ifdef CW_MARK_TASK
+struct mark {
+	__u32 gen;
+	__u32 tracked;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct mark);
+} marks SEC(".maps");
+#endif
 
 /* Last writes of a tracked process to fd 1 and 2: a round robin of slots, emitted only
  * with its exit. Costs a copy per write, never an event per write. */
@@ -318,6 +345,10 @@ int handle_exec(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	struct cw_exec *e = &s->exec;
 
+#ifdef CW_MARK_TASK
+	/* tracking may change with this exec: the write hook asks the map again */
+	bpf_task_storage_delete(&marks, bpf_get_current_task_btf());
+#endif
 	__u32 len = read_cur_argv(e->argv, CW_ARGV_LEN, &e->argv_truncated);
 	bool celery = argv_mentions_celery(false, len);
 	__u32 *flags = bpf_map_lookup_elem(&tracked, &tgid);
@@ -621,32 +652,48 @@ int handle_rename(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-SEC("tp/syscalls/sys_enter_write")
-int handle_write(struct trace_event_raw_sys_enter *ctx)
+/* Is the current task's process tracked? Tracking changes under a cached mark only (a) at
+ * exec, which drops the mark, (b) for a new child, which has no mark yet, (c) by userspace,
+ * which bumps track_gen, and (d) at death, when nothing writes any more. */
+static __always_inline bool current_tracked(__u32 tgid)
 {
-	int fd = (int)ctx->args[0];
-	if (fd != 1 && fd != 2)
-		return 0;
+#ifndef CW_MARK_TASK
+	return is_tracked(tgid);
+#else
+	struct mark *m = bpf_task_storage_get(&marks, bpf_get_current_task_btf(), 0,
+					      BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!m)
+		return is_tracked(tgid);
+	__u32 gen = (track_gen << 1) | 1;	/* never 0, the value of a new mark */
+	if (m->gen != gen) {
+		m->tracked = is_tracked(tgid);
+		m->gen = gen;
+	}
+	return m->tracked;
+#endif
+}
+
+/* A write to fd 1 or 2: keep its last bytes in the process's tail if it is tracked */
+static __always_inline void tail_write(const char *buf, __u64 count)
+{
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	if (!is_tracked(tgid))
-		return 0;
+	if (!current_tracked(tgid))
+		return;
 
 	struct tail *tl = bpf_map_lookup_elem(&tails, &tgid);
 	if (!tl) {
 		__u32 zero = 0;
 		union scratch *s = bpf_map_lookup_elem(&heap, &zero);
 		if (!s)
-			return 0;
+			return;
 		__builtin_memset(&s->tail, 0, sizeof(s->tail.next) + sizeof(s->tail.dropped) + sizeof(s->tail.lens));
 		bpf_map_update_elem(&tails, &tgid, &s->tail, BPF_NOEXIST);
 		tl = bpf_map_lookup_elem(&tails, &tgid);
 		if (!tl) {
 			count_lost(CW_DROP_TAILS_FULL);	/* this process's tail is not kept */
-			return 0;
+			return;
 		}
 	}
-	const char *buf = (const char *)ctx->args[1];
-	__u64 count = ctx->args[2];
 	__u32 slot = tl->next & (CW_TAIL_SLOTS - 1);
 	__u32 n = count > CW_TAIL_SLOT_LEN ? CW_TAIL_SLOT_LEN : count;
 	__u64 dropped = tl->dropped;
@@ -661,24 +708,82 @@ int handle_write(struct trace_event_raw_sys_enter *ctx)
 		n = 0;
 	tl->lens[slot] = n;
 	tl->next++;
+}
+
+SEC("tp/syscalls/sys_enter_write")
+int handle_write(struct trace_event_raw_sys_enter *ctx)
+{
+	int fd = (int)ctx->args[0];
+	if (fd != 1 && fd != 2)
+		return 0;
+	tail_write((const char *)ctx->args[1], ctx->args[2]);
+	return 0;
+}
+
+static __always_inline void exec_enter(__u64 argv)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&exec_args, &tid, &argv, BPF_ANY);
+}
+
+/* x86-64 numbers; elsewhere the loader keeps the tracepoint form (capture.c) */
+#define NR_WRITE 1
+#define NR_EXECVE 59
+#define NR_EXECVEAT 322
+
+/* Every syscall of the host comes here: the id compare is all most of them pay. 32-bit
+ * (ia32) syscalls have other numbers; their writes are not kept. The BTF-typed form reads
+ * the registers directly; the plain raw form needs a helper call per register. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(handle_sys_enter_btf, struct pt_regs *regs, long id)
+{
+#ifdef __TARGET_ARCH_x86
+	if (id == NR_WRITE && raw_write) {
+		unsigned long fd = regs->di;
+		if (fd != 1 && fd != 2)
+			return 0;
+		tail_write((const char *)regs->si, regs->dx);
+	} else if (id == NR_EXECVE && raw_exec) {
+		exec_enter(regs->si);
+	} else if (id == NR_EXECVEAT && raw_exec) {
+		exec_enter(regs->dx);
+	}
+#endif
+	return 0;
+}
+
+SEC("raw_tp/sys_enter")
+int handle_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+#ifdef __TARGET_ARCH_x86
+	long id = (long)ctx->args[1];
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+
+	if (id == NR_WRITE && raw_write) {
+		unsigned long fd = BPF_CORE_READ(regs, di);
+		if (fd != 1 && fd != 2)
+			return 0;
+		tail_write((const char *)BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx));
+	} else if (id == NR_EXECVE && raw_exec) {
+		exec_enter(BPF_CORE_READ(regs, si));
+	} else if (id == NR_EXECVEAT && raw_exec) {
+		exec_enter(BPF_CORE_READ(regs, dx));
+	}
+#endif
 	return 0;
 }
 
 SEC("tp/syscalls/sys_enter_execve")
 int handle_execve_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 argv = ctx->args[1];
-	bpf_map_update_elem(&exec_args, &tid, &argv, BPF_ANY);
+	exec_enter(ctx->args[1]);
 	return 0;
 }
 
 SEC("tp/syscalls/sys_enter_execveat")
 int handle_execveat_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 argv = ctx->args[2];
-	bpf_map_update_elem(&exec_args, &tid, &argv, BPF_ANY);
+	exec_enter(ctx->args[2]);
 	return 0;
 }
 

@@ -5,7 +5,8 @@ set -eu
 
 PKGS="clang llvm make gcc g++ pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev \
 libhiredis-dev redis-server redis-tools python3-celery python3-redis python3-setproctitle celery \
-libcmocka-dev libjson-c-dev libsimdjson-dev libsystemd-dev libcap-dev libmicrohttpd-dev prometheus chromium python3 libclang-rt-14-dev man-db groff-base tmux"
+libcmocka-dev libjson-c-dev libsimdjson-dev libsystemd-dev libcap-dev libmicrohttpd-dev prometheus chromium python3 libclang-rt-14-dev man-db groff-base tmux \
+libbpf-tools bpftrace"
 
 missing=""
 for p in $PKGS; do

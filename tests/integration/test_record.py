@@ -133,6 +133,41 @@ class RecordCelery(unittest.TestCase):
         ex = rec.wait_event(lambda e: e["type"] == "exit" and e["pid"] == p.pid, what="exit")
         self.assertIn("no_such_module_cw", ex["stderr_tail"])
 
+    def test_stderr_tail_with_each_hook(self):
+        # every --tail-hook form keeps the tail and still catches a failed exec, and a
+        # writer that is not tracked leaves nothing (its marks say so)
+        env = dict(os.environ, PATH=SYS_PATH)
+        for hook in ("btf", "raw", "tracepoint"):
+            with self.subTest(hook=hook):
+                rec = self.recorder("--tail-hook=" + hook)
+                start = rec.wait_event(lambda e: e["type"] == "tracer_start", what="tracer_start")
+                self.assertEqual(start["disabled"], [])
+                self.assertTrue(start["options"]["exec_fail"])
+                subprocess.run(["/bin/sh", "-c", "echo untracked-cw >&2"], stderr=subprocess.DEVNULL)
+                p = subprocess.Popen(["/bin/bash", "-c", f"exec -a celery /bin/sh -c 'echo tail-{hook}-cw >&2; "
+                                      "exec /nonexistent/celery worker'"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+                p.wait(30)
+                ef = rec.wait_event(lambda e: e["type"] == "exec_fail" and e["pid"] == p.pid, what="exec_fail")
+                self.assertEqual(ef["errno"], "ENOENT")
+                ex = rec.wait_event(lambda e: e["type"] == "exit" and e["pid"] == p.pid, what="exit")
+                self.assertIn(f"tail-{hook}-cw", ex["stderr_tail"])
+                self.assertNotIn("untracked-cw", "".join(e.get("stderr_tail") or "" for e in rec.events()
+                                                          if e["type"] == "exit"))
+                rec.cleanup()
+
+    def test_no_exec_fail_records_no_failed_exec(self):
+        rec = self.recorder("--no-exec-fail")
+        start = rec.wait_event(lambda e: e["type"] == "tracer_start", what="tracer_start")
+        self.assertFalse(start["options"]["exec_fail"])
+        p = subprocess.Popen(["/bin/bash", "-c", "exec -a celery /bin/sh -c 'echo still-kept-cw >&2; "
+                              "exec /nonexistent/celery worker'"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p.wait(30)
+        ex = rec.wait_event(lambda e: e["type"] == "exit" and e["pid"] == p.pid, what="exit")
+        self.assertIn("still-kept-cw", ex["stderr_tail"])
+        self.assertEqual([e for e in rec.events() if e["type"] == "exec_fail"], [])
+
     def test_worker_started_before_recorder_is_scanned(self):
         w = self.worker("daemon", "worker_daemon@%h", concurrency=1).start().wait_ready()
         rec = self.recorder()

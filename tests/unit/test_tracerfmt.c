@@ -22,7 +22,7 @@ static void test_start(void **state)
 	const char *qs[] = {"high", "q\"1"};
 	struct cw_tracer_start s = {
 		.realtime_ns = 1764000000123456789ull, .pid = 4242, .version = "v1", .kernel = "6.1.0",
-		.boot_id = "0c1d3e5f-aaaa-4bbb-8ccc-123456789abc", .clock_ticks = 100, .all = false, .stderr_tail = true, .output = "-",
+		.boot_id = "0c1d3e5f-aaaa-4bbb-8ccc-123456789abc", .clock_ticks = 100, .all = false, .stderr_tail = true, .exec_fail = true, .output = "-",
 	};
 	struct jw w;
 
@@ -33,7 +33,7 @@ static void test_start(void **state)
 	check(&w, "{\"v\":2,\"type\":\"tracer_start\",\"ts\":\"2025-11-24T16:00:00.123456Z\","
 		  "\"host\":\"web1\",\"pid\":4242,\"version\":\"v1\",\"kernel\":\"6.1.0\","
 		  "\"boot_id\":\"0c1d3e5f-aaaa-4bbb-8ccc-123456789abc\","
-		  "\"schema\":2,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,"
+		  "\"schema\":2,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,\"exec_fail\":true,"
 		  "\"output\":\"-\",\"redis\":null,\"interval\":null,\"queues\":[],"
 		  "\"memcg_v1\":false,\"max_lines_per_minute\":0,"
 		  "\"flood_budget\":{\"rate\":0,\"burst\":0},\"rotate\":null},\"disabled\":[]}\n");
@@ -60,7 +60,7 @@ static void test_start(void **state)
 	check(&w, "{\"v\":2,\"type\":\"tracer_start\",\"ts\":\"2025-11-24T16:00:00.123456Z\","
 		  "\"host\":\"web1\",\"pid\":4242,\"version\":\"v1\",\"kernel\":\"6.1.0\","
 		  "\"boot_id\":\"0c1d3e5f-aaaa-4bbb-8ccc-123456789abc\","
-		  "\"schema\":2,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,"
+		  "\"schema\":2,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,\"exec_fail\":true,"
 		  "\"output\":\"-\",\"redis\":\"redis://:***@10.0.0.5:6379/3\",\"interval\":5.000,"
 		  "\"queues\":[\"high\",\"q\\\"1\"],\"memcg_v1\":true,\"max_lines_per_minute\":100000,\"max_tracked\":16,"
 		  "\"flood_budget\":{\"rate\":50,\"burst\":200},"

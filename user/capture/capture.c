@@ -20,6 +20,7 @@
  * tracer_start. Everything else (exec, fork, exit, signal, failed execs) is the recorder. */
 static const struct { const char *prog, *what; } optional[] = {
 	{"handle_oom", "oom"}, {"handle_rename", "rename"}, {"handle_write", "stderr_tail"},
+	{"handle_sys_enter", "stderr_tail"}, {"handle_sys_enter_btf", "stderr_tail"},
 };
 #define N_OPTIONAL (sizeof(optional) / sizeof(optional[0]))
 
@@ -28,6 +29,7 @@ struct cw_capture {
 	struct ring_buffer *rb;
 	struct cw_capture_opts opts;	/* ring_cb's context: lives as long as rb */
 	bool memcg_v1;
+	enum cw_tail_hook hook;		/* the form in use: opts' or a fallback the kernel took */
 	int ncpus;
 	unsigned disabled_mask;		/* bits of optional[] */
 	const char *disabled[N_OPTIONAL + 1];
@@ -117,6 +119,53 @@ static const char *refused(int e)
 		" (the kernel refused BPF: run as root with CAP_BPF and CAP_PERFMON, and check kernel lockdown)" : "";
 }
 
+static void autoload(struct bpf_program *p, bool on)
+{
+	bpf_program__set_autoload(p, on);
+}
+
+/* The syscall hooks (docs/benchmarks.md has the numbers behind the default). Tracepoint
+ * form (default): sys_enter_write and sys_enter_execve(at), each for its syscall only.
+ * sys_enter forms: one program keeps the tails and stores execve argv, and runs for every
+ * syscall (measured no cheaper per write). Any of them puts every task on the syscall-tracepoint slow path:
+ * --no-stderr-tail with --no-exec-fail removes them all. The sys_enter forms are x86-64
+ * only (its syscall numbers). */
+static void choose_syscall_hooks(struct cw_capture *c, const struct cw_capture_opts *o)
+{
+	struct celerywatch_bpf *sk = c->skel;
+	bool tail = !o->no_tail, execf = !o->no_exec_fail;
+#ifdef __x86_64__
+	enum cw_tail_hook h = tail ? c->hook : CW_TAIL_TP;
+#else
+	enum cw_tail_hook h = CW_TAIL_TP;
+#endif
+	bool sysenter = h != CW_TAIL_TP;
+
+	sk->rodata->raw_write = sysenter;
+	sk->rodata->raw_exec = sysenter && execf;
+	autoload(sk->progs.handle_sys_enter_btf, h == CW_TAIL_BTF);
+	autoload(sk->progs.handle_sys_enter, h == CW_TAIL_RAW);
+	autoload(sk->progs.handle_write, tail && !sysenter);
+	autoload(sk->progs.handle_execve_enter, execf && !sysenter);
+	autoload(sk->progs.handle_execveat_enter, execf && !sysenter);
+	autoload(sk->progs.handle_execve_exit, execf);
+	autoload(sk->progs.handle_execveat_exit, execf);
+}
+
+/* A sys_enter form the kernel refused: the next form, not a recorder without tails */
+static bool fall_back(struct cw_capture *c, const char *prog)
+{
+	static const char *const names[] = {"BTF-typed sys_enter", "raw sys_enter"};
+
+	if (!((c->hook == CW_TAIL_BTF && !strcmp(prog, "handle_sys_enter_btf")) ||
+	      (c->hook == CW_TAIL_RAW && !strcmp(prog, "handle_sys_enter"))))
+		return false;
+	fprintf(stderr, "celerywatch: the %s hook cannot be loaded on this kernel; keeping stderr tails with the %s one\n",
+		names[c->hook == CW_TAIL_RAW], c->hook == CW_TAIL_BTF ? "raw sys_enter" : "sys_enter_write tracepoint");
+	c->hook = c->hook == CW_TAIL_BTF ? CW_TAIL_RAW : CW_TAIL_TP;
+	return true;
+}
+
 /* Open the object and set what must be set before load. Returns 0 or -errno. */
 static int configure(struct cw_capture *c, const struct cw_capture_opts *o, char *err, size_t errlen)
 {
@@ -140,10 +189,7 @@ static int configure(struct cw_capture *c, const struct cw_capture_opts *o, char
 		c->skel->rodata->budget_rate = o->budget_rate;
 		c->skel->rodata->budget_burst = o->budget_burst;
 	}
-	/* An enabled syscall tracepoint puts every syscall of the host on the slow path;
-	 * without the write hook there is no per-write cost at all. */
-	if (o->no_tail)
-		bpf_program__set_autoload(c->skel->progs.handle_write, false);
+	choose_syscall_hooks(c, o);
 	for (size_t i = 0; i < N_OPTIONAL; i++)
 		if (c->disabled_mask & (1u << i))
 			bpf_program__set_autoload(bpf_object__find_program_by_name(c->skel->obj, optional[i].prog),
@@ -196,7 +242,7 @@ static int load(struct cw_capture *c, const struct cw_capture_opts *o, char *err
 		r = celerywatch_bpf__load(c->skel);
 		if (!r)
 			return 0;
-		if (!disable(c, failed_prog, "loaded")) {
+		if (!fall_back(c, failed_prog) && !disable(c, failed_prog, "loaded")) {
 			snprintf(err, errlen, "cannot load the BPF programs%s%s: %s%s%s", failed_prog[0] ? " at " : "",
 				 failed_prog, strerror(-r), refused(-r),
 				 o->verbose ? "" : "; -v shows the verifier's log");
@@ -269,6 +315,7 @@ int cw_capture_open(struct cw_capture **out, const struct cw_capture_opts *o, ch
 		return -ENOMEM;
 	}
 	c->opts = *o;
+	c->hook = o->tail_hook;
 	c->ncpus = libbpf_num_possible_cpus();
 	c->memcg_v1 = memory_controller_v1();
 
@@ -307,10 +354,20 @@ void cw_capture_flush(struct cw_capture *c)
 	cw_merge_flush(&c->merge);
 }
 
+/* After a change to `tracked` from here: tasks' cached marks are stale (the map first,
+ * then the generation, so a mark recomputed under the new generation sees the new map). */
+static void bump_track_gen(struct cw_capture *c)
+{
+	__atomic_add_fetch(&c->skel->bss->track_gen, 1, __ATOMIC_SEQ_CST);
+}
+
 int cw_capture_track(struct cw_capture *c, uint32_t pid, uint32_t flags)
 {
 	int r = bpf_map__update_elem(c->skel->maps.tracked, &pid, sizeof(pid), &flags, sizeof(flags), BPF_ANY);
-	return r < 0 ? -errno : 0;
+	if (r < 0)
+		return -errno;
+	bump_track_gen(c);
+	return 0;
 }
 
 int cw_capture_track_scanned(struct cw_capture *c, uint32_t pid)
@@ -318,7 +375,10 @@ int cw_capture_track_scanned(struct cw_capture *c, uint32_t pid)
 	uint32_t flags = CW_TRACK_SCAN;
 	int r = bpf_map__update_elem(c->skel->maps.tracked, &pid, sizeof(pid), &flags, sizeof(flags),
 				     BPF_NOEXIST);
-	return r < 0 ? -errno : 0;
+	if (r < 0)
+		return -errno;
+	bump_track_gen(c);
+	return 0;
 }
 
 void cw_capture_untrack_scanned(struct cw_capture *c, uint32_t pid)
@@ -327,8 +387,8 @@ void cw_capture_untrack_scanned(struct cw_capture *c, uint32_t pid)
 
 	/* not atomic: a fork by a tracked parent reusing pid right here is the remaining window */
 	if (bpf_map__lookup_elem(c->skel->maps.tracked, &pid, sizeof(pid), &flags, sizeof(flags), 0) == 0 &&
-	    flags == CW_TRACK_SCAN)
-		bpf_map__delete_elem(c->skel->maps.tracked, &pid, sizeof(pid), 0);
+	    flags == CW_TRACK_SCAN && bpf_map__delete_elem(c->skel->maps.tracked, &pid, sizeof(pid), 0) == 0)
+		bump_track_gen(c);
 }
 
 int cw_capture_lost(struct cw_capture *c, uint64_t by_type[CW_LOST_SLOTS])

@@ -11,10 +11,17 @@
 
 struct cw_capture;
 
+/* The stderr tail's write hook: sys_enter as a BTF-typed raw tracepoint (direct register
+ * reads), as a plain raw tracepoint, or the sys_enter_write perf tracepoint. A form the
+ * kernel refuses falls back to the next. */
+enum cw_tail_hook { CW_TAIL_TP, CW_TAIL_BTF, CW_TAIL_RAW };
+
 struct cw_capture_opts {
 	bool all;		/* every process, not only Celery ones */
 	bool verbose;		/* let libbpf talk */
 	bool no_tail;		/* do not attach the write hook (no stderr tails, no per-write cost) */
+	enum cw_tail_hook tail_hook;	/* where the write hook sits (below) */
+	bool no_exec_fail;	/* no execve hooks: failed execs are not recorded */
 	uint32_t ringbuf_kb;	/* ring buffer size, a power of two >= the page size; 0: 4096 */
 	uint32_t max_tracked;	/* entries of the tracked map; 0: 32768 */
 	const char *btf_path;	/* kernel BTF for CO-RE instead of /sys/kernel/btf/vmlinux */
@@ -30,6 +37,7 @@ int cw_capture_fd(struct cw_capture *c);		/* poll this; then cw_capture_consume 
 int cw_capture_consume(struct cw_capture *c);		/* records handled, or -errno */
 /* Write the deaths still held for ordering (at the stop: nothing more will be read). */
 void cw_capture_flush(struct cw_capture *c);
+/* The map changes below bump the kernel's track generation (the write hook's cache). */
 int cw_capture_track(struct cw_capture *c, uint32_t pid, uint32_t flags);
 /* The start-up scan's pair: track pid with CW_TRACK_SCAN unless the kernel already does
  * (-EEXIST), and undo that when the pid turned out to be gone or reused, unless the kernel

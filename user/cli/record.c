@@ -244,6 +244,7 @@ static void write_start(struct recorder *r)
 		.version = CW_VERSION, .kernel = u.release, .boot_id = read_boot_id(boot, sizeof(boot)),
 		.clock_ticks = sysconf(_SC_CLK_TCK),
 		.all = r->opts.all, .stderr_tail = !r->opts.no_tail,
+		.exec_fail = !r->opts.no_exec_fail,
 		.output = r->opts.output ? r->opts.output : "-",
 		.redis = r->sampler ? cw_sampler_url(r->sampler) : NULL,
 		.interval = r->opts.interval,
@@ -480,6 +481,7 @@ static int start_capture(struct recorder *r)
 {
 	char err[512];
 	struct cw_capture_opts co = {.all = r->opts.all, .verbose = r->opts.verbose, .no_tail = r->opts.no_tail,
+				     .tail_hook = r->opts.tail_hook, .no_exec_fail = r->opts.no_exec_fail,
 				     .ringbuf_kb = r->opts.ringbuf_kb, .max_tracked = r->opts.max_tracked,
 				     .budget_set = true, .budget_rate = r->opts.budget_rate,
 				     .budget_burst = r->opts.budget_burst,

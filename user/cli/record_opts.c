@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capture/capture.h"
 #include "cli/options.h"
 #include "events.h"
 #include "log/logcap.h"
@@ -28,6 +29,7 @@ static const char doc[] =
 	"Exit status: 0 after SIGINT/SIGTERM, 1 when BPF cannot be loaded (not root, refused) or the "
 	"--metrics address cannot be bound, 2 on bad options or an unusable broker URL.";
 
+enum { OPT_TAIL_HOOK = 1400, OPT_NO_EXEC_FAIL };
 enum { OPT_ALERT_EXEC = 1300, OPT_ALERT_TIMEOUT, OPT_ALERT_MAX, OPT_ALERT_JOURNAL };
 enum { OPT_METRICS = 989, OPT_ROTATE_SIZE = 990, OPT_ROTATE_KEEP, OPT_COMPRESS, OPT_BUDGET = 994, OPT_MAX_LINES = 995, OPT_BTF = 996, OPT_MAX_TRACKED = 997, OPT_RINGBUF = 998, OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
 
@@ -36,6 +38,8 @@ static const struct argp_option options[] = {
 	{"all", 'a', NULL, 0, "Record every process on the host, not only Celery ones", 0},
 	{"verbose", 'v', NULL, 0, "Show libbpf's messages (verifier log on load errors)", 0},
 	{"no-stderr-tail", OPT_NO_TAIL, NULL, 0, "Do not keep the last writes to stdout/stderr of Celery processes (removes the write hook and its per-write cost; exit lines then have no stderr_tail)", 0},
+	{"tail-hook", OPT_TAIL_HOOK, "btf|raw|tracepoint", 0, "Where the stderr tail sees writes: tracepoint (default; sys_enter_write, runs for write(2) only), or btf or raw: sys_enter as a BTF-typed or plain raw tracepoint program (x86-64), which runs for every syscall of the host and measured no cheaper per write (docs/benchmarks.md). A form the kernel refuses falls back to the next", 0},
+	{"no-exec-fail", OPT_NO_EXEC_FAIL, NULL, 0, "Do not record failed execs of Celery commands (removes the execve hooks; with --no-stderr-tail no syscall hook remains and the host's syscalls keep their fast path)", 0},
 	{"ring-buffer", OPT_RINGBUF, "KIB", 0, "Kernel ring buffer size in KiB, a power of two (default 4096); records that do not fit are counted in `lost` lines", 0},
 	{"max-lines-per-minute", OPT_MAX_LINES, "N", 0, "Cap the log's growth: past N lines in a minute, exec/exec_fail/fork/signal/rename/scan lines are counted in one `suppressed` line at the minute's end instead of written; deaths and the recorder's own lines always are (default 100000, 0: no cap)", 0},
 	{"max-tracked", OPT_MAX_TRACKED, "N", 0, "Processes the kernel can follow at once (default 32768); a process beyond that is recorded as untracked (map_full) and explain calls its queues uncertain", 0},
@@ -149,6 +153,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'a': o->all = true; break;
 	case 'v': o->verbose = true; break;
 	case OPT_NO_TAIL: o->no_tail = true; break;
+	case OPT_NO_EXEC_FAIL: o->no_exec_fail = true; break;
+	case OPT_TAIL_HOOK:
+		if (!strcmp(arg, "btf"))
+			o->tail_hook = CW_TAIL_BTF;
+		else if (!strcmp(arg, "raw"))
+			o->tail_hook = CW_TAIL_RAW;
+		else if (!strcmp(arg, "tracepoint"))
+			o->tail_hook = CW_TAIL_TP;
+		else
+			argp_error(state, "--tail-hook: '%s' is not btf, raw or tracepoint", arg);
+		break;
 	case OPT_RINGBUF: {
 		errno = 0;
 		unsigned long kb = strtoul(arg, &end, 10);

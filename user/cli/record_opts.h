@@ -12,7 +12,8 @@
 
 struct record_opts {
 	const char *output;
-	bool all, verbose, redis, no_tail;
+	bool all, verbose, redis, no_tail, no_exec_fail;
+	int tail_hook;		/* enum cw_tail_hook */
 	const char *redis_url, *password_file, *key_prefix;
 	char **queues;
 	size_t nqueues;

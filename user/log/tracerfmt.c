@@ -17,6 +17,7 @@ void cw_fmt_tracer_start(struct jw *w, const struct cw_tracer_start *s)
 	jw_obj_begin(w, "options");
 	jw_bool(w, "all", s->all);
 	jw_bool(w, "stderr_tail", s->stderr_tail);
+	jw_bool(w, "exec_fail", s->exec_fail);
 	jw_str(w, "output", s->output);
 	if (s->redis) {
 		jw_str(w, "redis", s->redis);

@@ -16,7 +16,7 @@ struct cw_tracer_start {
 	const char *boot_id;		/* /proc/sys/kernel/random/boot_id; NULL: unknown */
 	int64_t clock_ticks;
 	/* the options */
-	bool all, stderr_tail;
+	bool all, stderr_tail, exec_fail;
 	const char *output;		/* "-" for stdout */
 	const char *redis;		/* redacted URL; NULL: no broker (interval is then null) */
 	double interval;
