@@ -1,13 +1,13 @@
 """Shared plumbing for celerywatch integration tests: a throwaway redis-server on a loopback
 port, real Celery workers from Debian's python3-celery, the recorder, memory cgroups.
 Everything started here is stopped by its own PID; nothing is killed by name."""
+import calendar
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
@@ -283,3 +283,45 @@ class Recorder:
 
 def of_type(events, t, **kw):
     return [e for e in events if e["type"] == t and all(e.get(k) == v for k, v in kw.items())]
+
+
+class Tags:
+    """Per-run names for queues and nodes: the recorder and `status` see every Celery process
+    on the host, so another suite's `worker_low` on `low_priority` must not count as ours."""
+
+    def __init__(self, prefix):
+        self.tag = "%s%d" % (prefix, os.getpid() % 100000)
+
+    def q(self, base):
+        return "%s_%s" % (base, self.tag)
+
+    def n(self, base):
+        """A -n argument: the node's host part left to Celery (%h)."""
+        return "%s_%s@%%h" % (base, self.tag)
+
+    def node(self, base):
+        return "%s_%s@%s" % (base, self.tag, HOST)
+
+
+def rfc3339_s(s):
+    """The log's RFC 3339 UTC time with microseconds -> seconds since the epoch (float)."""
+    return calendar.timegm(time.strptime(s[:19], "%Y-%m-%dT%H:%M:%S")) + float("0" + s[19:-1])
+
+
+def run_explain(log, *args, json_out=True, env=None):
+    """`celerywatch explain` on a log: the parsed --json report, or the text."""
+    p = subprocess.run([BIN, "explain"] + (["--json"] if json_out else []) + list(args) + [log],
+                       capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, NO_COLOR="1", **(env or {})))
+    if p.returncode != 0:
+        raise AssertionError("explain exited %d: %s" % (p.returncode, p.stderr))
+    return json.loads(p.stdout) if json_out else p.stdout
+
+
+def queue_of(report, name):
+    """The one entry of an explain --json report for queue `name`."""
+    qs = [q for q in report["queues"] if q["queue"] == name]
+    if len(qs) != 1:
+        raise AssertionError("queue %s: %d entries in %s" % (name, len(qs),
+                                                             [q["queue"] for q in report["queues"]]))
+    return qs[0]

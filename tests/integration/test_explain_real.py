@@ -17,30 +17,13 @@ import subprocess
 import tempfile
 import time
 import unittest
-from datetime import datetime
 
-from cwharness import (APP_DIR, BIN, HOST, MemCgroup, Recorder, Redis, Worker, celery_env,
-                       need_root, of_type, wait_for)
+from cwharness import (APP_DIR, BIN, HOST, MemCgroup, Recorder, Redis, Tags, Worker,
+                       celery_env, need_root, of_type, queue_of, rfc3339_s, run_explain, wait_for)
 
-TAG = "x%d" % (os.getpid() % 100000)
+TAGS = Tags("x")
+Q, N, node, ts = TAGS.q, TAGS.n, TAGS.node, rfc3339_s
 PARENT_AFTER_S = 10  # user/explain/causes.c: a pool child this long before its parent's end
-
-
-def Q(base):
-    return "%s_%s" % (base, TAG)
-
-
-def N(base):
-    return "%s_%s@%%h" % (base, TAG)
-
-
-def node(base):
-    return "%s_%s@%s" % (base, TAG, HOST)
-
-
-def ts(s):
-    """RFC 3339 with microseconds -> seconds since the epoch (float)."""
-    return datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
 
 
 def send_many(broker_url, tasks, gap=0.0):
@@ -60,22 +43,11 @@ def send_many(broker_url, tasks, gap=0.0):
 
 
 def explain(log, *args):
-    p = subprocess.run([BIN, "explain", "--json"] + list(args) + [log], capture_output=True,
-                       text=True, timeout=60)
-    if p.returncode != 0:
-        raise AssertionError("explain exited %d: %s" % (p.returncode, p.stderr))
-    return json.loads(p.stdout)
+    return run_explain(log, *args)
 
 
 def deaths_of(report, pid):
     return [d for d in report["deaths"] if d["pid"] == pid and d["host"] == HOST]
-
-
-def queue_of(report, name):
-    qs = [q for q in report["queues"] if q["queue"] == name]
-    if len(qs) != 1:
-        raise AssertionError("queue %s: %d entries in %s" % (name, len(qs), report["queues"]))
-    return qs[0]
 
 
 def lines(events, **kw):
@@ -129,7 +101,7 @@ class Group(unittest.TestCase):
             raise AssertionError("recorder exited %s: %s" % (rec.proc.returncode, rec.stderr()))
         cls.events = rec.events()
         if os.environ.get("CW_KEEP_LOGS"):
-            kept = os.path.join(tempfile.gettempdir(), "cw-%s-%s.jsonl" % (cls.__name__, TAG))
+            kept = os.path.join(tempfile.gettempdir(), "cw-%s-%s.jsonl" % (cls.__name__, TAGS.tag))
             shutil.copy(rec.out, kept)
             print("kept", kept)
         if not lines(cls.events, type="tracer_stop"):

@@ -7,7 +7,6 @@ Run as root: /usr/bin/python3 -m unittest -v tests/integration/test_faults_outpu
 import fcntl
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys

@@ -3,7 +3,6 @@ promtool, a queue's depth and a Celery process's exit show within their bounds, 
 real Prometheus scrapes the endpoint."""
 import json
 import os
-import re
 import shutil
 import signal
 import socket

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import tempfile
 import threading
-import time
 import unittest
 
 from cwharness import (Recorder, Redis, Worker, celery_env, need_root, of_type, send_task,
@@ -17,7 +16,6 @@ from cwharness import (Recorder, Redis, Worker, celery_env, need_root, of_type, 
 
 FAKE = """#!/usr/bin/python3
 # a script called celery with a worker's arguments: no broker connection, ever
-import time
 time.sleep(600)
 """
 

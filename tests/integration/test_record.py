@@ -1,10 +1,8 @@
 """celerywatch record against the real kernel, real redis-server and real Celery workers."""
 import os
 import signal
-import stat
 import subprocess
 import tempfile
-import time
 import unittest
 
 from cwharness import (BIN, HOST, MemCgroup, Recorder, Redis, Worker, need_root, of_type,

@@ -5,9 +5,7 @@ import glob
 import gzip
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 import unittest
 
 from cwharness import BIN, Recorder, need_root, wait_for

@@ -14,7 +14,6 @@ node names carry a per-run tag: the recorder sees every Celery process on the ho
   SIGQUIT      cold shutdown from a script; REMAP_SIGTERM=SIGQUIT's SIGTERM likewise
   duplicates   two workers with one node name
 """
-import calendar
 import json
 import os
 import shutil
@@ -26,28 +25,12 @@ import threading
 import time
 import unittest
 
-from cwharness import (APP_DIR, BIN, HOST, Recorder, Redis, Worker, celery_env, need_root,
-                       of_type, wait_for)
+from cwharness import (APP_DIR, BIN, HOST, Recorder, Redis, Tags, Worker, celery_env, need_root,
+                       of_type, queue_of, rfc3339_s, run_explain, wait_for)
 
-TAG = "v%d" % (os.getpid() % 100000)
+TAGS = Tags("v")
+Q, N, node, ts = TAGS.q, TAGS.n, TAGS.node, rfc3339_s
 INTERVAL = "0.5"
-
-
-def Q(base):
-    return "%s_%s" % (base, TAG)
-
-
-def N(base):
-    return "%s_%s@%%h" % (base, TAG)
-
-
-def node(base):
-    return "%s_%s@%s" % (base, TAG, HOST)
-
-
-def ts(s):
-    """RFC 3339 UTC with microseconds -> seconds since the epoch."""
-    return calendar.timegm(time.strptime(s[:19], "%Y-%m-%dT%H:%M:%S")) + float("0" + s[19:-1])
 
 
 def explain_help():
@@ -64,21 +47,8 @@ EXPLAIN_OPTS = ((["--stall-after", str(STALL_AFTER)] if "--stall-after" in _HELP
 
 
 def explain(log, json_out=True, queue=None):
-    p = subprocess.run([BIN, "explain"] + (["--json"] if json_out else []) + EXPLAIN_OPTS +
-                       (["--queue", queue] if queue else []) + [log],
-                       capture_output=True, text=True, timeout=60,
-                       env=dict(os.environ, NO_COLOR="1"))
-    if p.returncode != 0:
-        raise AssertionError("explain exited %d: %s" % (p.returncode, p.stderr))
-    return json.loads(p.stdout) if json_out else p.stdout
-
-
-def queue_of(report, name):
-    qs = [q for q in report["queues"] if q["queue"] == name]
-    if len(qs) != 1:
-        raise AssertionError("queue %s: %d entries in %s" % (name, len(qs),
-                                                             [q["queue"] for q in report["queues"]]))
-    return qs[0]
+    return run_explain(log, *(EXPLAIN_OPTS + (["--queue", queue] if queue else [])),
+                       json_out=json_out)
 
 
 def deaths_of(report, pid):
@@ -227,7 +197,7 @@ class Scenario(unittest.TestCase):
             raise AssertionError("recorder exited %s: %s" % (rec.proc.returncode, rec.stderr()))
         cls.events = rec.events()
         if os.environ.get("CW_KEEP_LOGS"):
-            kept = os.path.join(tempfile.gettempdir(), "cw-%s-%s.jsonl" % (cls.__name__, TAG))
+            kept = os.path.join(tempfile.gettempdir(), "cw-%s-%s.jsonl" % (cls.__name__, TAGS.tag))
             shutil.copy(rec.out, kept)
             print("kept", kept)
         cls.report = explain(rec.out)
@@ -498,7 +468,7 @@ class Impostor(Scenario):
         # the interpreter (/proc/PID/exe), or the script as exec'd (the kernel's filename)
         exe = nc[0]["exe"]
         self.assertTrue(exe.startswith("/usr/bin/python3") or exe == self.fake_path, exe)
-        self.assertIn("fake_%s@" % TAG, nc[0]["cmdline"])
+        self.assertIn("fake_%s@" % TAGS.tag, nc[0]["cmdline"])
         self.assertIn(os.path.join(self.tmp, "celery"), nc[0]["cmdline"])
         self.assertNotIn(self.fake.pid, [c["pid"] for c in q["consumers"] if c["connected"]])
 
