@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """`make bench`: the host's cost of each tracer, side by side, as ratios to no tracer.
 
-Workloads are tools/bench/loop (timed from inside); tracers are celerywatch in its default
+Workloads are tools/bench/loop (timed from inside: the fastest of 20 chunks); tracers are celerywatch in its default
 and each option, the libbpf-tools trio (execsnoop + exitsnoop + sigsnoop) and a bpftrace
 script on the same tracepoints (tools/bench/peers.bt). Each repetition runs every tracer
 right after a run with no tracer (interleaved: these VMs drift), ratios are of the best
