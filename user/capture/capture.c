@@ -141,13 +141,16 @@ static void choose_syscall_hooks(struct cw_capture *c, const struct cw_capture_o
 #endif
 	bool sysenter = h != CW_TAIL_TP;
 
+	/* windows detach the sys_enter program: the execve argv then needs its own hooks */
+	bool exec_in_sysenter = sysenter && !o->tail_windowed;
+
 	sk->rodata->raw_write = sysenter;
-	sk->rodata->raw_exec = sysenter && execf;
+	sk->rodata->raw_exec = exec_in_sysenter && execf;
 	autoload(sk->progs.handle_sys_enter_btf, h == CW_TAIL_BTF);
 	autoload(sk->progs.handle_sys_enter, h == CW_TAIL_RAW);
 	autoload(sk->progs.handle_write, tail && !sysenter);
-	autoload(sk->progs.handle_execve_enter, execf && !sysenter);
-	autoload(sk->progs.handle_execveat_enter, execf && !sysenter);
+	autoload(sk->progs.handle_execve_enter, execf && !exec_in_sysenter);
+	autoload(sk->progs.handle_execveat_enter, execf && !exec_in_sysenter);
 	autoload(sk->progs.handle_execve_exit, execf);
 	autoload(sk->progs.handle_execveat_exit, execf);
 }
@@ -253,14 +256,42 @@ static int load(struct cw_capture *c, const struct cw_capture_opts *o, char *err
 	}
 }
 
-/* Each program on its own, so that an optional one that cannot attach stays out alone */
+struct bpf_program *cw_capture_tail_prog(struct cw_capture *c, bool *perf_tp)
+{
+	struct bpf_program *forms[] = {c->skel->progs.handle_write, c->skel->progs.handle_sys_enter_btf,
+				       c->skel->progs.handle_sys_enter};
+
+	*perf_tp = false;
+	if (c->opts.no_tail)
+		return NULL;
+	for (int i = 0; i < 3; i++)
+		if (bpf_program__autoload(forms[i])) {	/* loaded: at most one of them is */
+			*perf_tp = i == 0;
+			return forms[i];
+		}
+	return NULL;
+}
+
+void cw_capture_tail_disabled(struct cw_capture *c)
+{
+	bool tp;
+	struct bpf_program *p = cw_capture_tail_prog(c, &tp);
+
+	if (p)
+		disable(c, bpf_program__name(p), "attached");
+}
+
+/* Each program on its own, so that an optional one that cannot attach stays out alone.
+ * With --tail-window the write hook is left to tailwin.c. */
 static int attach(struct cw_capture *c, char *err, size_t errlen)
 {
 	const struct bpf_object_skeleton *sk = c->skel->skeleton;
+	bool tp;
+	struct bpf_program *tail = c->opts.tail_windowed ? cw_capture_tail_prog(c, &tp) : NULL;
 
 	for (int i = 0; i < sk->prog_cnt; i++) {
 		struct bpf_program *p = *sk->progs[i].prog;
-		if (!bpf_program__autoload(p))
+		if (!bpf_program__autoload(p) || p == tail)
 			continue;
 		struct bpf_link *l = bpf_program__attach(p);
 		if (l) {
