@@ -177,7 +177,7 @@ int cw_tailwin_new(struct cw_tailwin **out, struct cw_capture *cap, double windo
 	return 0;
 }
 
-void cw_tailwin_open(struct cw_tailwin *w, uint64_t now_ns)
+void cw_tailwin_open(struct cw_tailwin *w, uint64_t now_ns, uint64_t event_ns)
 {
 	if (!w)
 		return;
@@ -187,6 +187,9 @@ void cw_tailwin_open(struct cw_tailwin *w, uint64_t now_ns)
 		return;
 	w->st.windows++;
 	hook_on(w);
+	uint64_t on = w->link ? w->hist[(w->nhist - 1) % HISTORY].on : 0;
+	if (on && event_ns && on > event_ns && (double)(on - event_ns) / 1e6 > w->st.open_lag_ms_max)
+		w->st.open_lag_ms_max = (double)(on - event_ns) / 1e6;
 }
 
 void cw_tailwin_record(struct cw_tailwin *w, const void *data, size_t size, uint64_t now_ns)
@@ -197,10 +200,10 @@ void cw_tailwin_record(struct cw_tailwin *w, const void *data, size_t size, uint
 		return;
 	if (h->type == CW_EV_EXEC && size >= sizeof(struct cw_exec) &&
 	    (((const struct cw_exec *)data)->tracked & (CW_TRACK_EXEC | CW_TRACK_FULL)) == CW_TRACK_EXEC)
-		cw_tailwin_open(w, now_ns);
+		cw_tailwin_open(w, now_ns, h->ts_ns);
 	else if (h->type == CW_EV_SIGNAL && size >= sizeof(struct cw_signal) &&
 		 ((const struct cw_signal *)data)->sig != SIGCHLD)
-		cw_tailwin_open(w, now_ns);
+		cw_tailwin_open(w, now_ns, h->ts_ns);
 }
 
 void cw_tailwin_tick(struct cw_tailwin *w, uint64_t now_ns)

@@ -18,14 +18,17 @@ struct cw_tailwin_stats {
 	uint64_t attach_failures;
 	double attached_s;	/* time the hook was attached, the current stretch included */
 	double attach_ms_max, detach_ms_max;	/* the slowest attach_link / bpf_link__destroy */
+	double open_lag_ms_max;	/* the longest from a record's kernel time to the hook on:
+				 * what its process wrote in between was not kept */
 };
 
 /* Before the capability drop: opens what a later attach needs without privileges (the
  * sys_enter_write perf event, kept disabled) and attaches and detaches once to find out
  * whether it can. Returns 0, or -errno with one sentence in err (then no tails). */
 int cw_tailwin_new(struct cw_tailwin **out, struct cw_capture *cap, double window_s, char *err, size_t errlen);
-/* A window opens (or is pushed back) at now; the hook is attached at once if it was not. */
-void cw_tailwin_open(struct cw_tailwin *w, uint64_t now_ns);
+/* A window opens (or is pushed back) at now for an event of kernel time event_ns (0: none);
+ * the hook is attached at once if it was not. */
+void cw_tailwin_open(struct cw_tailwin *w, uint64_t now_ns, uint64_t event_ns);
 /* A kernel record: the exec of a tracked process, or a signal to a process the kernel
  * reports on, opens a window (not SIGCHLD: a child's death is the child's own event, and a
  * prefork worker gets one for every recycled pool child). */

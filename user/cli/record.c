@@ -313,6 +313,7 @@ static void write_stop(struct recorder *r, const char *reason)
 		ts.tail_attached_s = tw.attached_s;
 		ts.tail_attach_ms_max = tw.attach_ms_max;
 		ts.tail_detach_ms_max = tw.detach_ms_max;
+		ts.tail_open_lag_ms_max = tw.open_lag_ms_max;
 	}
 	cw_fmt_tracer_stop(&r->line, &ts);
 	emit(r);

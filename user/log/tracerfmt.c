@@ -94,6 +94,7 @@ void cw_fmt_tracer_stop(struct jw *w, const struct cw_tracer_stop *s)
 		jw_double(w, "tail_attached_s", s->tail_attached_s, 3);
 		jw_double(w, "tail_attach_ms_max", s->tail_attach_ms_max, 3);
 		jw_double(w, "tail_detach_ms_max", s->tail_detach_ms_max, 3);
+		jw_double(w, "tail_open_lag_ms_max", s->tail_open_lag_ms_max, 3);
 		jw_uint(w, "tail_attach_failures", s->tail_attach_failures);
 	}
 	if (s->alert_journal) {

@@ -49,7 +49,7 @@ struct cw_tracer_stop {
 	uint64_t alerts_sent, alerts_failed, alerts_timed_out, alerts_dropped;
 	bool tail_window;		/* --tail-window: the tail_* fields are written */
 	uint64_t tail_windows, tail_attach_failures;
-	double tail_attached_s, tail_attach_ms_max, tail_detach_ms_max;
+	double tail_attached_s, tail_attach_ms_max, tail_detach_ms_max, tail_open_lag_ms_max;
 	bool alert_journal;		/* --alert-journal: the journal_* fields are written */
 	uint64_t journal_sent, journal_failed, journal_dropped;
 };
