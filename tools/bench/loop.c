@@ -3,6 +3,9 @@
  *   loop write N          N 100-byte write(2) to fd 1
  *   loop lines N          N log lines written to fd 2 one write(2) each (a chatty worker)
  *   loop exec N PATH ARG...  N fork + execv(PATH, ARG...) + wait
+ *   loop serve          one "write N" or "lines N" per line of stdin, each answered on fd 3:
+ *                       a long-lived writer (started before the tracer, found by its start-up
+ *                       scan: tracked, and no exec of it opens a --tail-window window)
  * Any further argument is ignored: `loop write N celery` is a Celery-looking process that
  * celerywatch tracks. An exec ARG's leading '@' is dropped (`@celery`): the children look
  * like Celery, this loop does not. Prints the mean nanoseconds per operation on fd 3 (fd 1 and 2 are the
@@ -42,28 +45,60 @@ static int run_exec(long n, char **argv)
 	return 0;
 }
 
-int main(int argc, char **argv)
+static const char line[] = "[2026-12-02 05:00:00,000: INFO/ForkPoolWorker-1] Task t.add[42] succeeded in 0.001s\n";
+
+/* n writes: 100 bytes to fd 1 (write) or a log line to fd 2 (lines); nonzero on a short one */
+static int run_writes(const char *what, long n)
 {
-	static const char line[] = "[2026-12-02 05:00:00,000: INFO/ForkPoolWorker-1] Task t.add[42] succeeded in 0.001s\n";
 	char buf[100];
 	int r = 0;
 
+	memset(buf, 'x', sizeof(buf));
+	if (!strcmp(what, "write")) {
+		for (long i = 0; i < n; i++)
+			r |= write(1, buf, sizeof(buf)) != sizeof(buf);
+	} else {
+		for (long i = 0; i < n; i++)
+			r |= write(2, line, sizeof(line) - 1) != sizeof(line) - 1;
+	}
+	return r;
+}
+
+static int serve(void)
+{
+	char cmd[64];
+	long n;
+
+	while (scanf("%63s %ld", cmd, &n) == 2) {
+		if (strcmp(cmd, "write") && strcmp(cmd, "lines"))
+			return 2;
+		double t0 = now_ns();
+		int r = run_writes(cmd, n);
+		double t1 = now_ns();
+		if (r)
+			return 1;
+		dprintf(3, "%.1f\n", (t1 - t0) / (n ? n : 1));
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int r = 0;
+
+	if (argc >= 2 && !strcmp(argv[1], "serve"))
+		return serve();
 	if (argc < 3) {
-		fprintf(stderr, "usage: loop getppid|write|lines N | loop exec N PATH [ARG...]\n");
+		fprintf(stderr, "usage: loop getppid|write|lines N | loop exec N PATH [ARG...] | loop serve\n");
 		return 2;
 	}
 	long n = atol(argv[2]);
-	memset(buf, 'x', sizeof(buf));
 	double t0 = now_ns();
 	if (!strcmp(argv[1], "getppid")) {
 		for (long i = 0; i < n; i++)
 			syscall(SYS_getppid);
-	} else if (!strcmp(argv[1], "write")) {
-		for (long i = 0; i < n; i++)
-			r |= write(1, buf, sizeof(buf)) != sizeof(buf);
-	} else if (!strcmp(argv[1], "lines")) {
-		for (long i = 0; i < n; i++)
-			r |= write(2, line, sizeof(line) - 1) != sizeof(line) - 1;
+	} else if (!strcmp(argv[1], "write") || !strcmp(argv[1], "lines")) {
+		r = run_writes(argv[1], n);
 	} else if (!strcmp(argv[1], "exec") && argc > 3) {
 		r = run_exec(n, argv + 3);
 	} else {
