@@ -222,6 +222,18 @@ class TailWindow(unittest.TestCase):
         stop = self.stop_line(rec)
         self.assertGreaterEqual(stop["tail_windows"], 2)
 
+    def test_scanned_process_has_its_tail(self):
+        # started before the recorder: tracked by the start-up scan, which makes its tail
+        ready = os.path.join(self.dir, "ready")
+        p = self.fake_worker("scanned", CW_WAIT_SIGNAL=ready, CW_AFTER_SIG=0.3)
+        wait_for(lambda: os.path.exists(ready), 10, 0.05, "fake worker ready")
+        rec = self.recorder("--tail-window=5")
+        rec.wait_event(lambda e: e["type"] == "scan" and e["pid"] == p.pid, what="scan line")
+        p.send_signal(signal.SIGUSR1)
+        p.wait(10)
+        ex = self.exit_of(rec, p)
+        self.assertIn("dump-after-signal-cw", ex["stderr_tail"] or "")
+
     def test_always_is_the_hook_all_along(self):
         rec = self.recorder("--tail-window=always")
         start = next(e for e in rec.events() if e["type"] == "tracer_start")

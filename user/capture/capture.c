@@ -186,6 +186,7 @@ static int configure(struct cw_capture *c, const struct cw_capture_opts *o, char
 		return -errno;
 	}
 	c->skel->rodata->trace_all = o->all;
+	c->skel->rodata->keep_tails = !o->no_tail;
 	c->skel->rodata->memcg_v1 = c->memcg_v1;
 	c->skel->rodata->page_kb = (uint32_t)(sysconf(_SC_PAGESIZE) / 1024);
 	if (o->budget_set) {
@@ -392,11 +393,24 @@ static void bump_track_gen(struct cw_capture *c)
 	__atomic_add_fetch(&c->skel->bss->track_gen, 1, __ATOMIC_SEQ_CST);
 }
 
+/* A tracked process's empty stderr tail, as the kernel's track() makes one: the write hook
+ * looks a writer up in `tails` alone. A full map costs this process its tail. */
+static void tail_create(struct cw_capture *c, uint32_t pid)
+{
+	size_t size = bpf_map__value_size(c->skel->maps.tails);
+	void *zero = c->opts.no_tail ? NULL : calloc(1, size);
+
+	if (zero)
+		bpf_map__update_elem(c->skel->maps.tails, &pid, sizeof(pid), zero, size, BPF_NOEXIST);
+	free(zero);
+}
+
 int cw_capture_track(struct cw_capture *c, uint32_t pid, uint32_t flags)
 {
 	int r = bpf_map__update_elem(c->skel->maps.tracked, &pid, sizeof(pid), &flags, sizeof(flags), BPF_ANY);
 	if (r < 0)
 		return -errno;
+	tail_create(c, pid);
 	bump_track_gen(c);
 	return 0;
 }
@@ -408,6 +422,7 @@ int cw_capture_track_scanned(struct cw_capture *c, uint32_t pid)
 				     BPF_NOEXIST);
 	if (r < 0)
 		return -errno;
+	tail_create(c, pid);
 	bump_track_gen(c);
 	return 0;
 }
@@ -418,8 +433,10 @@ void cw_capture_untrack_scanned(struct cw_capture *c, uint32_t pid)
 
 	/* not atomic: a fork by a tracked parent reusing pid right here is the remaining window */
 	if (bpf_map__lookup_elem(c->skel->maps.tracked, &pid, sizeof(pid), &flags, sizeof(flags), 0) == 0 &&
-	    flags == CW_TRACK_SCAN && bpf_map__delete_elem(c->skel->maps.tracked, &pid, sizeof(pid), 0) == 0)
+	    flags == CW_TRACK_SCAN && bpf_map__delete_elem(c->skel->maps.tracked, &pid, sizeof(pid), 0) == 0) {
+		bpf_map__delete_elem(c->skel->maps.tails, &pid, sizeof(pid), 0);
 		bump_track_gen(c);
+	}
 }
 
 int cw_capture_lost(struct cw_capture *c, uint64_t by_type[CW_LOST_SLOTS])
