@@ -50,12 +50,13 @@ def workloads(scale):
 
 
 class Server:
-    """`loop serve celery`: a tracked writer that lives across the tracers' starts, so each
+    """`loop serve` as "celery": a tracked writer that lives across the tracers' starts, so each
     recorder finds it in its start-up scan (tracked) and no exec of it opens a window."""
 
     def __init__(self):
         r, w = os.pipe()
-        self.p = subprocess.Popen([LOOP, "serve", "celery"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        # argv[0] "celery": the scan's identity (user/identity/celery.c) takes it for Celery
+        self.p = subprocess.Popen(["celery", "serve"], executable=LOOP, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL, close_fds=False,
                                   preexec_fn=lambda: os.dup2(w, 3), text=True)
         os.close(w)
