@@ -247,7 +247,7 @@ static void write_start(struct recorder *r)
 		.version = CW_VERSION, .kernel = u.release, .boot_id = read_boot_id(boot, sizeof(boot)),
 		.clock_ticks = sysconf(_SC_CLK_TCK),
 		.all = r->opts.all, .stderr_tail = !r->opts.no_tail,
-		.tail_window = r->tailwin ? r->opts.tail_window : 0,
+		.tail_window = r->opts.tail_window,	/* 0: always; an unattachable hook is in disabled */
 		.exec_fail = !r->opts.no_exec_fail,
 		.output = r->opts.output ? r->opts.output : "-",
 		.redis = r->sampler ? cw_sampler_url(r->sampler) : NULL,
