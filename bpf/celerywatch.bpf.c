@@ -26,6 +26,7 @@ const volatile bool memcg_v1 = false;	/* memory controller on a v1 hierarchy */
 const volatile __u32 page_kb = 4;
 const volatile bool raw_write = false;	/* handle_sys_enter(_btf) keeps the tails */
 const volatile bool raw_exec = false;	/* handle_sys_enter(_btf) stores execve argv (failed execs) */
+const volatile bool keep_tails = false;	/* a tracked process gets its tail when it is tracked */
 
 /* Bumped by userspace after it changes `tracked` (start-up scan): invalidates the per-task
  * marks below. Kernel-side changes need no bump: see current_tracked(). */
@@ -61,7 +62,9 @@ struct {
 #endif
 
 /* Last writes of a tracked process to fd 1 and 2: a round robin of slots, emitted only
- * with its exit. Costs a copy per write, never an event per write. */
+ * with its exit. Costs a copy per write, never an event per write. An entry exists exactly
+ * while its process is tracked (created by track() and the start-up scan, deleted with the
+ * `tracked` entry), so the write hook asks this map alone: one lookup, tracked or not. */
 struct tail {
 	__u32 next;		/* slot the next write goes to (monotonic, & (SLOTS-1)) */
 	__u32 dropped;
@@ -164,12 +167,29 @@ static __always_inline void *reserve_death(__u32 type, __u64 size, bool was_trac
 	return p;
 }
 
+/* An empty tail for a process just tracked (kept if it has one: an exec of a tracked
+ * process keeps what it wrote before). A full map costs this process its tail, counted. */
+static __always_inline void tail_create(__u32 tgid)
+{
+	__u32 zero = 0;
+	union scratch *s = bpf_map_lookup_elem(&heap, &zero);
+
+	if (!keep_tails || !s)
+		return;
+	__builtin_memset(&s->tail, 0, sizeof(s->tail.next) + sizeof(s->tail.dropped) + sizeof(s->tail.lens));
+	if (bpf_map_update_elem(&tails, &tgid, &s->tail, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&tails, &tgid))
+		count_lost(CW_DROP_TAILS_FULL);
+}
+
 /* False when the map is full: the caller's record must say the process is not followed,
  * or explain would wait forever for an exit that will never be recorded. */
 static __always_inline bool track(__u32 tgid, __u32 flags)
 {
-	if (!bpf_map_update_elem(&tracked, &tgid, &flags, BPF_ANY))
+	if (!bpf_map_update_elem(&tracked, &tgid, &flags, BPF_ANY)) {
+		tail_create(tgid);
 		return true;
+	}
 	count_lost(CW_DROP_TRACKED_FULL);
 	return false;
 }
@@ -652,14 +672,12 @@ int handle_rename(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+#ifdef CW_MARK_TASK
 /* Is the current task's process tracked? Tracking changes under a cached mark only (a) at
  * exec, which drops the mark, (b) for a new child, which has no mark yet, (c) by userspace,
  * which bumps track_gen, and (d) at death, when nothing writes any more. */
 static __always_inline bool current_tracked(__u32 tgid)
 {
-#ifndef CW_MARK_TASK
-	return is_tracked(tgid);
-#else
 	struct mark *m = bpf_task_storage_get(&marks, bpf_get_current_task_btf(), 0,
 					      BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!m)
@@ -670,30 +688,23 @@ static __always_inline bool current_tracked(__u32 tgid)
 		m->gen = gen;
 	}
 	return m->tracked;
-#endif
 }
+#endif
 
-/* A write to fd 1 or 2: keep its last bytes in the process's tail if it is tracked */
+/* A write to fd 1 or 2: keep its last bytes in the process's tail if it is tracked. One
+ * hash lookup either way: a tracked process has its tail entry from the moment it is
+ * tracked (track(), the scan), an untracked one has none (measured against `tracked` then
+ * `tails`: docs/benchmarks.md). */
 static __always_inline void tail_write(const char *buf, __u64 count)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+#ifdef CW_MARK_TASK
 	if (!current_tracked(tgid))
 		return;
-
+#endif
 	struct tail *tl = bpf_map_lookup_elem(&tails, &tgid);
-	if (!tl) {
-		__u32 zero = 0;
-		union scratch *s = bpf_map_lookup_elem(&heap, &zero);
-		if (!s)
-			return;
-		__builtin_memset(&s->tail, 0, sizeof(s->tail.next) + sizeof(s->tail.dropped) + sizeof(s->tail.lens));
-		bpf_map_update_elem(&tails, &tgid, &s->tail, BPF_NOEXIST);
-		tl = bpf_map_lookup_elem(&tails, &tgid);
-		if (!tl) {
-			count_lost(CW_DROP_TAILS_FULL);	/* this process's tail is not kept */
-			return;
-		}
-	}
+	if (!tl)
+		return;
 	__u32 slot = tl->next & (CW_TAIL_SLOTS - 1);
 	__u32 n = count > CW_TAIL_SLOT_LEN ? CW_TAIL_SLOT_LEN : count;
 	__u64 dropped = tl->dropped;

@@ -137,7 +137,9 @@ class RecordCelery(unittest.TestCase):
         env = dict(os.environ, PATH=SYS_PATH)
         for hook in ("btf", "raw", "tracepoint"):
             with self.subTest(hook=hook):
-                rec = self.recorder("--tail-hook=" + hook)
+                # the shell writes right after its exec, before a window's attach could
+                # land: the hook attached all along (test_tail_window covers the windows)
+                rec = self.recorder("--tail-hook=" + hook, "--tail-window=always")
                 start = rec.wait_event(lambda e: e["type"] == "tracer_start", what="tracer_start")
                 self.assertEqual(start["disabled"], [])
                 self.assertTrue(start["options"]["exec_fail"])
@@ -155,7 +157,7 @@ class RecordCelery(unittest.TestCase):
                 rec.cleanup()
 
     def test_no_exec_fail_records_no_failed_exec(self):
-        rec = self.recorder("--no-exec-fail")
+        rec = self.recorder("--no-exec-fail", "--tail-window=always")  # an instant write, as above
         start = rec.wait_event(lambda e: e["type"] == "tracer_start", what="tracer_start")
         self.assertFalse(start["options"]["exec_fail"])
         p = subprocess.Popen(["/bin/bash", "-c", "exec -a celery /bin/sh -c 'echo still-kept-cw >&2; "

@@ -161,6 +161,43 @@ static void test_stderr_tail_joined_oldest_first(void **state)
 	assert_non_null(strstr(line.buf, "\\udcff"));
 }
 
+/* --tail-window: the hook was off from 400 ms until 900 ms (boot clock) */
+static bool off_between(void *ctx, uint64_t t, bool *watched, uint64_t *off_ns)
+{
+	(void)ctx;
+	*watched = t < 400000000 || t >= 900000000;
+	*off_ns = *watched ? 0 : t - 400000000;
+	return true;
+}
+
+static void test_exit_says_whether_stderr_was_watched(void **state)
+{
+	(void)state;
+	struct cw_exit e = {0};
+	hdr(&e.hdr, CW_EV_EXIT, sizeof(e), 102, 1000000);
+	e.hdr.ts_ns = 650000000;
+	e.exit_code = 1 << 8;
+	json_object *o = format(&e, sizeof(e)), *v;
+	/* always attached (or no tails): the fields are not written */
+	assert_false(json_object_object_get_ex(o, "stderr_watched", &v));
+	json_object_put(o);
+	fmt.tail_watched = off_between;
+	o = format(&e, sizeof(e));
+	assert_true(json_object_object_get_ex(o, "stderr_watched", &v));
+	assert_false(json_object_get_boolean(v));
+	assert_true(json_object_object_get_ex(o, "stderr_unwatched_s", &v));
+	assert_true(json_object_get_double(v) > 0.2499 && json_object_get_double(v) < 0.2501);
+	json_object_put(o);
+	hdr(&e.hdr, CW_EV_EXIT, sizeof(e), 103, 1000000);
+	e.hdr.ts_ns = 950000000;
+	o = format(&e, sizeof(e));
+	assert_true(json_object_object_get_ex(o, "stderr_watched", &v));
+	assert_true(json_object_get_boolean(v));
+	assert_false(json_object_object_get_ex(o, "stderr_unwatched_s", &v));
+	json_object_put(o);
+	fmt.tail_watched = NULL;
+}
+
 static void test_fork_inherits_identity_and_exit_forgets(void **state)
 {
 	(void)state;
@@ -529,6 +566,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exit_status_decoding),
 		cmocka_unit_test(test_stderr_tail_joined_oldest_first),
+		cmocka_unit_test(test_exit_says_whether_stderr_was_watched),
 		cmocka_unit_test(test_fork_inherits_identity_and_exit_forgets),
 		cmocka_unit_test(test_fork_of_pool_child_is_other),
 		cmocka_unit_test(test_signal_sender_and_hostile_comm),

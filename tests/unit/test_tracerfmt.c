@@ -33,8 +33,8 @@ static void test_start(void **state)
 	check(&w, "{\"v\":2,\"type\":\"tracer_start\",\"ts\":\"2025-11-24T16:00:00.123456Z\","
 		  "\"host\":\"web1\",\"pid\":4242,\"version\":\"v1\",\"kernel\":\"6.1.0\","
 		  "\"boot_id\":\"0c1d3e5f-aaaa-4bbb-8ccc-123456789abc\","
-		  "\"schema\":2,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,\"exec_fail\":true,"
-		  "\"output\":\"-\",\"redis\":null,\"interval\":null,\"queues\":[],"
+		  "\"schema\":2,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,\"tail_window\":\"always\","
+		  "\"exec_fail\":true,\"output\":\"-\",\"redis\":null,\"interval\":null,\"queues\":[],"
 		  "\"memcg_v1\":false,\"max_lines_per_minute\":0,"
 		  "\"flood_budget\":{\"rate\":0,\"burst\":0},\"rotate\":null},\"disabled\":[]}\n");
 	/* with a broker: its URL and the interval; the queues given */
@@ -56,12 +56,13 @@ static void test_start(void **state)
 	s.rotate_compress = true;
 	const char *caps[] = {"cap_sys_ptrace", "cap_dac_read_search", NULL};
 	s.caps = caps;
+	s.tail_window = 90;	/* --tail-window=90 */
 	cw_fmt_tracer_start(&w, &s);
 	check(&w, "{\"v\":2,\"type\":\"tracer_start\",\"ts\":\"2025-11-24T16:00:00.123456Z\","
 		  "\"host\":\"web1\",\"pid\":4242,\"version\":\"v1\",\"kernel\":\"6.1.0\","
 		  "\"boot_id\":\"0c1d3e5f-aaaa-4bbb-8ccc-123456789abc\","
-		  "\"schema\":2,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,\"exec_fail\":true,"
-		  "\"output\":\"-\",\"redis\":\"redis://:***@10.0.0.5:6379/3\",\"interval\":5.000,"
+		  "\"schema\":2,\"clock_ticks\":100,\"options\":{\"all\":false,\"stderr_tail\":true,\"tail_window\":90.000,"
+		  "\"exec_fail\":true,\"output\":\"-\",\"redis\":\"redis://:***@10.0.0.5:6379/3\",\"interval\":5.000,"
 		  "\"queues\":[\"high\",\"q\\\"1\"],\"memcg_v1\":true,\"max_lines_per_minute\":100000,\"max_tracked\":16,"
 		  "\"flood_budget\":{\"rate\":50,\"burst\":200},"
 		  "\"rotate\":{\"size\":104857600,\"keep\":10,\"compress\":true}},"
@@ -120,6 +121,20 @@ static void test_stop(void **state)
 		  "\"host\":\"web1\",\"pid\":7,\"reason\":\"SIGTERM\",\"events\":10,\"lost\":2,"
 		  "\"write_errors\":1,\"malformed\":0,\"dropped_lines\":5,\"log_cap_suppressed\":6,\"suppressed\":7,"
 		  "\"journal_sent\":9,\"journal_failed\":8,\"journal_dropped\":7}\n");
+	/* --tail-window: windows opened, the hook's time attached, its attach/detach times */
+	s.alert_journal = false;
+	s.tail_window = true;
+	s.tail_windows = 3;
+	s.tail_attached_s = 12.5;
+	s.tail_attach_ms_max = 0.25;
+	s.tail_detach_ms_max = 19.5;
+	s.tail_open_lag_ms_max = 1.5;
+	cw_fmt_tracer_stop(&w, &s);
+	check(&w, "{\"v\":2,\"type\":\"tracer_stop\",\"ts\":\"2025-11-24T16:00:00.000000Z\","
+		  "\"host\":\"web1\",\"pid\":7,\"reason\":\"SIGTERM\",\"events\":10,\"lost\":2,"
+		  "\"write_errors\":1,\"malformed\":0,\"dropped_lines\":5,\"log_cap_suppressed\":6,\"suppressed\":7,"
+		  "\"tail_windows\":3,\"tail_attached_s\":12.500,\"tail_attach_ms_max\":0.250,"
+		  "\"tail_detach_ms_max\":19.500,\"tail_open_lag_ms_max\":1.500,\"tail_attach_failures\":0}\n");
 	jw_free(&w);
 }
 

@@ -28,20 +28,68 @@ FOOTPRINT = {}	# tracer: (RSS KiB, BPF map KiB) after its first workload set
 
 
 def workloads(scale):
+    """(key, description, loop arguments). The order matters with --tail-window: the rows
+    before exec_celery run with no window open (steady state), a tracked exec opens one, and
+    the rows after it run inside it. "serve" rows go to the long-lived tracked writer (Server);
+    "window" rows exec a tracked process first, so they are inside a window on their own."""
     n = lambda x: max(1, int(x * scale))
     return [
         ("exec", "fork+exec `/bin/true` (untracked)", ["exec", n(1000), "/bin/true"]),
-        ("exec_celery", "fork+exec `/bin/true celery worker` (tracked, recorded)",
-         ["exec", n(500), "/bin/true", "@celery", "worker"]),
         ("getppid", "getppid(2) (any syscall)", ["getppid", n(2000000)]),
         ("write", "100-byte write to fd 1, untracked", ["write", n(500000)]),
-        ("write_tracked", "100-byte write to fd 1, tracked", ["write", n(500000), "celery"]),
-        ("lines", "chatty worker: 1M lines to stderr (tracked)", ["lines", n(1000000), "celery"]),
+        ("write_tracked", "100-byte write to fd 1, tracked, steady state (no window)",
+         ["serve", "write", n(500000)]),
+        ("exec_celery", "fork+exec `/bin/true celery worker` (tracked, recorded; opens a window)",
+         ["exec", n(500), "/bin/true", "@celery", "worker"]),
+        ("write_window", "100-byte write to fd 1, untracked, inside a window",
+         ["window", "write", n(500000)]),
+        ("write_tracked_window", "100-byte write to fd 1, tracked, inside a window (right after its exec)",
+         ["write", n(500000), "celery"]),
+        ("lines", "chatty worker: 1M lines to stderr (tracked, inside a window)", ["lines", n(1000000), "celery"]),
     ]
+
+
+class Server:
+    """`loop serve` as "celery": a tracked writer that lives across the tracers' starts, so each
+    recorder finds it in its start-up scan (tracked) and no exec of it opens a window."""
+
+    def __init__(self):
+        r, w = os.pipe()
+        # argv[0] "celery": the scan's identity (user/identity/celery.c) takes it for Celery
+        self.p = subprocess.Popen(["celery", "serve"], executable=LOOP, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, close_fds=False,
+                                  preexec_fn=lambda: os.dup2(w, 3), text=True)
+        os.close(w)
+        self.out = os.fdopen(r)
+
+    def run(self, what, n):
+        self.p.stdin.write("%s %d\n" % (what, n))
+        self.p.stdin.flush()
+        line = self.out.readline()
+        if not line:
+            sys.exit("bench: the serve workload died")
+        return float(line)
+
+    def stop(self):
+        self.p.stdin.close()
+        self.p.wait()
+        self.out.close()
+
+
+SERVER = None
+
+
+def op_count(args):
+    return int(args[2] if args[0] in ("serve", "window") else args[1])
 
 
 def run_loop(args):
     """One workload; returns ns per operation (the loop's own clock)."""
+    if args[0] == "serve":
+        return SERVER.run(args[1], int(args[2]))
+    if args[0] == "window":	# a tracked exec first: a --tail-window window is open
+        run_loop(["exec", 1, "/bin/true", "@celery", "worker"])
+        args = args[1:]
     r, w = os.pipe()
     p = subprocess.Popen([LOOP] + [str(a) for a in args], stdin=subprocess.DEVNULL,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -178,11 +226,12 @@ def tracers(args, tmp):
     rec = lambda binary, opts: [binary, "record", "-o", log] + opts
     t = [Tracer("celerywatch (default)", [rec(cw, [])], 1, log)]
     if not args.quick:
-        for opts in (["--tail-hook=btf"], ["--tail-hook=raw"], ["--no-exec-fail"], ["--no-stderr-tail"],
-                     ["--no-stderr-tail", "--no-exec-fail"]):
+        for opts in (["--tail-window=always"], ["--tail-hook=btf"], ["--tail-hook=raw"], ["--no-exec-fail"],
+                     ["--no-stderr-tail"], ["--no-stderr-tail", "--no-exec-fail"]):
             t.append(Tracer("celerywatch " + " ".join(opts), [rec(cw, opts)], 1, log))
-        for label, binary, opts in args.variant:
-            t.append(Tracer(label, [rec(binary, opts.split())], 1, log))
+    for label, binary, opts in args.variant:
+        t.append(Tracer(label, [rec(binary, opts.split())], 1, log))
+    if not args.quick:
         trio = ["/usr/sbin/execsnoop", "/usr/sbin/exitsnoop", "/usr/sbin/sigsnoop"]
         if all(os.access(x, os.X_OK) for x in trio):
             t.append(Tracer("libbpf-tools trio", [[x] for x in trio], 3))
@@ -251,7 +300,7 @@ def bpf_cost(wl, trs):
                         name = p.get("name", "?")
                         c0, n0 = progs.get(name, (0, 0))
                         progs[name] = (c0 + dc, n0 + dn)
-                    ops = int(a[1])
+                    ops = op_count(a)
                     per_wl[k] = ns / ops
                 out[t.name] = per_wl
                 out[t.name + "/progs"] = progs
@@ -287,7 +336,7 @@ def report(wl, res, cost, reps):
             best_on = min(on[k] for _, on in res[n])
             pr = [on[k] / off[k] for off, on in res[n]]
             cells.append("×%.2f [%.2f–%.2f]" % (best_on / base[k], min(pr), max(pr)))
-        print("| %s (%s) | %.0f | %s |" % (desc, a[1], base[k], " | ".join(cells)))
+        print("| %s (%s) | %.0f | %s |" % (desc, op_count(a), base[k], " | ".join(cells)))
     print("\nFootprint after one workload set (RSS of the tracer's processes; BPF maps' memlock): " +
           "; ".join("%s %d MiB + %d MiB" % (n, r // 1024, m // 1024) for n, (r, m) in FOOTPRINT.items()) + ".")
     if not cost:
@@ -311,12 +360,22 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0, help="scale the workloads' iteration counts")
     ap.add_argument("--quick", action="store_true", help="celerywatch default only, no peers (for CI)")
     ap.add_argument("--no-stats", action="store_true", help="skip the bpf_stats pass")
+    ap.add_argument("--only", metavar="KEYS", help="these workloads only, comma-separated (e.g. "
+                    "write,write_tracked,write_window,write_tracked_window), in the table's order")
     ap.add_argument("--variant", nargs=3, action="append", default=[], metavar=("LABEL", "BINARY", "OPTS"),
                     help="one more celerywatch build to compare (OPTS: its record options, may be '')")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench: needs root")
     wl = workloads(args.scale)
+    if args.only:
+        keep = args.only.split(",")
+        unknown = set(keep) - {k for k, _, _ in wl}
+        if unknown:
+            sys.exit("bench: --only: no workload %s" % ", ".join(sorted(unknown)))
+        wl = [w for w in wl if w[0] in keep]
+    global SERVER
+    SERVER = Server()
     tmp = tempfile.mkdtemp(prefix="cw-bench-")
     try:
         trs = tracers(args, tmp)
@@ -330,6 +389,7 @@ def main():
         if other:
             print("\nWARNING: other tracers were attached during the run: %s" % ", ".join(other))
     finally:
+        SERVER.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

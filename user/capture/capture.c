@@ -141,13 +141,16 @@ static void choose_syscall_hooks(struct cw_capture *c, const struct cw_capture_o
 #endif
 	bool sysenter = h != CW_TAIL_TP;
 
+	/* windows detach the sys_enter program: the execve argv then needs its own hooks */
+	bool exec_in_sysenter = sysenter && !o->tail_windowed;
+
 	sk->rodata->raw_write = sysenter;
-	sk->rodata->raw_exec = sysenter && execf;
+	sk->rodata->raw_exec = exec_in_sysenter && execf;
 	autoload(sk->progs.handle_sys_enter_btf, h == CW_TAIL_BTF);
 	autoload(sk->progs.handle_sys_enter, h == CW_TAIL_RAW);
 	autoload(sk->progs.handle_write, tail && !sysenter);
-	autoload(sk->progs.handle_execve_enter, execf && !sysenter);
-	autoload(sk->progs.handle_execveat_enter, execf && !sysenter);
+	autoload(sk->progs.handle_execve_enter, execf && !exec_in_sysenter);
+	autoload(sk->progs.handle_execveat_enter, execf && !exec_in_sysenter);
 	autoload(sk->progs.handle_execve_exit, execf);
 	autoload(sk->progs.handle_execveat_exit, execf);
 }
@@ -183,6 +186,7 @@ static int configure(struct cw_capture *c, const struct cw_capture_opts *o, char
 		return -errno;
 	}
 	c->skel->rodata->trace_all = o->all;
+	c->skel->rodata->keep_tails = !o->no_tail;
 	c->skel->rodata->memcg_v1 = c->memcg_v1;
 	c->skel->rodata->page_kb = (uint32_t)(sysconf(_SC_PAGESIZE) / 1024);
 	if (o->budget_set) {
@@ -253,14 +257,42 @@ static int load(struct cw_capture *c, const struct cw_capture_opts *o, char *err
 	}
 }
 
-/* Each program on its own, so that an optional one that cannot attach stays out alone */
+struct bpf_program *cw_capture_tail_prog(struct cw_capture *c, bool *perf_tp)
+{
+	struct bpf_program *forms[] = {c->skel->progs.handle_write, c->skel->progs.handle_sys_enter_btf,
+				       c->skel->progs.handle_sys_enter};
+
+	*perf_tp = false;
+	if (c->opts.no_tail)
+		return NULL;
+	for (int i = 0; i < 3; i++)
+		if (bpf_program__autoload(forms[i])) {	/* loaded: at most one of them is */
+			*perf_tp = i == 0;
+			return forms[i];
+		}
+	return NULL;
+}
+
+void cw_capture_tail_disabled(struct cw_capture *c)
+{
+	bool tp;
+	struct bpf_program *p = cw_capture_tail_prog(c, &tp);
+
+	if (p)
+		disable(c, bpf_program__name(p), "attached");
+}
+
+/* Each program on its own, so that an optional one that cannot attach stays out alone.
+ * With --tail-window the write hook is left to tailwin.c. */
 static int attach(struct cw_capture *c, char *err, size_t errlen)
 {
 	const struct bpf_object_skeleton *sk = c->skel->skeleton;
+	bool tp;
+	struct bpf_program *tail = c->opts.tail_windowed ? cw_capture_tail_prog(c, &tp) : NULL;
 
 	for (int i = 0; i < sk->prog_cnt; i++) {
 		struct bpf_program *p = *sk->progs[i].prog;
-		if (!bpf_program__autoload(p))
+		if (!bpf_program__autoload(p) || p == tail)
 			continue;
 		struct bpf_link *l = bpf_program__attach(p);
 		if (l) {
@@ -361,11 +393,24 @@ static void bump_track_gen(struct cw_capture *c)
 	__atomic_add_fetch(&c->skel->bss->track_gen, 1, __ATOMIC_SEQ_CST);
 }
 
+/* A tracked process's empty stderr tail, as the kernel's track() makes one: the write hook
+ * looks a writer up in `tails` alone. A full map costs this process its tail. */
+static void tail_create(struct cw_capture *c, uint32_t pid)
+{
+	size_t size = bpf_map__value_size(c->skel->maps.tails);
+	void *zero = c->opts.no_tail ? NULL : calloc(1, size);
+
+	if (zero)
+		bpf_map__update_elem(c->skel->maps.tails, &pid, sizeof(pid), zero, size, BPF_NOEXIST);
+	free(zero);
+}
+
 int cw_capture_track(struct cw_capture *c, uint32_t pid, uint32_t flags)
 {
 	int r = bpf_map__update_elem(c->skel->maps.tracked, &pid, sizeof(pid), &flags, sizeof(flags), BPF_ANY);
 	if (r < 0)
 		return -errno;
+	tail_create(c, pid);
 	bump_track_gen(c);
 	return 0;
 }
@@ -377,6 +422,7 @@ int cw_capture_track_scanned(struct cw_capture *c, uint32_t pid)
 				     BPF_NOEXIST);
 	if (r < 0)
 		return -errno;
+	tail_create(c, pid);
 	bump_track_gen(c);
 	return 0;
 }
@@ -387,8 +433,10 @@ void cw_capture_untrack_scanned(struct cw_capture *c, uint32_t pid)
 
 	/* not atomic: a fork by a tracked parent reusing pid right here is the remaining window */
 	if (bpf_map__lookup_elem(c->skel->maps.tracked, &pid, sizeof(pid), &flags, sizeof(flags), 0) == 0 &&
-	    flags == CW_TRACK_SCAN && bpf_map__delete_elem(c->skel->maps.tracked, &pid, sizeof(pid), 0) == 0)
+	    flags == CW_TRACK_SCAN && bpf_map__delete_elem(c->skel->maps.tracked, &pid, sizeof(pid), 0) == 0) {
+		bpf_map__delete_elem(c->skel->maps.tails, &pid, sizeof(pid), 0);
 		bump_track_gen(c);
+	}
 }
 
 int cw_capture_lost(struct cw_capture *c, uint64_t by_type[CW_LOST_SLOTS])

@@ -21,6 +21,8 @@ struct cw_capture_opts {
 	bool verbose;		/* let libbpf talk */
 	bool no_tail;		/* do not attach the write hook (no stderr tails, no per-write cost) */
 	enum cw_tail_hook tail_hook;	/* where the write hook sits (below) */
+	bool tail_windowed;	/* --tail-window=SECONDS: the write hook is loaded, not attached;
+				 * user/capture/tailwin.c attaches it in windows */
 	bool no_exec_fail;	/* no execve hooks: failed execs are not recorded */
 	uint32_t ringbuf_kb;	/* ring buffer size, a power of two >= the page size; 0: 4096 */
 	uint32_t max_tracked;	/* entries of the tracked map; 0: 32768 */
@@ -53,6 +55,12 @@ int cw_capture_suppressed(struct cw_capture *c, struct cw_supp_counts *out);
  * NULL-terminated; the recorder runs without them. */
 const char *const *cw_capture_disabled(const struct cw_capture *c);
 bool cw_capture_memcg_v1(const struct cw_capture *c);
+/* The write hook's program in the form in use (NULL: no tail, or it could not load) and
+ * whether it is the sys_enter_write perf tracepoint (tailwin.c attaches it through a perf
+ * event opened once, so no capability is needed to attach it again later). */
+struct bpf_program *cw_capture_tail_prog(struct cw_capture *c, bool *perf_tp);
+/* The write hook cannot be attached after all: "stderr_tail" joins cw_capture_disabled(). */
+void cw_capture_tail_disabled(struct cw_capture *c);
 void cw_capture_close(struct cw_capture *c);
 
 #endif

@@ -19,6 +19,7 @@
 #include "broker/broker.h"
 #include "capture/capture.h"
 #include "capture/procscan.h"
+#include "capture/tailwin.h"
 #include "cli/commands.h"
 #include "cli/live.h"
 #include "cli/live_metrics.h"
@@ -62,6 +63,7 @@
 struct recorder {
 	struct record_opts opts;
 	struct cw_capture *cap;
+	struct cw_tailwin *tailwin;	/* --tail-window: NULL when the hook is always on, or off */
 	struct cw_sampler *sampler;
 	struct cw_writer *writer;	/* owns the output file; the loop only queues lines */
 	struct cw_logcap logcap;
@@ -107,6 +109,7 @@ static int on_record(void *ctx, const void *data, size_t size)
 	const char *newq[64];
 	size_t nnew = 0;
 
+	cw_tailwin_record(r->tailwin, data, size, cw_clock_ns(CLOCK_BOOTTIME));
 	if (cw_fmt_record(&r->fmt, &r->procs, data, size, &r->line, newq, &nnew) == 0 && r->line.len)
 		emit(r);
 	jw_reset(&r->line);
@@ -244,6 +247,7 @@ static void write_start(struct recorder *r)
 		.version = CW_VERSION, .kernel = u.release, .boot_id = read_boot_id(boot, sizeof(boot)),
 		.clock_ticks = sysconf(_SC_CLK_TCK),
 		.all = r->opts.all, .stderr_tail = !r->opts.no_tail,
+		.tail_window = r->opts.tail_window,	/* 0: always; an unattachable hook is in disabled */
 		.exec_fail = !r->opts.no_exec_fail,
 		.output = r->opts.output ? r->opts.output : "-",
 		.redis = r->sampler ? cw_sampler_url(r->sampler) : NULL,
@@ -300,6 +304,17 @@ static void write_stop(struct recorder *r, const char *reason)
 		ts.samples_failed = st.failures;
 	}
 	add_alert_counts(r, &ts);
+	if (r->tailwin) {
+		struct cw_tailwin_stats tw;
+		cw_tailwin_stats(r->tailwin, cw_clock_ns(CLOCK_BOOTTIME), &tw);
+		ts.tail_window = true;
+		ts.tail_windows = tw.windows;
+		ts.tail_attach_failures = tw.attach_failures;
+		ts.tail_attached_s = tw.attached_s;
+		ts.tail_attach_ms_max = tw.attach_ms_max;
+		ts.tail_detach_ms_max = tw.detach_ms_max;
+		ts.tail_open_lag_ms_max = tw.open_lag_ms_max;
+	}
 	cw_fmt_tracer_stop(&r->line, &ts);
 	emit(r);
 }
@@ -352,6 +367,7 @@ static void on_timer(struct recorder *r, int tfd)
 	cw_fmt_sync_clock(&r->fmt);
 	cw_notify_watchdog(&r->notify, cw_clock_ns(CLOCK_MONOTONIC));
 	cw_live_tick(&r->live);
+	cw_tailwin_tick(r->tailwin, cw_clock_ns(CLOCK_BOOTTIME));
 	report_lost(r, false);
 	report_suppressed(r);
 	report_suppressed_cap(r, false);
@@ -476,12 +492,36 @@ static void recorder_init(struct recorder *r, sigset_t *mask)
 	signal(SIGPIPE, SIG_IGN);	/* a closed stdout is a write error, counted */
 }
 
+static bool tail_watched(void *ctx, uint64_t boot_ns, bool *watched, uint64_t *off_ns)
+{
+	return cw_tailwin_watched_at(ctx, boot_ns, watched, off_ns);
+}
+
+/* --tail-window: the write hook's controller, set up while the privileges last. A hook
+ * that cannot be attached costs the tails, not the recorder. Returns 0. */
+static int start_tailwin(struct recorder *r)
+{
+	char err[512];
+
+	if (r->opts.no_tail || r->opts.tail_window <= 0 || !cw_capture_tail_prog(r->cap, &(bool){0}))
+		return 0;
+	if (cw_tailwin_new(&r->tailwin, r->cap, r->opts.tail_window, err, sizeof(err))) {
+		fprintf(stderr, "celerywatch: stderr_tail: %s\n", err);
+		cw_capture_tail_disabled(r->cap);
+		return 0;
+	}
+	r->fmt.tail_watched = tail_watched;
+	r->fmt.tail_ctx = r->tailwin;
+	return 0;
+}
+
 /* Load and attach the BPF programs. Returns 0, or 1. */
 static int start_capture(struct recorder *r)
 {
 	char err[512];
 	struct cw_capture_opts co = {.all = r->opts.all, .verbose = r->opts.verbose, .no_tail = r->opts.no_tail,
 				     .tail_hook = r->opts.tail_hook, .no_exec_fail = r->opts.no_exec_fail,
+				     .tail_windowed = !r->opts.no_tail && r->opts.tail_window > 0,
 				     .ringbuf_kb = r->opts.ringbuf_kb, .max_tracked = r->opts.max_tracked,
 				     .budget_set = true, .budget_rate = r->opts.budget_rate,
 				     .budget_burst = r->opts.budget_burst,
@@ -493,7 +533,7 @@ static int start_capture(struct recorder *r)
 		return 1;
 	}
 	cw_fmt_init(&r->fmt, cw_eventlog_host(), r->opts.all);
-	return 0;
+	return start_tailwin(r);
 }
 
 /* After attach the loop needs no BPF or perf privilege: only other users' /proc. */
@@ -644,6 +684,7 @@ static void recorder_free(struct recorder *r, int sfd, int tfd)
 		close(sfd);
 	if (tfd >= 0)
 		close(tfd);
+	cw_tailwin_free(r->tailwin);
 	cw_capture_close(r->cap);
 	if (r->writer && cw_writer_stop(r->writer, STOP_FLUSH_MS + STOP_WRITE_MS))
 		fprintf(stderr, "celerywatch: the event log takes no lines; stopping anyway\n");

@@ -1,6 +1,10 @@
 /* `record`'s command line; see record_opts.h. */
 #include "cli/record_opts.h"
 
+/* systemd's DefaultTimeoutStopSec: the SIGTERM that starts a warm shutdown opens a window
+ * that lasts as long as systemd waits before its SIGKILL (which opens another) */
+#define CW_TAIL_WINDOW_DEFAULT_S "90"
+
 #include <argp.h>
 #include <errno.h>
 #include <stdio.h>
@@ -29,7 +33,7 @@ static const char doc[] =
 	"Exit status: 0 after SIGINT/SIGTERM, 1 when BPF cannot be loaded (not root, refused) or the "
 	"--metrics address cannot be bound, 2 on bad options or an unusable broker URL.";
 
-enum { OPT_TAIL_HOOK = 1400, OPT_NO_EXEC_FAIL };
+enum { OPT_TAIL_HOOK = 1400, OPT_NO_EXEC_FAIL, OPT_TAIL_WINDOW };
 enum { OPT_ALERT_EXEC = 1300, OPT_ALERT_TIMEOUT, OPT_ALERT_MAX, OPT_ALERT_JOURNAL };
 enum { OPT_METRICS = 989, OPT_ROTATE_SIZE = 990, OPT_ROTATE_KEEP, OPT_COMPRESS, OPT_BUDGET = 994, OPT_MAX_LINES = 995, OPT_BTF = 996, OPT_MAX_TRACKED = 997, OPT_RINGBUF = 998, OPT_NO_TAIL = 999, OPT_REDIS = 1000, OPT_PWFILE, OPT_QUEUES, OPT_INTERVAL, OPT_PREFIX, OPT_RESCAN };
 
@@ -39,6 +43,7 @@ static const struct argp_option options[] = {
 	{"verbose", 'v', NULL, 0, "Show libbpf's messages (verifier log on load errors)", 0},
 	{"no-stderr-tail", OPT_NO_TAIL, NULL, 0, "Do not keep the last writes to stdout/stderr of Celery processes (removes the write hook and its per-write cost; exit lines then have no stderr_tail)", 0},
 	{"tail-hook", OPT_TAIL_HOOK, "btf|raw|tracepoint", 0, "Where the stderr tail sees writes: tracepoint (default; sys_enter_write, runs for write(2) only), or btf or raw: sys_enter as a BTF-typed or plain raw tracepoint program (x86-64), which runs for every syscall of the host and measured no cheaper per write (docs/benchmarks.md). A form the kernel refuses falls back to the next", 0},
+	{"tail-window", OPT_TAIL_WINDOW, "SECONDS|always", 0, "Attach the write hook only for SECONDS after the exec of a Celery process or a signal to one, when a tail matters (a worker's start-up errors, a detached worker's traceback to /dev/null, a shutdown's or SIGUSR1's output), and detach it otherwise, so the host's writes run no BPF program outside those windows (default " CW_TAIL_WINDOW_DEFAULT_S ": the length of systemd's stop timeout, so a warm shutdown it waits for stays watched, and far longer than a worker's start-up). A death outside a window may lack its last writes; its exit line says so (stderr_watched). always: attached all the time", 0},
 	{"no-exec-fail", OPT_NO_EXEC_FAIL, NULL, 0, "Do not record failed execs of Celery commands (removes the execve hooks; with --no-stderr-tail no syscall hook remains and the host's syscalls keep their fast path)", 0},
 	{"ring-buffer", OPT_RINGBUF, "KIB", 0, "Kernel ring buffer size in KiB, a power of two (default 4096); records that do not fit are counted in `lost` lines", 0},
 	{"max-lines-per-minute", OPT_MAX_LINES, "N", 0, "Cap the log's growth: past N lines in a minute, exec/exec_fail/fork/signal/rename/scan lines are counted in one `suppressed` line at the minute's end instead of written; deaths and the recorder's own lines always are (default 100000, 0: no cap)", 0},
@@ -154,6 +159,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'v': o->verbose = true; break;
 	case OPT_NO_TAIL: o->no_tail = true; break;
 	case OPT_NO_EXEC_FAIL: o->no_exec_fail = true; break;
+	case OPT_TAIL_WINDOW:
+		if (!strcmp(arg, "always")) {
+			o->tail_window = 0;
+			break;
+		}
+		errno = 0;
+		o->tail_window = strtod(arg, &end);
+		if (errno || end == arg || *end || !(o->tail_window >= 1) || o->tail_window > 86400)
+			argp_error(state, "--tail-window '%s': expected seconds between 1 and 86400, or always", arg);
+		break;
 	case OPT_TAIL_HOOK:
 		if (!strcmp(arg, "btf"))
 			o->tail_hook = CW_TAIL_BTF;
@@ -254,6 +269,7 @@ int cw_record_opts_parse(struct record_opts *o, int argc, char **argv)
 	static const struct argp argp = {options, parse_opt, NULL, doc, children, NULL, NULL};
 
 	o->interval = 5.0;
+	o->tail_window = strtod(CW_TAIL_WINDOW_DEFAULT_S, NULL);
 	o->budget_rate = CW_BUDGET_RATE;
 	o->budget_burst = CW_BUDGET_BURST;
 	o->max_lines = CW_LOGCAP_DEFAULT;

@@ -14,6 +14,7 @@ struct record_opts {
 	const char *output;
 	bool all, verbose, redis, no_tail, no_exec_fail;
 	int tail_hook;		/* enum cw_tail_hook */
+	double tail_window;	/* --tail-window seconds; 0: always (the hook attached all along) */
 	const char *redis_url, *password_file, *key_prefix;
 	char **queues;
 	size_t nqueues;

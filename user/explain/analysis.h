@@ -45,6 +45,7 @@ struct cw_death {
 	bool has_oom;
 	struct cw_oomrec oom;
 	const char *stderr_tail;
+	bool stderr_unwatched;	/* the tail may lack the last writes: the hook was off (--tail-window) */
 	const char *errname;	/* exec_failed */
 	int64_t parent_pid;	/* pool children: their MainProcess */
 	int parent_death;	/* parent_died: index in deaths of the parent's death, or -1 */

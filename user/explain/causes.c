@@ -660,6 +660,7 @@ static int death_for_proc(struct ctx *c, int i, struct lost_index *li, bool stop
 		classify(tl, p, d);
 		if (d->kind == CW_K_EXIT_ERROR || d->stderr_tail == NULL)
 			d->stderr_tail = p->stderr_tail;
+		d->stderr_unwatched = p->stderr_unwatched;
 		if (!d->signame && p->exit_signal)
 			d->signame = p->exit_signal;
 	}

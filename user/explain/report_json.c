@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "explain/report.h"
+#include "explain/stderr_note.h"
 
 json_object *cw_ts_json(int64_t us)
 {
@@ -116,6 +117,10 @@ json_object *cw_death_json(const struct cw_analysis *a, const struct cw_death *d
 	add(o, "lost_near", json_object_new_int64(d->lost_near));
 	add(o, "incident", json_object_new_boolean(d->incident));
 	add(o, "followers", json_object_new_int(d->followers));
+	char logfile[256];
+	add(o, "stderr_note", str_or_null(cw_stderr_note(d)));
+	add(o, "logfile", cw_stderr_note(d) && cw_death_logfile(d, logfile, sizeof(logfile)) ?
+	    json_object_new_string(logfile) : NULL);
 	return o;
 }
 

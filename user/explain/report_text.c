@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "explain/report.h"
+#include "explain/stderr_note.h"
 
 #define MAX_INCIDENTS 60
 /* a crash loop makes a gap per death: the latest are the story */
@@ -360,6 +361,22 @@ static void queues_section(FILE *out, const struct cw_report_in *in)
 		fprintf(out, "No queues seen (no worker lines, no depth samples).\n");
 }
 
+/* --tail-window: the hook was off at the death, so the tail may lack the last writes */
+static void unwatched_line(FILE *out, const struct cw_death *d, int indent)
+{
+	const char *note = cw_stderr_note(d);
+	char logfile[256];
+
+	if (!note)
+		return;
+	fprintf(out, "  %*s  %-13s %s", indent, "", "", note);
+	if (cw_death_logfile(d, logfile, sizeof(logfile))) {
+		fputs("; its own log: ", out);
+		cw_text_safe(out, logfile);
+	}
+	fputc('\n', out);
+}
+
 /* one incident; the notes below it line up under its summary */
 static void incident_line(FILE *out, const struct cw_death *d, const struct paint *p,
 			  bool date)
@@ -376,6 +393,7 @@ static void incident_line(FILE *out, const struct cw_death *d, const struct pain
 			(int)strlen(t), "", "", d->followers, d->followers == 1 ? "" : "ren");
 	if (d->kind == CW_K_EXIT_ERROR && d->stderr_tail && strchr(d->stderr_tail, '\n'))
 		fprintf(out, "  %*s  %-13s (stderr_tail in --json)\n", (int)strlen(t), "", "");
+	unwatched_line(out, d, (int)strlen(t));
 }
 
 static void incidents_section(FILE *out, const struct cw_analysis *a, const struct paint *p,

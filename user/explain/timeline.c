@@ -750,6 +750,7 @@ static int take_exit(struct cw_timeline *tl, const struct cw_event *ev, const ch
 	p->exit_signal = intern(tl, ev->signame);
 	p->core_dumped = ev->core_dumped;
 	p->stderr_tail = intern(tl, ev->stderr_tail);
+	p->stderr_unwatched = ev->stderr_unwatched;
 	p->maxrss_kb = ev->maxrss_kb;
 	return 0;
 }

@@ -90,6 +90,7 @@ struct cw_tproc {
 	const char *exit_signal;
 	bool core_dumped;
 	const char *stderr_tail;
+	bool stderr_unwatched;	/* the write hook was off at the death (--tail-window) */
 	int64_t maxrss_kb;
 	/* what happened to it */
 	int last_sig;		/* latest record in tl->sigs since the last exec, or -1 */

@@ -296,6 +296,20 @@ static void tail_field(struct jw *w, const struct cw_exit *e)
 	jw_strn(w, "stderr_tail", clean, cw_redact_words(tail, pos, clean, sizeof(clean)));
 }
 
+/* --tail-window: whether the write hook was attached at the death; if not, for how long it
+ * had been off (the tail may then lack the last writes) */
+static void watched_fields(const struct cw_fmt *f, struct jw *w, uint64_t ts_ns)
+{
+	bool watched;
+	uint64_t off_ns;
+
+	if (!f->tail_watched || !f->tail_watched(f->tail_ctx, ts_ns, &watched, &off_ns))
+		return;
+	jw_bool(w, "stderr_watched", watched);
+	if (!watched)
+		jw_double(w, "stderr_unwatched_s", (double)off_ns / 1e9, 3);
+}
+
 static void fmt_exit(struct cw_fmt *f, struct cw_ptable *t, const struct cw_exit *e, struct jw *w)
 {
 	struct cw_pentry *pe = cw_ptable_get(t, e->hdr.pid);
@@ -321,6 +335,7 @@ static void fmt_exit(struct cw_fmt *f, struct cw_ptable *t, const struct cw_exit
 
 	tail_field(w, e);
 	jw_uint(w, "stderr_dropped", e->tail_dropped);
+	watched_fields(f, w, e->hdr.ts_ns);
 	worker_fields(w, pe && pe->pstart == cw_fmt_pstart(f, e->hdr.start_ns) ? &pe->id : NULL);
 	jw_end(w);
 	if (pe)

@@ -18,6 +18,10 @@ struct cw_fmt {
 	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	uint64_t ns_per_tick;		/* for pstart: 1e9 / CLK_TCK */
 	uint64_t malformed;		/* kernel records that failed validation */
+	/* --tail-window: was the write hook attached at a death (boot-clock ns)? Else off_ns,
+	 * how long it had been off. NULL (always attached, or no tails): no such fields. */
+	bool (*tail_watched)(void *ctx, uint64_t boot_ns, bool *watched, uint64_t *off_ns);
+	void *tail_ctx;
 };
 
 #define CW_FMT_MAX_NEWQ 64

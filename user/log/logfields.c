@@ -179,6 +179,8 @@ static const char *ex_exit(const struct cw_jflat *f, int32_t o, struct cw_event 
 	ev->signame = str(f, o, "signal");
 	ev->core_dumped = boolean(f, o, "core_dumped");
 	ev->stderr_tail = str(f, o, "stderr_tail");
+	int32_t watched = get(f, o, "stderr_watched");	/* absent: always watched, or no tails */
+	ev->stderr_unwatched = cw_jtype(f, watched) == CW_J_BOOL && !f->n[watched].b;
 	ev->maxrss_kb = num(f, o, "maxrss_kb", nc);
 	if (nc->bad)
 		return NULL;

@@ -95,6 +95,7 @@ struct cw_event {
 	const char *signame;	/* exit: killing signal; signal: the signal */
 	bool core_dumped;
 	const char *stderr_tail;
+	bool stderr_unwatched;	/* "stderr_watched": false (--tail-window: the hook was off) */
 	int64_t maxrss_kb;
 	/* signal */
 	int64_t signo;

@@ -17,6 +17,12 @@ void cw_fmt_tracer_start(struct jw *w, const struct cw_tracer_start *s)
 	jw_obj_begin(w, "options");
 	jw_bool(w, "all", s->all);
 	jw_bool(w, "stderr_tail", s->stderr_tail);
+	if (!s->stderr_tail)
+		jw_null(w, "tail_window");
+	else if (s->tail_window > 0)
+		jw_double(w, "tail_window", s->tail_window, 3);
+	else
+		jw_str(w, "tail_window", "always");
 	jw_bool(w, "exec_fail", s->exec_fail);
 	jw_str(w, "output", s->output);
 	if (s->redis) {
@@ -82,6 +88,14 @@ void cw_fmt_tracer_stop(struct jw *w, const struct cw_tracer_stop *s)
 		jw_uint(w, "alerts_failed", s->alerts_failed);
 		jw_uint(w, "alerts_timed_out", s->alerts_timed_out);
 		jw_uint(w, "alerts_dropped", s->alerts_dropped);
+	}
+	if (s->tail_window) {
+		jw_uint(w, "tail_windows", s->tail_windows);
+		jw_double(w, "tail_attached_s", s->tail_attached_s, 3);
+		jw_double(w, "tail_attach_ms_max", s->tail_attach_ms_max, 3);
+		jw_double(w, "tail_detach_ms_max", s->tail_detach_ms_max, 3);
+		jw_double(w, "tail_open_lag_ms_max", s->tail_open_lag_ms_max, 3);
+		jw_uint(w, "tail_attach_failures", s->tail_attach_failures);
 	}
 	if (s->alert_journal) {
 		jw_uint(w, "journal_sent", s->journal_sent);

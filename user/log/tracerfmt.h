@@ -17,6 +17,7 @@ struct cw_tracer_start {
 	int64_t clock_ticks;
 	/* the options */
 	bool all, stderr_tail, exec_fail;
+	double tail_window;		/* --tail-window seconds; 0: always (with stderr_tail) */
 	const char *output;		/* "-" for stdout */
 	const char *redis;		/* redacted URL; NULL: no broker (interval is then null) */
 	double interval;
@@ -46,6 +47,9 @@ struct cw_tracer_stop {
 	uint64_t samples, samples_dropped, samples_failed;
 	bool alert_exec;		/* --alert-exec: the alerts_* fields are written */
 	uint64_t alerts_sent, alerts_failed, alerts_timed_out, alerts_dropped;
+	bool tail_window;		/* --tail-window: the tail_* fields are written */
+	uint64_t tail_windows, tail_attach_failures;
+	double tail_attached_s, tail_attach_ms_max, tail_detach_ms_max, tail_open_lag_ms_max;
 	bool alert_journal;		/* --alert-journal: the journal_* fields are written */
 	uint64_t journal_sent, journal_failed, journal_dropped;
 };
