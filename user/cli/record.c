@@ -697,6 +697,9 @@ int cmd_record(int argc, char **argv)
 		struct cw_scan_cbs cbs = {.found = scan_found, .each = scan_cb, .ctx = r};
 		if (cw_procscan("/proc", cw_eventlog_host(), &cbs) < 0)
 			fprintf(stderr, "celerywatch: /proc scan failed: %s\n", strerror(errno));
+		/* The engine's first judgement takes what it has as known history: that must
+		 * be the scan, or a death before the first tick would never be told. */
+		cw_live_tick(&r->live);
 		cw_feed_publish(&r->feed);
 		cw_notify_ready("recording");
 		ret = loop(r, sfd, tfd);
