@@ -3,12 +3,15 @@
  *   loop write N          N 100-byte write(2) to fd 1
  *   loop lines N          N log lines written to fd 2 one write(2) each (a chatty worker)
  *   loop exec N PATH ARG...  N fork + execv(PATH, ARG...) + wait
+ *   loop spawn N PATH ARG... the same through posix_spawn (vfork: no page tables copied), the
+ *                            fastest exec this machine can do (tools/bench/latency.py's flood)
  * Any further argument is ignored: `loop write N celery` is a Celery-looking process that
  * celerywatch tracks. An exec ARG's leading '@' is dropped (`@celery`): the children look
  * like Celery, this loop does not. Prints the mean nanoseconds per operation on fd 3 (fd 1 and 2 are the
  * workload's). Part of `make bench` (tools/bench.sh), not of the tests. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -42,6 +45,23 @@ static int run_exec(long n, char **argv)
 	return 0;
 }
 
+static int run_spawn(long n, char **argv)
+{
+	extern char **environ;
+
+	for (char **a = argv; *a; a++)
+		if (**a == '@')
+			(*a)++;
+	for (long i = 0; i < n; i++) {
+		pid_t p;
+		int st;
+		if (posix_spawn(&p, argv[0], NULL, NULL, argv, environ) ||
+		    waitpid(p, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) == 127)
+			return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const char line[] = "[2026-12-02 05:00:00,000: INFO/ForkPoolWorker-1] Task t.add[42] succeeded in 0.001s\n";
@@ -49,7 +69,7 @@ int main(int argc, char **argv)
 	int r = 0;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: loop getppid|write|lines N | loop exec N PATH [ARG...]\n");
+		fprintf(stderr, "usage: loop getppid|write|lines N | loop exec|spawn N PATH [ARG...]\n");
 		return 2;
 	}
 	long n = atol(argv[2]);
@@ -66,6 +86,8 @@ int main(int argc, char **argv)
 			r |= write(2, line, sizeof(line) - 1) != sizeof(line) - 1;
 	} else if (!strcmp(argv[1], "exec") && argc > 3) {
 		r = run_exec(n, argv + 3);
+	} else if (!strcmp(argv[1], "spawn") && argc > 3) {
+		r = run_spawn(n, argv + 3);
 	} else {
 		fprintf(stderr, "loop: unknown workload %s\n", argv[1]);
 		return 2;
