@@ -106,6 +106,17 @@ class Recorder:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def wakeups(self):
+        """Voluntary context switches of all its threads: how often they slept and woke."""
+        n = 0
+        for t in os.listdir("/proc/%d/task" % self.p.pid):
+            try:
+                with open("/proc/%d/task/%s/status" % (self.p.pid, t)) as f:
+                    n += next(int(l.split()[1]) for l in f if l.startswith("voluntary_ctxt_switches"))
+            except (OSError, StopIteration):
+                pass
+        return n
+
     def stop(self):
         if self.p.poll() is None:
             self.p.send_signal(signal.SIGINT)
@@ -221,6 +232,7 @@ def latency_runs(tmp, n):
     port = 19800 + os.getpid() % 100
     rec = Recorder(tmp, "--alert-exec", "cat >> " + alerts, "--metrics", "127.0.0.1:%d" % port)
     try:
+        time.sleep(1.2)	# past the first 1 s tick: builds before c3069a5 judged it as history
         rows["--alert-exec and --metrics"] = deaths(rec, n, "a", alerts, port)
     finally:
         rec.stop()
@@ -283,11 +295,11 @@ def exec_flood(tmp, k, n, opts=()):
     try:
         time.sleep(0.5)
         idle = smaps(rec.p.pid)
-        cpu0, lines0, t0 = rec.cpu_s(), log_lines(rec.log), time.monotonic()
+        cpu0, wake0, lines0, t0 = rec.cpu_s(), rec.wakeups(), log_lines(rec.log), time.monotonic()
         stop_all_ok(flood_loops(k, n, "cwloss"))
         took = time.monotonic() - t0
         settle(rec.log)
-        cpu1, lines1, after = rec.cpu_s(), log_lines(rec.log), smaps(rec.p.pid)
+        cpu1, wake1, lines1, after = rec.cpu_s(), rec.wakeups(), log_lines(rec.log), smaps(rec.p.pid)
     finally:
         rec.stop()
     ev = rec.events()
@@ -298,6 +310,7 @@ def exec_flood(tmp, k, n, opts=()):
             "lost": stop.get("lost"), "dropped": stop.get("dropped_lines"),
             "capped": stop.get("log_cap_suppressed"), "suppressed": stop.get("suppressed"),
             "ms_per_1000": 1e6 * (cpu1 - cpu0) / max(1, lines1 - lines0), "lines": lines1 - lines0,
+            "wakeups_per_1000": 1000 * (wake1 - wake0) / max(1, lines1 - lines0),
             "rss_idle": idle, "rss_after": after}
 
 
@@ -312,12 +325,12 @@ def report_flood(runs):
           "static stub, the fastest exec here) in parallel loops; each exec is tracked and recorded "
           "(an exec and an exit line); what reached the log, what was lost:\n")
     print("| recorder | execs | execs/s | exec lines | exit lines | lost (kernel) | dropped (writer) "
-          "| log cap | recorder CPU, ms per 1,000 lines |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| log cap | recorder CPU, ms per 1,000 lines | its threads' wake-ups per 1,000 lines |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for label, r in runs.items():
-        print("| %s | %d | %.0f | %d | %d | %s | %s | %s | %.1f (%d lines) |" % (
+        print("| %s | %d | %.0f | %d | %d | %s | %s | %s | %.1f (%d lines) | %.0f |" % (
             label, r["execs"], r["rate"], r["exec_lines"], r["exit_lines"], r["lost"], r["dropped"],
-            r["capped"], r["ms_per_1000"], r["lines"]))
+            r["capped"], r["ms_per_1000"], r["lines"], r["wakeups_per_1000"]))
     r = next(iter(runs.values()))
     print("\nRecorder RSS, KiB (default options; at idle after start, and after the flood):\n")
     print("| | " + " | ".join(r["rss_idle"]) + " |")
@@ -373,3 +386,22 @@ def main(args, tmp):
         runs["default, %d loops" % (2 * k)] = exec_flood(tmp, 2 * k, per // 2)
     report_flood(runs)
     report_maps(map_memory(tmp, MAX_TRACKED[1:2] if args.quick else MAX_TRACKED))
+
+
+if __name__ == "__main__":
+    # Alone (root): `tools/bench/latency.py [--quick] [--cw BINARY]`, e.g. a build before a
+    # change against this one; make bench runs it through run.py with the built recorder.
+    import argparse
+    import shutil
+    import tempfile
+    ap = argparse.ArgumentParser(description="celerywatch record: latency, loss, CPU, RSS, map memory")
+    ap.add_argument("--quick", action="store_true", help="the short form (make bench-quick)")
+    ap.add_argument("--cw", default=CW, help="the celerywatch binary to measure (default: build/celerywatch)")
+    a = ap.parse_args()
+    CW = os.path.abspath(a.cw)
+    print("Recorder: %s" % CW)
+    d = tempfile.mkdtemp(prefix="cw-latency-")
+    try:
+        main(a, d)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
