@@ -388,20 +388,43 @@ def main(args, tmp):
     report_maps(map_memory(tmp, MAX_TRACKED[1:2] if args.quick else MAX_TRACKED))
 
 
+def compare_floods(tmp, binaries, reps, k, n):
+    """The exec flood on each build in turn, reps times (interleaved: these VMs drift)."""
+    global CW
+    print("\nExec flood, %d loops × %d, builds interleaved (CPU ms per 1,000 lines; wake-ups per "
+          "1,000 lines; execs/s):\n" % (k, n))
+    print("| build | " + " | ".join("run %d" % (i + 1) for i in range(reps)) + " |")
+    print("|---|" + "---|" * reps)
+    cells = {b: [] for b in binaries}
+    for _ in range(reps):
+        for b in binaries:
+            CW = b
+            r = exec_flood(tmp, k, n)
+            cells[b].append("%.0f ms; %.0f; %.0f/s%s" % (r["ms_per_1000"], r["wakeups_per_1000"], r["rate"],
+                                                       "" if r["lost"] == 0 else "; lost %s" % r["lost"]))
+    for b in binaries:
+        print("| %s | %s |" % (b, " | ".join(cells[b])))
+
+
 if __name__ == "__main__":
-    # Alone (root): `tools/bench/latency.py [--quick] [--cw BINARY]`, e.g. a build before a
-    # change against this one; make bench runs it through run.py with the built recorder.
+    # Alone (root): `tools/bench/latency.py [--quick] [--cw BINARY] [--compare OTHER]`, e.g. a
+    # build before a change against this one; make bench runs it through run.py.
     import argparse
     import shutil
     import tempfile
     ap = argparse.ArgumentParser(description="celerywatch record: latency, loss, CPU, RSS, map memory")
     ap.add_argument("--quick", action="store_true", help="the short form (make bench-quick)")
     ap.add_argument("--cw", default=CW, help="the celerywatch binary to measure (default: build/celerywatch)")
+    ap.add_argument("--compare", metavar="BINARY", help="only the exec flood, this build and --cw's interleaved")
+    ap.add_argument("--reps", type=int, default=3, help="--compare's repetitions (default 3)")
     a = ap.parse_args()
     CW = os.path.abspath(a.cw)
-    print("Recorder: %s" % CW)
     d = tempfile.mkdtemp(prefix="cw-latency-")
     try:
-        main(a, d)
+        if a.compare:
+            compare_floods(d, [os.path.abspath(a.compare), CW], a.reps, 2 * os.cpu_count(), 1000)
+        else:
+            print("Recorder: %s" % CW)
+            main(a, d)
     finally:
         shutil.rmtree(d, ignore_errors=True)
