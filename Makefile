@@ -15,7 +15,7 @@ CXX      ?= g++
 CXXFLAGS ?= $(CFLAGS)
 CPPFLAGS += -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
 DEPFLAGS  = -MMD -MP
-LDLIBS   += -lbpf -lelf -lz -lhiredis -ljson-c -lsimdjson -lstdc++ -lsystemd -lcap -lmicrohttpd -lpthread -lm
+LDLIBS   += -lbpf -lelf -lz -lhiredis -ljson-c -lsimdjson -lstdc++ -lsystemd -lcap -lpthread -lm
 TEST_LIBS = -lcmocka
 
 BPF_SRC  := bpf/celerywatch.bpf.c

@@ -71,6 +71,36 @@ class AlertExec(unittest.TestCase):
         self.assertGreaterEqual(stop["alerts_sent"], 2)
         self.assertEqual(stop["alerts_failed"], 0)
 
+    def test_death_before_the_first_tick_is_alerted(self):
+        """The engine's first judgement takes what it knows as history: in `record` that is
+        the start-up scan, judged before the loop, never a death seen live (here a worker
+        the scan found, killed before the recorder's first 1 s tick)."""
+        redis = Redis().start()
+        self.addCleanup(redis.cleanup)
+        w = Worker(redis.url(), QUEUE + "_early", "w_early@%h").start()
+        self.addCleanup(w.cleanup)
+        w.wait_ready()
+        d = tempfile.mkdtemp(prefix="cw-alert-")
+        self.addCleanup(shutil.rmtree, d, True)
+        rec = Recorder("--alert-exec", f'cat > "$(mktemp {d}/alert.XXXXXX)"')
+        rec.start()
+        self.addCleanup(rec.cleanup)
+        rec.wait_event(lambda e: e["type"] == "scan" and e["pid"] == w.pid, 10, "the worker's scan line")
+        os.kill(w.pid, signal.SIGKILL)
+
+        def death_alerts():
+            got = []
+            for name in os.listdir(d):
+                with open(os.path.join(d, name)) as f:
+                    text = f.read()
+                if text.endswith("\n"):
+                    inc = json.loads(text)
+                    if inc["kind"] == "death" and inc["cause"]["pid"] == w.pid:
+                        got.append(inc)
+            return got
+        got = wait_for(death_alerts, 10, 0.05, "the death alert")
+        self.assertEqual(got[0]["cause"]["signal"], "SIGKILL")
+
 
 if __name__ == "__main__":
     unittest.main()

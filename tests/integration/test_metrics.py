@@ -195,6 +195,20 @@ class MetricsOptions(unittest.TestCase):
         finally:
             rec.cleanup()
 
+    def test_http_library_only_with_metrics(self):
+        """libmicrohttpd (and GnuTLS under it, ~2.3 MiB of RSS) is loaded for --metrics only."""
+        def libs(pid):
+            with open(f"/proc/{pid}/maps") as f:
+                return {l.split()[-1].rsplit("/", 1)[-1].split(".so")[0] for l in f if ".so" in l}
+        for args, loaded in (((), False), (("--metrics", f"127.0.0.1:{free_port()}"), True)):
+            rec = Recorder(*args).start()
+            try:
+                got = libs(rec.proc.pid)
+                self.assertEqual("libmicrohttpd" in got, loaded, (args, sorted(got)))
+                self.assertEqual("libgnutls" in got, loaded, (args, sorted(got)))
+            finally:
+                rec.cleanup()
+
 
 if __name__ == "__main__":
     unittest.main()

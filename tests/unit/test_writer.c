@@ -1,6 +1,7 @@
 /* The event log's writer thread: a full queue drops lines instead of blocking and says so
  * when writing resumes; SIGHUP reopens in line order; a stop gives up on an output that
- * takes nothing, in the time it was given. */
+ * takes nothing, in the time it was given; lines that keep coming are written in batches,
+ * whole and in order. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -218,6 +219,41 @@ static void test_write_errors_are_counted_and_told(void **state)
 	assert_non_null(strstr(got, "\"pid\":42,\"count\":2,\"by_reason\":{\"write_error\":2},\"total\":2}\n{\"d\":4}\n"));
 }
 
+/* Lines that keep coming make the writer rest between batches (CW_WRITER_GATHER_MS) and not
+ * wake for each: whatever is put during a rest is written whole and in order, a flush ends
+ * a rest, and a stop during one writes the rest of the queue. */
+static void test_lines_during_rests_come_whole_and_in_order(void **state)
+{
+	(void)state;
+	struct cw_output o;
+	struct cw_writer *w;
+	struct cw_writer_stats st;
+	char path[128], err[256], line[32];
+	static char want[8192];
+	size_t wl = 0;
+
+	snprintf(path, sizeof(path), "%s/rest.jsonl", dir);
+	assert_int_equal(cw_output_open(&o, path, err, sizeof(err)), 0);
+	assert_int_equal(cw_writer_start(&w, &o, 0, 42, NULL), 0);
+	for (int i = 0; i < 200; i++) {
+		int n = snprintf(line, sizeof(line), "{\"n\":%d}\n", i);
+		assert_int_equal(cw_writer_put(w, line, (size_t)n), 0);
+		memcpy(want + wl, line, (size_t)n);
+		wl += (size_t)n;
+		if (i % 50 == 49) {	/* a flush in the middle of it all is served */
+			assert_int_equal(cw_writer_flush(w, 2000), 0);
+			cw_writer_stats(w, &st);
+			assert_int_equal(st.lines, (uint64_t)i + 1);
+		}
+		struct timespec ms = {0, 1000000};
+		nanosleep(&ms, NULL);	/* a line a millisecond: the writer rests */
+	}
+	assert_int_equal(cw_writer_put(w, "{\"last\":1}\n", 11), 0);
+	memcpy(want + wl, "{\"last\":1}\n", 12);
+	assert_int_equal(cw_writer_stop(w, 1000), 0);
+	assert_string_equal(slurp(path), want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_reopen_in_line_order),
 		cmocka_unit_test(test_stop_gives_up_on_an_output_that_takes_nothing),
 		cmocka_unit_test(test_write_errors_are_counted_and_told),
+		cmocka_unit_test(test_lines_during_rests_come_whole_and_in_order),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -7,7 +7,9 @@ script on the same tracepoints (tools/bench/peers.bt). Each repetition runs ever
 right after a run with no tracer (interleaved: these VMs drift), ratios are of the best
 times and the spread is the range of the paired ratios. Then one more pass with
 kernel.bpf_stats_enabled=1 gives each tracer's BPF time per operation (run_time_ns), and the
-sysctl is restored. Needs root. Prints Markdown (docs/benchmarks.md keeps a copy).
+sysctl is restored. Then the recorder's own figures (tools/bench/latency.py): death → log,
+alert and metric latency, loss at the highest exec rate, CPU per 1,000 lines, RSS, BPF map
+memory by --max-tracked. Needs root. Prints Markdown (docs/benchmarks.md keeps a copy).
 """
 import argparse
 import datetime
@@ -20,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import latency
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, "build")
@@ -362,6 +366,7 @@ def main():
     ap.add_argument("--no-stats", action="store_true", help="skip the bpf_stats pass")
     ap.add_argument("--only", metavar="KEYS", help="these workloads only, comma-separated (e.g. "
                     "write,write_tracked,write_window,write_tracked_window), in the table's order")
+    ap.add_argument("--no-latency", action="store_true", help="skip the recorder's latency, loss and memory figures")
     ap.add_argument("--variant", nargs=3, action="append", default=[], metavar=("LABEL", "BINARY", "OPTS"),
                     help="one more celerywatch build to compare (OPTS: its record options, may be '')")
     args = ap.parse_args()
@@ -386,6 +391,8 @@ def main():
         res = measure(wl, trs, args.reps)
         cost = {} if args.no_stats else bpf_cost(wl, trs)
         report(wl, res, cost, args.reps)
+        if not args.no_latency:
+            latency.main(args, tmp)
         if other:
             print("\nWARNING: other tracers were attached during the run: %s" % ", ".join(other))
     finally:

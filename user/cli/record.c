@@ -26,6 +26,7 @@
 #include "cli/procfacts.h"
 #include "cli/record_opts.h"
 #include "cli/notify.h"
+#include "cli/pace.h"
 #include "cli/options.h"
 #include "cli/privs.h"
 #include "common/timeutil.h"
@@ -119,12 +120,23 @@ static int on_record(void *ctx, const void *data, size_t size)
 	return --r->budget > 0 ? 0 : -EAGAIN;
 }
 
-/* At most `budget` records, then back to the caller. */
-static void consume(struct recorder *r, int budget)
+/* At most `budget` records, then back to the caller. Returns how many were read. */
+static int consume(struct recorder *r, int budget)
 {
 	r->budget = budget;
 	cw_capture_consume(r->cap);
 	cw_live_after_consume(&r->live);	/* a death is judged now, not at the next tick */
+	return budget - r->budget;
+}
+
+/* The ring buffers, read at the loop's pace (cli/pace.h). */
+static void on_ring(struct recorder *r, struct cw_pace *pace)
+{
+	int n = consume(r, RING_BUDGET);
+
+	cw_pace_consumed(pace, cw_clock_ns(CLOCK_MONOTONIC), n, n >= RING_BUDGET);
+	if (r->feed.pending)	/* a death: on /metrics now, not at the tick */
+		cw_feed_publish(&r->feed);
 }
 
 static void report_lost(struct recorder *r, bool force)
@@ -325,7 +337,7 @@ static int epoll_add(int ep, int fd, uint32_t tag)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-enum { TAG_RING, TAG_SIGNAL, TAG_TIMER, TAG_SAMPLER, TAG_ALERTS };
+enum { TAG_RING, TAG_SIGNAL, TAG_TIMER, TAG_SAMPLER, TAG_ALERTS, TAG_PACE };
 
 /* Samples finished by the broker thread become `sample` lines here, in the loop's thread,
  * each followed by its `proc_sample` line: the tracked processes' /proc facts now (a
@@ -424,12 +436,14 @@ static bool on_signal(struct recorder *r, int sfd)
 
 static int loop(struct recorder *r, int sfd, int tfd)
 {
+	struct cw_pace pace = {.timer_fd = -1};
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 
-	if (ep < 0 || epoll_add(ep, cw_capture_fd(r->cap), TAG_RING) || epoll_add(ep, sfd, TAG_SIGNAL) ||
-	    epoll_add(ep, tfd, TAG_TIMER) || (r->sampler && epoll_add(ep, cw_sampler_fd(r->sampler), TAG_SAMPLER)) ||
+	if (ep < 0 || cw_pace_init(&pace, ep, cw_capture_fd(r->cap), TAG_RING, TAG_PACE) ||
+	    epoll_add(ep, sfd, TAG_SIGNAL) || epoll_add(ep, tfd, TAG_TIMER) || (r->sampler && epoll_add(ep, cw_sampler_fd(r->sampler), TAG_SAMPLER)) ||
 	    (cw_alerts_fd(r->alerts) >= 0 && epoll_add(ep, cw_alerts_fd(r->alerts), TAG_ALERTS))) {
 		fprintf(stderr, "celerywatch: epoll: %s\n", strerror(errno));
+		cw_pace_close(&pace);
 		return 1;
 	}
 	for (;;) {
@@ -439,15 +453,19 @@ static int loop(struct recorder *r, int sfd, int tfd)
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "celerywatch: epoll_wait: %s\n", strerror(errno));
+			cw_pace_close(&pace);
 			close(ep);
 			return 1;
 		}
 		for (int i = 0; i < n; i++) {
 			switch (evs[i].data.u32) {
 			case TAG_RING:
-				consume(r, RING_BUDGET);
-				if (r->feed.pending)	/* a death: on /metrics now, not at the tick */
-					cw_feed_publish(&r->feed);
+				if (cw_pace_ring_ready(&pace))
+					on_ring(r, &pace);
+				break;
+			case TAG_PACE:
+				cw_pace_timer(&pace);
+				on_ring(r, &pace);
 				break;
 			case TAG_TIMER:
 				on_timer(r, tfd);
@@ -460,6 +478,7 @@ static int loop(struct recorder *r, int sfd, int tfd)
 				break;
 			case TAG_SIGNAL:
 				if (on_signal(r, sfd)) {
+					cw_pace_close(&pace);
 					close(ep);
 					return 0;
 				}
@@ -738,6 +757,9 @@ int cmd_record(int argc, char **argv)
 		struct cw_scan_cbs cbs = {.found = scan_found, .each = scan_cb, .ctx = r};
 		if (cw_procscan("/proc", cw_eventlog_host(), &cbs) < 0)
 			fprintf(stderr, "celerywatch: /proc scan failed: %s\n", strerror(errno));
+		/* The engine's first judgement takes what it has as known history: that must
+		 * be the scan, or a death before the first tick would never be told. */
+		cw_live_tick(&r->live);
 		cw_feed_publish(&r->feed);
 		cw_notify_ready("recording");
 		ret = loop(r, sfd, tfd);

@@ -21,6 +21,8 @@ struct cw_writer {
 	size_t pend_len, cap;
 	size_t reopen_at;		/* reopen after this many bytes of pend, when `reopen` */
 	bool reopen, stopping, busy, ended;
+	bool waiting;			/* the writer sleeps until a line comes: a put wakes it */
+	bool hurry;			/* a flush waits: no rest between batches */
 	struct cw_writer_stats st;	/* the loop's copy of the counters */
 	/* ---- the writer thread's alone (and the starting/stopping thread's when it is not running) ---- */
 	char *cur;			/* the batch being written: pend, swapped out */
@@ -142,19 +144,49 @@ static void one_batch(struct cw_writer *w)
 	pthread_cond_broadcast(&w->idle);
 }
 
+static bool urgent(const struct cw_writer *w)
+{
+	return w->stopping || w->reopen || w->hurry || w->pend_len >= w->cap / 2;
+}
+
+/* After a batch that came within 2 × CW_WRITER_GATHER_MS of the previous one (lines keep
+ * coming), CW_WRITER_GATHER_MS from its start before the next, and lines queued meanwhile
+ * do not wake us: a busy log is one write(2) and one wake-up per period, not one per line.
+ * Lines after a quiet spell are written at once, and so is the next batch. Under mu. */
+static void rest(struct cw_writer *w, uint64_t batch_ns, uint64_t prev_ns)
+{
+	uint64_t until = batch_ns + CW_WRITER_GATHER_MS * 1000000ULL;
+	struct timespec ts = {.tv_sec = (time_t)(until / 1000000000ULL), .tv_nsec = (long)(until % 1000000000ULL)};
+
+	if (!prev_ns || batch_ns - prev_ns >= 2 * CW_WRITER_GATHER_MS * 1000000ULL)
+		return;
+	while (!urgent(w) && cw_clock_ns(CLOCK_MONOTONIC) < until)
+		if (pthread_cond_timedwait(&w->wake, &w->mu, &ts) == ETIMEDOUT)
+			break;
+}
+
 static void *writer_main(void *arg)
 {
 	struct cw_writer *w = arg;
 
 	cw_thread_drop_caps();
 
+	uint64_t prev_ns = 0;
+
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (!w->pend_len && !w->reopen && !w->stopping)
+		while (!w->pend_len && !w->reopen && !w->stopping) {
+			w->waiting = true;
 			pthread_cond_wait(&w->wake, &w->mu);
+		}
+		w->waiting = false;
 		if (!w->pend_len && !w->reopen)
 			break;	/* stopping, and nothing left */
+		uint64_t batch_ns = cw_clock_ns(CLOCK_MONOTONIC);
+		w->hurry = false;
 		one_batch(w);
+		rest(w, batch_ns, prev_ns);
+		prev_ns = batch_ns;
 	}
 	w->ended = true;
 	pthread_cond_broadcast(&w->idle);
@@ -222,7 +254,10 @@ int cw_writer_put(struct cw_writer *w, const char *line, size_t len)
 	} else {
 		memcpy(w->pend + w->pend_len, line, len);
 		w->pend_len += len;
-		pthread_cond_signal(&w->wake);
+		if (w->waiting || w->pend_len >= w->cap / 2) {	/* else it comes after its rest */
+			w->waiting = false;
+			pthread_cond_signal(&w->wake);
+		}
 	}
 	pthread_mutex_unlock(&w->mu);
 	return r;
@@ -293,6 +328,8 @@ static int wait_idle(struct cw_writer *w, int timeout_ms)
 int cw_writer_flush(struct cw_writer *w, int timeout_ms)
 {
 	pthread_mutex_lock(&w->mu);
+	w->hurry = true;
+	pthread_cond_signal(&w->wake);
 	int r = wait_idle(w, timeout_ms);
 	pthread_mutex_unlock(&w->mu);
 	return r;

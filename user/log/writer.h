@@ -20,6 +20,9 @@
 #include "log/rotate.h"
 
 #define CW_WRITER_DEFAULT_CAP (4u << 20)	/* bytes waiting, at most: ~8000 lines */
+/* Between two batches, at least this long: under a flood the log gets one write(2) per
+ * period, not one per line; after a quiet spell a line goes at once. */
+#define CW_WRITER_GATHER_MS 5
 
 struct cw_writer;
 

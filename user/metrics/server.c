@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/threadcaps.h"
+#include "metrics/mhd.h"
 #include "metrics/procself.h"
 
 /* A local user could open connections and never finish them: bounded in number (in all and
@@ -22,6 +22,8 @@
 #define MAX_CONNS_IP	8
 #define CONN_TIMEOUT_S	10
 #define PROC_TEXT_MAX	2048
+
+static const struct cw_mhd *mhd;	/* libmicrohttpd, loaded by the first open (metrics/mhd.h) */
 
 struct blob {
 	atomic_int refs;
@@ -76,18 +78,18 @@ void cw_metrics_publish(struct cw_metrics_server *s, char *text, size_t len)
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, char *body, size_t len,
 			     const char *type)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *r = mhd->create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	enum MHD_Result ret;
 
 	if (!r) {
 		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, "Content-Type", type);
+	mhd->add_response_header(r, "Content-Type", type);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(r, "Allow", "GET, HEAD");
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
+		mhd->add_response_header(r, "Allow", "GET, HEAD");
+	ret = mhd->queue_response(c, status, r);
+	mhd->destroy_response(r);
 	return ret;
 }
 
@@ -205,13 +207,13 @@ static void *start_daemon(void *arg)
 	struct cw_metrics_server *s = arg;
 
 	cw_thread_drop_caps();
-	s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
-				     on_request, s,
-				     MHD_OPTION_LISTEN_SOCKET, s->fd,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNS,
-				     MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)MAX_CONNS_IP,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
-				     MHD_OPTION_END);
+	s->daemon = mhd->start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL, 0, NULL, NULL,
+				      on_request, s,
+				      MHD_OPTION_LISTEN_SOCKET, s->fd,
+				      MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNS,
+				      MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)MAX_CONNS_IP,
+				      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+				      MHD_OPTION_END);
 	return NULL;
 }
 
@@ -224,6 +226,15 @@ int cw_metrics_server_open(struct cw_metrics_server **out, const char *addr, cha
 	if (!s) {
 		snprintf(err, errlen, "--metrics: out of memory");
 		return -ENOMEM;
+	}
+	if (!mhd) {
+		char why[256];
+		mhd = cw_mhd_load(why, sizeof(why));
+		if (!mhd) {
+			snprintf(err, errlen, "--metrics: %s", why);
+			free(s);
+			return -ENOENT;
+		}
 	}
 	s->fd = listen_on(addr, err, errlen);
 	if (s->fd < 0) {
@@ -255,7 +266,7 @@ void cw_metrics_server_stop(struct cw_metrics_server *s)
 	if (!s)
 		return;
 	if (s->daemon)
-		MHD_stop_daemon(s->daemon);	/* closes the listening socket it was given */
+		mhd->stop_daemon(s->daemon);	/* closes the listening socket it was given */
 	else
 		close(s->fd);
 	blob_put(s->cur);
