@@ -90,6 +90,7 @@ int cw_engine_broker_up(const struct cw_engine *e)
 
 void cw_engine_fold_recycled(struct cw_engine *e, int keep, int64_t from)
 {
+	e->tl.fold = true;
 	e->tl.fold_keep = keep;
 	e->tl.fold_from = from;
 }

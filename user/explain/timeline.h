@@ -122,6 +122,7 @@ struct cw_tqueue {
 	struct cw_depth_sample *samples;
 	int nsamples, cap;
 	bool from_worker;	/* named by a worker process or exec_fail */
+	int kept_recycled;	/* its recycled children kept whole (timeline_fold.h) */
 };
 
 struct cw_lost {
@@ -199,11 +200,12 @@ struct cw_timeline {
 	long proc_samples;	/* proc_sample lines taken (v2) */
 	struct cw_still *stills;	/* in the order they ended */
 	int nstills, capstills;
-	/* folding (off unless fold_keep > 0): recycled pool children beyond the first fold_keep
-	 * that ended at or after fold_from (CW_NONE: any) are kept as cw_folded records */
+	/* folding (off unless fold): recycled pool children beyond the first fold_keep that
+	 * ended at or after fold_from (CW_NONE: any) are kept as cw_folded records */
+	bool fold;
 	int fold_keep;
 	int64_t fold_from;
-	int kept_recycled;	/* recycled children kept whole so far (counted toward fold_keep) */
+	int kept_recycled;	/* recycled children kept whole so far (each queue counts too) */
 	struct cw_folded *folded;	/* in the order they exited */
 	int nfolded, capfolded;
 	struct cw_fold_profile *fprofs;

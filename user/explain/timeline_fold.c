@@ -123,18 +123,37 @@ static int fold(struct cw_timeline *tl, int i, const void *boot)
 	return 0;
 }
 
+/* The first fold_keep in the window stay whole, overall and for each queue (what --queue
+ * shows): a window with few of them reads as it always did (--html draws a tick for each
+ * while they are <= 300). */
+static bool keep_whole(struct cw_timeline *tl, const struct cw_tproc *p)
+{
+	const struct cw_qset *qs = p->queues;
+	bool keep = tl->kept_recycled < tl->fold_keep;
+
+	if (tl->fold_from != CW_NONE && p->end_ts < tl->fold_from)
+		return false;
+	for (int k = 0; qs && k < qs->n && !keep; k++) {
+		int q = cw_ptab_get(tl->qnames, qs->names[k], 0, 0);
+		keep = q >= 0 && tl->queues[q].kept_recycled < tl->fold_keep;
+	}
+	if (!keep)
+		return false;
+	tl->kept_recycled++;
+	for (int k = 0; qs && k < qs->n; k++) {
+		int q = cw_ptab_get(tl->qnames, qs->names[k], 0, 0);
+		if (q >= 0)
+			tl->queues[q].kept_recycled++;
+	}
+	return true;
+}
+
 int cw_fold_on_exit(struct cw_timeline *tl, int i, const void *boot)
 {
 	const struct cw_tproc *p = &tl->procs[i];
 
-	if (tl->fold_keep <= 0 || !foldable(p))
+	if (!tl->fold || !foldable(p) || keep_whole(tl, p))
 		return 0;
-	/* the first fold_keep in the window stay whole: small logs read as they always did */
-	if ((tl->fold_from == CW_NONE || p->end_ts >= tl->fold_from) &&
-	    tl->kept_recycled < tl->fold_keep) {
-		tl->kept_recycled++;
-		return 0;
-	}
 	return fold(tl, i, boot);
 }
 

@@ -2,7 +2,7 @@
  * --max-tasks-per-child (exit 155), each a ~400-byte process record that no report prints
  * but as a count. Past the first tl->fold_keep of them, such a child is folded when it exits:
  * a 40-byte cw_folded record (its life, pid and a shared profile) replaces it, and its slot
- * is reused. Only children nothing else points at are folded: no child processes, no stall
+ * is reused (tl->fold turns it on). Only children nothing else points at are folded: no child processes, no stall
  * record, no stop, no OOM, not untracked. The live engine never folds (it keys its own
  * bookkeeping by process slot). */
 #ifndef CW_TIMELINE_FOLD_H
