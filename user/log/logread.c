@@ -13,15 +13,9 @@
 #include "log/jflat_jsonc.h"
 #include "log/logfields.h"
 #include "log/logopen.h"
+#include "log/logread_int.h"
 
-/* Both parsers and the table they fill, reused from line to line. */
-struct parsers {
-	struct cw_jsimd *simd;
-	json_tokener *tok;
-	struct cw_jflat flat;
-};
-
-static int parsers_init(struct parsers *ps)
+int cw_parsers_init(struct cw_parsers *ps)
 {
 	memset(ps, 0, sizeof(*ps));
 	ps->simd = cw_jsimd_new();
@@ -29,7 +23,7 @@ static int parsers_init(struct parsers *ps)
 	return ps->simd && ps->tok ? 0 : -ENOMEM;
 }
 
-static void parsers_fini(struct parsers *ps)
+void cw_parsers_fini(struct cw_parsers *ps)
 {
 	cw_jsimd_free(ps->simd);
 	if (ps->tok)
@@ -37,7 +31,7 @@ static void parsers_fini(struct parsers *ps)
 	cw_jflat_free(&ps->flat);
 }
 
-static bool blank(const char *s, size_t n)
+bool cw_line_blank(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
@@ -46,8 +40,8 @@ static bool blank(const char *s, size_t n)
 }
 
 /* json-c's reading of the line: the reference for what is accepted and for every message. */
-static const char *read_line_jsonc(struct parsers *ps, const char *line, size_t n,
-				   struct cw_event *ev, char *why, size_t whylen)
+const char *cw_read_line_jsonc(struct cw_parsers *ps, const char *line, size_t n,
+			       struct cw_event *ev, char *why, size_t whylen)
 {
 	bool complete = line[n - 1] == '\n';
 	const char *reason;
@@ -65,7 +59,7 @@ static const char *read_line_jsonc(struct parsers *ps, const char *line, size_t 
 		return why;
 	}
 	size_t end = json_tokener_get_parse_end(ps->tok);
-	if (!blank(line + end, n - end))
+	if (!cw_line_blank(line + end, n - end))
 		reason = "not JSON: text after the object";
 	else if (cw_jflat_from_jsonc(&ps->flat, o) || cw_jflat_index(&ps->flat))
 		reason = "out of memory";
@@ -77,7 +71,7 @@ static const char *read_line_jsonc(struct parsers *ps, const char *line, size_t 
 
 /* Parse and check one line into ev (file and line already set). Returns NULL, or the reason
  * the line is skipped. */
-static const char *read_line(struct parsers *ps, const char *line, size_t n, struct cw_event *ev,
+static const char *read_line(struct cw_parsers *ps, const char *line, size_t n, struct cw_event *ev,
 			     char *why, size_t whylen)
 {
 	const char *file = ev->file;
@@ -90,30 +84,30 @@ static const char *read_line(struct parsers *ps, const char *line, size_t n, str
 	cw_logfields_clear(ev);
 	ev->file = file;
 	ev->line = lineno;
-	return read_line_jsonc(ps, line, n, ev, why, whylen);
+	return cw_read_line_jsonc(ps, line, n, ev, why, whylen);
 }
 
 int cw_logread_stream(FILE *in, const char *name, cw_event_cb cb, void *ctx,
 		      struct cw_logread_stats *st, FILE *errf)
 {
 	struct cw_event *ev = malloc(sizeof(*ev));
-	struct parsers ps;
+	struct cw_parsers ps;
 	char *line = NULL, why[256];
 	size_t cap = 0;
 	ssize_t n;
 	long lineno = 0;
-	int ret = parsers_init(&ps);
+	int ret = cw_parsers_init(&ps);
 
 	if (!ev || ret) {
 		free(ev);
-		parsers_fini(&ps);
+		cw_parsers_fini(&ps);
 		return -ENOMEM;
 	}
 	while ((n = getline(&line, &cap, in)) > 0) {
 		lineno++;
 		if (st)
 			st->lines++;
-		if (blank(line, (size_t)n))
+		if (cw_line_blank(line, (size_t)n))
 			continue;
 		cw_logfields_clear(ev);
 		ev->file = name;
@@ -136,7 +130,7 @@ int cw_logread_stream(FILE *in, const char *name, cw_event_cb cb, void *ctx,
 		ret = -EIO;
 	free(line);
 	free(ev);
-	parsers_fini(&ps);
+	cw_parsers_fini(&ps);
 	return ret;
 }
 
@@ -144,11 +138,11 @@ int cw_logread_file(const char *path, cw_event_cb cb, void *ctx,
 		    struct cw_logread_stats *st, FILE *errf)
 {
 	if (!strcmp(path, "-"))
-		return cw_logread_stream(stdin, "<stdin>", cb, ctx, st, errf);
+		return cw_logread_pipe(stdin, "<stdin>", cb, ctx, st, errf);
 	FILE *f = cw_log_fopen(path);
 	if (!f)
 		return -errno;
-	int ret = cw_logread_stream(f, path, cb, ctx, st, errf);
+	int ret = cw_logread_pipe(f, path, cb, ctx, st, errf);
 	fclose(f);
 	return ret;
 }
@@ -165,12 +159,16 @@ int64_t cw_logread_first_ts(const char *path)
 
 	if (!strcmp(path, "-"))
 		return CW_NONE;
-	cw_logread_file(path, first_ts_cb, &ts, NULL, NULL);
+	FILE *f = cw_log_fopen(path);	/* one line: no reading ahead in a second thread */
+	if (!f)
+		return CW_NONE;
+	cw_logread_stream(f, path, first_ts_cb, &ts, NULL, NULL);
+	fclose(f);
 	return ts;
 }
 
 struct cw_lineparser {
-	struct parsers ps;
+	struct cw_parsers ps;
 	struct cw_event ev;
 };
 
@@ -178,8 +176,8 @@ struct cw_lineparser *cw_lineparser_new(void)
 {
 	struct cw_lineparser *p = calloc(1, sizeof(*p));
 
-	if (p && parsers_init(&p->ps)) {
-		parsers_fini(&p->ps);
+	if (p && cw_parsers_init(&p->ps)) {
+		cw_parsers_fini(&p->ps);
 		free(p);
 		p = NULL;
 	}
@@ -190,7 +188,7 @@ void cw_lineparser_free(struct cw_lineparser *p)
 {
 	if (!p)
 		return;
-	parsers_fini(&p->ps);
+	cw_parsers_fini(&p->ps);
 	free(p);
 }
 
@@ -199,7 +197,7 @@ int cw_lineparser_feed(struct cw_lineparser *p, const char *line, size_t n, cons
 {
 	char buf[256];
 
-	if (!n || blank(line, n))
+	if (!n || cw_line_blank(line, n))
 		return 0;
 	cw_logfields_clear(&p->ev);
 	p->ev.file = name;
