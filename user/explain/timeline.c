@@ -22,6 +22,15 @@ const char *cw_timeline_intern(struct cw_timeline *tl, const char *s)
 	return intern(tl, s);
 }
 
+/* s interned into *slot, unless *slot holds it already (most lines repeat what the process'
+ * record says: a compare is cheaper than a lookup). NULL s leaves *slot. -ENOMEM or 0. */
+static int intern_into(struct cw_timeline *tl, const char **slot, const char *s)
+{
+	if (!s || (*slot && !strcmp(*slot, s)))
+		return 0;
+	return (*slot = intern(tl, s)) ? 0 : -ENOMEM;
+}
+
 /* ---- growable arrays ---- */
 
 static int grow(void **arr, int *cap, int need, size_t elem)
@@ -187,6 +196,7 @@ static const struct cw_qset *qset_intern(struct cw_timeline *tl, const char *con
 	if (!qs)
 		return NULL;
 	qs->n = n;
+	qs->marked = false;
 	qs->names = (const char **)(qs + 1);
 	for (int i = 0; i < n; i++)
 		if (!(qs->names[i] = intern(tl, q[i])))
@@ -205,13 +215,18 @@ fail:
 
 static const char *host_intern(struct cw_timeline *tl, const char *h)
 {
+	/* the host of the previous line, most of the time */
+	if (tl->nhosts && h && !strcmp(tl->hosts[tl->last_host], h))
+		return tl->hosts[tl->last_host];
 	const char *in = intern(tl, h);
 
 	if (!in)
 		return NULL;
 	for (int i = 0; i < tl->nhosts; i++)
-		if (tl->hosts[i] == in)
+		if (tl->hosts[i] == in) {
+			tl->last_host = i;
 			return in;
+		}
 	if (grow((void **)&tl->hosts, &tl->caphosts, tl->nhosts + 1, sizeof(*tl->hosts)) ||
 	    grow((void **)&tl->boot_keys, &tl->capboot_keys, tl->nhosts + 1, sizeof(*tl->boot_keys)))
 		return NULL;
@@ -298,6 +313,8 @@ static int64_t or_keep(int64_t v, int64_t old)
 /* Queues named in a worker's argv were meant to be consumed. */
 static int mark_from_worker(struct cw_timeline *tl, const char *const *names, int n)
 {
+	if (!n)
+		return 0;
 	for (int i = 0; i < n; i++) {
 		int q = queue_index(tl, names[i]);
 		if (q < 0)
@@ -346,7 +363,7 @@ static void pool_only_under_main(struct cw_timeline *tl, struct cw_tproc *p)
 
 static int set_identity(struct cw_timeline *tl, struct cw_tproc *p, const struct cw_event *ev)
 {
-	if (ev->worker && !(p->worker = intern(tl, ev->worker)))
+	if (intern_into(tl, &p->worker, ev->worker))
 		return -ENOMEM;
 	if (ev->has_queues && !(p->queues = qset_intern(tl, ev->queues, ev->nqueues)))
 		return -ENOMEM;
@@ -359,18 +376,18 @@ static int set_identity(struct cw_timeline *tl, struct cw_tproc *p, const struct
 /* The fields a line carries replace what we knew; identity only as may_set_identity says. */
 static int apply_fields(struct cw_timeline *tl, struct cw_tproc *p, const struct cw_event *ev)
 {
-	if (ev->comm && !(p->comm = intern(tl, ev->comm)))
-		return -ENOMEM;
-	if (ev->cgroup && !(p->cgroup = intern(tl, ev->cgroup)))
+	if (intern_into(tl, &p->comm, ev->comm) || intern_into(tl, &p->cgroup, ev->cgroup))
 		return -ENOMEM;
 	if (may_set_identity(p, ev) && set_identity(tl, p, ev))
 		return -ENOMEM;
 	p->uid = or_keep(ev->uid, p->uid);
 	if ((ev->type == CW_LOG_EXEC || ev->type == CW_LOG_SCAN) && apply_image(tl, p, ev))
 		return -ENOMEM;
-	if ((p->role == CW_RL_MAIN || p->role == CW_RL_POOL) && p->queues &&
-	    mark_from_worker(tl, p->queues->names, p->queues->n))
-		return -ENOMEM;
+	if ((p->role == CW_RL_MAIN || p->role == CW_RL_POOL) && p->queues && !p->queues->marked) {
+		if (mark_from_worker(tl, p->queues->names, p->queues->n))
+			return -ENOMEM;
+		((struct cw_qset *)p->queues)->marked = true;	/* ours: see qset_intern */
+	}
 	if (ev->ts > p->last_ts)
 		p->last_ts = ev->ts;
 	return 0;

@@ -14,6 +14,7 @@
 /* An interned list of queue names (shared by all processes with the same list). */
 struct cw_qset {
 	int n;
+	bool marked;		/* its queues are marked from_worker already */
 	const char **names;	/* interned */
 };
 
@@ -188,6 +189,7 @@ struct cw_timeline {
 	int nother_ooms, capother_ooms;
 	const char **hosts;	/* interned, in order of appearance */
 	int nhosts, caphosts;
+	int last_host;		/* index in hosts of the latest line's */
 	/* per host (same index): the key of its current boot, "host\x1f<boot_id>" interned, or
 	 * the host itself when the recorder did not say (logs before boot_id) */
 	const char **boot_keys;
