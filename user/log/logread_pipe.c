@@ -12,7 +12,7 @@
 #include "log/logfields.h"
 #include "log/logread_int.h"
 
-#define PIPE_LINES 256
+#define PIPE_LINES 128
 #define PIPE_BATCHES 8
 #define PIPE_READBUF (1 << 20)	/* stdio's 4 KiB means a read(2) per 15 lines */
 
