@@ -1,9 +1,10 @@
-/* The reader in two threads (logread_int.h): the producer reads lines and parses each with
- * simdjson into a flat table of its own (jflat.h: self-contained copies), a batch of lines at
- * a time, into a ring of PIPE_BATCHES; the consumer checks the fields, falls back to json-c,
- * reports bad lines and calls back, all in line order as the one-thread reader does. Parsing
- * is about half of explain's time, the rest (fields, timeline) the other half: on two cores
- * they overlap. */
+/* The reader in two threads (logread_int.h): the producer reads lines, parses each with
+ * simdjson into a flat table of its own (jflat.h: self-contained copies) and checks and
+ * flattens it into an event of its own (logfields.h), a batch of lines at a time, into a ring
+ * of PIPE_BATCHES; the consumer reads again with json-c what either refused, reports bad
+ * lines and calls back, all in line order as the one-thread reader does. Only the events
+ * cross between the threads (the flat tables are three times their size in cache lines):
+ * reading is most of explain's time, the timeline the rest, and on two cores they overlap. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -13,14 +14,15 @@
 #include "log/logread_int.h"
 
 #define PIPE_LINES 128
-#define PIPE_BATCHES 8
+#define PIPE_BATCHES 4
 #define PIPE_READBUF (1 << 20)	/* stdio's 4 KiB means a read(2) per 15 lines */
 
 struct pline {
 	long lineno;
-	size_t off, len;	/* its text in batch.text */
-	bool parsed;		/* flat holds it (simdjson and the index took it) */
+	size_t off, len;	/* its text in batch.text (kept when not parsed) */
+	bool parsed;		/* ev holds it (simdjson, the index and the checks took it) */
 	struct cw_jflat flat;
+	struct cw_event *ev;	/* its strings are in flat; allocated once, reused */
 };
 
 struct batch {
@@ -34,6 +36,7 @@ struct batch {
 };
 
 struct pipe {
+	const char *name;
 	FILE *in;
 	struct cw_jsimd *simd;
 	struct batch *b;	/* PIPE_BATCHES */
@@ -64,6 +67,7 @@ static int keep_text(struct batch *b, const char *line, size_t n)
 /* Read up to PIPE_LINES lines that are not blank into b, each parsed. */
 static void fill(struct pipe *p, struct batch *b, char **line, size_t *cap)
 {
+	char why[256];	/* json-c's reading words the message */
 	ssize_t n;
 
 	b->n = 0;
@@ -76,12 +80,21 @@ static void fill(struct pipe *p, struct batch *b, char **line, size_t *cap)
 		l->lineno = p->lineno;
 		l->off = b->tlen;
 		l->len = (size_t)n;
-		if (keep_text(b, *line, (size_t)n)) {
+		if (!l->ev && !(l->ev = malloc(sizeof(*l->ev)))) {
 			b->err = -ENOMEM;
 			break;
 		}
+		cw_logfields_clear(l->ev);
+		l->ev->file = p->name;
+		l->ev->line = l->lineno;
 		l->parsed = !cw_jsimd_parse(p->simd, &l->flat, *line, (size_t)n) &&
-			    !cw_jflat_index(&l->flat);
+			    !cw_jflat_index(&l->flat) &&
+			    !cw_logfields_extract(&l->flat, 0, l->ev, why, sizeof(why));
+		/* only a line json-c must read again needs its text */
+		if (!l->parsed && keep_text(b, *line, (size_t)n)) {
+			b->err = -ENOMEM;
+			break;
+		}
 		b->n++;
 	}
 	b->last_lineno = p->lineno;
@@ -133,17 +146,15 @@ struct consumer {
 /* One line as read_line and cw_logread_stream take it. Returns the callback's value. */
 static int take_line(struct consumer *c, const struct batch *b, struct pline *l)
 {
-	struct cw_event *ev = c->ev;
+	struct cw_event *ev = l->ev;
 	const char *line = b->text + l->off, *reason = NULL;
 	char why[256];
 
 	if (c->st)
 		c->st->lines += l->lineno - c->lineno;
 	c->lineno = l->lineno;
-	cw_logfields_clear(ev);
-	ev->file = c->name;
-	ev->line = l->lineno;
-	if (!l->parsed || cw_logfields_extract(&l->flat, 0, ev, why, sizeof(why))) {
+	if (!l->parsed) {
+		ev = c->ev;
 		cw_logfields_clear(ev);
 		ev->file = c->name;
 		ev->line = l->lineno;
@@ -194,8 +205,10 @@ static int consume(struct pipe *p, struct consumer *c)
 static void pipe_free(struct pipe *p)
 {
 	for (int i = 0; p->b && i < PIPE_BATCHES; i++) {
-		for (int k = 0; k < PIPE_LINES; k++)
+		for (int k = 0; k < PIPE_LINES; k++) {
 			cw_jflat_free(&p->b[i].l[k].flat);
+			free(p->b[i].l[k].ev);
+		}
 		free(p->b[i].text);
 	}
 	free(p->b);
@@ -208,7 +221,7 @@ static void pipe_free(struct pipe *p)
 int cw_logread_pipe(FILE *in, const char *name, cw_event_cb cb, void *ctx,
 		    struct cw_logread_stats *st, FILE *errf)
 {
-	struct pipe p = {.in = in};
+	struct pipe p = {.name = name, .in = in};
 	struct consumer c = {.name = name, .cb = cb, .ctx = ctx, .st = st, .errf = errf};
 	pthread_t th;
 	int ret = -ENOMEM;
