@@ -1,5 +1,5 @@
-/* The two-thread reader (cw_logread_file, log/logread_pipe.c) against the one-thread one
- * (cw_logread_stream) on the same file: the same events in the same order, the same messages,
+/* The two-thread reader (cw_logread_pipe, log/logread_pipe.c: cw_logread_file's for files of
+ * 16 MiB and more) against the one-thread one (cw_logread_stream) on the same file: the same events in the same order, the same messages,
  * the same counts, the same return value, also when the callback stops early and when the
  * lines run over several batches with blank, bad and json-c-only lines among them. */
 #include <setjmp.h>
@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "log/logread.h"
+#include "log/logread_int.h"
 
 struct seen {
 	char *buf;
@@ -74,14 +75,14 @@ static void run(const char *path, bool piped, long stop_at, struct result *r)
 	FILE *errf = open_memstream(&mbuf, &mlen);
 
 	memset(r, 0, sizeof(*r));
+	FILE *in = fopen(path, "r");
+
 	s.f = open_memstream(&s.buf, &s.len);
-	if (piped) {
-		r->ret = cw_logread_file(path, keep, &s, &r->st, errf);
-	} else {
-		FILE *in = fopen(path, "r");
+	if (piped)
+		r->ret = cw_logread_pipe(in, path, keep, &s, &r->st, errf);
+	else
 		r->ret = cw_logread_stream(in, path, keep, &s, &r->st, errf);
-		fclose(in);
-	}
+	fclose(in);
 	fclose(s.f);
 	fclose(errf);
 	r->events = s.buf;

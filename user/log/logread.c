@@ -4,6 +4,7 @@
  * what it accepts and every message stay what they were. A bad line costs one message on
  * errf, never the run. */
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,9 @@
 #include "log/logfields.h"
 #include "log/logopen.h"
 #include "log/logread_int.h"
+
+/* files smaller than this (gzip'd or not) are read in one thread */
+#define PIPE_MIN_SIZE (16 << 20)
 
 int cw_parsers_init(struct cw_parsers *ps)
 {
@@ -134,6 +138,18 @@ int cw_logread_stream(FILE *in, const char *name, cw_event_cb cb, void *ctx,
 	return ret;
 }
 
+/* A second thread pays for itself on big files only (its batches are set up per file). A
+ * gzip'd file (no fd of its own: logopen.c) is about a tenth of what it holds. */
+static bool small_file(FILE *f, const char *path)
+{
+	struct stat sb;
+	int fd = fileno(f);
+
+	if (fd >= 0)
+		return !fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_size < PIPE_MIN_SIZE;
+	return !stat(path, &sb) && S_ISREG(sb.st_mode) && sb.st_size < PIPE_MIN_SIZE / 10;
+}
+
 int cw_logread_file(const char *path, cw_event_cb cb, void *ctx,
 		    struct cw_logread_stats *st, FILE *errf)
 {
@@ -142,7 +158,8 @@ int cw_logread_file(const char *path, cw_event_cb cb, void *ctx,
 	FILE *f = cw_log_fopen(path);
 	if (!f)
 		return -errno;
-	int ret = cw_logread_pipe(f, path, cb, ctx, st, errf);
+	int ret = small_file(f, path) ? cw_logread_stream(f, path, cb, ctx, st, errf) :
+		  cw_logread_pipe(f, path, cb, ctx, st, errf);
 	fclose(f);
 	return ret;
 }
