@@ -4,7 +4,6 @@
  * what it accepts and every message stay what they were. A bad line costs one message on
  * errf, never the run. */
 #include <errno.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,12 +13,17 @@
 #include "log/jflat_jsonc.h"
 #include "log/logfields.h"
 #include "log/logopen.h"
-#include "log/logread_int.h"
 
-/* files smaller than this (gzip'd or not) are read in one thread */
-#define PIPE_MIN_SIZE (16 << 20)
+#define READ_BUFFER (1 << 20)
 
-int cw_parsers_init(struct cw_parsers *ps)
+/* Both parsers and the table they fill, reused from line to line. */
+struct parsers {
+	struct cw_jsimd *simd;
+	json_tokener *tok;
+	struct cw_jflat flat;
+};
+
+static int parsers_init(struct parsers *ps)
 {
 	memset(ps, 0, sizeof(*ps));
 	ps->simd = cw_jsimd_new();
@@ -27,7 +31,7 @@ int cw_parsers_init(struct cw_parsers *ps)
 	return ps->simd && ps->tok ? 0 : -ENOMEM;
 }
 
-void cw_parsers_fini(struct cw_parsers *ps)
+static void parsers_fini(struct parsers *ps)
 {
 	cw_jsimd_free(ps->simd);
 	if (ps->tok)
@@ -35,7 +39,7 @@ void cw_parsers_fini(struct cw_parsers *ps)
 	cw_jflat_free(&ps->flat);
 }
 
-bool cw_line_blank(const char *s, size_t n)
+static bool blank(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
@@ -44,8 +48,8 @@ bool cw_line_blank(const char *s, size_t n)
 }
 
 /* json-c's reading of the line: the reference for what is accepted and for every message. */
-const char *cw_read_line_jsonc(struct cw_parsers *ps, const char *line, size_t n,
-			       struct cw_event *ev, char *why, size_t whylen)
+static const char *read_line_jsonc(struct parsers *ps, const char *line, size_t n,
+				   struct cw_event *ev, char *why, size_t whylen)
 {
 	bool complete = line[n - 1] == '\n';
 	const char *reason;
@@ -63,7 +67,7 @@ const char *cw_read_line_jsonc(struct cw_parsers *ps, const char *line, size_t n
 		return why;
 	}
 	size_t end = json_tokener_get_parse_end(ps->tok);
-	if (!cw_line_blank(line + end, n - end))
+	if (!blank(line + end, n - end))
 		reason = "not JSON: text after the object";
 	else if (cw_jflat_from_jsonc(&ps->flat, o) || cw_jflat_index(&ps->flat))
 		reason = "out of memory";
@@ -75,7 +79,7 @@ const char *cw_read_line_jsonc(struct cw_parsers *ps, const char *line, size_t n
 
 /* Parse and check one line into ev (file and line already set). Returns NULL, or the reason
  * the line is skipped. */
-static const char *read_line(struct cw_parsers *ps, const char *line, size_t n, struct cw_event *ev,
+static const char *read_line(struct parsers *ps, const char *line, size_t n, struct cw_event *ev,
 			     char *why, size_t whylen)
 {
 	const char *file = ev->file;
@@ -88,30 +92,30 @@ static const char *read_line(struct cw_parsers *ps, const char *line, size_t n, 
 	cw_logfields_clear(ev);
 	ev->file = file;
 	ev->line = lineno;
-	return cw_read_line_jsonc(ps, line, n, ev, why, whylen);
+	return read_line_jsonc(ps, line, n, ev, why, whylen);
 }
 
 int cw_logread_stream(FILE *in, const char *name, cw_event_cb cb, void *ctx,
 		      struct cw_logread_stats *st, FILE *errf)
 {
 	struct cw_event *ev = malloc(sizeof(*ev));
-	struct cw_parsers ps;
+	struct parsers ps;
 	char *line = NULL, why[256];
 	size_t cap = 0;
 	ssize_t n;
 	long lineno = 0;
-	int ret = cw_parsers_init(&ps);
+	int ret = parsers_init(&ps);
 
 	if (!ev || ret) {
 		free(ev);
-		cw_parsers_fini(&ps);
+		parsers_fini(&ps);
 		return -ENOMEM;
 	}
 	while ((n = getline(&line, &cap, in)) > 0) {
 		lineno++;
 		if (st)
 			st->lines++;
-		if (cw_line_blank(line, (size_t)n))
+		if (blank(line, (size_t)n))
 			continue;
 		cw_logfields_clear(ev);
 		ev->file = name;
@@ -134,32 +138,21 @@ int cw_logread_stream(FILE *in, const char *name, cw_event_cb cb, void *ctx,
 		ret = -EIO;
 	free(line);
 	free(ev);
-	cw_parsers_fini(&ps);
+	parsers_fini(&ps);
 	return ret;
-}
-
-/* A second thread pays for itself on big files only (its batches are set up per file). A
- * gzip'd file (no fd of its own: logopen.c) is about a tenth of what it holds. */
-static bool small_file(FILE *f, const char *path)
-{
-	struct stat sb;
-	int fd = fileno(f);
-
-	if (fd >= 0)
-		return !fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_size < PIPE_MIN_SIZE;
-	return !stat(path, &sb) && S_ISREG(sb.st_mode) && sb.st_size < PIPE_MIN_SIZE / 10;
 }
 
 int cw_logread_file(const char *path, cw_event_cb cb, void *ctx,
 		    struct cw_logread_stats *st, FILE *errf)
 {
 	if (!strcmp(path, "-"))
-		return cw_logread_pipe(stdin, "<stdin>", cb, ctx, st, errf);
+		return cw_logread_stream(stdin, "<stdin>", cb, ctx, st, errf);
 	FILE *f = cw_log_fopen(path);
 	if (!f)
 		return -errno;
-	int ret = small_file(f, path) ? cw_logread_stream(f, path, cb, ctx, st, errf) :
-		  cw_logread_pipe(f, path, cb, ctx, st, errf);
+	/* stdio's 4 KiB buffer is a read(2) per 15 lines */
+	setvbuf(f, NULL, _IOFBF, READ_BUFFER);
+	int ret = cw_logread_stream(f, path, cb, ctx, st, errf);
 	fclose(f);
 	return ret;
 }
@@ -176,16 +169,12 @@ int64_t cw_logread_first_ts(const char *path)
 
 	if (!strcmp(path, "-"))
 		return CW_NONE;
-	FILE *f = cw_log_fopen(path);	/* one line: no reading ahead in a second thread */
-	if (!f)
-		return CW_NONE;
-	cw_logread_stream(f, path, first_ts_cb, &ts, NULL, NULL);
-	fclose(f);
+	cw_logread_file(path, first_ts_cb, &ts, NULL, NULL);
 	return ts;
 }
 
 struct cw_lineparser {
-	struct cw_parsers ps;
+	struct parsers ps;
 	struct cw_event ev;
 };
 
@@ -193,8 +182,8 @@ struct cw_lineparser *cw_lineparser_new(void)
 {
 	struct cw_lineparser *p = calloc(1, sizeof(*p));
 
-	if (p && cw_parsers_init(&p->ps)) {
-		cw_parsers_fini(&p->ps);
+	if (p && parsers_init(&p->ps)) {
+		parsers_fini(&p->ps);
 		free(p);
 		p = NULL;
 	}
@@ -205,7 +194,7 @@ void cw_lineparser_free(struct cw_lineparser *p)
 {
 	if (!p)
 		return;
-	cw_parsers_fini(&p->ps);
+	parsers_fini(&p->ps);
 	free(p);
 }
 
@@ -214,7 +203,7 @@ int cw_lineparser_feed(struct cw_lineparser *p, const char *line, size_t n, cons
 {
 	char buf[256];
 
-	if (!n || cw_line_blank(line, n))
+	if (!n || blank(line, n))
 		return 0;
 	cw_logfields_clear(&p->ev);
 	p->ev.file = name;
