@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "explain/report.h"
 #include "explain/timeline.h"
+#include "explain/timeline_fold.h"
 
 struct explain_opts {
 	bool json;
@@ -66,7 +67,9 @@ static const char doc[] =
 	"               \"consumer_names\": [STR], \"starting\": INT,\n"
 	"               \"not_connected\": [{\"pid\", \"uid\", \"exe\", \"cmdline\",\n"
 	"               \"since\"}], \"duplicates\": [{\"worker\", \"pids\"}]}],\n"
-	"   \"deaths\": [CAUSE...]}\n"
+	"   \"deaths\": [CAUSE...] (recycled pool children: the first 2000 of the\n"
+	"   window, overall and per queue),\n"
+	"   \"recycled_unlisted\": INT (the others, counted; only when there are)}\n"
 	"  GAP: {\"from\": TS, \"to\": TS|null (still none), \"cause\": CAUSE|null,\n"
 	"        \"backlog_peak\": INT|null (no sample), \"arrival_per_min\",\n"
 	"        \"drain_per_min\", \"emptied_at\": TS|null}\n"
@@ -198,7 +201,9 @@ int cmd_explain(int argc, char **argv)
 		fprintf(stderr, "celerywatch explain: out of memory\n");
 		return 1;
 	}
-	/* the same engine record runs live, over the whole log at once */
+	/* the same engine record runs live, over the whole log at once; recycled pool
+	 * children beyond the first few thousand in the window are kept only as counts */
+	cw_engine_fold_recycled(eng, CW_FOLD_KEEP_DEFAULT, o.since);
 	if (cw_engine_replay(eng, o.files, o.nfiles, o.until, &st, stderr))
 		ret = 1;
 	if (cw_engine_analyze(eng, o.since, o.until, o.queue, &an)) {

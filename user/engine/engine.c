@@ -88,6 +88,13 @@ int cw_engine_broker_up(const struct cw_engine *e)
 	return e->broker_up;
 }
 
+void cw_engine_fold_recycled(struct cw_engine *e, int keep, int64_t from)
+{
+	e->tl.fold = true;
+	e->tl.fold_keep = keep;
+	e->tl.fold_from = from;
+}
+
 int cw_engine_replay(struct cw_engine *e, char *const *files, int nfiles, int64_t until,
 		     struct cw_logread_stats *st, FILE *errf)
 {

@@ -36,6 +36,9 @@ int cw_engine_feed_event(const struct cw_event *ev, void *engine);
 /* Something was fed since the last judgement. */
 bool cw_engine_dirty(const struct cw_engine *e);
 
+/* Before a replay (explain): fold recycled pool children past the first `keep` that ended
+ * at or after `from` (CW_NONE: any) into counts (explain/timeline_fold.h). Never live. */
+void cw_engine_fold_recycled(struct cw_engine *e, int keep, int64_t from);
 /* Judge now: analyse the last window (until the latest event), compare with the previous
  * judgement and call cb once per incident (deaths first, then queues whose verdict changed,
  * lost events, the broker going down or up). The first judgement reports every queue that

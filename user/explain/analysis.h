@@ -54,6 +54,8 @@ struct cw_death {
 	bool incident;		/* worth a person's attention (not recycling, not a follower) */
 	bool shown;		/* in the window (and about the --queue asked for) */
 	int seq;		/* internal: index before sorting */
+	long order;		/* internal: its process' creation order (ties in time) */
+	bool folded;		/* a folded recycled child brought back (counted in recycled_unlisted) */
 	int followers;		/* pool children that died with this main */
 	char *summary;		/* one sentence; owned by the analysis */
 };
@@ -184,6 +186,8 @@ struct cw_analysis {
 	struct cw_qverdict *queues;
 	int nqueues;
 	int kinds[CW_K__COUNT];	/* death counts by kind */
+	int recycled_unlisted;	/* of kinds[CW_K_RECYCLED]: folded children (timeline_fold.h),
+				 * counted and not in deaths */
 	int nworkers;		/* main processes seen */
 	int64_t lost_in_window;
 	struct cw_judge_opts opts;

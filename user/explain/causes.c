@@ -52,6 +52,7 @@
 
 #include "explain/causes.h"
 #include "explain/causes_summary.h"
+#include "explain/causes_folded.h"
 #include "explain/connect.h"
 #include "explain/stall.h"
 #include "explain/stills.h"
@@ -112,7 +113,7 @@ static const struct cw_sigrec *last_shutdown_sig(const struct cw_timeline *tl,
 
 /* ---- deaths array ---- */
 
-static struct cw_death *new_death(struct cw_analysis *a)
+struct cw_death *cw_death_new(struct cw_analysis *a)
 {
 	if (a->ndeaths == a->capdeaths) {
 		int ncap = a->capdeaths ? a->capdeaths * 2 : 64;
@@ -376,6 +377,7 @@ struct ctx {
 	int *mains;		/* consumer procs */
 	int nmains;
 	int *qprocs;		/* scratch: one queue's consumers */
+	struct lost_index *li;
 };
 
 static void growth(const struct cw_tqueue *tq, struct cw_qverdict *v, int64_t from, int64_t to)
@@ -495,8 +497,36 @@ static int scan_consumers(struct ctx *c, const struct cw_tqueue *tq, struct cw_q
 	return live_other;
 }
 
+/* A folded child later than deaths[cause] (by time, then creation) is the cause instead:
+ * it is brought back as a death. Returns the cause's index, or -ENOMEM. */
+static int degraded_folded(struct ctx *c, const struct cw_tqueue *tq, int cause)
+{
+	const struct cw_timeline *tl = c->tl;
+	struct cw_analysis *a = c->a;
+	int best = -1;
+
+	for (int k = 0; k < tl->nfolded; k++) {
+		const struct cw_folded *f = &tl->folded[k];
+		int par = tl->fprofs[f->profile].parent;
+		if (f->end_ts > a->to || par < 0 || !live_at(&tl->procs[par], a->to) ||
+		    !cw_qset_has(tl->procs[par].queues, tq->name))
+			continue;
+		if (best < 0 || f->end_ts > tl->folded[best].end_ts ||
+		    (f->end_ts == tl->folded[best].end_ts && f->born > tl->folded[best].born))
+			best = k;
+	}
+	if (best < 0)
+		return cause;
+	const struct cw_folded *f = &tl->folded[best];
+	if (cause >= 0 && (a->deaths[cause].ts > f->end_ts ||
+			   (a->deaths[cause].ts == f->end_ts && a->deaths[cause].order > f->born)))
+		return cause;
+	return cw_folded_death(tl, a, best, lost_near(c->li, tl->fprofs[f->profile].host,
+						      f->end_ts));
+}
+
 /* the pool child death that left the last consumer without a pool */
-static int degraded_cause(const struct ctx *c, const struct cw_tqueue *tq)
+static int degraded_cause(struct ctx *c, const struct cw_tqueue *tq)
 {
 	const struct cw_timeline *tl = c->tl;
 	const struct cw_analysis *a = c->a;
@@ -516,7 +546,7 @@ static int degraded_cause(const struct ctx *c, const struct cw_tqueue *tq)
 			cause = i;
 		}
 	}
-	return cause;
+	return degraded_folded(c, tq, cause);
 }
 
 /* A queue never consumed: a failed exec naming it explains it; else, if it had tasks, it
@@ -541,10 +571,11 @@ static int never_consumed(struct ctx *c, const struct cw_tqueue *tq, struct cw_q
 			ts = tq->samples[i].ts;
 			break;
 		}
-	struct cw_death *d = new_death(a);
+	struct cw_death *d = cw_death_new(a);
 	if (!d)
 		return -ENOMEM;
 	d->kind = CW_K_NEVER_STARTED;
+	d->order = CW_ORDER_LAST;
 	d->ts = ts;
 	d->queue = tq->name;
 	d->depth = v->depth_max;
@@ -601,8 +632,8 @@ static int judge_queue(struct ctx *c, const struct cw_tqueue *tq, struct cw_qver
 		return -ENOMEM;
 	if (v->consumers_now || v->starting) {
 		v->verdict = live_other || v->pool_now ? CW_OK : CW_DEGRADED;
-		if (v->verdict == CW_DEGRADED)
-			v->cause = degraded_cause(c, tq);
+		if (v->verdict == CW_DEGRADED && (v->cause = degraded_cause(c, tq)) == -ENOMEM)
+			return -ENOMEM;
 	} else {
 		v->verdict = CW_NO_CONSUMER;
 		if (lost >= 0) {
@@ -637,11 +668,12 @@ static int death_for_proc(struct ctx *c, int i, struct lost_index *li, bool stop
 {
 	const struct cw_timeline *tl = c->tl;
 	const struct cw_tproc *p = &tl->procs[i];
-	struct cw_death *d = new_death(c->a);
+	struct cw_death *d = cw_death_new(c->a);
 
 	if (!d)
 		return -ENOMEM;
 	d->proc = i;
+	d->order = p->born;
 	set_who(d, p->host, p->pid, p->worker, p->comm, p->cmdline, p->role, p->queues);
 	if (p->role == CW_RL_POOL && p->parent >= 0)
 		d->parent_pid = tl->procs[p->parent].pid;
@@ -675,7 +707,12 @@ static int cmp_death(const void *x, const void *y)
 	if (a->ts != b->ts)
 		return a->ts < b->ts ? -1 : 1;
 	/* a MainProcess before the children that died with it */
-	return (a->role == CW_RL_POOL) - (b->role == CW_RL_POOL);
+	if ((a->role == CW_RL_POOL) != (b->role == CW_RL_POOL))
+		return (a->role == CW_RL_POOL) - (b->role == CW_RL_POOL);
+	/* then as they were made: processes in creation order, failed execs, queues */
+	if (a->order != b->order)
+		return a->order < b->order ? -1 : 1;
+	return a->seq - b->seq;
 }
 
 /* Sort deaths by time and fix every index that points into them. */
@@ -783,11 +820,12 @@ static int execfail_deaths(struct cw_analysis *a, const struct cw_timeline *tl)
 		/* a PATH search's misses before the exec that worked (or the next try) */
 		if (f->ts > a->to || f->superseded)
 			continue;
-		struct cw_death *d = new_death(a);
+		struct cw_death *d = cw_death_new(a);
 		if (!d)
 			return -ENOMEM;
 		d->kind = CW_K_EXEC_FAILED;
 		d->execfail = i;
+		d->order = CW_ORDER_EXECFAIL + i;
 		d->ts = f->ts;
 		set_who(d, f->host, f->pid, f->worker, f->comm, f->cmdline, f->role, f->queues);
 		d->errname = f->errname;
@@ -852,9 +890,10 @@ static void mark_shown(const struct cw_timeline *tl, struct cw_analysis *a,
 			   (!filter_queue || cw_qset_has(d->queues, cw_timeline_intern(
 				   (struct cw_timeline *)tl, filter_queue)) ||
 			    (d->queue && !strcmp(d->queue, filter_queue)));
-		if (d->shown)
+		if (d->shown && !d->folded)
 			a->kinds[d->kind]++;
 	}
+	cw_folded_count_shown(tl, a, filter_queue);
 }
 
 int cw_analyze(const struct cw_timeline *tl, int64_t since, int64_t until,
@@ -869,8 +908,8 @@ int cw_analyze_opts(const struct cw_timeline *tl, int64_t since, int64_t until,
 		    const char *filter_queue, const struct cw_judge_opts *opts,
 		    struct cw_analysis *a)
 {
-	struct ctx c = {.tl = tl, .a = a};
 	struct lost_index li = {0};
+	struct ctx c = {.tl = tl, .a = a, .li = &li};
 	int ret = -ENOMEM;
 
 	memset(a, 0, sizeof(*a));

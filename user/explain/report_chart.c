@@ -234,11 +234,20 @@ struct row {
 
 /* What the lives chart works out before it draws. Rows are at most MAX_ROWS plus the row
  * of deaths without a process, so only the per-process arrays are allocated. */
+/* A pool child's life: a process, or a folded recycled child (timeline_fold.h). */
+struct kid {
+	int proc;		/* index in tl->procs, or -1 when folded */
+	int parent;		/* index in tl->procs */
+	int lane;		/* under its parent's row, or -1 */
+	long born;		/* creation order: ties in start time */
+	int64_t start_ts, end_ts;
+};
+
 struct lives {
 	const struct cw_timeline *tl;
 	const struct cw_analysis *a;
 	const struct geo *g;
-	int *kids;		/* pool children, by parent then start once lanes are given */
+	struct kid *kids;	/* pool children, by parent then start once lanes are given */
 	int *lane;		/* per process: its pool lane under its parent's row, or -1 */
 	int *rowof;		/* per process: its row, or -1 */
 	int nkids, nrows, more;	/* more: workers beyond MAX_ROWS, not drawn */
@@ -253,19 +262,34 @@ struct lives {
 	int height;
 };
 
-static int cmp_by_parent(const void *x, const void *y, void *arg)
+static int cmp_by_parent(const void *x, const void *y)
 {
-	const struct cw_tproc *procs = arg;
-	const struct cw_tproc *a = &procs[*(const int *)x], *b = &procs[*(const int *)y];
+	const struct kid *a = x, *b = y;
 
 	if (a->parent != b->parent)
 		return a->parent - b->parent;
-	return a->start_ts < b->start_ts ? -1 : a->start_ts > b->start_ts;
+	if (a->start_ts != b->start_ts)
+		return a->start_ts < b->start_ts ? -1 : 1;
+	return a->born < b->born ? -1 : a->born > b->born;
 }
 
-static int64_t clamp_end(const struct cw_tproc *p, const struct geo *g)
+static int64_t clamp_end(int64_t end_ts, const struct geo *g)
 {
-	return p->end_ts == CW_NONE || p->end_ts > g->to ? g->to : p->end_ts;
+	return end_ts == CW_NONE || end_ts > g->to ? g->to : end_ts;
+}
+
+/* the folded children in the window, as kids */
+static void pick_folded(struct lives *l)
+{
+	const struct cw_timeline *tl = l->tl;
+
+	for (int k = 0; k < tl->nfolded; k++) {
+		const struct cw_folded *f = &tl->folded[k];
+		int par = tl->fprofs[f->profile].parent;
+		if (par < 0 || f->start_ts > l->g->to || f->end_ts < l->g->from)
+			continue;
+		l->kids[l->nkids++] = (struct kid){-1, par, -1, f->born, f->start_ts, f->end_ts};
+	}
 }
 
 /* Workers alive in the window get a row each; pool children are kept for lanes below. */
@@ -285,29 +309,32 @@ static void pick_rows(struct lives *l)
 			l->rowof[i] = l->nrows;
 			l->rows[l->nrows++] = (struct row){i, 0};
 		} else if (p->role == CW_RL_POOL && p->parent >= 0) {
-			l->kids[l->nkids++] = i;
+			l->kids[l->nkids++] = (struct kid){i, p->parent, -1, p->born, p->start_ts,
+							   p->end_ts};
 		}
 	}
+	pick_folded(l);
 }
 
 /* pool children into lanes: a recycled child's successor reuses its lane */
 static void assign_lanes(struct lives *l)
 {
-	const struct cw_tproc *procs = l->tl->procs;
 	int64_t lane_end[MAX_LANES];
 
-	qsort_r(l->kids, (size_t)l->nkids, sizeof(int), cmp_by_parent, l->tl->procs);
+	qsort(l->kids, (size_t)l->nkids, sizeof(*l->kids), cmp_by_parent);
 	for (int i = 0; i < l->nkids; i++) {
-		const struct cw_tproc *p = &procs[l->kids[i]];
+		struct kid *p = &l->kids[i];
 		int r = l->rowof[p->parent];
 		if (r < 0)
 			continue;
-		if (i == 0 || procs[l->kids[i - 1]].parent != p->parent)
+		if (i == 0 || l->kids[i - 1].parent != p->parent)
 			for (int k = 0; k < MAX_LANES; k++)
 				lane_end[k] = INT64_MIN;
 		for (int k = 0; k < MAX_LANES; k++)
 			if (lane_end[k] <= p->start_ts) {
-				l->lane[l->kids[i]] = k;
+				p->lane = k;
+				if (p->proc >= 0)
+					l->lane[p->proc] = k;
 				lane_end[k] = p->end_ts == CW_NONE ? INT64_MAX : p->end_ts;
 				if (k + 1 > l->rows[r].nlanes)
 					l->rows[r].nlanes = k + 1;
@@ -327,7 +354,8 @@ static void layout(struct lives *l)
 	}
 	/* failed execs and queues that never had a worker get a row of their own */
 	for (int i = 0; i < l->a->ndeaths; i++)
-		l->orphans += l->a->deaths[i].shown && l->a->deaths[i].proc < 0;
+		l->orphans += l->a->deaths[i].shown && l->a->deaths[i].proc < 0 &&
+			      !l->a->deaths[i].folded;
 	l->orphan_y = y;
 	if (l->orphans)
 		y += 34;
@@ -340,7 +368,7 @@ static void layout(struct lives *l)
 static void worker_row(FILE *o, const struct lives *l, int r)
 {
 	const struct cw_tproc *p = &l->tl->procs[l->rows[r].proc];
-	double x0 = xpos(l->g, p->start_ts), x1 = xpos(l->g, clamp_end(p, l->g));
+	double x0 = xpos(l->g, p->start_ts), x1 = xpos(l->g, clamp_end(p->end_ts, l->g));
 
 	fprintf(o, "<g class=\"worker\"><text class=\"rowlabel\" x=\"%d\" y=\"%.1f\" "
 		"text-anchor=\"end\">", LEFT - 6, l->rowy[r] + 9);
@@ -368,7 +396,7 @@ static void pool_bars(FILE *o, const struct lives *l)
 	int segrow = -1;
 
 	for (int i = 0; i <= l->nkids; i++) {
-		const struct cw_tproc *p = i < l->nkids ? &l->tl->procs[l->kids[i]] : NULL;
+		const struct kid *p = i < l->nkids ? &l->kids[i] : NULL;
 		int r = p ? l->rowof[p->parent] : -1;
 		if (!p || r != segrow) {
 			for (int k = 0; segrow >= 0 && k < MAX_LANES; k++)
@@ -378,10 +406,10 @@ static void pool_bars(FILE *o, const struct lives *l)
 				seg0[k] = seg1[k] = -1;
 			segrow = r;
 		}
-		if (!p || r < 0 || l->lane[l->kids[i]] < 0)
+		if (!p || r < 0 || p->lane < 0)
 			continue;
-		int k = l->lane[l->kids[i]];
-		double x0 = xpos(l->g, p->start_ts), x1 = xpos(l->g, clamp_end(p, l->g));
+		int k = p->lane;
+		double x0 = xpos(l->g, p->start_ts), x1 = xpos(l->g, clamp_end(p->end_ts, l->g));
 		if (seg1[k] >= 0 && x0 <= seg1[k] + 1) {
 			if (x1 > seg1[k])
 				seg1[k] = x1;
@@ -471,7 +499,7 @@ static void death_marks(FILE *o, struct lives *l)
 
 	for (int i = 0; i < a->ndeaths; i++) {
 		const struct cw_death *d = &a->deaths[i];
-		if (!d->shown || (d->kind == CW_K_RECYCLED && !ticks))
+		if (!d->shown || d->folded || (d->kind == CW_K_RECYCLED && !ticks))
 			continue;
 		if (d->proc < 0) {
 			death_mark(o, d, l->g, l->orphan_y + 5, true, &l->label_end[2 * l->nrows]);
@@ -509,7 +537,7 @@ static int lives_chart(FILE *o, const struct cw_report_in *in, const struct geo 
 	size_t n = (size_t)in->tl->nprocs + 1;
 	int err = -ENOMEM;
 
-	l.kids = malloc(sizeof(int) * n);
+	l.kids = malloc(sizeof(*l.kids) * (n + (size_t)in->tl->nfolded));
 	l.lane = malloc(sizeof(int) * n);
 	l.rowof = malloc(sizeof(int) * n);
 	if (!l.kids || !l.lane || !l.rowof)

@@ -128,7 +128,7 @@ static void death_row(FILE *o, const struct cw_death *d, bool date)
 /* every shown death but the recycled children, which are only counted */
 static void deaths_table(FILE *o, const struct cw_analysis *a, bool date)
 {
-	int rows = 0, recycled = 0;
+	int rows = 0, recycled = a->kinds[CW_K_RECYCLED];
 
 	fprintf(o, "<h2>Deaths</h2>\n<table id=\"deaths\"><tr><th>time (UTC)</th><th>kind</th>"
 		"<th>what happened</th></tr>\n");
@@ -136,10 +136,8 @@ static void deaths_table(FILE *o, const struct cw_analysis *a, bool date)
 		const struct cw_death *d = &a->deaths[i];
 		if (!d->shown)
 			continue;
-		if (d->kind == CW_K_RECYCLED) {
-			recycled++;
+		if (d->kind == CW_K_RECYCLED)
 			continue;
-		}
 		if (++rows <= MAX_TABLE_ROWS)
 			death_row(o, d, date);
 	}

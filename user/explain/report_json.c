@@ -346,8 +346,8 @@ static void emit(FILE *out, json_object *o)
 	json_object_put(o);
 }
 
-/* The document, written death by death: a long log has hundreds of thousands of recycled
- * children, and one json-c tree of them all is slow and big. */
+/* The document, written death by death: one json-c tree of thousands is slow and big.
+ * Recycled children past the first few thousand are only counted (recycled_unlisted). */
 int cw_report_json(FILE *out, const struct cw_report_in *in)
 {
 	const struct cw_analysis *a = in->a;
@@ -359,14 +359,18 @@ int cw_report_json(FILE *out, const struct cw_report_in *in)
 	emit(out, queues_json(in->tl, a));
 	fputs(",\"deaths\":[", out);
 	for (int i = 0; i < a->ndeaths; i++) {
-		if (!a->deaths[i].shown)
+		if (!a->deaths[i].shown || a->deaths[i].folded)
 			continue;
 		if (!first)
 			fputc(',', out);
 		first = false;
 		emit(out, cw_death_json(a, &a->deaths[i]));
 	}
-	fputs("],\"hosts\":", out);
+	fputc(']', out);
+	/* recycled children folded into a count (timeline_fold.h): a long log's many */
+	if (a->recycled_unlisted)
+		fprintf(out, ",\"recycled_unlisted\":%d", a->recycled_unlisted);
+	fputs(",\"hosts\":", out);
 	emit(out, hosts_json(in->tl));
 	fprintf(out, ",\"events\":%ld,\"lines_skipped\":%ld,\"lost_events\":%lld,\"other_oom_kills\":",
 		in->tl->events, in->skipped, (long long)a->lost_in_window);

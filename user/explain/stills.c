@@ -127,6 +127,42 @@ out:
 	return r;
 }
 
+/* A folded recycled child (timeline_fold.h) has no still runs: outside its life only. */
+static int folded_nonprog(const struct ctx *c, const struct cw_folded *f, struct iv *out)
+{
+	struct iv runs = {0}, dead = {0};
+	int r = -ENOMEM;
+
+	if (!outside(c->lo, c->hi, f->start_ts, f->end_ts, &dead) && !unite(&runs, &dead, out))
+		r = 0;
+	free(runs.v);
+	free(dead.v);
+	return r;
+}
+
+/* acc = acc ∩ (when each folded child of m was not working); *nw counts them */
+static int folded_still(const struct ctx *c, int m, struct iv *acc, int *nw)
+{
+	const struct cw_timeline *tl = c->qc->tl;
+	struct iv one = {0}, tmp = {0};
+	int r = -ENOMEM;
+
+	for (int k = 0; k < tl->nfolded; k++) {
+		if (tl->fprofs[tl->folded[k].profile].parent != m)
+			continue;
+		(*nw)++;
+		one.n = tmp.n = 0;
+		if (folded_nonprog(c, &tl->folded[k], &one) || intersect(acc, &one, &tmp))
+			goto out;
+		take(acc, &tmp);
+	}
+	r = 0;
+out:
+	free(one.v);
+	free(tmp.v);
+	return r;
+}
+
 /* When consumer m (consuming over [from, to)) was still: all its working processes were. */
 static int consumer_still(const struct ctx *c, int m, int64_t from, int64_t to, struct iv *out)
 {
@@ -147,6 +183,8 @@ static int consumer_still(const struct ctx *c, int m, int64_t from, int64_t to, 
 			goto out;
 		take(&acc, &tmp);
 	}
+	if (prefork && folded_still(c, m, &acc, &nw))
+		goto out;
 	if (nw)
 		take(out, &acc);
 	r = 0;

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "explain/timeline.h"
+#include "explain/ptab.h"
+#include "explain/timeline_fold.h"
 #include "identity/celery.h"
 
 /* ---- strings ---- */
@@ -20,85 +22,13 @@ const char *cw_timeline_intern(struct cw_timeline *tl, const char *s)
 	return intern(tl, s);
 }
 
-/* ---- (pointer, int, int) -> int table ---- */
-
-struct pslot {
-	const void *a;
-	int64_t b, c;
-	int v;			/* -1: empty */
-};
-
-struct cw_ptab {
-	struct pslot *s;
-	size_t cap, n;
-};
-
-static uint64_t mix64(uint64_t x)
+/* s interned into *slot, unless *slot holds it already (most lines repeat what the process'
+ * record says: a compare is cheaper than a lookup). NULL s leaves *slot. -ENOMEM or 0. */
+static int intern_into(struct cw_timeline *tl, const char **slot, const char *s)
 {
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static uint64_t pkey_hash(const void *a, int64_t b, int64_t c)
-{
-	return mix64((uint64_t)(uintptr_t)a ^ mix64((uint64_t)b * 31 + (uint64_t)c));
-}
-
-/* The slot holding (a, b, c), or the empty slot where it would go (s has cap slots). */
-static size_t ptab_slot(const struct pslot *s, size_t cap, const void *a, int64_t b, int64_t c)
-{
-	size_t j = pkey_hash(a, b, c) & (cap - 1);
-
-	while (s[j].v >= 0 && !(s[j].a == a && s[j].b == b && s[j].c == c))
-		j = (j + 1) & (cap - 1);
-	return j;
-}
-
-static int ptab_grow(struct cw_ptab *t)
-{
-	size_t ncap = t->cap ? t->cap * 2 : 1024;
-	struct pslot *ns = malloc(ncap * sizeof(*ns));
-
-	if (!ns)
-		return -ENOMEM;
-	for (size_t i = 0; i < ncap; i++)
-		ns[i].v = -1;
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->s[i].v >= 0)
-			ns[ptab_slot(ns, ncap, t->s[i].a, t->s[i].b, t->s[i].c)] = t->s[i];
-	free(t->s);
-	t->s = ns;
-	t->cap = ncap;
-	return 0;
-}
-
-static int ptab_get(const struct cw_ptab *t, const void *a, int64_t b, int64_t c)
-{
-	if (!t->cap)
-		return -1;
-	return t->s[ptab_slot(t->s, t->cap, a, b, c)].v;
-}
-
-static int ptab_put(struct cw_ptab *t, const void *a, int64_t b, int64_t c, int v)
-{
-	if ((t->n + 1) * 2 > t->cap && ptab_grow(t))
-		return -ENOMEM;
-	struct pslot *s = &t->s[ptab_slot(t->s, t->cap, a, b, c)];
-	if (s->v < 0)
-		t->n++;
-	*s = (struct pslot){a, b, c, v};
-	return 0;
-}
-
-static void ptab_free(struct cw_ptab *t)
-{
-	if (t)
-		free(t->s);
-	free(t);
+	if (!s || (*slot && !strcmp(*slot, s)))
+		return 0;
+	return (*slot = intern(tl, s)) ? 0 : -ENOMEM;
 }
 
 /* ---- growable arrays ---- */
@@ -162,7 +92,10 @@ int cw_timeline_init(struct cw_timeline *tl)
 	tl->failbypid = calloc(1, sizeof(*tl->failbypid));
 	tl->qsets = calloc(1, sizeof(*tl->qsets));
 	tl->qnames = calloc(1, sizeof(*tl->qnames));
-	if (!tl->bykey || !tl->bypid || !tl->failbypid || !tl->qsets || !tl->qnames) {
+	tl->fprof_index = calloc(1, sizeof(*tl->fprof_index));
+	tl->fold_from = CW_NONE;
+	if (!tl->bykey || !tl->bypid || !tl->failbypid || !tl->qsets || !tl->qnames ||
+	    !tl->fprof_index) {
 		cw_timeline_free(tl);
 		return -ENOMEM;
 	}
@@ -172,11 +105,12 @@ int cw_timeline_init(struct cw_timeline *tl)
 void cw_timeline_free(struct cw_timeline *tl)
 {
 	cw_strset_free(&tl->strs);
-	ptab_free(tl->bykey);
-	ptab_free(tl->bypid);
-	ptab_free(tl->failbypid);
-	ptab_free(tl->qsets);
-	ptab_free(tl->qnames);
+	cw_ptab_free(tl->bykey);
+	cw_ptab_free(tl->bypid);
+	cw_ptab_free(tl->failbypid);
+	cw_ptab_free(tl->qsets);
+	cw_ptab_free(tl->qnames);
+	cw_fold_free(tl);
 	for (int i = 0; i < tl->nqueues; i++)
 		free(tl->queues[i].samples);
 	for (int i = 0; i < tl->nqsetv; i++)
@@ -202,7 +136,7 @@ static int queue_index(struct cw_timeline *tl, const char *name)
 
 	if (!in)
 		return -1;
-	int i = ptab_get(tl->qnames, in, 0, 0);
+	int i = cw_ptab_get(tl->qnames, in, 0, 0);
 	if (i >= 0)
 		return i;
 	if (grow((void **)&tl->queues, &tl->capqueues, tl->nqueues + 1, sizeof(*tl->queues)))
@@ -210,7 +144,7 @@ static int queue_index(struct cw_timeline *tl, const char *name)
 	i = tl->nqueues++;
 	memset(&tl->queues[i], 0, sizeof(tl->queues[i]));
 	tl->queues[i].name = in;
-	if (ptab_put(tl->qnames, in, 0, 0, i))
+	if (cw_ptab_put(tl->qnames, in, 0, 0, i))
 		return -1;
 	return i;
 }
@@ -254,7 +188,7 @@ static const struct cw_qset *qset_intern(struct cw_timeline *tl, const char *con
 
 	if (!ikey)
 		return NULL;
-	int idx = ptab_get(tl->qsets, ikey, 0, 0);
+	int idx = cw_ptab_get(tl->qsets, ikey, 0, 0);
 	if (idx >= 0)
 		return tl->qsetv[idx];
 	/* one block, freed through qsetv */
@@ -262,12 +196,13 @@ static const struct cw_qset *qset_intern(struct cw_timeline *tl, const char *con
 	if (!qs)
 		return NULL;
 	qs->n = n;
+	qs->marked = false;
 	qs->names = (const char **)(qs + 1);
 	for (int i = 0; i < n; i++)
 		if (!(qs->names[i] = intern(tl, q[i])))
 			goto fail;
 	if (grow((void **)&tl->qsetv, &tl->capqsetv, tl->nqsetv + 1, sizeof(*tl->qsetv)) ||
-	    ptab_put(tl->qsets, ikey, 0, 0, tl->nqsetv))
+	    cw_ptab_put(tl->qsets, ikey, 0, 0, tl->nqsetv))
 		goto fail;
 	tl->qsetv[tl->nqsetv++] = qs;
 	return qs;
@@ -280,13 +215,18 @@ fail:
 
 static const char *host_intern(struct cw_timeline *tl, const char *h)
 {
+	/* the host of the previous line, most of the time */
+	if (tl->nhosts && h && !strcmp(tl->hosts[tl->last_host], h))
+		return tl->hosts[tl->last_host];
 	const char *in = intern(tl, h);
 
 	if (!in)
 		return NULL;
 	for (int i = 0; i < tl->nhosts; i++)
-		if (tl->hosts[i] == in)
+		if (tl->hosts[i] == in) {
+			tl->last_host = i;
 			return in;
+		}
 	if (grow((void **)&tl->hosts, &tl->caphosts, tl->nhosts + 1, sizeof(*tl->hosts)) ||
 	    grow((void **)&tl->boot_keys, &tl->capboot_keys, tl->nhosts + 1, sizeof(*tl->boot_keys)))
 		return NULL;
@@ -373,6 +313,8 @@ static int64_t or_keep(int64_t v, int64_t old)
 /* Queues named in a worker's argv were meant to be consumed. */
 static int mark_from_worker(struct cw_timeline *tl, const char *const *names, int n)
 {
+	if (!n)
+		return 0;
 	for (int i = 0; i < n; i++) {
 		int q = queue_index(tl, names[i]);
 		if (q < 0)
@@ -421,7 +363,7 @@ static void pool_only_under_main(struct cw_timeline *tl, struct cw_tproc *p)
 
 static int set_identity(struct cw_timeline *tl, struct cw_tproc *p, const struct cw_event *ev)
 {
-	if (ev->worker && !(p->worker = intern(tl, ev->worker)))
+	if (intern_into(tl, &p->worker, ev->worker))
 		return -ENOMEM;
 	if (ev->has_queues && !(p->queues = qset_intern(tl, ev->queues, ev->nqueues)))
 		return -ENOMEM;
@@ -434,18 +376,18 @@ static int set_identity(struct cw_timeline *tl, struct cw_tproc *p, const struct
 /* The fields a line carries replace what we knew; identity only as may_set_identity says. */
 static int apply_fields(struct cw_timeline *tl, struct cw_tproc *p, const struct cw_event *ev)
 {
-	if (ev->comm && !(p->comm = intern(tl, ev->comm)))
-		return -ENOMEM;
-	if (ev->cgroup && !(p->cgroup = intern(tl, ev->cgroup)))
+	if (intern_into(tl, &p->comm, ev->comm) || intern_into(tl, &p->cgroup, ev->cgroup))
 		return -ENOMEM;
 	if (may_set_identity(p, ev) && set_identity(tl, p, ev))
 		return -ENOMEM;
 	p->uid = or_keep(ev->uid, p->uid);
 	if ((ev->type == CW_LOG_EXEC || ev->type == CW_LOG_SCAN) && apply_image(tl, p, ev))
 		return -ENOMEM;
-	if ((p->role == CW_RL_MAIN || p->role == CW_RL_POOL) && p->queues &&
-	    mark_from_worker(tl, p->queues->names, p->queues->n))
-		return -ENOMEM;
+	if ((p->role == CW_RL_MAIN || p->role == CW_RL_POOL) && p->queues && !p->queues->marked) {
+		if (mark_from_worker(tl, p->queues->names, p->queues->n))
+			return -ENOMEM;
+		((struct cw_qset *)p->queues)->marked = true;	/* ours: see qset_intern */
+	}
 	if (ev->ts > p->last_ts)
 		p->last_ts = ev->ts;
 	return 0;
@@ -467,7 +409,7 @@ static int apply_fields_quiet(struct cw_timeline *tl, struct cw_tproc *p,
 static void end_reused(struct cw_timeline *tl, const char *host, int64_t pid, int64_t pstart,
 		       int64_t ts)
 {
-	int old = ptab_get(tl->bypid, boot_key(tl, host), pid, 0);
+	int old = cw_ptab_get(tl->bypid, boot_key(tl, host), pid, 0);
 
 	if (old < 0)
 		return;
@@ -480,13 +422,13 @@ static void end_reused(struct cw_timeline *tl, const char *host, int64_t pid, in
 
 static int find_proc(struct cw_timeline *tl, const char *host, int64_t pid, int64_t pstart)
 {
-	return ptab_get(tl->bykey, boot_key(tl, host), pid, pstart);
+	return cw_ptab_get(tl->bykey, boot_key(tl, host), pid, pstart);
 }
 
 /* The live process with this pid on host (the latest seen), or -1. */
 static int find_pid(struct cw_timeline *tl, const char *host, int64_t pid)
 {
-	int i = ptab_get(tl->bypid, boot_key(tl, host), pid, 0);
+	int i = cw_ptab_get(tl->bypid, boot_key(tl, host), pid, 0);
 
 	return i >= 0 && tl->procs[i].end == CW_END_NONE ? i : -1;
 }
@@ -500,12 +442,15 @@ static int get_proc(struct cw_timeline *tl, const char *host, int64_t pid, int64
 	*created = false;
 	if (i >= 0)
 		return i;
-	if (grow((void **)&tl->procs, &tl->capprocs, tl->nprocs + 1, sizeof(*tl->procs)))
-		return -1;
+	if ((i = cw_fold_take_slot(tl)) < 0) {
+		if (grow((void **)&tl->procs, &tl->capprocs, tl->nprocs + 1, sizeof(*tl->procs)))
+			return -1;
+		i = tl->nprocs++;
+	}
 	end_reused(tl, host, pid, pstart, ts);
-	i = tl->nprocs++;
 	struct cw_tproc *p = &tl->procs[i];
 	memset(p, 0, sizeof(*p));
+	p->born = tl->nborn++;
 	p->host = host;
 	p->pid = pid;
 	p->pstart = pstart;
@@ -519,11 +464,11 @@ static int get_proc(struct cw_timeline *tl, const char *host, int64_t pid, int64
 		.progress_ts = CW_NONE, .conn_first = CW_NONE, .conn_last = CW_NONE,
 		.unconn_since = CW_NONE, .conn_known_last = CW_NONE, .idle_s = CW_NONE,
 	};
-	if (ptab_put(tl->bykey, boot_key(tl, host), pid, pstart, i))
+	if (cw_ptab_put(tl->bykey, boot_key(tl, host), pid, pstart, i))
 		return -1;
-	int prev = ptab_get(tl->bypid, boot_key(tl, host), pid, 0);
+	int prev = cw_ptab_get(tl->bypid, boot_key(tl, host), pid, 0);
 	if (prev < 0 || tl->procs[prev].pstart <= pstart)
-		if (ptab_put(tl->bypid, boot_key(tl, host), pid, 0, i))
+		if (cw_ptab_put(tl->bypid, boot_key(tl, host), pid, 0, i))
 			return -1;
 	*created = true;
 	return i;
@@ -541,8 +486,10 @@ static void link_parent(struct cw_timeline *tl, int child, int64_t ppid, int64_t
 		par = find_proc(tl, c->host, ppid, parent_pstart);
 	if (par < 0)
 		par = find_pid(tl, c->host, ppid);
-	if (par >= 0 && par != child)
+	if (par >= 0 && par != child) {
 		c->parent = par;
+		tl->procs[par].has_children = true;
+	}
 }
 
 /* A restarted recorder scans /proc again: a process we had alive that is not in the new scan
@@ -581,7 +528,7 @@ static bool same_attempter(const struct cw_execfail *f, int64_t pstart, int64_t 
 static void supersede_fails(struct cw_timeline *tl, const char *host, int64_t pid,
 			    int64_t pstart, int64_t ts)
 {
-	for (int i = ptab_get(tl->failbypid, boot_key(tl, host), pid, 0); i >= 0;
+	for (int i = cw_ptab_get(tl->failbypid, boot_key(tl, host), pid, 0); i >= 0;
 	     i = tl->execfails[i].prev) {
 		struct cw_execfail *f = &tl->execfails[i];
 		if (f->superseded || !same_attempter(f, pstart, ts))
@@ -752,7 +699,7 @@ static int take_exit(struct cw_timeline *tl, const struct cw_event *ev, const ch
 	p->stderr_tail = intern(tl, ev->stderr_tail);
 	p->stderr_unwatched = ev->stderr_unwatched;
 	p->maxrss_kb = ev->maxrss_kb;
-	return 0;
+	return cw_fold_on_exit(tl, i, boot_key(tl, host));
 }
 
 static int take_signal(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
@@ -827,8 +774,8 @@ static int take_exec_fail(struct cw_timeline *tl, const struct cw_event *ev, con
 	int fi = tl->nexecfails++;
 	struct cw_execfail *f = &tl->execfails[fi];
 	memset(f, 0, sizeof(*f));
-	f->prev = ptab_get(tl->failbypid, boot_key(tl, host), ev->pid, 0);
-	if (ptab_put(tl->failbypid, boot_key(tl, host), ev->pid, 0, fi))
+	f->prev = cw_ptab_get(tl->failbypid, boot_key(tl, host), ev->pid, 0);
+	if (cw_ptab_put(tl->failbypid, boot_key(tl, host), ev->pid, 0, fi))
 		return -ENOMEM;
 	f->ts = ev->ts;
 	f->pid = ev->pid;
@@ -917,6 +864,7 @@ static int take_proc_fact(struct cw_timeline *tl, struct cw_tproc *p, const stru
 				return -ENOMEM;
 			tl->stills[tl->nstills++] = (struct cw_still){(int)(p - tl->procs),
 								      f->progress_ts, ts};
+			p->has_still = true;
 		}
 		f->progress_ts = ts;
 	}
@@ -968,6 +916,18 @@ static const take_fn take[CW_LOG_PROC_SAMPLE + 1] = {
 	[CW_LOG_PROC_SAMPLE] = take_proc_sample,
 };
 
+/* A line about a process folded since (timeline_fold.h) that would not create one. */
+static bool late_for_folded(struct cw_timeline *tl, const struct cw_event *ev,
+			    const char *host)
+{
+	if (!tl->nfolded || ev->pstart == CW_NONE ||
+	    (ev->type != CW_LOG_EXIT && ev->type != CW_LOG_SIGNAL && ev->type != CW_LOG_RENAME &&
+	     ev->type != CW_LOG_OOM))
+		return false;
+	return cw_fold_was_folded(tl, boot_key(tl, host), ev->pid, ev->pstart) &&
+	       find_proc(tl, host, ev->pid, ev->pstart) < 0;
+}
+
 int cw_timeline_add(const struct cw_event *ev, void *ctx)
 {
 	struct cw_timeline *tl = ctx;
@@ -986,6 +946,8 @@ int cw_timeline_add(const struct cw_event *ev, void *ctx)
 	tl->events++;
 	if (tl->scanning_host && (tl->scanning_host != host || ev->type != CW_LOG_SCAN))
 		finish_scan(tl, tl->scan_ts);
+	if (late_for_folded(tl, ev, host))
+		return 0;
 	if ((size_t)ev->type >= sizeof(take) / sizeof(take[0]) || !take[ev->type])
 		return 0;
 	return take[ev->type](tl, ev, host);

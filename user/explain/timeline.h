@@ -14,6 +14,7 @@
 /* An interned list of queue names (shared by all processes with the same list). */
 struct cw_qset {
 	int n;
+	bool marked;		/* its queues are marked from_worker already */
 	const char **names;	/* interned */
 };
 
@@ -81,6 +82,9 @@ struct cw_tproc {
 	bool handover;		/* forked by a --detach process and not exec'd since */
 	bool scanned;		/* seen by a start-up scan */
 	bool untracked;		/* the kernel could not follow it (map full): its end is unknowable */
+	bool has_children;	/* some process' parent: its slot is never folded (timeline_fold.h) */
+	bool has_still;		/* in tl->stills: never folded either */
+	long born;		/* creation order (slots are reused once folded); -1: a free slot */
 	unsigned scan_epoch;
 	int64_t start_ts, last_ts;
 	/* the end */
@@ -120,6 +124,7 @@ struct cw_tqueue {
 	struct cw_depth_sample *samples;
 	int nsamples, cap;
 	bool from_worker;	/* named by a worker process or exec_fail */
+	int kept_recycled;	/* its recycled children kept whole (timeline_fold.h) */
 };
 
 struct cw_lost {
@@ -149,6 +154,25 @@ struct cw_execfail {
 	int64_t err;
 };
 
+/* What folded pool children have in common (one per worker, parent and stderr tail...). */
+struct cw_fold_profile {
+	int parent;		/* index in tl->procs (never folded itself), or -1 */
+	int next;		/* the next profile with the same hash, or -1 */
+	int64_t parent_pid;
+	const char *host, *worker, *comm, *cmdline, *stderr_tail;
+	const struct cw_qset *queues;
+	bool core_dumped;
+};
+
+/* A recycled pool child (exit 155, nothing else to say about it) folded when it exited: its
+ * process slot is reused, and this is all the reports need of it (timeline_fold.h). */
+struct cw_folded {
+	int64_t start_ts, end_ts, pid;
+	long born;
+	int profile;		/* index in tl->fprofs */
+};
+
+struct cw_fold_recent;
 struct cw_ptab;
 
 struct cw_timeline {
@@ -166,6 +190,7 @@ struct cw_timeline {
 	int nother_ooms, capother_ooms;
 	const char **hosts;	/* interned, in order of appearance */
 	int nhosts, caphosts;
+	int last_host;		/* index in hosts of the latest line's */
 	/* per host (same index): the key of its current boot, "host\x1f<boot_id>" interned, or
 	 * the host itself when the recorder did not say (logs before boot_id) */
 	const char **boot_keys;
@@ -178,7 +203,22 @@ struct cw_timeline {
 	long proc_samples;	/* proc_sample lines taken (v2) */
 	struct cw_still *stills;	/* in the order they ended */
 	int nstills, capstills;
+	/* folding (off unless fold): recycled pool children beyond the first fold_keep that
+	 * ended at or after fold_from (CW_NONE: any) are kept as cw_folded records */
+	bool fold;
+	int fold_keep;
+	int64_t fold_from;
+	int kept_recycled;	/* recycled children kept whole so far (each queue counts too) */
+	struct cw_folded *folded;	/* in the order they exited */
+	int nfolded, capfolded;
+	struct cw_fold_profile *fprofs;
+	int nfprofs, capfprofs;
 	/* internals */
+	long nborn;		/* processes created so far */
+	int *freeprocs;		/* slots of folded processes, to reuse */
+	int nfreeprocs, capfreeprocs;
+	struct cw_ptab *fprof_index;	/* profile hash -> first profile with it */
+	struct cw_fold_recent *recent;	/* keys of the latest folded processes */
 	struct cw_strset strs;	/* every string kept, interned: compare by pointer */
 	struct cw_ptab *bykey;	/* (host's boot, pid, pstart) -> proc */
 	struct cw_ptab *bypid;	/* (host's boot, pid) -> latest proc */

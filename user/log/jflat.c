@@ -13,6 +13,7 @@ void cw_jflat_free(struct cw_jflat *f)
 	free(f->n);
 	free(f->strs);
 	free(f->idx);
+	free(f->idxh);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -79,12 +80,12 @@ static uint32_t key_hash(const char *k)
 	return h;
 }
 
-/* The slot of key k in the root's index, or the empty slot where it goes. */
-static uint32_t idx_slot(const struct cw_jflat *f, const char *k)
+/* The slot of key k (hash h) in the root's index, or the empty slot where it goes. */
+static uint32_t idx_slot(const struct cw_jflat *f, const char *k, uint32_t h)
 {
-	uint32_t j = key_hash(k) & (f->idxcap - 1);
+	uint32_t j = h & (f->idxcap - 1);
 
-	while (f->idx[j] >= 0 && strcmp(f->strs + f->n[f->idx[j]].key, k))
+	while (f->idx[j] >= 0 && (f->idxh[j] != h || strcmp(f->strs + f->n[f->idx[j]].key, k)))
 		j = (j + 1) & (f->idxcap - 1);
 	return j;
 }
@@ -103,14 +104,22 @@ int cw_jflat_index(struct cw_jflat *f)
 		cap *= 2;
 	if (cap > f->idxcap) {
 		int32_t *p = realloc(f->idx, cap * sizeof(*p));
-		if (!p)
+		if (p)
+			f->idx = p;
+		uint32_t *ph = realloc(f->idxh, cap * sizeof(*ph));
+		if (ph)
+			f->idxh = ph;
+		if (!p || !ph)
 			return -1;
-		f->idx = p;
 		f->idxcap = cap;
 	}
 	memset(f->idx, 0xff, f->idxcap * sizeof(*f->idx));	/* -1 */
-	for (int32_t c = f->n[0].child; c >= 0; c = f->n[c].next)
-		f->idx[idx_slot(f, f->strs + f->n[c].key)] = c;
+	for (int32_t c = f->n[0].child; c >= 0; c = f->n[c].next) {
+		const char *k = f->strs + f->n[c].key;
+		uint32_t h = key_hash(k), j = idx_slot(f, k, h);
+		f->idx[j] = c;
+		f->idxh[j] = h;
+	}
 	f->idx_built = true;
 	return 0;
 }
@@ -122,7 +131,7 @@ int32_t cw_jget(const struct cw_jflat *f, int32_t o, const char *k)
 	if (o < 0 || f->n[o].type != CW_J_OBJECT)
 		return -1;
 	if (o == 0 && f->idx_built)
-		return f->idx[idx_slot(f, k)];
+		return f->idx[idx_slot(f, k, key_hash(k))];
 	for (int32_t c = f->n[o].child; c >= 0; c = f->n[c].next) {
 		const char *key = f->strs + f->n[c].key;
 		if (key[0] == k[0] && !strcmp(key, k))	/* the first byte rules out most */

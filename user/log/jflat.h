@@ -41,6 +41,7 @@ struct cw_jflat {
 	/* the root's members by key hash (cw_jflat_index): the reader asks the root for some 30
 	 * keys per line, and a scan of its members each time was most of the reading time */
 	int32_t *idx;
+	uint32_t *idxh;		/* each slot's key hash: most probes end without a strcmp */
 	uint32_t idxcap;
 	bool idx_built;
 };

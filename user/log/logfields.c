@@ -420,8 +420,10 @@ static const char *header(const struct cw_jflat *f, int32_t o, struct cw_event *
 	if (!type)
 		return "no \"type\"";
 	for (size_t i = 0; i < sizeof(ev_types) / sizeof(ev_types[0]); i++)
-		if (ev_types[i].name && !strcmp(type, ev_types[i].name))
+		if (ev_types[i].name && !strcmp(type, ev_types[i].name)) {
 			ev->type = (enum cw_log_type)i;
+			break;
+		}
 	for (size_t i = 0; ev->type == CW_LOG_NONE && i < sizeof(ev_aliases) / sizeof(ev_aliases[0]); i++)
 		if (!strcmp(type, ev_aliases[i].name))
 			ev->type = ev_aliases[i].as;

@@ -14,6 +14,8 @@
 #include "log/logfields.h"
 #include "log/logopen.h"
 
+#define READ_BUFFER (1 << 20)
+
 /* Both parsers and the table they fill, reused from line to line. */
 struct parsers {
 	struct cw_jsimd *simd;
@@ -148,6 +150,8 @@ int cw_logread_file(const char *path, cw_event_cb cb, void *ctx,
 	FILE *f = cw_log_fopen(path);
 	if (!f)
 		return -errno;
+	/* stdio's 4 KiB buffer is a read(2) per 15 lines */
+	setvbuf(f, NULL, _IOFBF, READ_BUFFER);
 	int ret = cw_logread_stream(f, path, cb, ctx, st, errf);
 	fclose(f);
 	return ret;
