@@ -16,6 +16,7 @@ from cwharness import (Recorder, Redis, Worker, celery_env, need_root, of_type, 
 
 FAKE = """#!/usr/bin/python3
 # a script called celery with a worker's arguments: no broker connection, ever
+import time
 time.sleep(600)
 """
 
