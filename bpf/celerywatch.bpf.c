@@ -36,8 +36,12 @@ volatile __u32 track_gen;
 #define MAX_TAILS 4096
 #define EXEC_ARGS_MAX 48	/* argv pointers read for a failed exec */
 
+/* Not preallocated: memory follows the processes tracked, not --max-tracked (a preallocated
+ * map of 4M entries took 335 MiB at load, docs/benchmarks.md). The bound still holds: an
+ * insert past max_entries fails, and that process is recorded as map_full. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, MAX_TRACKED);
 	__type(key, __u32);	/* tgid */
 	__type(value, __u32);	/* enum cw_track_flags */
@@ -72,8 +76,10 @@ struct tail {
 	char data[CW_TAIL_SLOTS][CW_TAIL_SLOT_LEN];
 };
 
+/* Not preallocated either: 2 KiB per tracked process instead of 8.5 MiB held from the start */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, MAX_TAILS);
 	__type(key, __u32);
 	__type(value, struct tail);
