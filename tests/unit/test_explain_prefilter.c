@@ -83,7 +83,8 @@ static int same_both_ways(const char *path, int64_t since, int64_t until)
 }
 
 /* --until at each line's time, 1 µs either side, before and after the log; --since none,
- * at the log's first quarter and at its middle (in a gap or a stall where the log has one). */
+ * before the log, at its first quarter and its middle (in a gap or a stall where the log
+ * has one: gap_drain, flapstall, saturated...) and after it. */
 static int compare_log(const char *path)
 {
 	static int64_t t[MAX_TIMES];
@@ -92,9 +93,11 @@ static int compare_log(const char *path)
 	if (!line_times(path, t) || !t[0])
 		return 0;	/* unreadable lines are reported only when parsed: not compared */
 	int64_t first = t[1], last = t[t[0]];
-	int64_t sinces[] = {CW_NONE, first + (last - first) / 4, first + (last - first) / 2};
+	int64_t sinces[] = {CW_NONE, first - 1000000, first + (last - first) / 4,
+			    first + (last - first) / 2, last + 1};
 	for (size_t s = 0; s < sizeof(sinces) / sizeof(sinces[0]); s++) {
-		n += same_both_ways(path, sinces[s], first - 1000000);
+		if (sinces[s] == CW_NONE || sinces[s] < first)
+			n += same_both_ways(path, sinces[s], first - 1000000);
 		n += same_both_ways(path, sinces[s], last + 1000000);
 		for (int64_t i = 1; i <= t[0]; i++)
 			for (int64_t d = -1; d <= 1; d++)
