@@ -2,6 +2,7 @@
 # Benchmark of `celerywatch explain` on a generated event log (default 1,000,000 lines):
 # four prefork workers recycling pool children (fork + exit 155), a depth sample every second,
 # signals, lost marks and one OOM kill of a MainProcess. Prints lines, size and wall times.
+# SCHEMA=2 writes a v2 log: a proc_sample line (every worker process) with each sample.
 #
 #   tools/bench_explain.sh [LINES] [CELERYWATCH]       (make bench-explain)
 #
@@ -21,9 +22,9 @@ DIR=$(mktemp -d /tmp/cw_bench.XXXXXX)
 LOG=$DIR/bench.jsonl
 trap '[ "${KEEP:-0}" = 1 ] || rm -rf "$DIR"' EXIT
 
-/usr/bin/python3 - "$LINES" "$LOG" <<'EOF'
+/usr/bin/python3 - "$LINES" "$LOG" "${SCHEMA:-1}" <<'EOF'
 import json, sys, datetime
-n_target, path = int(sys.argv[1]), sys.argv[2]
+n_target, path, schema = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 t0 = datetime.datetime(2026, 11, 24, 0, 0, 0, tzinfo=datetime.timezone.utc)
 us = 0
 out = open(path, "w")
@@ -35,13 +36,13 @@ def w(o):
     out.write(json.dumps(o, separators=(",", ":")) + "\n")
     count += 1
 def line(typ, pid, **kw):
-    o = {"v": 1, "type": typ, "ts": ts(), "host": "web1", "pid": pid}
+    o = {"v": schema, "type": typ, "ts": ts(), "host": "web1", "pid": pid}
     o.update(kw)
     w(o)
 queues = ["high_priority", "low_priority", "daemon", "celery"]
 workers = []
-w({"v": 1, "type": "tracer_start", "ts": ts(), "host": "web1", "pid": 900, "version": "bench",
-   "kernel": "6.1.0", "schema": 1, "options": {"all": False, "output": path, "redis": None,
+w({"v": schema, "type": "tracer_start", "ts": ts(), "host": "web1", "pid": 900, "version": "bench",
+   "kernel": "6.1.0", "schema": schema, "options": {"all": False, "output": path, "redis": None,
    "interval": 1, "queues": []}, "clock_ticks": 100})
 pid, pstart = 10000, 5000
 for i, q in enumerate(queues):
@@ -98,6 +99,16 @@ while count < n_target:
         line("sample", 900, redis_ok=True, queues=[{"queue": q, "depth": depth[q],
              "by_priority": {"0": depth[q]}} for q in queues], unacked=0, unacked_index=0,
              latency_ms=0.3)
+        if schema == 2:
+            procs = []
+            for wk2 in workers:
+                if wk2["alive"]:
+                    procs.append({"pid": wk2["pid"], "pstart": wk2["pstart"], "state": "S",
+                                  "cpu_ticks": step, "ctxsw": step, "broker_conns": 1})
+                    procs += [{"pid": kp, "pstart": ks, "state": "S", "cpu_ticks": step,
+                               "ctxsw": step} for kp, ks in wk2["kids"]]
+            line("proc_sample", 900, broker={"addr": "127.0.0.1:6379", "conn_known": True,
+                 "client_list": True}, procs=procs)
     if step % 5003 == 0:
         line("lost", 900, count=3, by_type={"fork": 3}, total=step)
     if count > n_target // 2 and workers[1]["alive"]:

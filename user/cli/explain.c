@@ -91,7 +91,7 @@ static const struct argp_option options[] = {
 	{"json", 'j', NULL, 0, "Print the analysis as one JSON document", 0},
 	{"queue", 'q', "QUEUE", 0, "Only this queue (and the deaths that concern it)", 0},
 	{"since", 's', "WHEN", 0, "Start of the window: RFC 3339 time or relative (-1h, -30m, -2d)", 0},
-	{"until", 'u', "WHEN", 0, "End of the window (later events are ignored)", 0},
+	{"until", 'u', "WHEN", 0, "End of the window (later events are ignored, most of them unparsed)", 0},
 	{"html", 'H', "OUT.html", 0, "Also write a self-contained HTML page with a timeline picture", 0},
 	{"connect-grace", 'G', "SECONDS", 0, "A worker not connected to the broker this long after "
 	 "exec is not a consumer (default 20; v2 logs)", 0},

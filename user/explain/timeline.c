@@ -1010,12 +1010,28 @@ static int cmp_ordered(const void *x, const void *y)
 	return a->pos - b->pos;
 }
 
+/* The pre-filter (logread.h): a line past --until is one cw_timeline_add would ignore, so
+ * it need not be parsed. */
+static bool wanted(enum cw_log_type type, int64_t ts, void *ctx)
+{
+	struct cw_timeline *tl = ctx;
+
+	(void)type;
+	if (tl->until != CW_NONE && ts > tl->until) {
+		tl->past_until = true;
+		return false;
+	}
+	return true;
+}
+
 int cw_timeline_load(struct cw_timeline *tl, char *const *files, int nfiles,
 		     struct cw_logread_stats *st, FILE *errf)
 {
 	struct ordered *o = calloc((size_t)nfiles + 1, sizeof(*o));
 	bool has_stdin = false;
 	int ret = 0;
+	/* without --until every line is wanted: no cheap read at all */
+	cw_line_want want = tl->until != CW_NONE && !tl->read_all ? wanted : NULL;
 
 	if (!o)
 		return -1;
@@ -1029,7 +1045,7 @@ int cw_timeline_load(struct cw_timeline *tl, char *const *files, int nfiles,
 	if (!has_stdin)
 		qsort(o, (size_t)nfiles, sizeof(*o), cmp_ordered);
 	for (int i = 0; i < nfiles; i++) {
-		int r = cw_logread_file(o[i].path, cw_timeline_add, tl, st, errf);
+		int r = cw_logread_file_want(o[i].path, want, cw_timeline_add, tl, st, errf);
 		if (r == -ENOMEM) {
 			fprintf(errf, "%s: out of memory\n", o[i].path);
 			ret = -1;

@@ -198,6 +198,8 @@ struct cw_timeline {
 	int64_t first_ts, last_ts;	/* of events taken in; CW_NONE if none */
 	int64_t until;		/* events after this are ignored; CW_NONE: no limit */
 	bool past_until;	/* some were: the log covers the whole window */
+	bool read_all;		/* cw_timeline_load parses every line, even past until (the
+				 * reference the pre-filter is tested against) */
 	int64_t lost_total;
 	long events;
 	long proc_samples;	/* proc_sample lines taken (v2) */

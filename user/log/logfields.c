@@ -398,6 +398,17 @@ static const struct {
 	{ "dropped", CW_LOG_LOST },
 };
 
+enum cw_log_type cw_logfields_type(const char *name)
+{
+	for (size_t i = 0; i < sizeof(ev_types) / sizeof(ev_types[0]); i++)
+		if (ev_types[i].name && !strcmp(name, ev_types[i].name))
+			return (enum cw_log_type)i;
+	for (size_t i = 0; i < sizeof(ev_aliases) / sizeof(ev_aliases[0]); i++)
+		if (!strcmp(name, ev_aliases[i].name))
+			return ev_aliases[i].as;
+	return CW_LOG_NONE;
+}
+
 /* ---- every line ---- */
 
 /* Schema version, type and time: what makes a line an event at all. */
@@ -419,14 +430,7 @@ static const char *header(const struct cw_jflat *f, int32_t o, struct cw_event *
 	const char *type = str(f, o, "type");
 	if (!type)
 		return "no \"type\"";
-	for (size_t i = 0; i < sizeof(ev_types) / sizeof(ev_types[0]); i++)
-		if (ev_types[i].name && !strcmp(type, ev_types[i].name)) {
-			ev->type = (enum cw_log_type)i;
-			break;
-		}
-	for (size_t i = 0; ev->type == CW_LOG_NONE && i < sizeof(ev_aliases) / sizeof(ev_aliases[0]); i++)
-		if (!strcmp(type, ev_aliases[i].name))
-			ev->type = ev_aliases[i].as;
+	ev->type = cw_logfields_type(type);
 	if (ev->type == CW_LOG_NONE) {
 		snprintf(why, whylen, "unknown type \"%s\"",
 			 cw_text_sanitize(shown, sizeof(shown), type));

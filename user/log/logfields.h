@@ -11,5 +11,7 @@ void cw_logfields_clear(struct cw_event *ev);
  * skipped (a static string, or why). ev's strings point into f. */
 const char *cw_logfields_extract(const struct cw_jflat *f, int32_t o, struct cw_event *ev,
 				 char *why, size_t whylen);
+/* The type a "type" value names (aliases included); CW_LOG_NONE: none. */
+enum cw_log_type cw_logfields_type(const char *name);
 
 #endif

@@ -12,6 +12,7 @@
 #include "log/logread.h"
 #include "log/jflat_jsonc.h"
 #include "log/logfields.h"
+#include "log/loghead.h"
 #include "log/logopen.h"
 
 #define READ_BUFFER (1 << 20)
@@ -95,8 +96,17 @@ static const char *read_line(struct parsers *ps, const char *line, size_t n, str
 	return read_line_jsonc(ps, line, n, ev, why, whylen);
 }
 
-int cw_logread_stream(FILE *in, const char *name, cw_event_cb cb, void *ctx,
-		      struct cw_logread_stats *st, FILE *errf)
+/* Whether the pre-filter drops the line unparsed. */
+static bool declined(cw_line_want want, void *ctx, const char *line, size_t n)
+{
+	enum cw_log_type type;
+	int64_t ts;
+
+	return want && cw_loghead_read(line, n, &type, &ts) && !want(type, ts, ctx);
+}
+
+static int read_stream(FILE *in, const char *name, cw_line_want want, cw_event_cb cb,
+		       void *ctx, struct cw_logread_stats *st, FILE *errf)
 {
 	struct cw_event *ev = malloc(sizeof(*ev));
 	struct parsers ps;
@@ -117,6 +127,11 @@ int cw_logread_stream(FILE *in, const char *name, cw_event_cb cb, void *ctx,
 			st->lines++;
 		if (blank(line, (size_t)n))
 			continue;
+		if (declined(want, ctx, line, (size_t)n)) {
+			if (st)
+				st->unread++;
+			continue;
+		}
 		cw_logfields_clear(ev);
 		ev->file = name;
 		ev->line = lineno;
@@ -142,17 +157,29 @@ int cw_logread_stream(FILE *in, const char *name, cw_event_cb cb, void *ctx,
 	return ret;
 }
 
+int cw_logread_stream(FILE *in, const char *name, cw_event_cb cb, void *ctx,
+		      struct cw_logread_stats *st, FILE *errf)
+{
+	return read_stream(in, name, NULL, cb, ctx, st, errf);
+}
+
 int cw_logread_file(const char *path, cw_event_cb cb, void *ctx,
 		    struct cw_logread_stats *st, FILE *errf)
 {
+	return cw_logread_file_want(path, NULL, cb, ctx, st, errf);
+}
+
+int cw_logread_file_want(const char *path, cw_line_want want, cw_event_cb cb, void *ctx,
+			 struct cw_logread_stats *st, FILE *errf)
+{
 	if (!strcmp(path, "-"))
-		return cw_logread_stream(stdin, "<stdin>", cb, ctx, st, errf);
+		return read_stream(stdin, "<stdin>", want, cb, ctx, st, errf);
 	FILE *f = cw_log_fopen(path);
 	if (!f)
 		return -errno;
 	/* stdio's 4 KiB buffer is a read(2) per 15 lines */
 	setvbuf(f, NULL, _IOFBF, READ_BUFFER);
-	int ret = cw_logread_stream(f, path, cb, ctx, st, errf);
+	int ret = read_stream(f, path, want, cb, ctx, st, errf);
 	fclose(f);
 	return ret;
 }

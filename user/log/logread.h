@@ -131,10 +131,15 @@ struct cw_logread_stats {
 	long lines;		/* lines read */
 	long events;		/* lines handed to the callback */
 	long skipped;		/* lines reported and skipped */
+	long unread;		/* lines a pre-filter declined unparsed (not checked either) */
 };
 
 /* Return non-zero to stop reading (that value is returned). */
 typedef int (*cw_event_cb)(const struct cw_event *ev, void *ctx);
+/* A pre-filter: called with a line's type and ts when loghead.h reads them for sure, before
+ * the full parse; false: the line is dropped unparsed (so a bad line it drops is not
+ * reported). Lines it is not sure about are parsed and go to the callback as usual. */
+typedef bool (*cw_line_want)(enum cw_log_type type, int64_t ts, void *ctx);
 
 /* Read one stream; name is used in messages. Bad lines go to errf as "NAME:LINE: reason".
  * Returns 0, the callback's non-zero value, or -errno on a read error. */
@@ -143,6 +148,9 @@ int cw_logread_stream(FILE *in, const char *name, cw_event_cb cb, void *ctx,
 /* Read a file ("-" is stdin). Returns as above; -errno if it cannot be opened. */
 int cw_logread_file(const char *path, cw_event_cb cb, void *ctx,
 		    struct cw_logread_stats *st, FILE *errf);
+/* The same with a pre-filter (NULL: none); want gets ctx too. */
+int cw_logread_file_want(const char *path, cw_line_want want, cw_event_cb cb, void *ctx,
+			 struct cw_logread_stats *st, FILE *errf);
 /* One line at a time, for lines that come from elsewhere: the recorder's own (its live
  * engine), a followed file (watch --follow). line[0..n) must end with '\n' (a line without
  * one is "truncated"). Returns 0 (also for a blank line), the callback's value, or -EINVAL
