@@ -139,26 +139,12 @@ static bool parse_alert_opt(struct argp_state *state, struct record_opts *o, int
 	return false;
 }
 
-static error_t parse_opt(int key, char *arg, struct argp_state *state)
+/* The kernel side's options (hooks, ring buffer, tracked map); true if key was one of them */
+static bool parse_kernel_opt(struct argp_state *state, struct record_opts *o, int key, char *arg)
 {
-	struct record_opts *o = state->input;
 	char *end;
 
-	static const char *const broker_opts[] = {
-		[OPT_PWFILE - OPT_REDIS] = "--redis-password-file", [OPT_QUEUES - OPT_REDIS] = "--queues",
-		[OPT_INTERVAL - OPT_REDIS] = "--interval", [OPT_PREFIX - OPT_REDIS] = "--key-prefix",
-		[OPT_RESCAN - OPT_REDIS] = "--redis-rescan",
-	};
-	if (key > OPT_REDIS && key <= OPT_RESCAN)
-		o->broker_opt = broker_opts[key - OPT_REDIS];
-	if (parse_alert_opt(state, o, key, arg))
-		return 0;
 	switch (key) {
-	case 'o': o->output = arg; break;
-	case 'a': o->all = true; break;
-	case 'v': o->verbose = true; break;
-	case OPT_NO_TAIL: o->no_tail = true; break;
-	case OPT_NO_EXEC_FAIL: o->no_exec_fail = true; break;
 	case OPT_TAIL_WINDOW:
 		if (!strcmp(arg, "always")) {
 			o->tail_window = 0;
@@ -187,12 +173,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->ringbuf_kb = (uint32_t)kb;
 		break;
 	}
-	case OPT_MAX_LINES:
-		errno = 0;
-		o->max_lines = strtoull(arg, &end, 10);
-		if (errno || end == arg || *end || arg[0] == '-')
-			argp_error(state, "--max-lines-per-minute '%s': expected a number of lines (0: no cap)", arg);
-		break;
 	case OPT_MAX_TRACKED: {
 		errno = 0;
 		unsigned long n = strtoul(arg, &end, 10);
@@ -201,6 +181,38 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->max_tracked = (uint32_t)n;
 		break;
 	}
+	default:
+		return false;
+	}
+	return true;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct record_opts *o = state->input;
+	char *end;
+
+	static const char *const broker_opts[] = {
+		[OPT_PWFILE - OPT_REDIS] = "--redis-password-file", [OPT_QUEUES - OPT_REDIS] = "--queues",
+		[OPT_INTERVAL - OPT_REDIS] = "--interval", [OPT_PREFIX - OPT_REDIS] = "--key-prefix",
+		[OPT_RESCAN - OPT_REDIS] = "--redis-rescan",
+	};
+	if (key > OPT_REDIS && key <= OPT_RESCAN)
+		o->broker_opt = broker_opts[key - OPT_REDIS];
+	if (parse_alert_opt(state, o, key, arg) || parse_kernel_opt(state, o, key, arg))
+		return 0;
+	switch (key) {
+	case 'o': o->output = arg; break;
+	case 'a': o->all = true; break;
+	case 'v': o->verbose = true; break;
+	case OPT_NO_TAIL: o->no_tail = true; break;
+	case OPT_NO_EXEC_FAIL: o->no_exec_fail = true; break;
+	case OPT_MAX_LINES:
+		errno = 0;
+		o->max_lines = strtoull(arg, &end, 10);
+		if (errno || end == arg || *end || arg[0] == '-')
+			argp_error(state, "--max-lines-per-minute '%s': expected a number of lines (0: no cap)", arg);
+		break;
 	case OPT_BTF: o->btf_path = arg; break;
 	case OPT_BUDGET: parse_budget(state, o, arg); break;
 	case OPT_REDIS:
