@@ -9,6 +9,7 @@
 #include "explain/ptab.h"
 #include "explain/timeline_fold.h"
 #include "identity/celery.h"
+#include "common/grow.h"
 
 /* ---- strings ---- */
 
@@ -29,23 +30,6 @@ static int intern_into(struct cw_timeline *tl, const char **slot, const char *s)
 	if (!s || (*slot && !strcmp(*slot, s)))
 		return 0;
 	return (*slot = intern(tl, s)) ? 0 : -ENOMEM;
-}
-
-/* ---- growable arrays ---- */
-
-static int grow(void **arr, int *cap, int need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	int ncap = *cap ? *cap * 2 : 64;
-	while (ncap < need)
-		ncap *= 2;
-	void *p = realloc(*arr, (size_t)ncap * elem);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
 }
 
 /* ---- signals ---- */
@@ -139,7 +123,7 @@ static int queue_index(struct cw_timeline *tl, const char *name)
 	int i = cw_ptab_get(tl->qnames, in, 0, 0);
 	if (i >= 0)
 		return i;
-	if (grow((void **)&tl->queues, &tl->capqueues, tl->nqueues + 1, sizeof(*tl->queues)))
+	if (cw_grow((void **)&tl->queues, &tl->capqueues, tl->nqueues + 1, sizeof(*tl->queues)))
 		return -1;
 	i = tl->nqueues++;
 	memset(&tl->queues[i], 0, sizeof(tl->queues[i]));
@@ -201,7 +185,7 @@ static const struct cw_qset *qset_intern(struct cw_timeline *tl, const char *con
 	for (int i = 0; i < n; i++)
 		if (!(qs->names[i] = intern(tl, q[i])))
 			goto fail;
-	if (grow((void **)&tl->qsetv, &tl->capqsetv, tl->nqsetv + 1, sizeof(*tl->qsetv)) ||
+	if (cw_grow((void **)&tl->qsetv, &tl->capqsetv, tl->nqsetv + 1, sizeof(*tl->qsetv)) ||
 	    cw_ptab_put(tl->qsets, ikey, 0, 0, tl->nqsetv))
 		goto fail;
 	tl->qsetv[tl->nqsetv++] = qs;
@@ -227,8 +211,8 @@ static const char *host_intern(struct cw_timeline *tl, const char *h)
 			tl->last_host = i;
 			return in;
 		}
-	if (grow((void **)&tl->hosts, &tl->caphosts, tl->nhosts + 1, sizeof(*tl->hosts)) ||
-	    grow((void **)&tl->boot_keys, &tl->capboot_keys, tl->nhosts + 1, sizeof(*tl->boot_keys)))
+	if (cw_grow((void **)&tl->hosts, &tl->caphosts, tl->nhosts + 1, sizeof(*tl->hosts)) ||
+	    cw_grow((void **)&tl->boot_keys, &tl->capboot_keys, tl->nhosts + 1, sizeof(*tl->boot_keys)))
 		return NULL;
 	tl->boot_keys[tl->nhosts] = in;
 	tl->hosts[tl->nhosts++] = in;
@@ -443,7 +427,7 @@ static int get_proc(struct cw_timeline *tl, const char *host, int64_t pid, int64
 	if (i >= 0)
 		return i;
 	if ((i = cw_fold_take_slot(tl)) < 0) {
-		if (grow((void **)&tl->procs, &tl->capprocs, tl->nprocs + 1, sizeof(*tl->procs)))
+		if (cw_grow((void **)&tl->procs, &tl->capprocs, tl->nprocs + 1, sizeof(*tl->procs)))
 			return -1;
 		i = tl->nprocs++;
 	}
@@ -549,7 +533,7 @@ static int add_sig(struct cw_tproc *p, const struct cw_event *ev, struct cw_time
 	/* a signal the target ignores ends nothing */
 	if (ev->result && !strcmp(ev->result, "ignored"))
 		return 0;
-	if (grow((void **)&tl->sigs, &tl->capsigs, tl->nsigs + 1, sizeof(*tl->sigs)))
+	if (cw_grow((void **)&tl->sigs, &tl->capsigs, tl->nsigs + 1, sizeof(*tl->sigs)))
 		return -ENOMEM;
 	struct cw_sigrec *r = &tl->sigs[tl->nsigs];
 	memset(r, 0, sizeof(*r));
@@ -726,7 +710,7 @@ static int take_rename(struct cw_timeline *tl, const struct cw_event *ev, const 
 /* OOM kills of processes we do not follow are context, not deaths of ours */
 static int add_other_oom(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
 {
-	if (grow((void **)&tl->other_ooms, &tl->capother_ooms, tl->nother_ooms + 1,
+	if (cw_grow((void **)&tl->other_ooms, &tl->capother_ooms, tl->nother_ooms + 1,
 		 sizeof(*tl->other_ooms)))
 		return -ENOMEM;
 	tl->other_ooms[tl->nother_ooms++] = (struct cw_other_oom){
@@ -767,7 +751,7 @@ static int take_oom(struct cw_timeline *tl, const struct cw_event *ev, const cha
 
 static int take_exec_fail(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
 {
-	if (grow((void **)&tl->execfails, &tl->capexecfails, tl->nexecfails + 1,
+	if (cw_grow((void **)&tl->execfails, &tl->capexecfails, tl->nexecfails + 1,
 		 sizeof(*tl->execfails)))
 		return -ENOMEM;
 	supersede_fails(tl, host, ev->pid, ev->pstart, ev->ts);
@@ -798,7 +782,7 @@ static int take_exec_fail(struct cw_timeline *tl, const struct cw_event *ev, con
 
 static int take_lost(struct cw_timeline *tl, const struct cw_event *ev, const char *host)
 {
-	if (grow((void **)&tl->lost, &tl->caplost, tl->nlost + 1, sizeof(*tl->lost)))
+	if (cw_grow((void **)&tl->lost, &tl->caplost, tl->nlost + 1, sizeof(*tl->lost)))
 		return -ENOMEM;
 	tl->lost[tl->nlost++] = (struct cw_lost){host, ev->ts,
 						 ev->lost_count > 0 ? ev->lost_count : 0};
@@ -818,7 +802,7 @@ static int take_sample(struct cw_timeline *tl, const struct cw_event *ev, const 
 		if (q < 0)
 			return -ENOMEM;
 		struct cw_tqueue *tq = &tl->queues[q];
-		if (grow((void **)&tq->samples, &tq->cap, tq->nsamples + 1, sizeof(*tq->samples)))
+		if (cw_grow((void **)&tq->samples, &tq->cap, tq->nsamples + 1, sizeof(*tq->samples)))
 			return -ENOMEM;
 		const struct cw_ev_depth *d = &ev->samples[s];
 		tq->samples[tq->nsamples++] = (struct cw_depth_sample){ev->ts, d->depth,
@@ -859,7 +843,7 @@ static int take_proc_fact(struct cw_timeline *tl, struct cw_tproc *p, const stru
 		return 0;	/* out of order (merged logs): the latest facts stay */
 	if (progressed(f, e)) {
 		if (f->last_ts != CW_NONE && f->last_ts - f->progress_ts >= CW_STILL_MIN_US) {
-			if (grow((void **)&tl->stills, &tl->capstills, tl->nstills + 1,
+			if (cw_grow((void **)&tl->stills, &tl->capstills, tl->nstills + 1,
 				 sizeof(*tl->stills)))
 				return -ENOMEM;
 			tl->stills[tl->nstills++] = (struct cw_still){(int)(p - tl->procs),

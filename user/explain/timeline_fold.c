@@ -5,6 +5,7 @@
 
 #include "explain/ptab.h"
 #include "explain/timeline_fold.h"
+#include "common/grow.h"
 
 /* keys of the latest folded processes, direct-mapped by pid and start time */
 #define RECENT 1024
@@ -12,21 +13,6 @@ struct cw_fold_recent {
 	const void *boot;
 	int64_t pid, pstart;
 };
-
-static int grow(void **arr, int *cap, int need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	int ncap = *cap ? *cap * 2 : 64;
-	while (ncap < need)
-		ncap *= 2;
-	void *p = realloc(*arr, (size_t)ncap * elem);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
 
 /* nothing but its exit to tell, and nothing pointing at it */
 static bool foldable(const struct cw_tproc *p)
@@ -63,7 +49,7 @@ static int profile_of(struct cw_timeline *tl, const struct cw_fold_profile *pr)
 			return i;
 		last = i;
 	}
-	if (grow((void **)&tl->fprofs, &tl->capfprofs, tl->nfprofs + 1, sizeof(*tl->fprofs)))
+	if (cw_grow((void **)&tl->fprofs, &tl->capfprofs, tl->nfprofs + 1, sizeof(*tl->fprofs)))
 		return -1;
 	int n = tl->nfprofs++;
 	tl->fprofs[n] = *pr;
@@ -100,9 +86,9 @@ static int fold(struct cw_timeline *tl, int i, const void *boot)
 	};
 	int prof = profile_of(tl, &pr);
 
-	if (prof < 0 || grow((void **)&tl->folded, &tl->capfolded, tl->nfolded + 1,
+	if (prof < 0 || cw_grow((void **)&tl->folded, &tl->capfolded, tl->nfolded + 1,
 			     sizeof(*tl->folded)) ||
-	    grow((void **)&tl->freeprocs, &tl->capfreeprocs, tl->nfreeprocs + 1, sizeof(int)))
+	    cw_grow((void **)&tl->freeprocs, &tl->capfreeprocs, tl->nfreeprocs + 1, sizeof(int)))
 		return -ENOMEM;
 	if (!tl->recent && !(tl->recent = calloc(RECENT, sizeof(*tl->recent))))
 		return -ENOMEM;
