@@ -73,9 +73,6 @@
 enum { SIGHUP_ = 1, SIGINT_ = 2, SIGQUIT_ = 3, SIGILL_ = 4, SIGTRAP_ = 5, SIGABRT_ = 6,
        SIGBUS_ = 7, SIGFPE_ = 8, SIGKILL_ = 9, SIGSEGV_ = 11, SIGTERM_ = 15, SIGSYS_ = 31 };
 
-
-
-
 static bool fault_signal(int s)
 {
 	return s == SIGSEGV_ || s == SIGBUS_ || s == SIGILL_ || s == SIGFPE_ || s == SIGTRAP_ ||
@@ -143,9 +140,14 @@ static void use_sig(struct cw_death *d, const struct cw_sigrec *r)
 	}
 }
 
+static bool also_to_parent(const struct cw_timeline *tl, const struct cw_tproc *par,
+			   const struct cw_sigrec *r);
+
 /* Is p's MainProcess ending at about the time p ends? If p went first, only when the parent
- * had been told to stop (or killed) by then: a parent stopped after p was gone did not take
- * p with it (a time limit or an os._exit(0), then a restart seconds later). */
+ * had been told to stop (or killed) by then, or by the request that killed p: a parent
+ * stopped after p was gone did not take p with it (a time limit or an os._exit(0), then a
+ * restart seconds later), but a kill -PGID reaches a pool child before its MainProcess as
+ * often as after, and the child can be gone before the sender gets to the parent. */
 static bool parent_dying(const struct cw_timeline *tl, const struct cw_tproc *p, int64_t ts)
 {
 	if (p->parent < 0)
@@ -155,6 +157,9 @@ static bool parent_dying(const struct cw_timeline *tl, const struct cw_tproc *p,
 	if (e == CW_NONE || e < ts - PARENT_BEFORE || e > ts + PARENT_AFTER)
 		return false;
 	if (e <= ts)
+		return true;
+	const struct cw_sigrec *own = last_sig(tl, p, 0);
+	if (own && (shutdown_signal(own->signo) || own->signo == SIGKILL_) && also_to_parent(tl, par, own))
 		return true;
 	bool asked_after = false;
 	for (int i = par->last_sig; i >= 0; i = tl->sigs[i].prev) {
