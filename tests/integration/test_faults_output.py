@@ -226,7 +226,7 @@ class DiskFull(unittest.TestCase):
         fs = Tmpfs("1m")   # the start-up scan of a busy host takes some already
         self.addCleanup(fs.cleanup)
         rec = Recorder(out=os.path.join(fs.dir, "ev.jsonl")).start()
-        self.addCleanup(rec.stop)
+        self.addCleanup(rec.cleanup)   # stops it, and removes its own temp dir
         filler = fs.fill()
         full = [marker() for _ in range(30)]   # exec + exit lines, ~1 KiB each: none fit
         time.sleep(1.5)
