@@ -321,6 +321,18 @@ static void test_scan_skips_and_orders(void **state)
 			     "77 0 0\n";
 	put(31, "stat", zstat, sizeof(zstat) - 1);
 	assert_int_equal(cw_proc_pstart(root, 31, &st), -ESRCH);
+	/* running but in do_exit (PF_EXITING, 0x4 in flags): its exit hook may have run before
+	 * the map had it, so it is exiting too; its start time still tells it apart */
+	const char xstat[] = "32 (celery) R 30 32 32 0 -1 4194564 100 0 0 0 5 3 0 0 20 0 1 0 "
+			     "78 0 0\n";
+	put(32, "stat", xstat, sizeof(xstat) - 1);
+	st = 0;
+	assert_int_equal(cw_proc_pstart(root, 32, &st), -ESRCH);
+	assert_int_equal(st, 78);
+	const char rstat[] = "33 (celery) S 30 33 33 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 "
+			     "79 0 0\n";
+	put(33, "stat", rstat, sizeof(rstat) - 1);
+	assert_int_equal(cw_proc_pstart(root, 33, &st), 0);
 	assert_int_equal(cw_proc_pstart(root, 99999, &st), -ENOENT);
 }
 

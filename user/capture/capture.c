@@ -427,16 +427,17 @@ int cw_capture_track_scanned(struct cw_capture *c, uint32_t pid)
 	return 0;
 }
 
-void cw_capture_untrack_scanned(struct cw_capture *c, uint32_t pid)
+bool cw_capture_untrack_scanned(struct cw_capture *c, uint32_t pid)
 {
 	uint32_t flags = 0;
 
 	/* not atomic: a fork by a tracked parent reusing pid right here is the remaining window */
-	if (bpf_map__lookup_elem(c->skel->maps.tracked, &pid, sizeof(pid), &flags, sizeof(flags), 0) == 0 &&
-	    flags == CW_TRACK_SCAN && bpf_map__delete_elem(c->skel->maps.tracked, &pid, sizeof(pid), 0) == 0) {
-		bpf_map__delete_elem(c->skel->maps.tails, &pid, sizeof(pid), 0);
-		bump_track_gen(c);
-	}
+	if (bpf_map__lookup_elem(c->skel->maps.tracked, &pid, sizeof(pid), &flags, sizeof(flags), 0) ||
+	    flags != CW_TRACK_SCAN || bpf_map__delete_elem(c->skel->maps.tracked, &pid, sizeof(pid), 0))
+		return false;
+	bpf_map__delete_elem(c->skel->maps.tails, &pid, sizeof(pid), 0);
+	bump_track_gen(c);
+	return true;
 }
 
 int cw_capture_lost(struct cw_capture *c, uint64_t by_type[CW_LOST_SLOTS])

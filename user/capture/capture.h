@@ -43,9 +43,10 @@ void cw_capture_flush(struct cw_capture *c);
 int cw_capture_track(struct cw_capture *c, uint32_t pid, uint32_t flags);
 /* The start-up scan's pair: track pid with CW_TRACK_SCAN unless the kernel already does
  * (-EEXIST), and undo that when the pid turned out to be gone or reused, unless the kernel
- * has re-tracked it since (its value is no longer CW_TRACK_SCAN). */
+ * has re-tracked it since (its value is no longer CW_TRACK_SCAN) or its exit hook took the
+ * entry. Untrack returns true when it removed the entry. */
 int cw_capture_track_scanned(struct cw_capture *c, uint32_t pid);
-void cw_capture_untrack_scanned(struct cw_capture *c, uint32_t pid);
+bool cw_capture_untrack_scanned(struct cw_capture *c, uint32_t pid);
 /* Lost records by type since load (sums of the per-CPU counters). */
 int cw_capture_lost(struct cw_capture *c, uint64_t by_type[CW_LOST_SLOTS]);
 

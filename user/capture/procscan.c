@@ -367,6 +367,21 @@ static int refine(struct procs *ps)
 	return err;
 }
 
+/* A zombie has exited (its exit hook has run); a task with PF_EXITING (0x4 in stat's
+ * field 9, flags) is in do_exit, and its exit hook may have run already: as good as gone.
+ * PF_EXITING is set before the sched_process_exit tracepoint fires, so a process read
+ * without it after the map had its pid will find its pid there when it dies. */
+static bool stat_exiting(const char *buf)
+{
+	const char *p = strrchr(buf, ')');
+	unsigned long flags;
+	char state;
+
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
+		return false;
+	return state == 'Z' || state == 'X' || state == 'x' || (flags & 0x4);
+}
+
 int cw_proc_pstart(const char *root, int pid, unsigned long long *pstart)
 {
 	char comm[17], *buf = NULL;
@@ -377,12 +392,8 @@ int cw_proc_pstart(const char *root, int pid, unsigned long long *pstart)
 	err = read_at(dfd, "stat", &buf, NULL);
 	if (!err)
 		err = parse_stat(buf, &ppid, pstart, comm, sizeof(comm));
-	/* a zombie has exited already (its exit hook has run): as good as gone */
-	if (!err) {
-		const char *st = strrchr(buf, ')');
-		if (st && (st[2] == 'Z' || st[2] == 'X' || st[2] == 'x'))
-			err = -ESRCH;
-	}
+	if (!err && stat_exiting(buf))
+		err = -ESRCH;
 	free(buf);
 	close(dfd);
 	return err;

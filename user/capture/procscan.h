@@ -43,7 +43,7 @@ struct cw_scan_cbs {
 int cw_procscan(const char *root, const char *hostname, const struct cw_scan_cbs *cbs);
 
 /* The start time (clock ticks since boot, stat field 22) of root/PID. Returns 0, or -errno
- * (-ENOENT: no such process; -ESRCH: a zombie, it has exited). */
+ * (-ENOENT: no such process; -ESRCH: a zombie or exiting (PF_EXITING), with *pstart set). */
 int cw_proc_pstart(const char *root, int pid, unsigned long long *pstart);
 
 #endif

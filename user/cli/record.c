@@ -182,13 +182,15 @@ static bool scan_untracked(const struct recorder *r, int pid)
 }
 
 /* A Celery process just read from /proc: tracked at once, so what it forks from now on is
- * followed by the kernel; then its start time is read again, since a process that exited
- * before the map had it sends no exit, and its pid, left in the map, would be inherited by
- * the next process to get it. Such a process is left out of the scan. */
+ * followed by the kernel; then its stat is read again, since a process that exited before
+ * the map had it sends no exit, and its pid, left in the map, would be inherited by the next
+ * process to get it. Such a process is left out of the scan. One found exiting (PF_EXITING)
+ * may have passed its exit hook before or after the map had it: if the hook took the entry,
+ * its exit line is on the way and it stays in the scan; otherwise the entry is removed. */
 static bool scan_found(const struct cw_proc *p, void *ctx)
 {
 	struct recorder *r = ctx;
-	unsigned long long now;
+	unsigned long long now = 0;
 
 	if ((pid_t)p->pid == getpid())
 		return false;
@@ -199,11 +201,15 @@ static bool scan_found(const struct cw_proc *p, void *ctx)
 		note_scan_full(r, p->pid);
 		return true;
 	}
-	if (cw_proc_pstart("/proc", p->pid, &now) == 0 && now == p->pstart)
+	int state = cw_proc_pstart("/proc", p->pid, &now);
+
+	if (state == 0 && now == p->pstart)
 		return true;
-	if (!err)
-		cw_capture_untrack_scanned(r->cap, (uint32_t)p->pid);
-	return false;
+	if (err)	/* the kernel tracked it itself (a tracked parent's fork): its lines say so */
+		return false;
+	bool removed = cw_capture_untrack_scanned(r->cap, (uint32_t)p->pid);
+
+	return state == -ESRCH && now == p->pstart && !removed;
 }
 
 /* Records the kernel's flood budgets kept out: a `suppressed` line, never silence */
