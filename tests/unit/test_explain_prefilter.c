@@ -3,7 +3,6 @@
  * --until at every time a line has (and just before and after it), with and without --since,
  * through both paths (tl.read_all: every line parsed); the text and --json reports must be
  * the same byte for byte. A filter that drops a line the window needs changes them. */
-#include <dirent.h>
 
 #include "explain_run.h"
 #include "explain/timeline_fold.h"
@@ -107,30 +106,28 @@ static int compare_log(const char *path)
 	return n;
 }
 
+struct tally {
+	int compared, logs;
+};
+
+static void compare_one(const char *path, void *ctx)
+{
+	struct tally *t = ctx;
+	int n = compare_log(path);
+
+	t->compared += n;
+	t->logs += n > 0;
+}
+
 static void test_until_prefilter_changes_nothing(void **state)
 {
-	char dir[4096];
-	const char *one = data("x");
-	int compared = 0, logs = 0;
+	struct tally t = { 0 };
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(one, '/') - one), one);
-	DIR *d = opendir(dir);
-	assert_non_null(d);
-	for (struct dirent *e; (e = readdir(d));) {
-		size_t len = strlen(e->d_name);
-		if (len < 7 || strcmp(e->d_name + len - 6, ".jsonl"))
-			continue;
-		char path[8192];
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		int n = compare_log(path);
-		compared += n;
-		logs += n > 0;
-	}
-	closedir(d);
+	assert_true(each_data_log(compare_one, &t) > 0);
 	/* the data holds dozens of logs: a test that compared nothing proves nothing */
-	assert_true(logs >= 20);
-	assert_true(compared >= 1000);
+	assert_true(t.logs >= 20);
+	assert_true(t.compared >= 1000);
 }
 
 /* The filter does drop lines (or the comparison above tests nothing): a line after --until

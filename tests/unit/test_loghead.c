@@ -2,7 +2,6 @@
  * says "not sure" for anything else, and never disagrees with the full parse: on every
  * line of every log in tests/unit/data, when it is sure, the full parse reads the same type
  * and ts (or skips the line). */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -120,28 +119,26 @@ static void agree_on(const char *path, long *sure_lines, long *lines)
 	fclose(f);
 }
 
+struct counts {
+	long sure_lines, lines;
+};
+
+static void agree_one(const char *path, void *ctx)
+{
+	struct counts *c = ctx;
+
+	agree_on(path, &c->sure_lines, &c->lines);
+}
+
 static void test_agrees_with_full_parse(void **state)
 {
-	char dir[4096];
-	const char *one = data("x");
-	long sure_lines = 0, lines = 0;
+	struct counts c = { 0 };
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%.*s", (int)(strrchr(one, '/') - one), one);
-	DIR *d = opendir(dir);
-	assert_non_null(d);
-	for (struct dirent *e; (e = readdir(d));) {
-		size_t len = strlen(e->d_name);
-		if (len < 7 || strcmp(e->d_name + len - 6, ".jsonl"))
-			continue;
-		char path[8192];
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		agree_on(path, &sure_lines, &lines);
-	}
-	closedir(d);
+	assert_true(each_data_log(agree_one, &c) > 0);
 	/* most hand-written lines are in the writer's shape: the cheap read is used */
-	assert_true(lines > 500);
-	assert_true(sure_lines * 2 > lines);
+	assert_true(c.lines > 500);
+	assert_true(c.sure_lines * 2 > c.lines);
 }
 
 int main(void)

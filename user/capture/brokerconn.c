@@ -1,5 +1,6 @@
 /* Broker connections of tracked processes from /proc; see brokerconn.h. */
 #include "capture/brokerconn.h"
+#include "common/grow.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -201,16 +202,10 @@ static bool is_broker_sock(const struct cw_bconn *b, const struct cw_sockaddr *l
 
 static int ns_add(struct cw_bconn_ns *ns, uint64_t inode, const struct cw_sockaddr *local)
 {
-	if (ns->n == ns->cap) {
-		if (ns->cap >= CW_BCONN_MAX_SOCKS)
-			return 0;
-		size_t cap = ns->cap ? 2 * ns->cap : 16;
-		void *v = realloc(ns->socks, cap * sizeof(*ns->socks));
-		if (!v)
-			return -ENOMEM;
-		ns->socks = v;
-		ns->cap = cap;
-	}
+	if (ns->n == ns->cap && ns->cap >= CW_BCONN_MAX_SOCKS)
+		return 0;
+	if (cw_grow_from((void **)&ns->socks, &ns->cap, ns->n + 1, sizeof(*ns->socks), 16))
+		return -ENOMEM;
 	ns->socks[ns->n++] = (struct cw_bconn_sock){ .inode = inode, .local = *local };
 	return 0;
 }

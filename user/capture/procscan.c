@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "capture/procscan.h"
+#include "common/grow.h"
 
 #define MAX_PROC_FILE (16u << 20)	/* cmdline is bounded by ARG_MAX; be generous, not unbounded */
 
@@ -417,25 +418,11 @@ static bool listed(const struct pidlist *l, int pid)
 	return l->n && bsearch(&pid, l->v, l->n, sizeof(int), cmp_int);
 }
 
-static int grow_array(void **v, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 64;
-	void *nv = realloc(*v, c * size);
-
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = c;
-	return 0;
-}
-
 /* Read one /proc pid into the next slot of ps if it is a Celery process. 0, or -ENOMEM. */
 static int take_pid(const char *root, const char *hostname, const struct cw_scan_cbs *cbs,
 		    struct procs *ps, int pid)
 {
-	if (grow_array((void **)&ps->v, &ps->cap, ps->n + 1, sizeof(*ps->v)))
+	if (cw_grow_from((void **)&ps->v, &ps->cap, ps->n + 1, sizeof(*ps->v), 64))
 		return -ENOMEM;
 	struct cw_proc *p = &ps->v[ps->n];
 
@@ -473,7 +460,7 @@ static int scan_pass(const char *root, const char *hostname, const struct cw_sca
 		pid = strtol(de->d_name, &end, 10);
 		if (*end || errno || pid <= 0 || pid > INT_MAX || listed(prev, (int)pid))
 			continue;
-		if (grow_array((void **)&now->v, &now->cap, now->n + 1, sizeof(int)))
+		if (cw_grow_from((void **)&now->v, &now->cap, now->n + 1, sizeof(int), 64))
 			ret = -ENOMEM;
 		else
 			now->v[now->n++] = (int)pid;

@@ -3,6 +3,7 @@
  * its listener's name) with their peers; the peers are the clients' socket inodes, whatever
  * their network namespace. One dump per round. */
 #include "capture/brokerconn.h"
+#include "common/grow.h"
 
 #include <errno.h>
 #include <linux/netlink.h>
@@ -61,14 +62,8 @@ static int take(struct cw_bconn_ns *ns, const struct nlmsghdr *h, const char *pa
 		*listener = true;
 	if (m->udiag_state != UNIX_ESTABLISHED || !peer || ns->n >= CW_BCONN_MAX_SOCKS)
 		return 0;
-	if (ns->n == ns->cap) {
-		size_t cap = ns->cap ? 2 * ns->cap : 16;
-		void *v = realloc(ns->socks, cap * sizeof(*ns->socks));
-		if (!v)
-			return -ENOMEM;
-		ns->socks = v;
-		ns->cap = cap;
-	}
+	if (cw_grow_from((void **)&ns->socks, &ns->cap, ns->n + 1, sizeof(*ns->socks), 16))
+		return -ENOMEM;
 	ns->socks[ns->n++] = (struct cw_bconn_sock){ .inode = peer };
 	return 0;
 }

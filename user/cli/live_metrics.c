@@ -1,21 +1,9 @@
 /* See live_metrics.h. */
 #include "cli/live_metrics.h"
+#include "common/grow.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static int grow(bool **v, int *n, int want)
-{
-	if (want <= *n)
-		return 0;
-	bool *nv = realloc(*v, (size_t)want * sizeof(**v));
-	if (!nv)
-		return -1;
-	memset(nv + *n, 0, (size_t)(want - *n) * sizeof(**v));
-	*v = nv;
-	*n = want;
-	return 0;
-}
 
 /* One more death of (worker, kind); names are the engine's interned strings. */
 static void count_death(struct cw_live_metrics *m, const char *worker, const char *kind)
@@ -26,14 +14,8 @@ static void count_death(struct cw_live_metrics *m, const char *worker, const cha
 			m->deaths[i].count++;
 			return;
 		}
-	if (m->ndeaths == m->capdeaths) {
-		size_t ncap = m->capdeaths ? 2 * m->capdeaths : 16;
-		struct cw_metrics_death *n = realloc(m->deaths, ncap * sizeof(*n));
-		if (!n)
-			return;
-		m->deaths = n;
-		m->capdeaths = ncap;
-	}
+	if (cw_grow_from((void **)&m->deaths, &m->capdeaths, m->ndeaths + 1, sizeof(*m->deaths), 16))
+		return;
 	m->deaths[m->ndeaths++] = (struct cw_metrics_death){worker, kind, 1};
 }
 
@@ -42,8 +24,8 @@ static void count_deaths(struct cw_live_metrics *m, const struct cw_engine *e)
 	const struct cw_timeline *tl = cw_engine_timeline(e);
 	const struct cw_analysis *a = cw_engine_analysis(e);
 
-	if (grow(&m->counted, &m->ncounted, tl->nprocs) ||
-	    grow(&m->fail_counted, &m->nfail_counted, tl->nexecfails))
+	if (cw_grow_zeroed((void **)&m->counted, &m->ncounted, tl->nprocs, sizeof(bool)) ||
+	    cw_grow_zeroed((void **)&m->fail_counted, &m->nfail_counted, tl->nexecfails, sizeof(bool)))
 		return;
 	for (int i = 0; i < a->ndeaths; i++) {
 		const struct cw_death *d = &a->deaths[i];

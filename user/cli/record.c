@@ -29,6 +29,7 @@
 #include "cli/pace.h"
 #include "cli/options.h"
 #include "cli/privs.h"
+#include "common/grow.h"
 #include "common/timeutil.h"
 #include "identity/celery.h"
 #include "identity/proctable.h"
@@ -162,14 +163,9 @@ static void report_lost(struct recorder *r, bool force)
 /* The scan line of a process the map refused says "untracked": "map_full". */
 static void note_scan_full(struct recorder *r, int pid)
 {
-	if (r->scan_full.n == r->scan_full.cap) {
-		size_t cap = r->scan_full.cap ? 2 * r->scan_full.cap : 16;
-		int *v = realloc(r->scan_full.v, cap * sizeof(*v));
-		if (!v)
-			return;
-		r->scan_full.v = v;
-		r->scan_full.cap = cap;
-	}
+	if (cw_grow_from((void **)&r->scan_full.v, &r->scan_full.cap, r->scan_full.n + 1,
+			 sizeof(*r->scan_full.v), 16))
+		return;
 	r->scan_full.v[r->scan_full.n++] = pid;
 }
 

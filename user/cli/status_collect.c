@@ -9,6 +9,7 @@
 
 #include "broker/redisurl.h"
 #include "capture/procscan.h"
+#include "common/grow.h"
 #include "identity/redact.h"
 #include "cli/status_collect.h"
 
@@ -42,14 +43,8 @@ static int scan_cb(const struct cw_proc *cp, void *ctx)
 {
 	struct snapshot *s = ctx;
 
-	if (s->n == s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 32;
-		void *np = realloc(s->p, ncap * sizeof(*s->p));
-		if (!np)
-			return -ENOMEM;
-		s->p = np;
-		s->cap = ncap;
-	}
+	if (cw_grow_from((void **)&s->p, &s->cap, s->n + 1, sizeof(*s->p), 32))
+		return -ENOMEM;
 	struct sproc *p = &s->p[s->n];
 	memset(p, 0, sizeof(*p));
 	p->pid = cp->pid;

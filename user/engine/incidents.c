@@ -6,23 +6,10 @@
 
 #include <json-c/json.h>
 
+#include "common/grow.h"
 #include "engine/engine_int.h"
 #include "explain/causes.h"
 #include "explain/report.h"
-
-/* v[0..*n) grown to want entries, the new ones false */
-static int grow_flags(bool **v, int *n, int want)
-{
-	if (want <= *n)
-		return 0;
-	bool *nv = realloc(*v, (size_t)want * sizeof(**v));
-	if (!nv)
-		return -ENOMEM;
-	memset(nv + *n, 0, (size_t)(want - *n) * sizeof(**v));
-	*v = nv;
-	*n = want;
-	return 0;
-}
 
 static const char *str_or(const char *s, const char *dflt)
 {
@@ -61,8 +48,8 @@ static void tell_death(struct cw_engine *e, const struct cw_death *d, cw_inciden
 /* Deaths not reported yet; on the first judgement, history is only marked as known. */
 static int tell_deaths(struct cw_engine *e, bool first, cw_incident_cb cb, void *ctx)
 {
-	if (grow_flags(&e->death_told, &e->ndeath_told, e->tl.nprocs) ||
-	    grow_flags(&e->fail_told, &e->nfail_told, e->tl.nexecfails))
+	if (cw_grow_zeroed((void **)&e->death_told, &e->ndeath_told, e->tl.nprocs, sizeof(bool)) ||
+	    cw_grow_zeroed((void **)&e->fail_told, &e->nfail_told, e->tl.nexecfails, sizeof(bool)))
 		return -ENOMEM;
 	for (int i = 0; i < e->an.ndeaths; i++) {
 		const struct cw_death *d = &e->an.deaths[i];
@@ -82,14 +69,8 @@ static struct qstate *qstate_of(struct cw_engine *e, const char *queue)
 	for (int i = 0; i < e->nqs; i++)
 		if (e->qs[i].queue == queue)
 			return &e->qs[i];
-	if (e->nqs == e->capqs) {
-		int ncap = e->capqs ? 2 * e->capqs : 16;
-		struct qstate *n = realloc(e->qs, (size_t)ncap * sizeof(*n));
-		if (!n)
-			return NULL;
-		e->qs = n;
-		e->capqs = ncap;
-	}
+	if (cw_grow((void **)&e->qs, &e->capqs, e->nqs + 1, sizeof(*e->qs)))
+		return NULL;
 	struct qstate *q = &e->qs[e->nqs++];
 	q->queue = queue;
 	q->verdict = CW_OK;	/* a queue first seen ok is not news */

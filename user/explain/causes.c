@@ -51,6 +51,7 @@
 #include <string.h>
 
 #include "explain/causes.h"
+#include "common/grow.h"
 #include "explain/causes_summary.h"
 #include "explain/causes_folded.h"
 #include "explain/connect.h"
@@ -112,14 +113,8 @@ static const struct cw_sigrec *last_shutdown_sig(const struct cw_timeline *tl,
 
 struct cw_death *cw_death_new(struct cw_analysis *a)
 {
-	if (a->ndeaths == a->capdeaths) {
-		int ncap = a->capdeaths ? a->capdeaths * 2 : 64;
-		void *p = realloc(a->deaths, (size_t)ncap * sizeof(*a->deaths));
-		if (!p)
-			return NULL;
-		a->deaths = p;
-		a->capdeaths = ncap;
-	}
+	if (cw_grow((void **)&a->deaths, &a->capdeaths, a->ndeaths + 1, sizeof(*a->deaths)))
+		return NULL;
 	struct cw_death *d = &a->deaths[a->ndeaths++];
 	memset(d, 0, sizeof(*d));
 	d->proc = d->execfail = d->parent_death = -1;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/grow.h"
 #include "explain/connect.h"
 #include "explain/gaps.h"
 
@@ -44,14 +45,8 @@ static int first_at(const struct cw_tqueue *tq, int64_t t)
 
 static int push_gap(struct gapv *g, int64_t from, int64_t to, int cause)
 {
-	if (g->n == g->cap) {
-		int ncap = g->cap ? g->cap * 2 : 8;
-		void *p = realloc(g->v, (size_t)ncap * sizeof(*g->v));
-		if (!p)
-			return -ENOMEM;
-		g->v = p;
-		g->cap = ncap;
-	}
+	if (cw_grow((void **)&g->v, &g->cap, g->n + 1, sizeof(*g->v)))
+		return -ENOMEM;
 	struct cw_gap *x = &g->v[g->n++];
 	memset(x, 0, sizeof(*x));
 	x->from = from;

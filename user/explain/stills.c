@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/grow.h"
 #include "explain/connect.h"
 #include "explain/gaps.h"
 #include "explain/stills.h"
@@ -32,14 +33,8 @@ static int push(struct iv *s, int64_t a, int64_t b)
 			s->v[s->n - 1].b = b;
 		return 0;
 	}
-	if (s->n == s->cap) {
-		int ncap = s->cap ? s->cap * 2 : 8;
-		void *p = realloc(s->v, (size_t)ncap * sizeof(*s->v));
-		if (!p)
-			return -ENOMEM;
-		s->v = p;
-		s->cap = ncap;
-	}
+	if (cw_grow((void **)&s->v, &s->cap, s->n + 1, sizeof(*s->v)))
+		return -ENOMEM;
 	s->v[s->n++] = (struct ivl){a, b};
 	return 0;
 }
