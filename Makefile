@@ -205,8 +205,11 @@ service-check: $(BUILD)/celerywatch
 # Queue discovery's broker-side cost and time to discovery, 10k and 1M keys, tracking on and
 # off (README, OVERHEAD; about 10 minutes, as root): tests/integration/test_discovery.py.
 # explain on a generated 1,000,000-line log: best of 3, wall and max RSS, beside `jq -c .`
-bench-explain: $(BUILD)/celerywatch
-	./tools/bench_explain.sh 1000000 $(BUILD)/celerywatch
+bench-explain: $(BUILD)/celerywatch $(BUILD)/live_judge
+	LIVE_JUDGE=$(BUILD)/live_judge ./tools/bench_explain.sh 1000000 $(BUILD)/celerywatch
+
+$(BUILD)/live_judge: tools/bench/live_judge.c $(LIB)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $< $(LIB) $(LDLIBS) -o $@
 
 bench-discovery: $(BUILD)/celerywatch
 	cd tests/integration && CW_DISCOVERY_LONG=1 /usr/bin/python3 -m unittest -v test_discovery

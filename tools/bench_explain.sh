@@ -164,4 +164,9 @@ fi
 if command -v jq > /dev/null && [ "${JQ:-1}" = 1 ]; then
 	t "jq -c ." jq -c . "$LOG"
 fi
+# the recorder's live engine on the same log, judged every 100,000 lines (LIVE_JUDGE: its
+# binary, built by make bench-explain)
+if [ -x "${LIVE_JUDGE:-}" ]; then
+	/usr/bin/time -f "live engine: %e s, max RSS %M KiB" "$LIVE_JUDGE" "$LOG" 2>&1 | tail -4
+fi
 "$BIN" explain "$LOG" | head -8

@@ -10,7 +10,11 @@
 int cw_live_init(struct cw_live *l)
 {
 	memset(l, 0, sizeof(*l));
-	return cw_engine_new(&l->eng, NULL);
+	if (cw_engine_new(&l->eng, NULL))
+		return -1;
+	/* a recorder runs for months: recycled pool children become 40-byte records at once */
+	cw_engine_fold_recycled(l->eng, 0, CW_NONE);
+	return 0;
 }
 
 int cw_live_add_sink(struct cw_live *l, const struct cw_live_sink *s)

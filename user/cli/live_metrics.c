@@ -19,23 +19,30 @@ static void count_death(struct cw_live_metrics *m, const char *worker, const cha
 	m->deaths[m->ndeaths++] = (struct cw_metrics_death){worker, kind, 1};
 }
 
-static void count_deaths(struct cw_live_metrics *m, const struct cw_engine *e)
+/* Recycled children folded since the last count: not among the analysis' deaths. Those
+ * forgotten since were counted long before (two windows). */
+static void count_folded(struct cw_live_metrics *m, const struct cw_timeline *tl)
+{
+	long k = m->folded_counted - tl->nfolded_forgotten;
+
+	for (k = k < 0 ? 0 : k; k < tl->nfolded; k++)
+		count_death(m, tl->fprofs[tl->folded[k].profile].worker, cw_kind_name(CW_K_RECYCLED));
+	m->folded_counted = tl->nfolded_forgotten + tl->nfolded;
+}
+
+void cw_live_metrics_count(struct cw_live_metrics *m, const struct cw_engine *e)
 {
 	const struct cw_timeline *tl = cw_engine_timeline(e);
 	const struct cw_analysis *a = cw_engine_analysis(e);
 
-	if (cw_grow_zeroed((void **)&m->counted, &m->ncounted, tl->nprocs, sizeof(bool)) ||
-	    cw_grow_zeroed((void **)&m->fail_counted, &m->nfail_counted, tl->nexecfails, sizeof(bool)))
+	if (cw_death_marks_fit(&m->counted, tl))
 		return;
 	for (int i = 0; i < a->ndeaths; i++) {
 		const struct cw_death *d = &a->deaths[i];
-		bool *c = d->proc >= 0 ? &m->counted[d->proc] :
-			  d->execfail >= 0 ? &m->fail_counted[d->execfail] : NULL;
-		if (!c || *c)
-			continue;
-		*c = true;
-		count_death(m, d->worker, cw_kind_name(d->kind));
+		if (cw_death_marks_first(&m->counted, tl, d))
+			count_death(m, d->worker, cw_kind_name(d->kind));
 	}
+	count_folded(m, tl);
 }
 
 static struct cw_metrics_queue *queues_of(const struct cw_analysis *a)
@@ -84,7 +91,7 @@ static void on_judged(const struct cw_engine *e, void *ctx)
 
 	if (!a)
 		return;
-	count_deaths(m, e);
+	cw_live_metrics_count(m, e);
 	struct cw_metrics_death *d = malloc((m->ndeaths + 1) * sizeof(*d));
 	if (d)
 		memcpy(d, m->deaths, m->ndeaths * sizeof(*d));
@@ -103,8 +110,7 @@ struct cw_live_sink cw_live_metrics_sink(struct cw_live_metrics *m, struct cw_me
 
 void cw_live_metrics_free(struct cw_live_metrics *m)
 {
-	free(m->counted);
-	free(m->fail_counted);
+	cw_death_marks_free(&m->counted);
 	free(m->deaths);
 	memset(m, 0, sizeof(*m));
 }

@@ -44,8 +44,7 @@ void cw_engine_free(struct cw_engine *e)
 		cw_analysis_free(&e->an);
 	cw_timeline_free(&e->tl);
 	cw_lineparser_free(e->parser);
-	free(e->death_told);
-	free(e->fail_told);
+	cw_death_marks_free(&e->told);
 	free(e->qs);
 	free(e);
 }

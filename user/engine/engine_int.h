@@ -3,6 +3,7 @@
 #ifndef CW_ENGINE_INT_H
 #define CW_ENGINE_INT_H
 
+#include "engine/deathmarks.h"
 #include "engine/engine.h"
 #include "log/logread.h"
 
@@ -20,10 +21,7 @@ struct cw_engine {
 	bool have_an, dirty;
 	long lines;
 	/* what was said already */
-	bool *death_told;	/* per tl->procs index */
-	int ndeath_told;
-	bool *fail_told;	/* per tl->execfails index */
-	int nfail_told;
+	struct cw_death_marks told;	/* deaths told as incidents */
 	struct qstate *qs;
 	int nqs, capqs;
 	int64_t lost_told;

@@ -48,16 +48,12 @@ static void tell_death(struct cw_engine *e, const struct cw_death *d, cw_inciden
 /* Deaths not reported yet; on the first judgement, history is only marked as known. */
 static int tell_deaths(struct cw_engine *e, bool first, cw_incident_cb cb, void *ctx)
 {
-	if (cw_grow_zeroed((void **)&e->death_told, &e->ndeath_told, e->tl.nprocs, sizeof(bool)) ||
-	    cw_grow_zeroed((void **)&e->fail_told, &e->nfail_told, e->tl.nexecfails, sizeof(bool)))
+	if (cw_death_marks_fit(&e->told, &e->tl))
 		return -ENOMEM;
 	for (int i = 0; i < e->an.ndeaths; i++) {
 		const struct cw_death *d = &e->an.deaths[i];
-		bool *told = d->proc >= 0 ? &e->death_told[d->proc] :
-			     d->execfail >= 0 ? &e->fail_told[d->execfail] : NULL;
-		if (!told || *told || !d->incident)
+		if (!d->incident || !cw_death_marks_first(&e->told, &e->tl, d))
 			continue;
-		*told = true;
 		if (!first)
 			tell_death(e, d, cb, ctx);
 	}
@@ -182,9 +178,12 @@ int cw_engine_judge(struct cw_engine *e, cw_incident_cb cb, void *ctx)
 	int64_t since = last == CW_NONE ? CW_NONE : last - e->opts.window_us;
 	bool first = !e->have_an;
 
-	/* a live engine runs for months: samples older than two windows are judged no more */
+	/* a live engine runs for months: samples and folded children older than two windows
+	 * are judged no more */
 	if (last != CW_NONE && last - e->trimmed_at > e->opts.window_us / 6) {
 		cw_timeline_forget_samples(&e->tl, last - 2 * e->opts.window_us);
+		if (cw_timeline_forget_folded(&e->tl, last - 2 * e->opts.window_us))
+			return -ENOMEM;
 		e->trimmed_at = last;
 	}
 	if (cw_analyze_opts(&e->tl, since, CW_NONE, NULL, &e->judge, &an))

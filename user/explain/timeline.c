@@ -1045,6 +1045,25 @@ int cw_timeline_load(struct cw_timeline *tl, char *const *files, int nfiles,
 	return ret;
 }
 
+int cw_timeline_forget_folded(struct cw_timeline *tl, int64_t before)
+{
+	if (!tl->nfolded || tl->folded[0].end_ts >= before)
+		return 0;
+	int *latest = malloc((size_t)tl->nfprofs * sizeof(*latest)), n = 0;
+
+	if (!latest)
+		return -ENOMEM;
+	for (int k = 0; k < tl->nfolded; k++)
+		latest[tl->folded[k].profile] = k;
+	for (int k = 0; k < tl->nfolded; k++)
+		if (tl->folded[k].end_ts >= before || latest[tl->folded[k].profile] == k)
+			tl->folded[n++] = tl->folded[k];
+	free(latest);
+	tl->nfolded_forgotten += tl->nfolded - n;
+	tl->nfolded = n;
+	return 0;
+}
+
 void cw_timeline_forget_samples(struct cw_timeline *tl, int64_t before)
 {
 	for (int q = 0; q < tl->nqueues; q++) {

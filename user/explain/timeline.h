@@ -213,6 +213,7 @@ struct cw_timeline {
 	int kept_recycled;	/* recycled children kept whole so far (each queue counts too) */
 	struct cw_folded *folded;	/* in the order they exited */
 	int nfolded, capfolded;
+	long nfolded_forgotten;	/* dropped by cw_timeline_forget_folded so far */
 	struct cw_fold_profile *fprofs;
 	int nfprofs, capfprofs;
 	/* internals */
@@ -250,6 +251,11 @@ int cw_timeline_load(struct cw_timeline *tl, char *const *files, int nfiles,
 /* For a timeline that lives for months (record's live engine): drop each queue's depth
  * samples older than `before`, keeping the last one before it (the depth at that time). */
 void cw_timeline_forget_samples(struct cw_timeline *tl, int64_t before);
+
+/* The same for folded recycled children that exited before `before`, except the latest of
+ * each profile (a degraded worker's last pool child names the cause however old). The ones
+ * kept stay in order; nfolded_forgotten counts the others. Returns -ENOMEM or 0. */
+int cw_timeline_forget_folded(struct cw_timeline *tl, int64_t before);
 
 /* Intern a string in the timeline's table (NULL stays NULL). */
 const char *cw_timeline_intern(struct cw_timeline *tl, const char *s);

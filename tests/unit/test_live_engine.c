@@ -1,0 +1,160 @@
+/* The recorder's live engine over a long run: recycled pool children are folded as they exit
+ * and forgotten after two windows (memory stays flat however long it runs), the metrics
+ * still count every one of them, and a death in a reused process slot is told once. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "cli/live.h"
+#include "cli/live_metrics.h"
+#include "engine/engine.h"
+
+#define WINDOW_S 600
+#define MAIN_PID 100
+
+struct run {
+	struct cw_live live;
+	struct cw_live_metrics metrics;
+	int deaths_told;
+	char line[2048];
+};
+
+static const char *ts(long s)
+{
+	static char buf[40];
+	time_t t = 1795478400 + s;	/* 2026-11-24T00:00:00Z */
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S.000000Z", &tm);
+	return buf;
+}
+
+static void feed(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(r->line, sizeof(r->line), fmt, ap);
+	va_end(ap);
+	assert_true(n > 0 && (size_t)n < sizeof(r->line));
+	cw_live_line(&r->live, r->line, (size_t)n);
+}
+
+#define WORKER "\"worker\":\"w@h\",\"queues\":[\"q\"]"
+
+static void start(struct run *r)
+{
+	feed(r, "{\"v\":1,\"type\":\"tracer_start\",\"ts\":\"%s\",\"host\":\"h\",\"pid\":9,"
+	     "\"version\":\"t\",\"kernel\":\"6\",\"schema\":1,\"clock_ticks\":100}\n", ts(0));
+	feed(r, "{\"v\":1,\"type\":\"scan\",\"ts\":\"%s\",\"host\":\"h\",\"pid\":%d,\"ppid\":1,"
+	     "\"uid\":33,\"comm\":\"celery\",\"argv\":[\"celery\",\"worker\"],\"pstart\":5,"
+	     "\"pool\":\"prefork\",\"command\":\"worker\"," WORKER ",\"role\":\"main\"}\n", ts(0),
+	     MAIN_PID);
+}
+
+static void fork_child(struct run *r, long s, int pid)
+{
+	feed(r, "{\"v\":1,\"type\":\"fork\",\"ts\":\"%s\",\"host\":\"h\",\"pid\":%d,\"pstart\":%d,"
+	     "\"ppid\":%d,\"parent_pstart\":5,\"comm\":\"celery\"," WORKER ",\"role\":\"pool\"}\n",
+	     ts(s), pid, pid, MAIN_PID);
+}
+
+static void exit_child(struct run *r, long s, int pid, bool killed)
+{
+	feed(r, "{\"v\":1,\"type\":\"exit\",\"ts\":\"%s\",\"host\":\"h\",\"pid\":%d,\"pstart\":%d,"
+	     "\"ppid\":%d,\"comm\":\"celery\",\"exit_code\":%s,\"signal\":%s,\"core_dumped\":false,"
+	     WORKER ",\"role\":\"pool\"}\n", ts(s), pid, pid, MAIN_PID, killed ? "null" : "155",
+	     killed ? "\"SIGSEGV\"" : "null");
+}
+
+static void on_incident(const struct cw_incident *inc, void *ctx)
+{
+	struct run *r = ctx;
+
+	r->deaths_told += inc->kind == CW_INC_DEATH;
+}
+
+static void setup_run(struct run *r)
+{
+	struct cw_engine_opts o = {.window_us = WINDOW_S * 1000000LL};
+
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(cw_live_init(&r->live), 0);
+	/* the recorder's engine, with a 10-minute window to keep the test short */
+	cw_engine_free(r->live.eng);
+	assert_int_equal(cw_engine_new(&r->live.eng, &o), 0);
+	cw_engine_fold_recycled(r->live.eng, 0, CW_NONE);
+	struct cw_live_sink s = {.on_incident = on_incident, .ctx = r};
+	cw_live_add_sink(&r->live, &s);
+	memset(&r->metrics, 0, sizeof(r->metrics));
+}
+
+static long recycled_counted(const struct run *r)
+{
+	for (size_t i = 0; i < r->metrics.ndeaths; i++)
+		if (!strcmp(r->metrics.deaths[i].kind, "recycled"))
+			return (long)r->metrics.deaths[i].count;
+	return 0;
+}
+
+/* six windows at one recycled child a second, judged every 10 s as the recorder does */
+static void test_folded_and_forgotten_over_a_long_run(void **state)
+{
+	struct run r;
+	const long seconds = 6 * WINDOW_S;
+	int peak_folded = 0;
+
+	(void)state;
+	setup_run(&r);
+	start(&r);
+	fork_child(&r, 0, 1000);
+	for (long s = 1; s <= seconds; s++) {
+		exit_child(&r, s, 999 + (int)s, false);
+		fork_child(&r, s, 1000 + (int)s);
+		if (s % 10 == 0) {
+			cw_live_tick(&r.live);
+			cw_live_metrics_count(&r.metrics, r.live.eng);
+			const struct cw_timeline *tl = cw_engine_timeline(r.live.eng);
+			if (tl->nfolded > peak_folded)
+				peak_folded = tl->nfolded;
+			assert_true(tl->nprocs <= 4);	/* slots reused: the main and a child or two */
+		}
+	}
+	const struct cw_timeline *tl = cw_engine_timeline(r.live.eng);
+	/* two windows kept, trimmed every sixth of one */
+	assert_true(peak_folded <= 2 * WINDOW_S + WINDOW_S / 6 + 10);
+	assert_true(tl->nfolded_forgotten >= seconds - peak_folded);
+	assert_int_equal(tl->nfolded + tl->nfolded_forgotten, seconds);
+	/* every recycled child counted once, forgotten or not */
+	assert_int_equal(recycled_counted(&r), seconds);
+
+	/* a crash in a slot used by thousands before it: told once */
+	exit_child(&r, seconds + 1, 999 + (int)seconds + 1, true);
+	cw_live_tick(&r.live);
+	cw_live_metrics_count(&r.metrics, r.live.eng);
+	assert_int_equal(r.deaths_told, 1);
+	cw_live_tick(&r.live);
+	assert_int_equal(r.deaths_told, 1);
+
+	/* however old, a worker's last folded child stays: a degraded pool's cause */
+	struct cw_timeline *all = (struct cw_timeline *)cw_engine_timeline(r.live.eng);
+	assert_int_equal(cw_timeline_forget_folded(all, INT64_MAX), 0);
+	assert_int_equal(all->nfolded, 1);
+	assert_int_equal(all->folded[0].pid, 999 + seconds);
+	cw_live_metrics_free(&r.metrics);
+	cw_live_free(&r.live);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_folded_and_forgotten_over_a_long_run),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
