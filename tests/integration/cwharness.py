@@ -234,14 +234,20 @@ class Recorder:
         self.proc = None
 
     def start(self):
-        self.errf = open(os.path.join(self.dir, "stderr"), "wb")
-        self.proc = subprocess.Popen([BIN, "record", "-o", self.out] + self.args,
-                                     stdout=subprocess.DEVNULL, stderr=self.errf)
-        wait_for(lambda: self.proc.poll() is not None or any(
-            e["type"] == "tracer_start" for e in self.events(quiet=True)), 30, 0.05,
-            "tracer_start")
-        if self.proc.poll() is not None:
-            raise AssertionError(f"recorder exited {self.proc.returncode}: {self.stderr()}")
+        try:
+            self.errf = open(os.path.join(self.dir, "stderr"), "wb")
+            self.proc = subprocess.Popen([BIN, "record", "-o", self.out] + self.args,
+                                         stdout=subprocess.DEVNULL, stderr=self.errf)
+            wait_for(lambda: self.proc.poll() is not None or any(
+                e["type"] == "tracer_start" for e in self.events(quiet=True)), 30, 0.05,
+                "tracer_start")
+            if self.proc.poll() is not None:
+                raise AssertionError(f"recorder exited {self.proc.returncode}: {self.stderr()}")
+        except BaseException:
+            # callers register cleanup after start: a failed start leaves no recorder running
+            # and no /tmp/cw-rec-* behind
+            self.cleanup()
+            raise
         return self
 
     def stderr(self):
