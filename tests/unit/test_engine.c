@@ -126,6 +126,35 @@ static void test_death_told_once_as_it_comes(void **state)
 	cw_engine_free(e);
 }
 
+/* record and watch judge at once after a death, at their tick otherwise: the engine says
+ * which, from the events it parsed */
+static void test_death_pending_until_judged(void **state)
+{
+	struct cw_engine *e;
+	struct seen s = {0};
+	FILE *f = fopen(data("incident.jsonl"), "r");
+	char *line = NULL, why[256];
+	size_t cap = 0;
+	ssize_t n;
+	int deaths = 0;
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(cw_engine_new(&e, NULL), 0);
+	assert_false(cw_engine_death_pending(e));
+	while ((n = getline(&line, &cap, f)) > 0) {
+		bool death = strstr(line, "\"type\":\"exit\"") || strstr(line, "\"type\":\"oom\"");
+		assert_int_equal(cw_engine_feed_line(e, line, (size_t)n, why, sizeof(why)), 0);
+		assert_int_equal(cw_engine_death_pending(e), death);
+		deaths += death;
+		assert_int_equal(cw_engine_judge(e, collect, &s), 0);
+		assert_false(cw_engine_death_pending(e));
+	}
+	assert_true(deaths >= 2);
+	free(line);
+	fclose(f);
+	cw_engine_free(e);
+}
+
 static void test_unreadable_line_is_refused(void **state)
 {
 	struct cw_engine *e;
@@ -172,6 +201,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_judgement_names_bad_queues_not_old_deaths),
 		cmocka_unit_test(test_death_told_once_as_it_comes),
+		cmocka_unit_test(test_death_pending_until_judged),
 		cmocka_unit_test(test_unreadable_line_is_refused),
 		cmocka_unit_test(test_forget_samples_keeps_the_depth_at_the_cutoff),
 	};

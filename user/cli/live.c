@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "log/eventlog.h"
 
 int cw_live_init(struct cw_live *l)
 {
@@ -33,15 +32,12 @@ void cw_live_free(struct cw_live *l)
 
 void cw_live_line(struct cw_live *l, const char *line, size_t len)
 {
-	char type[32], why[256];
+	char why[256];
 
 	if (!l->eng)
 		return;
 	if (cw_engine_feed_line(l->eng, line, len, why, sizeof(why)) == -EINVAL && !l->unreadable++)
 		fprintf(stderr, "celerywatch: the live engine cannot read a line of ours: %s\n", why);
-	cw_line_type(line, len, type, sizeof(type));
-	if (!strcmp(type, "exit") || !strcmp(type, "oom"))
-		l->death_fed = true;
 }
 
 static void dispatch(const struct cw_incident *inc, void *ctx)
@@ -60,7 +56,6 @@ static void judge(struct cw_live *l)
 		fprintf(stderr, "celerywatch: the live engine is out of memory; incidents are late\n");
 		return;
 	}
-	l->death_fed = false;
 	for (int i = 0; i < l->nsinks; i++)
 		if (l->sinks[i].on_judged)
 			l->sinks[i].on_judged(l->eng, l->sinks[i].ctx);
@@ -68,7 +63,7 @@ static void judge(struct cw_live *l)
 
 void cw_live_after_consume(struct cw_live *l)
 {
-	if (l->eng && l->death_fed)
+	if (l->eng && cw_engine_death_pending(l->eng))
 		judge(l);
 }
 

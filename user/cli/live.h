@@ -23,7 +23,6 @@ struct cw_live {
 	struct cw_engine *eng;
 	struct cw_live_sink sinks[CW_LIVE_MAX_SINKS];
 	int nsinks;
-	bool death_fed;		/* an exit or oom line since the last judgement */
 	unsigned long unreadable;	/* lines of ours the engine could not read (a bug) */
 	unsigned long incidents;
 };
@@ -31,7 +30,7 @@ struct cw_live {
 int cw_live_init(struct cw_live *l);
 int cw_live_add_sink(struct cw_live *l, const struct cw_live_sink *s);
 void cw_live_free(struct cw_live *l);
-/* A line the log took (type known from the writer's side: "exit", "oom", ...). */
+/* A line the log took, fed to the engine. */
 void cw_live_line(struct cw_live *l, const char *line, size_t len);
 /* Judge now if a death came in (after each ring buffer wake-up). */
 void cw_live_after_consume(struct cw_live *l);

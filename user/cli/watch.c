@@ -20,7 +20,6 @@
 #include "cli/options.h"
 #include "cli/watch_view.h"
 #include "common/timeutil.h"
-#include "log/eventlog.h"
 
 #define POLL_MS 100		/* a new line is read within this */
 #define JUDGE_EVERY_NS 1000000000ull	/* without a death, the view is refreshed this often */
@@ -35,7 +34,6 @@ struct watch {
 	struct cw_engine *eng;
 	struct cw_view view;
 	struct cw_follow fol;
-	bool death_fed;
 	char source[512];
 };
 
@@ -110,21 +108,16 @@ static void on_incident(const struct cw_incident *inc, void *ctx)
 static void on_line(const char *line, size_t len, void *ctx)
 {
 	struct watch *w = ctx;
-	char why[256], type[32];
+	char why[256];
 
 	/* a line that is not one of ours is skipped here as explain would skip it */
-	if (cw_engine_feed_line(w->eng, line, len, why, sizeof(why)) == 0) {
-		cw_line_type(line, len, type, sizeof(type));
-		if (!strcmp(type, "exit") || !strcmp(type, "oom"))
-			w->death_fed = true;
-	}
+	cw_engine_feed_line(w->eng, line, len, why, sizeof(why));
 }
 
 static void judge(struct watch *w)
 {
 	if (cw_engine_judge(w->eng, on_incident, w))
 		fprintf(stderr, "celerywatch watch: out of memory\n");
-	w->death_fed = false;
 	cw_view_header(&w->view, w->eng, w->source);
 }
 
@@ -225,7 +218,7 @@ static int follow_loop(struct watch *w, int sfd, pid_t child)
 		if (n < 0)
 			fprintf(stderr, "celerywatch watch: %s: %s\n", w->fol.path, strerror((int)-n));
 		uint64_t now = cw_clock_ns(CLOCK_MONOTONIC);
-		if (w->death_fed || (cw_engine_dirty(w->eng) && now - last_judge >= JUDGE_EVERY_NS) ||
+		if (cw_engine_death_pending(w->eng) || (cw_engine_dirty(w->eng) && now - last_judge >= JUDGE_EVERY_NS) ||
 		    !last_judge) {
 			judge(w);
 			last_judge = now;

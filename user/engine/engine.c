@@ -57,6 +57,8 @@ int cw_engine_feed_event(const struct cw_event *ev, void *engine)
 		e->broker_up = ev->redis_ok ? 1 : 0;
 		e->broker_ts = ev->ts;
 	}
+	if (ev->type == CW_LOG_EXIT || ev->type == CW_LOG_OOM)
+		e->death_pending = true;
 	e->dirty = true;
 	return cw_timeline_add(ev, &e->tl);
 }
@@ -70,6 +72,11 @@ int cw_engine_feed_line(struct cw_engine *e, const char *line, size_t n, char *w
 bool cw_engine_dirty(const struct cw_engine *e)
 {
 	return e->dirty;
+}
+
+bool cw_engine_death_pending(const struct cw_engine *e)
+{
+	return e->death_pending;
 }
 
 const struct cw_analysis *cw_engine_analysis(const struct cw_engine *e)

@@ -35,6 +35,8 @@ int cw_engine_feed_line(struct cw_engine *e, const char *line, size_t n, char *w
 int cw_engine_feed_event(const struct cw_event *ev, void *engine);
 /* Something was fed since the last judgement. */
 bool cw_engine_dirty(const struct cw_engine *e);
+/* An exit or oom event was fed since the last judgement: a death to judge now. */
+bool cw_engine_death_pending(const struct cw_engine *e);
 
 /* Before a replay (explain): fold recycled pool children past the first `keep` that ended
  * at or after `from` (CW_NONE: any) into counts (explain/timeline_fold.h). Never live. */

@@ -19,6 +19,7 @@ struct cw_engine {
 	struct cw_lineparser *parser;
 	struct cw_analysis an;
 	bool have_an, dirty;
+	bool death_pending;	/* an exit or oom fed since the last judgement */
 	long lines;
 	/* what was said already */
 	struct cw_death_marks told;	/* deaths told as incidents */

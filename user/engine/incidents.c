@@ -192,7 +192,7 @@ int cw_engine_judge(struct cw_engine *e, cw_incident_cb cb, void *ctx)
 		cw_analysis_free(&e->an);
 	e->an = an;
 	e->have_an = true;
-	e->dirty = false;
+	e->dirty = e->death_pending = false;
 	if (tell_deaths(e, first, cb, ctx) || tell_verdicts(e, cb, ctx))
 		return -ENOMEM;
 	tell_lost(e, cb, ctx);
