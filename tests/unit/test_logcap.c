@@ -12,14 +12,17 @@
 
 #define SEC 1000000000ull
 
+/* the type as the recorder finds it in the line it formatted */
 static bool admit(struct cw_logcap *c, const char *type, uint64_t now)
 {
 	struct jw w;
+	char t[16];
 
 	jw_init(&w);
 	cw_line_begin(&w, type, 0, 1);
 	jw_end(&w);
-	bool ok = cw_logcap_admit(c, w.buf, w.len, now);
+	cw_line_type(w.buf, w.len, t, sizeof(t));
+	bool ok = cw_logcap_admit(c, t, now);
 	jw_free(&w);
 	return ok;
 }

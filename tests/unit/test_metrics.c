@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "common/utf8.h"
+#include "log/eventlog.h"
 #include "metrics/feed.h"
 #include "metrics/metrics.h"
 #include "metrics/procself.h"
@@ -390,9 +391,13 @@ static void test_line_types(void **state)
 		{"", "other"},
 	};
 
+	char t[32];
+
 	(void)state;
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-		assert_string_equal(cw_feed_type_name(cw_feed_type(lines[i][0], strlen(lines[i][0]))), lines[i][1]);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		cw_line_type(lines[i][0], strlen(lines[i][0]), t, sizeof(t));
+		assert_string_equal(cw_feed_type_name(cw_feed_type(t)), lines[i][1]);
+	}
 }
 
 static void test_addresses(void **state)

@@ -94,13 +94,19 @@ struct recorder {
 
 static void emit(struct recorder *r)
 {
+	char type[16];
+
 	if (r->line.oom) {
 		fprintf(stderr, "celerywatch: out of memory formatting an event; it is counted as a write error\n");
 		r->unformatted++;
-	} else if (cw_logcap_admit(&r->logcap, r->line.buf, r->line.len, cw_clock_ns(CLOCK_MONOTONIC))) {
+		jw_reset(&r->line);
+		return;
+	}
+	cw_line_type(r->line.buf, r->line.len, type, sizeof(type));	/* once: the cap and the feed */
+	if (cw_logcap_admit(&r->logcap, type, cw_clock_ns(CLOCK_MONOTONIC))) {
 		cw_writer_put(r->writer, r->line.buf, r->line.len);
 		cw_live_line(&r->live, r->line.buf, r->line.len);
-		cw_feed_line(&r->feed, r->line.buf, r->line.len);
+		cw_feed_count(&r->feed, type);
 	}
 	jw_reset(&r->line);
 }

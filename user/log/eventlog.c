@@ -37,21 +37,29 @@ void cw_line_begin(struct jw *w, const char *type, uint64_t realtime_ns, uint32_
 #define CW_STR_(x) #x
 #define CW_STR(x) CW_STR_(x)
 
-/* cw_line_begin writes the type first after the version: its place is fixed. */
+/* cw_line_begin writes the type first after the version: its place is fixed. Any version
+ * is read (a log of schema 1 has its types at the same place). */
 void cw_line_type(const char *line, size_t len, char *out, size_t outlen)
 {
-	static const char head[] = "{\"v\":" CW_STR(CW_SCHEMA_VERSION) ",\"type\":\"";
-	size_t n = sizeof(head) - 1, i = 0;
+	static const char v[] = "{\"v\":", key[] = ",\"type\":\"";
+	size_t i = sizeof(v) - 1, digits;
+	const char *t, *end;
 
 	if (outlen)
 		out[0] = '\0';
-	if (!outlen || len < n || memcmp(line, head, n))
+	if (!outlen || len < i || memcmp(line, v, i))
 		return;
-	while (n + i < len && line[n + i] != '"' && i + 1 < outlen) {
-		out[i] = line[n + i];
-		i++;
-	}
-	out[i] = '\0';
+	for (digits = i; i < len && line[i] >= '0' && line[i] <= '9'; i++)
+		;
+	if (i == digits || len - i < sizeof(key) - 1 || memcmp(line + i, key, sizeof(key) - 1))
+		return;
+	t = line + i + sizeof(key) - 1;
+	if (!(end = memchr(t, '"', (size_t)(line + len - t))))
+		return;	/* cut short */
+	size_t n = (size_t)(end - t) < outlen - 1 ? (size_t)(end - t) : outlen - 1;
+
+	memcpy(out, t, n);
+	out[n] = '\0';
 }
 
 /* The files we append to: a regular file, or a FIFO or character device (a log shipper's pipe,

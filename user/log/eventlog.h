@@ -44,7 +44,8 @@ const char *cw_eventlog_host(void);
 
 /* Start a line: {"v":CW_SCHEMA_VERSION,"type":...,"ts":...,"host":...,"pid":... */
 void cw_line_begin(struct jw *w, const char *type, uint64_t realtime_ns, uint32_t pid);
-/* The type of a line cw_line_begin started, into out ("" when line is not one of ours). */
+/* The type of a line cw_line_begin started (any schema version), into out, cut to fit
+ * ("" when line is not one of ours or is cut before the type's end). */
 void cw_line_type(const char *line, size_t len, char *out, size_t outlen);
 
 #endif

@@ -45,14 +45,11 @@ static void count_type(struct cw_logcap *c, const char *type)
 	c->by_type[i]++;
 }
 
-bool cw_logcap_admit(struct cw_logcap *c, const char *line, size_t len, uint64_t now_ns)
+bool cw_logcap_admit(struct cw_logcap *c, const char *type, uint64_t now_ns)
 {
-	char type[16];
-
 	(void)now_ns;	/* the window moves in cw_logcap_roll, every second, not here */
 	if (!c->limit)
 		return true;
-	cw_line_type(line, len, type, sizeof(type));
 	if (c->used < c->limit || is_exempt(type)) {
 		c->used++;	/* exempt lines count too: the cap is on the log's growth */
 		return true;

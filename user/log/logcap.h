@@ -27,8 +27,8 @@ struct cw_logcap {
 };
 
 void cw_logcap_init(struct cw_logcap *c, uint64_t limit, uint64_t now_ns);
-/* May this line (as cw_line_begin started it) be written? false: it is suppressed, counted. */
-bool cw_logcap_admit(struct cw_logcap *c, const char *line, size_t len, uint64_t now_ns);
+/* May a line of this type (cw_line_type) be written? false: it is suppressed, counted. */
+bool cw_logcap_admit(struct cw_logcap *c, const char *type, uint64_t now_ns);
 /* When the window has ended (or force, at stop): start a new one, and if lines were
  * suppressed in it, format the `suppressed` line into w (appended: reset w first) and
  * return true. */

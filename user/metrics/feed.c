@@ -37,36 +37,20 @@ const char *cw_feed_type_name(int i)
 	return i >= 0 && i < CW_FEED_NTYPES ? types[i] : NULL;
 }
 
-/* Lines start {"v":N,"type":"...": the type right after the version, whatever the version. */
-int cw_feed_type(const char *line, size_t len)
+int cw_feed_type(const char *type)
 {
-	static const char v[] = "{\"v\":", key[] = ",\"type\":\"";
-	size_t i = sizeof(v) - 1;
-	const char *t, *end;
-
-	if (len < i || memcmp(line, v, i))
-		return OTHER;
-	while (i < len && line[i] >= '0' && line[i] <= '9')
-		i++;
-	if (len - i < sizeof(key) - 1 || memcmp(line + i, key, sizeof(key) - 1))
-		return OTHER;
-	t = line + i + sizeof(key) - 1;
-	end = memchr(t, '"', (size_t)(line + len - t));
-	if (!end)
-		return OTHER;
 	for (int k = 0; k < OTHER; k++)
-		if ((size_t)(end - t) == strlen(types[k]) && !memcmp(t, types[k], (size_t)(end - t)))
+		if (!strcmp(type, types[k]))
 			return k;
 	return OTHER;
 }
 
-bool cw_feed_line(struct cw_metrics_feed *f, const char *line, size_t len)
+bool cw_feed_count(struct cw_metrics_feed *f, const char *type)
 {
-	int t;
-
 	if (!f->server)
 		return false;
-	t = cw_feed_type(line, len);
+	int t = cw_feed_type(type);
+
 	f->lines[t]++;
 	if (t == EXIT)
 		f->pending = true;

@@ -37,9 +37,10 @@ struct cw_metrics_feed {
 
 void cw_feed_init(struct cw_metrics_feed *f, struct cw_metrics_server *server, bool broker,
 		  const char *version);
-/* A line queued to the log: counted by its type. True when it is an `exit` line (a death
- * must reach the endpoint within a second: publish once the batch is done). */
-bool cw_feed_line(struct cw_metrics_feed *f, const char *line, size_t len);
+/* A line queued to the log, of this type (cw_line_type): counted. True when it is an
+ * `exit` line (a death must reach the endpoint within a second: publish once the batch is
+ * done). */
+bool cw_feed_count(struct cw_metrics_feed *f, const char *type);
 /* The latest broker sample; the feed keeps it (and frees the one before). */
 void cw_feed_sample(struct cw_metrics_feed *f, struct cw_sample *s);
 /* The kernel's cumulative loss counters. */
@@ -52,8 +53,8 @@ void cw_feed_judged(struct cw_metrics_feed *f, struct cw_metrics_queue *q, size_
 		    struct cw_metrics_worker *w, size_t nw, struct cw_metrics_death *d, size_t nd);
 /* Render and hand the text to the server. */
 void cw_feed_publish(struct cw_metrics_feed *f);
-/* The index of a line's type in f->lines (exported for tests), and its name. */
-int cw_feed_type(const char *line, size_t len);
+/* The index of a type's name in f->lines (exported for tests), and the name of an index. */
+int cw_feed_type(const char *type);
 const char *cw_feed_type_name(int i);
 void cw_feed_free(struct cw_metrics_feed *f);
 
