@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "capture/capture.h"
+#include "common/timeutil.h"
 #include "events.h"
 
 /* attach/detach stretches remembered, for the exit lines of deaths read a little late */
@@ -45,14 +46,6 @@ struct cw_tailwin {
 	struct cw_tailwin_stats st;
 	uint64_t attached_ns;	/* closed stretches */
 };
-
-static uint64_t boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* The tracepoint's id from tracefs (capture.c mounted it when the host had not). */
 static int tracepoint_id(void)
@@ -108,14 +101,14 @@ static int attach_link(struct cw_tailwin *w)
 
 static double ms_since(uint64_t t0)
 {
-	return (double)(boot_ns() - t0) / 1e6;
+	return (double)(cw_clock_ns(CLOCK_BOOTTIME) - t0) / 1e6;
 }
 
 /* The hook goes on; the stretch starts when the attach has returned (writes before that
  * may have been missed). */
 static void hook_on(struct cw_tailwin *w)
 {
-	uint64_t t0 = boot_ns();
+	uint64_t t0 = cw_clock_ns(CLOCK_BOOTTIME);
 	int e = attach_link(w);
 	double ms = ms_since(t0);
 
@@ -128,7 +121,7 @@ static void hook_on(struct cw_tailwin *w)
 	if (ms > w->st.attach_ms_max)
 		w->st.attach_ms_max = ms;
 	struct stretch *s = &w->hist[w->nhist++ % HISTORY];
-	s->on = boot_ns();
+	s->on = cw_clock_ns(CLOCK_BOOTTIME);
 	s->off = 0;
 }
 
@@ -136,7 +129,7 @@ static void hook_on(struct cw_tailwin *w)
 static void hook_off(struct cw_tailwin *w)
 {
 	struct stretch *s = &w->hist[(w->nhist - 1) % HISTORY];
-	uint64_t t0 = boot_ns();
+	uint64_t t0 = cw_clock_ns(CLOCK_BOOTTIME);
 
 	s->off = t0;
 	w->attached_ns += s->off - s->on;
@@ -160,7 +153,7 @@ int cw_tailwin_new(struct cw_tailwin **out, struct cw_capture *cap, double windo
 	w->cap = cap;
 	w->perf_fd = -1;
 	w->window_ns = (uint64_t)(window_s * 1e9);
-	w->since = boot_ns();
+	w->since = cw_clock_ns(CLOCK_BOOTTIME);
 	w->prog = cw_capture_tail_prog(cap, &perf_tp);
 	int e = w->prog ? 0 : -ENOENT;
 	if (!e && perf_tp && (w->perf_fd = open_perf_event()) < 0)
