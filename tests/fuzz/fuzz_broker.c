@@ -134,6 +134,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	int fd = dup(devnull);
 	if (fd < 0 || !(k.c = redisConnectFd(fd)))
 		abort();
+	cw_reply_budget_attach(k.c->reader, &k.budget);	/* as conn_connect does */
 	if (redisReaderFeed(k.c->reader, (const char *)data + 1, size - 1) != REDIS_OK)
 		abort();
 

@@ -30,6 +30,12 @@ for bin in "$dir"/fuzz_*; do
 	fi
 done
 if [ -n "$failed" ]; then
+	for t in $failed; do
+		echo "== $t: $(grep -m1 -E '^SUMMARY|^==[0-9]+== ?ERROR' "$work/$t/log")"
+		for c in "$work/$t/crashes"/*; do
+			[ -e "$c" ] && echo "$t input ($(wc -c <"$c") bytes): $(head -c 256 "$c" | od -An -tx1 | tr -d ' \n')"
+		done
+	done
 	echo "fuzzing FAILED:$failed"
 	exit 1
 fi

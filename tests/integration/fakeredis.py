@@ -29,12 +29,13 @@ class Fault:
       reset     close the connection as soon as the command arrives, unanswered
       silent    never answer this connection again (a hung broker); it stays open
       drip      from this command on, send every reply one byte every `pace` seconds
-      stream    reply `data`, then stream filler bytes until the peer goes away
+      stream    reply `data`, then stream `filler` (b"x" by default) until the peer goes away
       slow      wait `pace` seconds, then reply `data` (or the real reply when empty)
     times: how many firings before the fault is used up."""
 
-    def __init__(self, kind, on=None, after=0, data=b"", times=1, pace=1.0):
+    def __init__(self, kind, on=None, after=0, data=b"", times=1, pace=1.0, filler=b"x"):
         self.kind, self.on, self.after, self.data = kind, on, after, data
+        self.filler = filler
         self.times, self.pace = times, pace
         self.fired = 0
 
@@ -181,7 +182,7 @@ class FakeRedis:
             if f and f.kind == "stream":
                 f.fired += 1
                 self._send(c, out + f.data, state)
-                return self._stream(c)
+                return self._stream(c, f.filler)
             out += self.reply(argv)
         self._send(c, out, state)
         return True
@@ -196,8 +197,8 @@ class FakeRedis:
             c.sendall(data[i:i + 1])
             time.sleep(state["pace"])
 
-    def _stream(self, c):
-        chunk = b"x" * 65536
+    def _stream(self, c, filler):
+        chunk = filler * (65536 // len(filler))
         c.settimeout(5)
         try:
             while not self.stop_:

@@ -257,6 +257,22 @@ class BrokerFlood(FaultCase):
         self.assertLess(peak - before, 100)
         self.stop(rec)
 
+    def test_huge_array_is_refused_before_it_is_built(self):
+        """A header promising 300 million elements, then ':1\r\n' as fast as loopback carries
+        it: hiredis 0.14 callocs the 2.4 GB element table on the header, and 64 MiB of those
+        4-byte integers are 16 million reply objects, over 1 GB. A round trip builds at most
+        CW_REPLY_BUDGET objects, and this header alone is over it."""
+        rec = self.record("--interval", "10")
+        self.sample_after(rec, 0, lambda e: e["redis_ok"], "a first good sample")
+        before = peak_rss_mib(rec.proc.pid)
+        bad = self.fail_then_recover(rec, Fault("stream", on=b"LLEN", data=b"*300000000\r\n",
+                                                filler=b":1\r\n"),
+                                     "reply elements in one round trip", timeout=40)
+        peak = peak_rss_mib(rec.proc.pid)
+        print(f"\n  peak RSS {before:.0f} MiB before, {peak:.0f} MiB after: {bad['error']}", end="")
+        self.assertLess(peak - before, 100)
+        self.stop(rec)
+
 
 class SilentDNS:
     """A name server that takes queries and never answers, on 127.77.0.1:53 (UDP and TCP), and

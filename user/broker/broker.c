@@ -196,6 +196,9 @@ static enum rc io_fail(struct conn *k, enum rc r, char *err, size_t errlen)
 		seterr(err, errlen, "no reply from Redis at %s within %.1f s", k->where, k->timeout);
 	else if (r == RC_STOPPED)
 		seterr(err, errlen, "stopped");
+	else if (r == RC_TOOBIG && k->budget.spent)
+		seterr(err, errlen, "Redis at %s sent more than %u reply elements in one round "
+		       "trip; connection dropped", k->where, CW_REPLY_BUDGET);
 	else if (r == RC_TOOBIG)
 		seterr(err, errlen, "Redis at %s sent more than %u MiB in one round trip; "
 		       "connection dropped", k->where, MAX_ROUNDTRIP_BYTES >> 20);
@@ -254,6 +257,7 @@ static enum rc roundtrip(struct conn *k, size_t n, redisReply **out, double dead
 	int done = 0;
 	enum rc r;
 
+	cw_reply_budget_reset(&k->budget);
 	while (!done) {
 		if (buffer_write(k->c, &done) != REDIS_OK)
 			return io_fail(k, RC_IO, err, errlen);
@@ -264,7 +268,7 @@ static enum rc roundtrip(struct conn *k, size_t n, redisReply **out, double dead
 		for (;;) {
 			void *reply = NULL;
 			if (redisGetReplyFromReader(k->c, &reply) != REDIS_OK) {
-				r = RC_IO;
+				r = k->budget.spent ? RC_TOOBIG : RC_IO;
 				goto fail;
 			}
 			if (reply) {
@@ -392,6 +396,7 @@ static enum rc conn_connect(struct conn *k, double deadline, char *err, size_t e
 	}
 	if (k->c->err)
 		return connect_fail(k, k->c->errstr, err, errlen);
+	cw_reply_budget_attach(k->c->reader, &k->budget);
 	if ((r = wait_fd(k, POLLOUT, deadline))) {
 		if (r == RC_TIMEOUT)
 			seterr(err, errlen, "timed out after %.1f s connecting to Redis at %s",

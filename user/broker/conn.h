@@ -8,6 +8,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include "broker/replybudget.h"
+
 struct cw_redis_url;
 struct cw_lookup;
 
@@ -20,7 +22,8 @@ enum rc {
 	RC_AUTH,	/* password rejected or required: connection dropped */
 	RC_REPLY,	/* an error reply (LOADING, out-of-range db...): connection kept */
 	RC_NOMEM,
-	RC_TOOBIG,	/* more than MAX_ROUNDTRIP_BYTES in one round trip: connection dropped */
+	RC_TOOBIG,	/* more than MAX_ROUNDTRIP_BYTES or CW_REPLY_BUDGET objects in one round
+			 * trip: connection dropped */
 };
 
 struct conn {
@@ -36,6 +39,7 @@ struct conn {
 	size_t kcap;
 	struct cw_lookup *lookup;	/* a DNS lookup that outlived its connect attempt */
 	double resolve_max;	/* > 0: wait for DNS at most this long */
+	struct cw_reply_budget budget;	/* the reader's, for the round trip under way */
 };
 
 /* Send everything appended, then read n replies into out, all by deadline (monotonic s);

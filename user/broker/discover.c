@@ -482,6 +482,7 @@ out:
  * subscriber ends tracking: the scan takes over at its full share until it is back. */
 static void track_poll(struct cw_disc *d, struct conn *sub)
 {
+	cw_reply_budget_reset(&sub->budget);	/* at most 16 reads of messages, each 16 KiB */
 	for (int reads = 0; d->tracking && reads < 16; reads++) {
 		struct pollfd p = { .fd = sub->c->fd, .events = POLLIN };
 		size_t total = 0;
