@@ -1,7 +1,8 @@
 #!/bin/sh
 # Benchmark of `celerywatch explain` on a generated event log (default 1,000,000 lines):
 # four prefork workers recycling pool children (fork + exit 155), a depth sample every second,
-# signals, lost marks and one OOM kill of a MainProcess. Prints lines, size and wall times.
+# signals, lost marks, one OOM kill of a MainProcess and cron's `celery inspect ping` each
+# minute. Prints lines, size and wall times.
 # SCHEMA=2 writes a v2 log: a proc_sample line (every worker process) with each sample.
 #
 #   tools/bench_explain.sh [LINES] [CELERYWATCH]       (make bench-explain)
@@ -111,6 +112,16 @@ while count < n_target:
                  "client_list": True}, procs=procs)
     if step % 5003 == 0:
         line("lost", 900, count=3, by_type={"fork": 3}, total=step)
+    if step % 1200 == 0:  # cron's `celery inspect ping`, once a minute
+        nextpid = nextpid + 1 if nextpid < 4000000 else 20000
+        nextstart += 1
+        of = {"worker": None, "queues": None, "role": "other"}
+        line("exec", nextpid, pstart=nextstart, ppid=1, uid=0, comm="celery",
+             argv=["/usr/bin/python3", "/usr/bin/celery", "-A", "proj", "inspect", "ping"],
+             argv_truncated=False, cgroup="/cron", app="proj", command="inspect", **of)
+        line("exit", nextpid, pstart=nextstart, ppid=1, comm="celery", exit_code=0, signal=None,
+             core_dumped=False, lifetime_s=1.1, maxrss_kb=52000, stderr_tail=None,
+             stderr_dropped=0, **of)
     if count > n_target // 2 and workers[1]["alive"]:
         wk = workers[1]
         mf = {"worker": wk["name"], "queues": [wk["q"]], "role": "main"}

@@ -1,6 +1,8 @@
 /* The recorder's live engine over a long run: recycled pool children are folded as they exit
  * and forgotten after two windows (memory stays flat however long it runs), the metrics
- * still count every one of them, and a death in a reused process slot is told once. */
+ * still count every one of them, and a death in a reused process slot is told once.
+ * Processes no verdict reads (a `celery inspect` from cron) are forgotten after two windows,
+ * and the verdicts are those of an engine that forgets nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +23,7 @@ struct run {
 	struct cw_live live;
 	struct cw_live_metrics metrics;
 	int deaths_told;
+	struct cw_engine *ref;	/* when set, fed every line too */
 	char line[2048];
 };
 
@@ -44,6 +47,10 @@ static void feed(struct run *r, const char *fmt, ...)
 	va_end(ap);
 	assert_true(n > 0 && (size_t)n < sizeof(r->line));
 	cw_live_line(&r->live, r->line, (size_t)n);
+	if (r->ref) {
+		char why[128];
+		assert_int_equal(cw_engine_feed_line(r->ref, r->line, (size_t)n, why, sizeof(why)), 0);
+	}
 }
 
 #define WORKER "\"worker\":\"w@h\",\"queues\":[\"q\"]"
@@ -151,10 +158,109 @@ static void test_folded_and_forgotten_over_a_long_run(void **state)
 	cw_live_free(&r.live);
 }
 
+#define Q2 "\"worker\":\"w2@h\",\"queues\":[\"q2\"]"
+
+/* a second worker, for q2: its scan line, or (killed) its exit by SIGKILL */
+static void q2_main(struct run *r, long at, bool killed)
+{
+	if (!killed)
+		feed(r, "{\"v\":1,\"type\":\"scan\",\"ts\":\"%s\",\"host\":\"h\",\"pid\":200,"
+		     "\"ppid\":1,\"uid\":33,\"comm\":\"celery\",\"argv\":[\"celery\",\"worker\"],"
+		     "\"pstart\":7,\"pool\":\"solo\",\"command\":\"worker\"," Q2 ",\"role\":\"main\"}\n",
+		     ts(at));
+	else
+		feed(r, "{\"v\":1,\"type\":\"exit\",\"ts\":\"%s\",\"host\":\"h\",\"pid\":200,"
+		     "\"pstart\":7,\"ppid\":1,\"comm\":\"celery\",\"exit_code\":null,"
+		     "\"signal\":\"SIGKILL\",\"core_dumped\":false," Q2 ",\"role\":\"main\"}\n", ts(at));
+}
+
+/* `celery inspect ping`, run by cron: role other, a second of life */
+static void inspect(struct run *r, long s, int pid)
+{
+	feed(r, "{\"v\":1,\"type\":\"exec\",\"ts\":\"%s\",\"host\":\"h\",\"pid\":%d,\"pstart\":%d,"
+	     "\"ppid\":1,\"uid\":0,\"comm\":\"celery\",\"argv\":[\"celery\",\"inspect\",\"ping\"],"
+	     "\"command\":\"inspect\",\"worker\":null,\"queues\":null,\"role\":\"other\"}\n",
+	     ts(s), pid, pid);
+	feed(r, "{\"v\":1,\"type\":\"exit\",\"ts\":\"%s\",\"host\":\"h\",\"pid\":%d,\"pstart\":%d,"
+	     "\"ppid\":1,\"comm\":\"celery\",\"exit_code\":0,\"signal\":null,"
+	     "\"core_dumped\":false,\"worker\":null,\"queues\":null,\"role\":\"other\"}\n",
+	     ts(s + 1), pid, pid);
+}
+
+static int live_slots(const struct cw_timeline *tl)
+{
+	return tl->nprocs - tl->nfreeprocs;
+}
+
+static void assert_same_verdicts(const struct cw_analysis *a, const struct cw_analysis *b)
+{
+	assert_int_equal(a->nqueues, b->nqueues);
+	assert_int_equal(a->ndeaths, b->ndeaths);
+	for (int q = 0; q < a->nqueues; q++) {
+		const struct cw_qverdict *x = &a->queues[q], *y = &b->queues[q];
+		assert_string_equal(x->queue, y->queue);
+		assert_int_equal(x->verdict, y->verdict);
+		assert_int_equal(x->consumers_now, y->consumers_now);
+		assert_int_equal(x->had_consumer, y->had_consumer);
+		assert_int_equal(x->uncovered_since, y->uncovered_since);
+		assert_int_equal(x->cause >= 0, y->cause >= 0);
+		if (x->cause >= 0)
+			assert_int_equal(a->deaths[x->cause].pid, b->deaths[y->cause].pid);
+	}
+}
+
+/* six windows with an inspect every 10 s: the live engine keeps two windows of them, and
+ * judges as an engine that keeps them all */
+static void test_cron_processes_forgotten_verdicts_kept(void **state)
+{
+	struct cw_engine_opts o = {.window_us = WINDOW_S * 1000000LL};
+	const long seconds = 6 * WINDOW_S;
+	struct cw_engine *ref;
+	struct run r;
+	int peak = 0;
+
+	(void)state;
+	setup_run(&r);
+	assert_int_equal(cw_engine_new(&ref, &o), 0);	/* judged never: forgets nothing */
+	cw_engine_fold_recycled(ref, 0, CW_NONE);
+	r.ref = ref;
+	start(&r);
+	q2_main(&r, 0, false);
+	for (long s = 10; s <= seconds; s += 10) {
+		if (s == 100)	/* killed, never started again */
+			q2_main(&r, s, true);
+		inspect(&r, s, 5000 + (int)s);
+		cw_live_tick(&r.live);
+		const struct cw_timeline *tl = cw_engine_timeline(r.live.eng);
+		if (live_slots(tl) > peak)
+			peak = live_slots(tl);
+	}
+	const struct cw_timeline *tl = cw_engine_timeline(r.live.eng);
+	/* two windows and a sixth of inspects (one each 10 s), the two mains */
+	assert_true(peak <= (2 * WINDOW_S + WINDOW_S / 6) / 10 + 4);
+	assert_int_equal(tl->ndead_forgotten + live_slots(tl) - 2, seconds / 10);
+	assert_int_equal(live_slots(cw_engine_timeline(ref)), seconds / 10 + 2);
+	assert_int_equal(r.deaths_told, 1);	/* the q2 worker's kill, told once */
+
+	const struct cw_analysis *live = cw_engine_analysis(r.live.eng);
+	struct cw_analysis all;
+	assert_non_null(live);
+	assert_int_equal(cw_engine_analyze(ref, tl->last_ts - o.window_us, CW_NONE, NULL, &all), 0);
+	assert_same_verdicts(live, &all);
+	/* the main killed five windows ago is kept: q2 still had a consumer, and lost it */
+	for (int q = 0; q < all.nqueues; q++)
+		if (!strcmp(all.queues[q].queue, "q2"))
+			assert_true(all.queues[q].had_consumer);
+	cw_analysis_free(&all);
+	cw_engine_free(ref);
+	cw_live_free(&r.live);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_folded_and_forgotten_over_a_long_run),
+		cmocka_unit_test(test_cron_processes_forgotten_verdicts_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

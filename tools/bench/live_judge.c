@@ -40,8 +40,10 @@ int main(int argc, char **argv)
 		double t = now_ms();
 		cw_live_tick(&live);
 		const struct cw_timeline *tl = cw_engine_timeline(live.eng);
-		printf("%8ld lines: judged in %6.1f ms; %d processes, %d folded, %ld forgotten\n", n,
-		       now_ms() - t, tl->nprocs, tl->nfolded, tl->nfolded_forgotten);
+		printf("%8ld lines: judged in %6.1f ms; %d processes whole (%d slots), %d folded, "
+		       "%ld folded forgotten, %ld dead forgotten\n", n, now_ms() - t,
+		       tl->nprocs - tl->nfreeprocs, tl->nprocs, tl->nfolded, tl->nfolded_forgotten,
+		       tl->ndead_forgotten);
 	}
 	free(line);
 	fclose(f);

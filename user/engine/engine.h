@@ -38,8 +38,9 @@ bool cw_engine_dirty(const struct cw_engine *e);
 /* An exit or oom event was fed since the last judgement: a death to judge now. */
 bool cw_engine_death_pending(const struct cw_engine *e);
 
-/* Before a replay (explain): fold recycled pool children past the first `keep` that ended
- * at or after `from` (CW_NONE: any) into counts (explain/timeline_fold.h). Never live. */
+/* Fold recycled pool children past the first `keep` that ended at or after `from` (CW_NONE:
+ * any) into counts (explain/timeline_fold.h): explain before a replay, record's live engine
+ * (keep 0) before its first line. */
 void cw_engine_fold_recycled(struct cw_engine *e, int keep, int64_t from);
 /* Judge now: analyse the last window (until the latest event), compare with the previous
  * judgement and call cb once per incident (deaths first, then queues whose verdict changed,

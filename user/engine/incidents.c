@@ -178,11 +178,12 @@ int cw_engine_judge(struct cw_engine *e, cw_incident_cb cb, void *ctx)
 	int64_t since = last == CW_NONE ? CW_NONE : last - e->opts.window_us;
 	bool first = !e->have_an;
 
-	/* a live engine runs for months: samples and folded children older than two windows
-	 * are judged no more */
+	/* a live engine runs for months: samples, folded children and processes no verdict
+	 * reads, older than two windows, are judged no more */
 	if (last != CW_NONE && last - e->trimmed_at > e->opts.window_us / 6) {
 		cw_timeline_forget_samples(&e->tl, last - 2 * e->opts.window_us);
-		if (cw_timeline_forget_folded(&e->tl, last - 2 * e->opts.window_us))
+		if (cw_timeline_forget_folded(&e->tl, last - 2 * e->opts.window_us) ||
+		    cw_timeline_forget_dead(&e->tl, last - 2 * e->opts.window_us))
 			return -ENOMEM;
 		e->trimmed_at = last;
 	}

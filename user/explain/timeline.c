@@ -1064,6 +1064,30 @@ int cw_timeline_forget_folded(struct cw_timeline *tl, int64_t before)
 	return 0;
 }
 
+/* Nothing the verdicts read: not a worker, pool child or beat, dead, and no slot points at
+ * it (a parent's children, a stall record). */
+static bool forgettable(const struct cw_tproc *p, int64_t before)
+{
+	return p->born >= 0 && (p->role == CW_RL_OTHER || p->role == CW_RL_NONE) &&
+	       p->end != CW_END_NONE && p->end_ts != CW_NONE && p->end_ts < before &&
+	       !p->has_children && !p->has_still;
+}
+
+int cw_timeline_forget_dead(struct cw_timeline *tl, int64_t before)
+{
+	for (int i = 0; i < tl->nprocs; i++) {
+		const struct cw_tproc *p = &tl->procs[i];
+		const void *boot = boot_key(tl, p->host);
+		/* one under an earlier boot's key is kept: its key is not ours to remove */
+		if (!forgettable(p, before) || cw_ptab_get(tl->bykey, boot, p->pid, p->pstart) != i)
+			continue;
+		if (cw_fold_release(tl, i, boot))
+			return -ENOMEM;
+		tl->ndead_forgotten++;
+	}
+	return 0;
+}
+
 void cw_timeline_forget_samples(struct cw_timeline *tl, int64_t before)
 {
 	for (int q = 0; q < tl->nqueues; q++) {

@@ -214,11 +214,12 @@ struct cw_timeline {
 	struct cw_folded *folded;	/* in the order they exited */
 	int nfolded, capfolded;
 	long nfolded_forgotten;	/* dropped by cw_timeline_forget_folded so far */
+	long ndead_forgotten;	/* slots freed by cw_timeline_forget_dead so far */
 	struct cw_fold_profile *fprofs;
 	int nfprofs, capfprofs;
 	/* internals */
 	long nborn;		/* processes created so far */
-	int *freeprocs;		/* slots of folded processes, to reuse */
+	int *freeprocs;		/* slots of folded or forgotten processes, to reuse */
 	int nfreeprocs, capfreeprocs;
 	struct cw_ptab *fprof_index;	/* profile hash -> first profile with it */
 	struct cw_fold_recent *recent;	/* keys of the latest folded processes */
@@ -256,6 +257,12 @@ void cw_timeline_forget_samples(struct cw_timeline *tl, int64_t before);
  * each profile (a degraded worker's last pool child names the cause however old). The ones
  * kept stay in order; nfolded_forgotten counts the others. Returns -ENOMEM or 0. */
 int cw_timeline_forget_folded(struct cw_timeline *tl, int64_t before);
+
+/* And processes no verdict reads, dead before `before`: role other (a `celery inspect` run by
+ * cron, a task's subprocess) with nothing pointing at them. Their slots are reused, as folded
+ * children's are; workers, pool children and beat stay whole (a queue's last consumer
+ * explains it however old). Returns -ENOMEM or 0. */
+int cw_timeline_forget_dead(struct cw_timeline *tl, int64_t before);
 
 /* Intern a string in the timeline's table (NULL stays NULL). */
 const char *cw_timeline_intern(struct cw_timeline *tl, const char *s);

@@ -75,25 +75,16 @@ bool cw_fold_was_folded(const struct cw_timeline *tl, const void *boot, int64_t 
 	return r->boot == boot && r->pid == pid && r->pstart == pstart;
 }
 
-/* The record, then the slot made free (unreachable by key, skipped by every walk). */
-static int fold(struct cw_timeline *tl, int i, const void *boot)
+/* The slot made free: unreachable by key, skipped by every walk, a late line about it
+ * ignored while it is among the latest freed. */
+int cw_fold_release(struct cw_timeline *tl, int i, const void *boot)
 {
 	struct cw_tproc *p = &tl->procs[i];
-	struct cw_fold_profile pr = {
-		.parent = p->parent, .parent_pid = p->parent >= 0 ? tl->procs[p->parent].pid : p->ppid,
-		.host = p->host, .worker = p->worker, .comm = p->comm, .cmdline = p->cmdline,
-		.stderr_tail = p->stderr_tail, .queues = p->queues, .core_dumped = p->core_dumped,
-	};
-	int prof = profile_of(tl, &pr);
 
-	if (prof < 0 || cw_grow((void **)&tl->folded, &tl->capfolded, tl->nfolded + 1,
-			     sizeof(*tl->folded)) ||
-	    cw_grow((void **)&tl->freeprocs, &tl->capfreeprocs, tl->nfreeprocs + 1, sizeof(int)))
+	if (cw_grow((void **)&tl->freeprocs, &tl->capfreeprocs, tl->nfreeprocs + 1, sizeof(int)))
 		return -ENOMEM;
 	if (!tl->recent && !(tl->recent = calloc(RECENT, sizeof(*tl->recent))))
 		return -ENOMEM;
-	tl->folded[tl->nfolded++] = (struct cw_folded){p->start_ts, p->end_ts, p->pid, p->born,
-						       prof};
 	tl->recent[recent_slot(p->pid, p->pstart)] = (struct cw_fold_recent){boot, p->pid,
 									   p->pstart};
 	cw_ptab_del(tl->bykey, boot, p->pid, p->pstart);
@@ -107,6 +98,25 @@ static int fold(struct cw_timeline *tl, int i, const void *boot)
 	p->end_ts = p->stopped_at = CW_NONE;
 	tl->freeprocs[tl->nfreeprocs++] = i;
 	return 0;
+}
+
+/* The record, then the slot made free. */
+static int fold(struct cw_timeline *tl, int i, const void *boot)
+{
+	const struct cw_tproc *p = &tl->procs[i];
+	struct cw_fold_profile pr = {
+		.parent = p->parent, .parent_pid = p->parent >= 0 ? tl->procs[p->parent].pid : p->ppid,
+		.host = p->host, .worker = p->worker, .comm = p->comm, .cmdline = p->cmdline,
+		.stderr_tail = p->stderr_tail, .queues = p->queues, .core_dumped = p->core_dumped,
+	};
+	int prof = profile_of(tl, &pr);
+
+	if (prof < 0 || cw_grow((void **)&tl->folded, &tl->capfolded, tl->nfolded + 1,
+			     sizeof(*tl->folded)))
+		return -ENOMEM;
+	tl->folded[tl->nfolded++] = (struct cw_folded){p->start_ts, p->end_ts, p->pid, p->born,
+						       prof};
+	return cw_fold_release(tl, i, boot);
 }
 
 /* The first fold_keep in the window stay whole, overall and for each queue (what --queue

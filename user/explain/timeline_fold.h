@@ -2,9 +2,9 @@
  * --max-tasks-per-child (exit 155), each a ~400-byte process record that no report prints
  * but as a count. Past the first tl->fold_keep of them, such a child is folded when it exits:
  * a 40-byte cw_folded record (its life, pid and a shared profile) replaces it, and its slot
- * is reused (tl->fold turns it on). Only children nothing else points at are folded: no child processes, no stall
- * record, no stop, no OOM, not untracked. The live engine never folds (it keys its own
- * bookkeeping by process slot). */
+ * is reused (tl->fold turns it on). Only children nothing else points at are folded: no child
+ * processes, no stall record, no stop, no OOM, not untracked. record's live engine folds
+ * every one (fold_keep 0); what it keeps per slot carries the slot's creation number. */
 #ifndef CW_TIMELINE_FOLD_H
 #define CW_TIMELINE_FOLD_H
 
@@ -18,6 +18,8 @@
 /* After p's exit line: fold it if it may be (boot: the key its host's processes are under).
  * Returns 0, or -ENOMEM. */
 int cw_fold_on_exit(struct cw_timeline *tl, int proc, const void *boot);
+/* Make process i's slot free, with no record of it (cw_timeline_forget_dead). 0 or -ENOMEM. */
+int cw_fold_release(struct cw_timeline *tl, int proc, const void *boot);
 /* A slot to reuse for a new process, or -1. */
 int cw_fold_take_slot(struct cw_timeline *tl);
 /* Whether (boot, pid, pstart) was folded lately: a late line about it (a second exit from a
