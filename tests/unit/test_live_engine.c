@@ -194,8 +194,23 @@ static int live_slots(const struct cw_timeline *tl)
 
 static void assert_same_verdicts(const struct cw_analysis *a, const struct cw_analysis *b)
 {
+	int ia = 0, ib = 0;
+
+	/* the deaths in the window, one by one (the live engine keeps fewer before it) */
+	for (;;) {
+		while (ia < a->ndeaths && !a->deaths[ia].shown)
+			ia++;
+		while (ib < b->ndeaths && !b->deaths[ib].shown)
+			ib++;
+		if (ia == a->ndeaths || ib == b->ndeaths)
+			break;
+		assert_int_equal(a->deaths[ia].pid, b->deaths[ib].pid);
+		assert_int_equal(a->deaths[ia].kind, b->deaths[ib].kind);
+		ia++, ib++;
+	}
+	assert_true(ia == a->ndeaths && ib == b->ndeaths);
+	assert_memory_equal(a->kinds, b->kinds, sizeof(a->kinds));
 	assert_int_equal(a->nqueues, b->nqueues);
-	assert_int_equal(a->ndeaths, b->ndeaths);
 	for (int q = 0; q < a->nqueues; q++) {
 		const struct cw_qverdict *x = &a->queues[q], *y = &b->queues[q];
 		assert_string_equal(x->queue, y->queue);
@@ -256,11 +271,94 @@ static void test_cron_processes_forgotten_verdicts_kept(void **state)
 	cw_live_free(&r.live);
 }
 
+static long deaths_counted(const struct run *r, const char *kind)
+{
+	long n = 0;
+
+	for (size_t i = 0; i < r->metrics.ndeaths; i++)
+		if (!strcmp(r->metrics.deaths[i].kind, kind))
+			n += (long)r->metrics.deaths[i].count;
+	return n;
+}
+
+/* A pool child crashing every 10 s for six windows (a hard time limit's SIGKILL would do the
+ * same), then the last two without a replacement: the live engine keeps two windows of them
+ * and each worker's latest, tells and counts every crash once, and judges the degraded
+ * queue as an engine that keeps them all. */
+static void test_crashed_children_forgotten_verdicts_kept(void **state)
+{
+	struct cw_engine_opts o = {.window_us = WINDOW_S * 1000000LL};
+	const long seconds = 6 * WINDOW_S;
+	struct cw_engine *ref;
+	struct run r;
+	int peak = 0, pid = 1001;
+
+	(void)state;
+	setup_run(&r);
+	assert_int_equal(cw_engine_new(&ref, &o), 0);
+	cw_engine_fold_recycled(ref, 0, CW_NONE);
+	r.ref = ref;
+	start(&r);
+	fork_child(&r, 0, 1000);
+	fork_child(&r, 0, pid);
+	cw_live_tick(&r.live);	/* the first judgement only marks history as known */
+	for (long s = 10; s <= seconds; s += 10) {
+		exit_child(&r, s, pid, true);
+		fork_child(&r, s, ++pid);
+		cw_live_tick(&r.live);
+		cw_live_metrics_count(&r.metrics, r.live.eng);
+		const struct cw_timeline *tl = cw_engine_timeline(r.live.eng);
+		if (live_slots(tl) > peak)
+			peak = live_slots(tl);
+	}
+	/* the pool empties: degraded, and the cause is the last child to die */
+	exit_child(&r, seconds + 5, 1000, true);
+	exit_child(&r, seconds + 6, pid, true);
+	cw_live_tick(&r.live);
+	cw_live_metrics_count(&r.metrics, r.live.eng);
+
+	const struct cw_timeline *tl = cw_engine_timeline(r.live.eng);
+	const long crashes = seconds / 10 + 2;
+	assert_true(peak <= (2 * WINDOW_S + WINDOW_S / 6) / 10 + 4);
+	assert_true(tl->ndead_forgotten >= crashes - peak);
+	assert_int_equal(live_slots(cw_engine_timeline(ref)), crashes + 1);	/* and the main */
+	assert_int_equal(r.deaths_told, crashes);
+	assert_int_equal(deaths_counted(&r, "crash"), crashes);	/* SIGSEGV */
+
+	const struct cw_analysis *live = cw_engine_analysis(r.live.eng);
+	struct cw_analysis all;
+	assert_int_equal(cw_engine_analyze(ref, tl->last_ts - o.window_us, CW_NONE, NULL, &all), 0);
+	assert_same_verdicts(live, &all);
+	assert_true(all.kinds[CW_K_CRASH] >= WINDOW_S / 10);
+	assert_int_equal(all.nqueues, 1);
+	assert_int_equal(all.queues[0].verdict, CW_DEGRADED);
+	assert_int_equal(all.deaths[all.queues[0].cause].pid, pid);
+	cw_analysis_free(&all);
+
+	/* three more windows with no pool: the last child's crash, long forgotten by the window,
+	 * is still the cause */
+	for (long s = seconds + 60; s <= seconds + 3 * WINDOW_S; s += 60) {
+		inspect(&r, s, 9000 + (int)s);
+		cw_live_tick(&r.live);
+	}
+	live = cw_engine_analysis(r.live.eng);
+	assert_int_equal(cw_engine_analyze(ref, cw_engine_timeline(r.live.eng)->last_ts - o.window_us,
+					   CW_NONE, NULL, &all), 0);
+	assert_same_verdicts(live, &all);
+	assert_int_equal(live->queues[0].verdict, CW_DEGRADED);
+	assert_int_equal(live->deaths[live->queues[0].cause].pid, pid);
+	cw_analysis_free(&all);
+	cw_live_metrics_free(&r.metrics);
+	cw_engine_free(ref);
+	cw_live_free(&r.live);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_folded_and_forgotten_over_a_long_run),
 		cmocka_unit_test(test_cron_processes_forgotten_verdicts_kept),
+		cmocka_unit_test(test_crashed_children_forgotten_verdicts_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

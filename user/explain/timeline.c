@@ -1064,27 +1064,65 @@ int cw_timeline_forget_folded(struct cw_timeline *tl, int64_t before)
 	return 0;
 }
 
-/* Nothing the verdicts read: not a worker, pool child or beat, dead, and no slot points at
- * it (a parent's children, a stall record). */
-static bool forgettable(const struct cw_tproc *p, int64_t before)
+/* Per process, its pool child that ended last (by end, then creation), or -1: a degraded
+ * pool's cause, kept however old. */
+static int *latest_ended_children(const struct cw_timeline *tl)
 {
-	return p->born >= 0 && (p->role == CW_RL_OTHER || p->role == CW_RL_NONE) &&
-	       p->end != CW_END_NONE && p->end_ts != CW_NONE && p->end_ts < before &&
-	       !p->has_children && !p->has_still;
+	int *latest = malloc(((size_t)tl->nprocs + 1) * sizeof(*latest));
+
+	if (!latest)
+		return NULL;
+	for (int i = 0; i < tl->nprocs; i++)
+		latest[i] = -1;
+	for (int i = 0; i < tl->nprocs; i++) {
+		const struct cw_tproc *p = &tl->procs[i];
+		if (p->born < 0 || p->role != CW_RL_POOL || p->parent < 0 || p->end_ts == CW_NONE)
+			continue;
+		int *l = &latest[p->parent];
+		const struct cw_tproc *q = *l >= 0 ? &tl->procs[*l] : NULL;
+		if (!q || p->end_ts > q->end_ts || (p->end_ts == q->end_ts && p->born > q->born))
+			*l = i;
+	}
+	return latest;
+}
+
+/* Dead before `before` and read by no verdict: a process of role other (a cron job, a task's
+ * subprocess), or a pool child of a worker still alive that is not its latest to end (a
+ * child of a dead worker is counted with its death). None that a slot points at (a
+ * parent's children, a stall record), none stopped. */
+static bool forgettable(const struct cw_timeline *tl, int i, const int *latest, int64_t before)
+{
+	const struct cw_tproc *p = &tl->procs[i];
+
+	if (p->born < 0 || p->end == CW_END_NONE || p->end_ts == CW_NONE || p->end_ts >= before ||
+	    p->has_children || p->has_still || p->stopped_at != CW_NONE)
+		return false;
+	if (p->role == CW_RL_OTHER || (p->role == CW_RL_NONE && !p->worker))
+		return true;
+	return p->role == CW_RL_POOL && p->parent >= 0 &&
+	       tl->procs[p->parent].end == CW_END_NONE && latest[p->parent] != i;
 }
 
 int cw_timeline_forget_dead(struct cw_timeline *tl, int64_t before)
 {
+	int *latest = latest_ended_children(tl);
+
+	if (!latest)
+		return -ENOMEM;
 	for (int i = 0; i < tl->nprocs; i++) {
 		const struct cw_tproc *p = &tl->procs[i];
 		const void *boot = boot_key(tl, p->host);
 		/* one under an earlier boot's key is kept: its key is not ours to remove */
-		if (!forgettable(p, before) || cw_ptab_get(tl->bykey, boot, p->pid, p->pstart) != i)
+		if (!forgettable(tl, i, latest, before) ||
+		    cw_ptab_get(tl->bykey, boot, p->pid, p->pstart) != i)
 			continue;
-		if (cw_fold_release(tl, i, boot))
+		if (cw_fold_release(tl, i, boot)) {
+			free(latest);
 			return -ENOMEM;
+		}
 		tl->ndead_forgotten++;
 	}
+	free(latest);
 	return 0;
 }
 

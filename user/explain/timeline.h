@@ -259,9 +259,10 @@ void cw_timeline_forget_samples(struct cw_timeline *tl, int64_t before);
 int cw_timeline_forget_folded(struct cw_timeline *tl, int64_t before);
 
 /* And processes no verdict reads, dead before `before`: role other (a `celery inspect` run by
- * cron, a task's subprocess) with nothing pointing at them. Their slots are reused, as folded
- * children's are; workers, pool children and beat stay whole (a queue's last consumer
- * explains it however old). Returns -ENOMEM or 0. */
+ * cron, a task's subprocess), and pool children of live workers but each one's latest to
+ * end (a degraded pool's cause), with nothing pointing at them. Their slots are reused, as
+ * folded children's are. Workers, beat and the children of dead workers stay whole (a
+ * queue's last consumer explains it however old). Returns -ENOMEM or 0. */
 int cw_timeline_forget_dead(struct cw_timeline *tl, int64_t before);
 
 /* Intern a string in the timeline's table (NULL stays NULL). */
